@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/urfave/cli/v2"
+
+	"github.com/howdah/howdah/installer"
+	"github.com/howdah/howdah/internal/pgtest"
+)
+
+const demoDB = "howdah_demo"
+
+func demoCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "demo",
+		Usage: "start a throwaway PostgreSQL, install every module into it and print how to connect",
+		Description: "Makes a PostgreSQL cluster from the local server binaries in --dir (reused when it exists), " +
+			"creates the database howdah_demo, installs every module and prints its status and a psql command. " +
+			"The server keeps running; `howdah demo --stop` stops it, --destroy also removes --dir. " +
+			"No Docker needed; as root the server runs as the postgres user.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "dir", Value: filepath.Join(os.TempDir(), "howdah-demo"), Usage: "`DIR` for the demo cluster"},
+			&cli.IntFlag{Name: "port", Usage: "TCP port for a new demo cluster (default: a free one)"},
+			&cli.BoolFlag{Name: "stop", Usage: "stop the demo server"},
+			&cli.BoolFlag{Name: "destroy", Usage: "stop the demo server and delete its directory"},
+		},
+		Action: func(c *cli.Context) error {
+			ctx := c.Context
+			cl, err := pgtest.StartCluster(ctx, &pgtest.ClusterConfig{Dir: c.String("dir"), Port: c.Int("port")})
+			if err != nil {
+				return err
+			}
+			switch {
+			case c.Bool("destroy"):
+				if err := cl.Destroy(); err != nil {
+					return err
+				}
+				fmt.Fprintf(c.App.Writer, "demo server stopped and %s removed\n", cl.Dir)
+				return nil
+			case c.Bool("stop"):
+				if err := cl.Stop(); err != nil {
+					return err
+				}
+				fmt.Fprintln(c.App.Writer, "demo server stopped")
+				return nil
+			}
+			url := cl.URL(demoDB)
+			if err := ensureDatabase(ctx, cl.URL("postgres"), demoDB); err != nil {
+				return err
+			}
+			conn, err := pgx.Connect(ctx, url)
+			if err != nil {
+				return err
+			}
+			defer closeConn(conn)
+			in, err := installer.New(conn, &installer.Config{Progress: c.App.ErrWriter})
+			if err != nil {
+				return err
+			}
+			if _, err := in.Install(ctx, nil); err != nil {
+				return err
+			}
+			st, err := in.Status(ctx)
+			if err != nil {
+				return err
+			}
+			w := c.App.Writer
+			fmt.Fprintf(w, "\nhowdah demo is ready: PostgreSQL on 127.0.0.1:%d, data in %s\n\n", cl.Port, cl.Dir)
+			printStatus(w, st)
+			fmt.Fprintf(w, "\nConnect:\n  psql %q -c 'SELECT howdah.version()'\n", url)
+			fmt.Fprintf(w, "  export DATABASE_URL=%q   # then: howdah status | verify | ...\n", url)
+			fmt.Fprintf(w, "Stop it with `make demo-stop` (or howdah demo --stop); remove it with howdah demo --destroy.\n")
+			return nil
+		},
+	}
+}
+
+func ensureDatabase(ctx context.Context, adminURL, name string) error {
+	conn, err := pgx.Connect(ctx, adminURL)
+	if err != nil {
+		return err
+	}
+	defer closeConn(conn)
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil || exists {
+		return err
+	}
+	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
+	return err
+}

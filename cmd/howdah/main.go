@@ -1,0 +1,59 @@
+// Command howdah installs howdah's modules into a PostgreSQL database and inspects them.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/howdah/howdah/installer"
+)
+
+func main() {
+	if err := newApp().Run(os.Args); err != nil {
+		fmt.Fprintln(os.Stderr, "howdah:", err)
+		os.Exit(exitCode(err))
+	}
+}
+
+func newApp() *cli.App {
+	return &cli.App{
+		Name:    "howdah",
+		Usage:   "an application back end that lives in PostgreSQL",
+		Version: installer.Release,
+		Description: "howdah installs its modules into a database as SQL functions, types and triggers, " +
+			"callable from psql.\n\nThe database comes from --db, else DATABASE_URL, else the standard " +
+			"PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE variables.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "db", EnvVars: []string{"DATABASE_URL"},
+				Usage: "PostgreSQL connection `URL` (postgres://user@host:port/dbname)"},
+		},
+		Commands: []*cli.Command{
+			installCommand(),
+			upgradeCommand(),
+			statusCommand(),
+			verifyCommand(),
+			uninstallCommand(),
+			bundleCommand(),
+			demoCommand(),
+		},
+		HideHelpCommand:      false,
+		EnableBashCompletion: true,
+	}
+}
+
+// exitError carries a process exit code (1 by default).
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+func exitCode(err error) int {
+	if e, ok := err.(*exitError); ok {
+		return e.code
+	}
+	return 1
+}

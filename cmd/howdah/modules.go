@@ -1,0 +1,253 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/howdah/howdah/installer"
+)
+
+var (
+	schemaFlag = &cli.StringSliceFlag{Name: "schema", Usage: "install an app module into another schema, as `MODULE=SCHEMA` (repeatable)"}
+	jsonFlag   = &cli.BoolFlag{Name: "json", Usage: "print the result as JSON"}
+)
+
+func moduleList() string {
+	var b strings.Builder
+	for _, m := range installer.Modules() {
+		fmt.Fprintf(&b, "\n   %-10s %s (schema %s)", m.Name, m.Description, m.Schema)
+	}
+	return b.String()
+}
+
+func installCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "install",
+		Usage:     "install modules (default: all) and the modules they need",
+		ArgsUsage: "[MODULE...]",
+		Description: "Installs each module with the modules it requires, applying every pending migration, " +
+			"one transaction per step, under an advisory lock (a second installer waits, then finds nothing to do). " +
+			"Running it again changes nothing.\n\nModules:" + moduleList(),
+		Flags: []cli.Flag{schemaFlag, jsonFlag},
+		Action: func(c *cli.Context) error {
+			targets, err := parseTargets(c)
+			if err != nil {
+				return err
+			}
+			return withInstaller(c, func(in *installer.Installer) error {
+				rep, err := in.Install(c.Context, targets)
+				if err != nil {
+					return err
+				}
+				return printReport(c, rep, "installed", "nothing to do: every module asked for is installed and up to date")
+			})
+		},
+	}
+}
+
+func upgradeCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "upgrade",
+		Usage:     "apply newer migrations to installed modules (default: all installed)",
+		ArgsUsage: "[MODULE...]",
+		Flags:     []cli.Flag{jsonFlag},
+		Action: func(c *cli.Context) error {
+			return withInstaller(c, func(in *installer.Installer) error {
+				rep, err := in.Upgrade(c.Context, c.Args().Slice())
+				if err != nil {
+					return err
+				}
+				return printReport(c, rep, "upgraded", "nothing to do: installed modules are up to date")
+			})
+		},
+	}
+}
+
+func statusCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "status",
+		Usage: "show the installed version of every module and its pending steps",
+		Flags: []cli.Flag{jsonFlag},
+		Action: func(c *cli.Context) error {
+			return withInstaller(c, func(in *installer.Installer) error {
+				st, err := in.Status(c.Context)
+				if err != nil {
+					return err
+				}
+				if c.Bool("json") {
+					return writeJSON(c.App.Writer, st)
+				}
+				printStatus(c.App.Writer, st)
+				return nil
+			})
+		},
+	}
+}
+
+func printStatus(out io.Writer, st []installer.ModuleStatus) {
+	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "MODULE\tSCHEMA\tINSTALLED\tLATEST\tPENDING")
+	for _, s := range st {
+		installed := "no"
+		if s.Installed {
+			installed = fmt.Sprint(s.Version)
+		}
+		pending := "-"
+		if len(s.Pending) > 0 {
+			pending = strings.Join(s.Pending, ", ")
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\n", s.Module, s.Schema, installed, s.Latest, pending)
+	}
+	w.Flush()
+}
+
+func verifyCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "verify",
+		Usage: "check installed modules against this binary: migration checksums and every object's definition",
+		Description: "Exits 0 when every installed module is exactly as its migrations made it, 1 when a migration " +
+			"file changed after it was applied or a function, table or type was dropped or edited by hand.",
+		Flags: []cli.Flag{jsonFlag},
+		Action: func(c *cli.Context) error {
+			return withInstaller(c, func(in *installer.Installer) error {
+				problems, err := in.Verify(c.Context)
+				if err != nil {
+					return err
+				}
+				if c.Bool("json") {
+					if problems == nil {
+						problems = []installer.Problem{}
+					}
+					if err := writeJSON(c.App.Writer, problems); err != nil {
+						return err
+					}
+				} else {
+					for _, p := range problems {
+						fmt.Fprintln(c.App.Writer, p)
+					}
+				}
+				if len(problems) > 0 {
+					return &exitError{code: 1, msg: fmt.Sprintf("verify found %d problem(s)", len(problems))}
+				}
+				if !c.Bool("json") {
+					fmt.Fprintln(c.App.Writer, "ok: every installed module matches this howdah")
+				}
+				return nil
+			})
+		},
+	}
+}
+
+func uninstallCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "uninstall",
+		Usage:     "remove modules and everything they created",
+		ArgsUsage: "MODULE... | --all",
+		Description: "Reverts every migration of the modules (dependents first) and drops their schemas, leaving " +
+			"nothing of them behind. Refuses when another installed module needs one of them, and when their " +
+			"tables hold rows unless --force is given. Uninstalling core (or --all) removes howdah entirely.",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "force", Usage: "drop the modules' tables even when they hold rows"},
+			&cli.BoolFlag{Name: "all", Usage: "uninstall every installed module"},
+			schemaFlag, jsonFlag,
+		},
+		Action: func(c *cli.Context) error {
+			targets, err := parseTargets(c)
+			if err != nil {
+				return err
+			}
+			if len(targets) == 0 && !c.Bool("all") {
+				return fmt.Errorf("name the modules to uninstall, or pass --all")
+			}
+			return withInstaller(c, func(in *installer.Installer) error {
+				if c.Bool("all") {
+					insts, err := in.Installed(c.Context)
+					if err != nil {
+						return err
+					}
+					targets = nil
+					for _, i := range insts {
+						targets = append(targets, installer.Target{Module: i.Module, Schema: i.Schema})
+					}
+				}
+				rep, err := in.Uninstall(c.Context, targets, c.Bool("force"))
+				if err != nil {
+					return err
+				}
+				return printReport(c, rep, "uninstalled", "nothing to do")
+			})
+		},
+	}
+}
+
+// parseTargets reads module arguments and --schema MODULE=SCHEMA flags.
+func parseTargets(c *cli.Context) ([]installer.Target, error) {
+	schemas := map[string]string{}
+	for _, s := range c.StringSlice("schema") {
+		mod, schema, ok := strings.Cut(s, "=")
+		if !ok || mod == "" || schema == "" {
+			return nil, fmt.Errorf("--schema %q: write it as MODULE=SCHEMA, e.g. --schema pictrs=media", s)
+		}
+		schemas[mod] = schema
+	}
+	var targets []installer.Target
+	for _, m := range c.Args().Slice() {
+		targets = append(targets, installer.Target{Module: m, Schema: schemas[m]})
+		delete(schemas, m)
+	}
+	for mod := range schemas {
+		return nil, fmt.Errorf("--schema names module %q, which is not among the modules given", mod)
+	}
+	return targets, nil
+}
+
+func withInstaller(c *cli.Context, fn func(*installer.Installer) error) error {
+	conn, err := connect(c)
+	if err != nil {
+		return err
+	}
+	defer closeConn(conn)
+	in, err := installer.New(conn, &installer.Config{Progress: c.App.ErrWriter})
+	if err != nil {
+		return err
+	}
+	return fn(in)
+}
+
+func printReport(c *cli.Context, rep *installer.Report, verb, nothing string) error {
+	if c.Bool("json") {
+		if rep.Applied == nil {
+			rep.Applied = []installer.Applied{}
+		}
+		return writeJSON(c.App.Writer, rep)
+	}
+	if len(rep.Applied) == 0 {
+		fmt.Fprintln(c.App.Writer, nothing)
+		return nil
+	}
+	counts := map[string]int{}
+	var order []string
+	for _, a := range rep.Applied {
+		key := fmt.Sprintf("%s (%s)", a.Module, a.Schema)
+		if counts[key] == 0 {
+			order = append(order, key)
+		}
+		counts[key]++
+	}
+	for _, k := range order {
+		fmt.Fprintf(c.App.Writer, "%s %s: %d step(s)\n", verb, k, counts[k])
+	}
+	return nil
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+

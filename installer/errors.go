@@ -1,0 +1,89 @@
+package installer
+
+import (
+	"fmt"
+	"strings"
+)
+
+// UnknownModuleError names a module that is not in the registry.
+type UnknownModuleError struct {
+	Name  string
+	Known []string
+}
+
+func (e *UnknownModuleError) Error() string {
+	return fmt.Sprintf("unknown module %q; modules are: %s", e.Name, strings.Join(e.Known, ", "))
+}
+
+// NotInstalledError names a module instance that an operation needs installed.
+type NotInstalledError struct {
+	Module, Schema string
+}
+
+func (e *NotInstalledError) Error() string {
+	return fmt.Sprintf("module %q is not installed in schema %q; install it with `howdah install %s`", e.Module, e.Schema, e.Module)
+}
+
+// PrivilegeError says which privilege the connected role lacks.
+type PrivilegeError struct {
+	Role, Privilege, On, Fix string
+}
+
+func (e *PrivilegeError) Error() string {
+	return fmt.Sprintf("role %q lacks %s on %s: %s", e.Role, e.Privilege, e.On, e.Fix)
+}
+
+// ExtensionError names an extension a module needs that the server does not have.
+type ExtensionError struct {
+	Module, Extension, Package string
+}
+
+func (e *ExtensionError) Error() string {
+	return fmt.Sprintf("module %q needs the PostgreSQL extension %q, which this server does not have: install %s on the database server",
+		e.Module, e.Extension, e.Package)
+}
+
+// ChecksumError reports an applied migration whose file has changed since.
+type ChecksumError struct {
+	Module, Step      string
+	Applied, Embedded string
+}
+
+func (e *ChecksumError) Error() string {
+	return fmt.Sprintf("module %q: migration %s changed after it was applied (applied checksum %.12s, now %.12s): "+
+		"released migrations must not be edited; add a new migration instead", e.Module, e.Step, e.Applied, e.Embedded)
+}
+
+// DataExistsError refuses an uninstall that would drop tables holding rows.
+type DataExistsError struct {
+	Module string
+	Tables []string
+}
+
+func (e *DataExistsError) Error() string {
+	return fmt.Sprintf("module %q holds data in %s; uninstall would drop it: back it up, or pass --force",
+		e.Module, strings.Join(e.Tables, ", "))
+}
+
+// DependentError refuses to remove a module another installed module needs.
+type DependentError struct {
+	Module     string
+	Dependents []string
+}
+
+func (e *DependentError) Error() string {
+	return fmt.Sprintf("module %q is needed by installed module(s) %s: uninstall those first or together",
+		e.Module, strings.Join(e.Dependents, ", "))
+}
+
+// extensionPackage is the Debian package that ships an extension, for error messages.
+func extensionPackage(ext string, major int) string {
+	switch ext {
+	case "pg_stat_statements", "pg_trgm", "btree_gist", "pgcrypto":
+		return fmt.Sprintf("postgresql-contrib (the %q extension of PostgreSQL %d)", ext, major)
+	case "plpgsql_check":
+		return fmt.Sprintf("the Debian package postgresql-%d-plpgsql-check", major)
+	default:
+		return fmt.Sprintf("the Debian package postgresql-%d-%s", major, strings.ReplaceAll(ext, "_", "-"))
+	}
+}

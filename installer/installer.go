@@ -1,0 +1,384 @@
+package installer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/tern/v2/migrate"
+)
+
+// lockKey is the session advisory lock every installer operation holds ("howdah" in ASCII).
+const lockKey int64 = 0x686f77646168
+
+// ReloadChannel is notified after every change so that running sidecars re-read the catalog.
+const ReloadChannel = "howdah_reload"
+
+// Release is the version of this howdah build, also the extension bundle's version.
+const Release = "0.1.0"
+
+// MinServerVersion is the oldest PostgreSQL howdah supports (server_version_num).
+const MinServerVersion = 150000
+
+// Config configures an Installer. A nil Config means defaults.
+type Config struct {
+	// Modules is the set of modules to work with; nil means Modules().
+	Modules []*Module
+	// Progress receives one line per step applied or reverted; nil means silence.
+	Progress io.Writer
+}
+
+// Installer works on one database through one connection.
+type Installer struct {
+	conn *pgx.Conn
+	reg  *Registry
+	out  io.Writer
+}
+
+// New returns an Installer for the database conn is connected to.
+func New(conn *pgx.Conn, cfg *Config) (*Installer, error) {
+	if cfg == nil {
+		cfg = &Config{}
+	}
+	mods := cfg.Modules
+	if mods == nil {
+		mods = Modules()
+	}
+	reg, err := NewRegistry(mods)
+	if err != nil {
+		return nil, err
+	}
+	out := cfg.Progress
+	if out == nil {
+		out = io.Discard
+	}
+	return &Installer{conn: conn, reg: reg, out: out}, nil
+}
+
+// Registry returns the modules this installer knows.
+func (in *Installer) Registry() *Registry { return in.reg }
+
+// Target names a module instance: a module, and the schema for modules that let you choose one
+// ("" means the module's default).
+type Target struct {
+	Module string
+	Schema string
+}
+
+// Instance is an installed module instance as recorded in howdah_internal.modules.
+type Instance struct {
+	Module    string    `json:"module"`
+	Schema    string    `json:"schema"`
+	Version   int32     `json:"version"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Applied is one step run by Install, Upgrade or Uninstall.
+type Applied struct {
+	Module    string `json:"module"`
+	Schema    string `json:"schema"`
+	Version   int32  `json:"version"`
+	Step      string `json:"step"`
+	Direction string `json:"direction"`
+}
+
+// Report lists what an operation changed; empty means nothing needed doing.
+type Report struct {
+	Applied []Applied `json:"applied"`
+}
+
+// Install installs the targets and the modules they require, dependencies first, applying
+// every pending step. With no targets it installs every module. Running it again changes
+// nothing.
+func (in *Installer) Install(ctx context.Context, targets []Target) (*Report, error) {
+	if len(targets) == 0 {
+		for _, n := range in.reg.Names() {
+			targets = append(targets, Target{Module: n})
+		}
+	}
+	plan, err := in.plan(targets)
+	if err != nil {
+		return nil, err
+	}
+	if err := in.preflight(ctx); err != nil {
+		return nil, err
+	}
+	report := &Report{}
+	err = in.locked(ctx, func() error {
+		for _, t := range plan {
+			if err := in.migrate(ctx, t.mod, t.schema, -1, report); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return report, err
+}
+
+// Upgrade applies pending steps to installed modules: the named ones, or all with no names.
+func (in *Installer) Upgrade(ctx context.Context, modules []string) (*Report, error) {
+	if err := in.preflight(ctx); err != nil {
+		return nil, err
+	}
+	report := &Report{}
+	err := in.locked(ctx, func() error {
+		insts, err := in.Installed(ctx)
+		if err != nil {
+			return err
+		}
+		for _, name := range modules {
+			if _, err := in.reg.Module(name); err != nil {
+				return err
+			}
+			if !hasModule(insts, name) {
+				m, _ := in.reg.Module(name)
+				return &NotInstalledError{Module: name, Schema: m.Schema}
+			}
+		}
+		// Installed instances in dependency order.
+		order, err := in.reg.order(in.reg.Names())
+		if err != nil {
+			return err
+		}
+		for _, m := range order {
+			if len(modules) > 0 && !slices.Contains(modules, m.Name) {
+				continue
+			}
+			for _, inst := range insts {
+				if inst.Module == m.Name {
+					if err := in.migrate(ctx, m, inst.Schema, -1, report); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		return nil
+	})
+	return report, err
+}
+
+type planned struct {
+	mod    *Module
+	schema string
+}
+
+// plan orders targets and their dependencies, dependencies first, each once.
+func (in *Installer) plan(targets []Target) ([]planned, error) {
+	names := make([]string, len(targets))
+	asked := map[string]string{}
+	for i, t := range targets {
+		names[i] = t.Module
+		if t.Schema != "" {
+			asked[t.Module] = t.Schema
+		}
+	}
+	mods, err := in.reg.order(names)
+	if err != nil {
+		return nil, err
+	}
+	var plan []planned
+	for _, m := range mods {
+		schema, err := m.schemaFor(asked[m.Name])
+		if err != nil {
+			return nil, err
+		}
+		plan = append(plan, planned{mod: m, schema: schema})
+	}
+	return plan, nil
+}
+
+// preflight checks the server version and that the role may create what an install creates.
+func (in *Installer) preflight(ctx context.Context) error {
+	var (
+		version           int
+		role, db          string
+		canCreate, exists bool
+	)
+	err := in.conn.QueryRow(ctx, `SELECT current_setting('server_version_num')::int, current_user, current_database(),
+		has_database_privilege(current_database(), 'CREATE'), to_regnamespace($1) IS NOT NULL`, InternalSchema).
+		Scan(&version, &role, &db, &canCreate, &exists)
+	if err != nil {
+		return fmt.Errorf("inspect server: %w", err)
+	}
+	if version < MinServerVersion {
+		return fmt.Errorf("howdah needs PostgreSQL 15 or newer; this server is version %d", version)
+	}
+	if !canCreate && !exists {
+		return &PrivilegeError{Role: role, Privilege: "CREATE", On: fmt.Sprintf("database %q", db),
+			Fix: fmt.Sprintf("run as the database owner or a superuser, or GRANT CREATE ON DATABASE %s TO %s",
+				pgx.Identifier{db}.Sanitize(), pgx.Identifier{role}.Sanitize())}
+	}
+	return nil
+}
+
+// locked runs fn holding the installer's advisory lock, so installers never interleave.
+func (in *Installer) locked(ctx context.Context, fn func() error) error {
+	var got bool
+	if err := in.conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", lockKey).Scan(&got); err != nil {
+		return fmt.Errorf("take the installer lock: %w", err)
+	}
+	if !got {
+		fmt.Fprintln(in.out, "waiting for another howdah installer working on this database to finish…")
+		if _, err := in.conn.Exec(ctx, "SELECT pg_advisory_lock($1)", lockKey); err != nil {
+			return fmt.Errorf("take the installer lock: %w", err)
+		}
+	}
+	defer in.conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", lockKey)
+	if err := fn(); err != nil {
+		return err
+	}
+	_, err := in.conn.Exec(ctx, "SELECT pg_notify($1, '')", ReloadChannel)
+	return err
+}
+
+// migrate moves one instance to target (-1 = latest), recording the steps in report.
+func (in *Installer) migrate(ctx context.Context, m *Module, schema string, target int32, report *Report) error {
+	steps, err := m.Steps(schema)
+	if err != nil {
+		return err
+	}
+	if target < 0 {
+		if err := in.checkExtensions(ctx, m); err != nil {
+			return err
+		}
+		target = int32(len(steps))
+	}
+	if _, err := in.conn.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+InternalSchema); err != nil {
+		return fmt.Errorf("create schema %s: %w", InternalSchema, err)
+	}
+	if err := in.checkChecksums(ctx, m, schema, steps); err != nil {
+		return err
+	}
+	mig, err := migrate.NewMigrator(ctx, in.conn, m.VersionTable(schema))
+	if err != nil {
+		return fmt.Errorf("module %q: version table: %w", m.Name, err)
+	}
+	for _, s := range steps {
+		mig.Migrations = append(mig.Migrations, ternMigration(m, schema, s))
+	}
+	current, err := mig.GetCurrentVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if current > int32(len(steps)) {
+		return fmt.Errorf("module %q in schema %q is at version %d, newer than this howdah (%d steps): upgrade the howdah binary",
+			m.Name, schema, current, len(steps))
+	}
+	mig.OnStart = func(seq int32, name, direction, _ string) {
+		arrow := "apply"
+		if direction == "down" {
+			arrow = "revert"
+		}
+		fmt.Fprintf(in.out, "%s (%s): %s %s\n", m.Name, schema, arrow, name)
+		v := seq
+		if direction == "down" {
+			v = seq - 1
+		}
+		report.Applied = append(report.Applied, Applied{Module: m.Name, Schema: schema, Version: v, Step: name, Direction: direction})
+	}
+	if err := mig.MigrateTo(ctx, target); err != nil {
+		// tern reports the step as started; it was rolled back, so it is not applied.
+		if n := len(report.Applied); n > 0 {
+			report.Applied = report.Applied[:n-1]
+		}
+		var merr *MigrationError
+		if errors.As(err, &merr) {
+			return merr
+		}
+		return fmt.Errorf("module %q: %w", m.Name, err)
+	}
+	return nil
+}
+
+func (in *Installer) checkExtensions(ctx context.Context, m *Module) error {
+	for _, ext := range m.Extensions {
+		var ok bool
+		var major int
+		err := in.conn.QueryRow(ctx, `SELECT EXISTS (SELECT FROM pg_catalog.pg_available_extensions WHERE name = $1),
+			current_setting('server_version_num')::int / 10000`, ext).Scan(&ok, &major)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return &ExtensionError{Module: m.Name, Extension: ext, Package: extensionPackage(ext, major)}
+		}
+	}
+	return nil
+}
+
+// checkChecksums refuses to go on when an applied step's file has changed since.
+func (in *Installer) checkChecksums(ctx context.Context, m *Module, schema string, steps []Step) error {
+	applied, err := in.appliedChecksums(ctx, m, schema)
+	if err != nil {
+		return err
+	}
+	for _, s := range steps {
+		if sum, ok := applied[s.Version]; ok && sum != s.Checksum {
+			return &ChecksumError{Module: m.Name, Step: s.Description, Applied: sum, Embedded: s.Checksum}
+		}
+	}
+	return nil
+}
+
+// appliedChecksums maps each currently applied version of an instance to the checksum it was
+// applied with (the latest "up" record).
+func (in *Installer) appliedChecksums(ctx context.Context, m *Module, schema string) (map[int32]string, error) {
+	out := map[int32]string{}
+	if ok, err := in.bookkeeping(ctx); err != nil || !ok {
+		return out, err
+	}
+	rows, err := in.conn.Query(ctx, `
+		SELECT DISTINCT ON (h.version) h.version, h.checksum
+		  FROM howdah_internal.history h
+		  JOIN howdah_internal.modules i ON i.name = h.module AND i.schema_name = h.schema_name
+		 WHERE h.module = $1 AND h.schema_name = $2 AND h.direction = 'up' AND h.version <= i.version
+		 ORDER BY h.version, h.id DESC`, m.Name, schema)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var v int32
+		var sum string
+		if err := rows.Scan(&v, &sum); err != nil {
+			return nil, err
+		}
+		out[v] = sum
+	}
+	return out, rows.Err()
+}
+
+// bookkeeping reports whether core's tables exist yet.
+func (in *Installer) bookkeeping(ctx context.Context) (bool, error) {
+	var ok bool
+	err := in.conn.QueryRow(ctx, "SELECT to_regclass('howdah_internal.modules') IS NOT NULL").Scan(&ok)
+	return ok, err
+}
+
+// Installed lists the installed module instances.
+func (in *Installer) Installed(ctx context.Context) ([]Instance, error) {
+	if ok, err := in.bookkeeping(ctx); err != nil || !ok {
+		return nil, err
+	}
+	rows, err := in.conn.Query(ctx, `SELECT name, schema_name, version, updated_at FROM howdah_internal.modules ORDER BY name, schema_name`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Instance, error) {
+		var i Instance
+		err := r.Scan(&i.Module, &i.Schema, &i.Version, &i.UpdatedAt)
+		return i, err
+	})
+}
+
+func hasModule(insts []Instance, name string) bool {
+	for _, i := range insts {
+		if i.Module == name {
+			return true
+		}
+	}
+	return false
+}

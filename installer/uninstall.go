@@ -1,0 +1,170 @@
+package installer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Uninstall reverts every step of the target instances, dependents first, drops their version
+// tables and any schema left empty, and — when no module remains — howdah_internal itself, so
+// nothing of howdah is left. It refuses when an installed module outside the targets needs a
+// target, and, unless force is set, when a target's tables hold rows.
+func (in *Installer) Uninstall(ctx context.Context, targets []Target, force bool) (*Report, error) {
+	report := &Report{}
+	err := in.locked(ctx, func() error {
+		insts, err := in.Installed(ctx)
+		if err != nil {
+			return err
+		}
+		remove, err := in.resolveInstalled(insts, targets)
+		if err != nil {
+			return err
+		}
+		// Refuse to strand a dependent.
+		for _, r := range remove {
+			var deps []string
+			for _, inst := range insts {
+				m, err := in.reg.Module(inst.Module)
+				if err != nil || slices.Contains(remove, inst) {
+					continue
+				}
+				if slices.Contains(m.Requires, r.Module) {
+					deps = append(deps, inst.Module)
+				}
+			}
+			if len(deps) > 0 {
+				return &DependentError{Module: r.Module, Dependents: deps}
+			}
+		}
+		if !force {
+			for _, r := range remove {
+				if err := in.checkNoData(ctx, r); err != nil {
+					return err
+				}
+			}
+		}
+		// Dependents first: reverse dependency order.
+		order, err := in.reg.order(in.reg.Names())
+		if err != nil {
+			return err
+		}
+		for i := len(order) - 1; i >= 0; i-- {
+			for _, r := range remove {
+				if r.Module == order[i].Name {
+					if err := in.remove(ctx, order[i], r.Schema, insts, remove, report); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		if left, err := in.Installed(ctx); err != nil {
+			return err
+		} else if len(left) == 0 {
+			if _, err := in.conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+InternalSchema); err != nil {
+				return fmt.Errorf("drop schema %s (objects not made by howdah are in it?): %w", InternalSchema, err)
+			}
+		}
+		return nil
+	})
+	return report, err
+}
+
+// resolveInstalled maps targets to installed instances.
+func (in *Installer) resolveInstalled(insts []Instance, targets []Target) ([]Instance, error) {
+	var out []Instance
+	for _, t := range targets {
+		m, err := in.reg.Module(t.Module)
+		if err != nil {
+			return nil, err
+		}
+		var match []Instance
+		for _, inst := range insts {
+			if inst.Module == t.Module && (t.Schema == "" || inst.Schema == t.Schema) {
+				match = append(match, inst)
+			}
+		}
+		switch {
+		case len(match) == 0:
+			schema := t.Schema
+			if schema == "" {
+				schema = m.Schema
+			}
+			return nil, &NotInstalledError{Module: t.Module, Schema: schema}
+		case len(match) > 1:
+			return nil, fmt.Errorf("module %q is installed in several schemas; name one with --schema %s=SCHEMA", t.Module, t.Module)
+		}
+		if !slices.Contains(out, match[0]) {
+			out = append(out, match[0])
+		}
+	}
+	return out, nil
+}
+
+// checkNoData refuses when a table the instance created holds rows. The installer's own
+// bookkeeping tables do not count.
+func (in *Installer) checkNoData(ctx context.Context, inst Instance) error {
+	rows, err := in.conn.Query(ctx, `
+		SELECT n.nspname, c.relname
+		  FROM howdah_internal.objects o
+		  JOIN pg_catalog.pg_class c ON c.oid = to_regclass(o.identity)
+		  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+		 WHERE o.module = $1 AND o.schema_name = $2 AND o.kind = 'relation' AND c.relkind IN ('r', 'p')
+		   AND NOT (n.nspname = 'howdah_internal' AND c.relname IN ('modules', 'history', 'objects'))
+		 ORDER BY 1, 2`, inst.Module, inst.Schema)
+	if err != nil {
+		return err
+	}
+	tables, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (pgx.Identifier, error) {
+		var id pgx.Identifier = make([]string, 2)
+		err := r.Scan(&id[0], &id[1])
+		return id, err
+	})
+	if err != nil {
+		return err
+	}
+	var full []string
+	for _, t := range tables {
+		var has bool
+		// Names come from pg_class and are quoted; no input reaches this statement.
+		if err := in.conn.QueryRow(ctx, "SELECT EXISTS (SELECT FROM "+t.Sanitize()+")").Scan(&has); err != nil {
+			return fmt.Errorf("check %s for rows: %w", t.Sanitize(), err)
+		}
+		if has {
+			full = append(full, t.Sanitize())
+		}
+	}
+	if len(full) > 0 {
+		return &DataExistsError{Module: inst.Module, Tables: full}
+	}
+	return nil
+}
+
+// remove reverts one instance and drops what is left of it.
+func (in *Installer) remove(ctx context.Context, m *Module, schema string, insts, removing []Instance, report *Report) error {
+	if err := in.migrate(ctx, m, schema, 0, report); err != nil {
+		return err
+	}
+	if _, err := in.conn.Exec(ctx, "DROP TABLE IF EXISTS "+m.VersionTable(schema)); err != nil {
+		return err
+	}
+	if schema == InternalSchema {
+		return nil
+	}
+	for _, inst := range insts {
+		if inst.Schema == schema && !slices.Contains(removing, inst) {
+			return nil // another module still lives there
+		}
+	}
+	_, err := in.conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize())
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "2BP01" {
+		return fmt.Errorf("module %q: schema %q still holds objects its migrations did not create (%s); move or drop them, then uninstall again",
+			m.Name, schema, pgErr.Detail)
+	}
+	return err
+}

@@ -1,0 +1,249 @@
+package pgtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// ErrNoPostgres is returned when no server can be found or started.
+var ErrNoPostgres = errors.New("no PostgreSQL available: set HOWDAH_TEST_DATABASE_URL to a server URL, " +
+	"or install the server binaries (Debian: apt-get install postgresql-15 postgresql-contrib; then `make setup` " +
+	"for hypopg, pgtap and plpgsql_check), or start a Docker engine")
+
+// Cluster is a PostgreSQL server made from the local binaries with initdb and pg_ctl.
+type Cluster struct {
+	// Dir holds the data directory ("data"), the server log ("server.log") and the socket.
+	Dir string
+	// Port is the TCP port the server listens on, on 127.0.0.1.
+	Port int
+
+	bindir string
+	cred   *syscall.Credential // set when running the server as another user (root → postgres)
+}
+
+// ClusterConfig configures StartCluster. The zero value makes a cluster in a new temporary
+// directory on a free port.
+type ClusterConfig struct {
+	// Dir is where the cluster lives. Empty means a new temporary directory. When Dir already
+	// holds a cluster it is reused (and started if it is not running).
+	Dir string
+	// Port to listen on; 0 picks a free one (or the one a reused cluster had).
+	Port int
+	// Settings are extra postgresql.conf lines for a new cluster, such as "work_mem = '64MB'".
+	Settings []string
+}
+
+// URL is the connection URL of database dbname as the superuser postgres.
+func (c *Cluster) URL(dbname string) string {
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", c.Port, dbname)
+}
+
+// LogPath is the server log file.
+func (c *Cluster) LogPath() string { return filepath.Join(c.Dir, "server.log") }
+
+func (c *Cluster) dataDir() string { return filepath.Join(c.Dir, "data") }
+
+// BinDir finds the directory of initdb and pg_ctl: PATH first, then `pg_config --bindir`,
+// then the newest /usr/lib/postgresql/*/bin.
+func BinDir() (string, error) {
+	if p, err := exec.LookPath("initdb"); err == nil {
+		if _, err := exec.LookPath("pg_ctl"); err == nil {
+			return filepath.Dir(p), nil
+		}
+	}
+	if out, err := exec.Command("pg_config", "--bindir").Output(); err == nil {
+		dir := strings.TrimSpace(string(out))
+		if _, err := os.Stat(filepath.Join(dir, "initdb")); err == nil {
+			return dir, nil
+		}
+	}
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
+	sort.Slice(dirs, func(i, j int) bool { return majorOf(dirs[i]) > majorOf(dirs[j]) })
+	if len(dirs) > 0 {
+		return filepath.Dir(dirs[0]), nil
+	}
+	return "", ErrNoPostgres
+}
+
+func majorOf(initdbPath string) int {
+	n, _ := strconv.Atoi(filepath.Base(filepath.Dir(filepath.Dir(initdbPath))))
+	return n
+}
+
+// StartCluster creates (or reuses) and starts a local cluster. The caller stops it with Stop,
+// or Destroy to also remove its directory.
+func StartCluster(ctx context.Context, cfg *ClusterConfig) (*Cluster, error) {
+	if cfg == nil {
+		cfg = &ClusterConfig{}
+	}
+	bindir, err := BinDir()
+	if err != nil {
+		return nil, err
+	}
+	c := &Cluster{Dir: cfg.Dir, Port: cfg.Port, bindir: bindir}
+	if c.Dir == "" {
+		if c.Dir, err = os.MkdirTemp("", "howdah-pg-"); err != nil {
+			return nil, err
+		}
+	} else if err := os.MkdirAll(c.Dir, 0o700); err != nil {
+		return nil, err
+	}
+	if os.Geteuid() == 0 {
+		if c.cred, err = postgresUser(); err != nil {
+			return nil, err
+		}
+		if err := os.Chown(c.Dir, int(c.cred.Uid), int(c.cred.Gid)); err != nil {
+			return nil, err
+		}
+	}
+
+	portFile := filepath.Join(c.Dir, "port")
+	if _, err := os.Stat(filepath.Join(c.dataDir(), "PG_VERSION")); err == nil {
+		// Reuse: keep the port it was made with.
+		b, err := os.ReadFile(portFile)
+		if err != nil {
+			return nil, fmt.Errorf("cluster in %s has no port file: %w", c.Dir, err)
+		}
+		c.Port, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+		if c.running(ctx) {
+			return c, nil
+		}
+	} else {
+		if c.Port == 0 {
+			if c.Port, err = freePort(); err != nil {
+				return nil, err
+			}
+		}
+		if err := c.initdb(ctx, cfg.Settings); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(portFile, []byte(strconv.Itoa(c.Port)+"\n"), 0o644); err != nil {
+			return nil, err
+		}
+	}
+	if err := c.run(ctx, "pg_ctl", "-D", c.dataDir(), "-l", c.LogPath(), "-w", "-t", "60", "start"); err != nil {
+		return nil, fmt.Errorf("start PostgreSQL in %s: %w\n%s", c.Dir, err, c.logTail())
+	}
+	return c, nil
+}
+
+func (c *Cluster) initdb(ctx context.Context, settings []string) error {
+	if err := c.run(ctx, "initdb", "-D", c.dataDir(), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+		"--no-locale", "--no-sync"); err != nil {
+		return fmt.Errorf("initdb in %s: %w", c.Dir, err)
+	}
+	conf := []string{
+		"",
+		"# added by howdah's pgtest: a throwaway server tuned for tests",
+		fmt.Sprintf("port = %d", c.Port),
+		"listen_addresses = '127.0.0.1'",
+		fmt.Sprintf("unix_socket_directories = '%s'", c.Dir),
+		"fsync = off",
+		"synchronous_commit = off",
+		"full_page_writes = off",
+		"max_connections = 200",
+		"shared_preload_libraries = 'pg_stat_statements'",
+		"pg_stat_statements.track = all",
+		"log_min_messages = warning",
+	}
+	conf = append(conf, settings...)
+	f, err := os.OpenFile(filepath.Join(c.dataDir(), "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = f.WriteString(strings.Join(conf, "\n") + "\n")
+	return err
+}
+
+func (c *Cluster) running(ctx context.Context) bool {
+	return c.run(ctx, "pg_ctl", "-D", c.dataDir(), "status") == nil
+}
+
+// Stop shuts the server down fast, keeping its files.
+func (c *Cluster) Stop() error {
+	return c.run(context.Background(), "pg_ctl", "-D", c.dataDir(), "-m", "fast", "-w", "stop")
+}
+
+// Restart stops and starts the server on the same port (for reconnect tests).
+func (c *Cluster) Restart(ctx context.Context) error {
+	return c.run(ctx, "pg_ctl", "-D", c.dataDir(), "-l", c.LogPath(), "-m", "fast", "-w", "restart")
+}
+
+// Destroy stops the server at once and removes its directory.
+func (c *Cluster) Destroy() error {
+	_ = c.run(context.Background(), "pg_ctl", "-D", c.dataDir(), "-m", "immediate", "-w", "stop")
+	return os.RemoveAll(c.Dir)
+}
+
+// run executes one of the server binaries, as the postgres user when we are root.
+func (c *Cluster) run(ctx context.Context, name string, args ...string) error {
+	cmd := exec.CommandContext(ctx, filepath.Join(c.bindir, name), args...)
+	cmd.Dir = c.Dir
+	cmd.Env = append(os.Environ(), "LC_ALL=C")
+	if c.cred != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.cred}
+	}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s: %w: %s", name, err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+func (c *Cluster) logTail() string {
+	b, _ := os.ReadFile(c.LogPath())
+	if len(b) > 2000 {
+		b = b[len(b)-2000:]
+	}
+	return string(b)
+}
+
+// postgresUser is the account the server runs as when we are root.
+func postgresUser() (*syscall.Credential, error) {
+	u, err := user.Lookup("postgres")
+	if err != nil {
+		return nil, fmt.Errorf("running as root, initdb needs an unprivileged user: no user %q (%w); "+
+			"install the postgresql package, which creates it, or run as a normal user", "postgres", err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// waitReady polls until fn succeeds or the deadline passes.
+func waitReady(ctx context.Context, d time.Duration, fn func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	var err error
+	for {
+		if err = fn(ctx); err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("server not ready after %s: %w", d, err)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
