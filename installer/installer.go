@@ -104,7 +104,7 @@ func (in *Installer) Install(ctx context.Context, targets []Target) (*Report, er
 	if err != nil {
 		return nil, err
 	}
-	if err := in.preflight(ctx); err != nil {
+	if err := in.preflight(ctx, plan); err != nil {
 		return nil, err
 	}
 	report := &Report{}
@@ -121,7 +121,7 @@ func (in *Installer) Install(ctx context.Context, targets []Target) (*Report, er
 
 // Upgrade applies pending steps to installed modules: the named ones, or all with no names.
 func (in *Installer) Upgrade(ctx context.Context, modules []string) (*Report, error) {
-	if err := in.preflight(ctx); err != nil {
+	if err := in.preflight(ctx, nil); err != nil {
 		return nil, err
 	}
 	report := &Report{}
@@ -191,26 +191,46 @@ func (in *Installer) plan(targets []Target) ([]planned, error) {
 	return plan, nil
 }
 
-// preflight checks the server version and that the role may create what an install creates.
-func (in *Installer) preflight(ctx context.Context) error {
+// preflight checks, before anything changes, the server version, the extensions the planned
+// modules need, and that the role may create their schemas (or create in them when they exist).
+func (in *Installer) preflight(ctx context.Context, plan []planned) error {
 	var (
-		version           int
-		role, db          string
-		canCreate, exists bool
+		version  int
+		role, db string
 	)
-	err := in.conn.QueryRow(ctx, `SELECT current_setting('server_version_num')::int, current_user, current_database(),
-		has_database_privilege(current_database(), 'CREATE'), to_regnamespace($1) IS NOT NULL`, InternalSchema).
-		Scan(&version, &role, &db, &canCreate, &exists)
+	err := in.conn.QueryRow(ctx, `SELECT current_setting('server_version_num')::int, current_user, current_database()`).
+		Scan(&version, &role, &db)
 	if err != nil {
 		return fmt.Errorf("inspect server: %w", err)
 	}
 	if version < MinServerVersion {
 		return fmt.Errorf("howdah needs PostgreSQL 15 or newer; this server is version %d", version)
 	}
-	if !canCreate && !exists {
-		return &PrivilegeError{Role: role, Privilege: "CREATE", On: fmt.Sprintf("database %q", db),
-			Fix: fmt.Sprintf("run as the database owner or a superuser, or GRANT CREATE ON DATABASE %s TO %s",
-				pgx.Identifier{db}.Sanitize(), pgx.Identifier{role}.Sanitize())}
+	schemas := []string{InternalSchema}
+	for _, p := range plan {
+		if err := in.checkExtensions(ctx, p.mod, version/10000); err != nil {
+			return err
+		}
+		if !slices.Contains(schemas, p.schema) {
+			schemas = append(schemas, p.schema)
+		}
+	}
+	for _, schema := range schemas {
+		var exists, onDB, onSchema bool
+		err := in.conn.QueryRow(ctx, `SELECT to_regnamespace($1) IS NOT NULL, has_database_privilege(current_database(), 'CREATE'),
+			to_regnamespace($1) IS NOT NULL AND has_schema_privilege($1, 'CREATE')`, schema).Scan(&exists, &onDB, &onSchema)
+		if err != nil {
+			return err
+		}
+		switch {
+		case !exists && !onDB:
+			return &PrivilegeError{Role: role, Privilege: "CREATE", On: fmt.Sprintf("database %q (to create schema %q)", db, schema),
+				Fix: fmt.Sprintf("run as the database owner or a superuser, or GRANT CREATE ON DATABASE %s TO %s",
+					pgx.Identifier{db}.Sanitize(), pgx.Identifier{role}.Sanitize())}
+		case exists && !onSchema:
+			return &PrivilegeError{Role: role, Privilege: "CREATE", On: fmt.Sprintf("schema %q", schema),
+				Fix: "run as the role that installed howdah (the schema's owner) or a superuser"}
+		}
 	}
 	return nil
 }
@@ -242,9 +262,6 @@ func (in *Installer) migrate(ctx context.Context, m *Module, schema string, targ
 		return err
 	}
 	if target < 0 {
-		if err := in.checkExtensions(ctx, m); err != nil {
-			return err
-		}
 		target = int32(len(steps))
 	}
 	if _, err := in.conn.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+InternalSchema); err != nil {
@@ -294,12 +311,10 @@ func (in *Installer) migrate(ctx context.Context, m *Module, schema string, targ
 	return nil
 }
 
-func (in *Installer) checkExtensions(ctx context.Context, m *Module) error {
+func (in *Installer) checkExtensions(ctx context.Context, m *Module, major int) error {
 	for _, ext := range m.Extensions {
 		var ok bool
-		var major int
-		err := in.conn.QueryRow(ctx, `SELECT EXISTS (SELECT FROM pg_catalog.pg_available_extensions WHERE name = $1),
-			current_setting('server_version_num')::int / 10000`, ext).Scan(&ok, &major)
+		err := in.conn.QueryRow(ctx, `SELECT EXISTS (SELECT FROM pg_catalog.pg_available_extensions WHERE name = $1)`, ext).Scan(&ok)
 		if err != nil {
 			return err
 		}

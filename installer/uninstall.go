@@ -109,7 +109,7 @@ func (in *Installer) resolveInstalled(insts []Instance, targets []Target) ([]Ins
 // bookkeeping tables do not count.
 func (in *Installer) checkNoData(ctx context.Context, inst Instance) error {
 	rows, err := in.conn.Query(ctx, `
-		SELECT n.nspname, c.relname
+		SELECT n.nspname, c.relname, c.oid::regclass::text
 		  FROM howdah_internal.objects o
 		  JOIN pg_catalog.pg_class c ON c.oid = to_regclass(o.identity)
 		  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -119,10 +119,14 @@ func (in *Installer) checkNoData(ctx context.Context, inst Instance) error {
 	if err != nil {
 		return err
 	}
-	tables, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (pgx.Identifier, error) {
-		var id pgx.Identifier = make([]string, 2)
-		err := r.Scan(&id[0], &id[1])
-		return id, err
+	type table struct {
+		id   pgx.Identifier
+		name string
+	}
+	tables, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (table, error) {
+		t := table{id: make(pgx.Identifier, 2)}
+		err := r.Scan(&t.id[0], &t.id[1], &t.name)
+		return t, err
 	})
 	if err != nil {
 		return err
@@ -131,11 +135,11 @@ func (in *Installer) checkNoData(ctx context.Context, inst Instance) error {
 	for _, t := range tables {
 		var has bool
 		// Names come from pg_class and are quoted; no input reaches this statement.
-		if err := in.conn.QueryRow(ctx, "SELECT EXISTS (SELECT FROM "+t.Sanitize()+")").Scan(&has); err != nil {
-			return fmt.Errorf("check %s for rows: %w", t.Sanitize(), err)
+		if err := in.conn.QueryRow(ctx, "SELECT EXISTS (SELECT FROM "+t.id.Sanitize()+")").Scan(&has); err != nil {
+			return fmt.Errorf("check %s for rows: %w", t.name, err)
 		}
 		if has {
-			full = append(full, t.Sanitize())
+			full = append(full, t.name)
 		}
 	}
 	if len(full) > 0 {
