@@ -9,7 +9,7 @@ import (
 
 // catalogQuery lists every user object in a database with a digest of its definition:
 // schemas, relations (with columns), functions (with source), types, constraints, triggers
-// and comments. Two databases with equal lists hold the same objects.
+// and comments (extensions themselves are left out). Two databases with equal lists hold the same objects.
 const catalogQuery = `
 WITH ns AS (
     SELECT oid, nspname FROM pg_catalog.pg_namespace
@@ -39,6 +39,7 @@ UNION ALL
 SELECT format('comment %s %s: %s', d.classoid::regclass, pg_catalog.pg_describe_object(d.classoid, d.objoid, d.objsubid), d.description)
   FROM pg_catalog.pg_description d
  WHERE pg_catalog.pg_describe_object(d.classoid, d.objoid, d.objsubid) IS NOT NULL
+   AND d.classoid <> 'pg_catalog.pg_extension'::regclass
    AND (d.classoid, d.objoid) NOT IN (SELECT 'pg_catalog.pg_namespace'::regclass, oid FROM pg_catalog.pg_namespace WHERE nspname IN ('pg_catalog', 'information_schema', 'pg_toast', 'public'))
    AND d.objoid >= 16384
 ORDER BY 1`

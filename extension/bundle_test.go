@@ -1,0 +1,143 @@
+package extension_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/howdah/howdah/extension"
+	"github.com/howdah/howdah/installer"
+	"github.com/howdah/howdah/internal/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// The committed bundle must be what sql/ generates now.
+func TestCommittedBundleIsFresh(t *testing.T) {
+	stale, err := extension.Stale(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stale) > 0 {
+		t.Fatalf("extension/%s out of date with sql/: run `make extension` and commit the result", strings.Join(stale, ", "))
+	}
+}
+
+func TestStaleBundleIsCaught(t *testing.T) {
+	dir := t.TempDir()
+	if err := extension.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	if stale, err := extension.Stale(dir); err != nil || len(stale) != 0 {
+		t.Fatalf("freshly written bundle reported stale: %v %v", stale, err)
+	}
+	script := filepath.Join(dir, extension.ScriptFile)
+	body, _ := os.ReadFile(script)
+	if err := os.WriteFile(script, append(body, "\n-- hand edit\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if stale, _ := extension.Stale(dir); !slices.Equal(stale, []string{extension.ScriptFile}) {
+		t.Fatalf("stale = %v, want the edited script", stale)
+	}
+}
+
+// installedCatalog installs with `howdah install` into a fresh database and returns its catalog.
+func installedCatalog(t *testing.T) []string {
+	t.Helper()
+	conn := pgtest.Connect(t, pgtest.NewDatabase(t))
+	in, err := installer.New(conn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.Install(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	return pgtest.Catalog(t, conn)
+}
+
+func compareCatalogs(t *testing.T, how string, want, got []string) {
+	t.Helper()
+	if onlyWant, onlyGot := pgtest.Diff(want, got); len(onlyWant)+len(onlyGot) > 0 {
+		t.Fatalf("catalog after %s is not as expected:\n missing: %q\n extra: %q", how, onlyWant, onlyGot)
+	}
+}
+
+// Running the script (as psql -1 -f would) yields the same catalog as howdah install, and the
+// installer then sees the modules as installed and intact.
+func TestBundleScriptMatchesInstall(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	want := installedCatalog(t)
+
+	conn := pgtest.Connect(t, pgtest.NewDatabase(t))
+	files, err := extension.Files(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, string(files[extension.ScriptFile])); err != nil {
+		t.Fatalf("run bundle script: %v", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	compareCatalogs(t, "the bundle script", want, pgtest.Catalog(t, conn))
+
+	in, err := installer.New(conn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := in.Install(ctx, nil); err != nil || len(rep.Applied) != 0 {
+		t.Fatalf("install over the bundle: applied %v, err %v; want nothing to do", rep, err)
+	}
+	if problems, err := in.Verify(ctx); err != nil || len(problems) != 0 {
+		t.Fatalf("verify after the bundle: %v %v", problems, err)
+	}
+}
+
+// CREATE EXTENSION with the bundle copied into the server's extension directory. Needs write
+// access to that directory (CI runs as root); skipped otherwise.
+func TestCreateExtension(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	if pgtest.SharedServer(t).Cluster == nil {
+		t.Skip("the server is not local: cannot install extension files into it")
+	}
+	out, err := exec.Command("pg_config", "--sharedir").Output()
+	if err != nil {
+		t.Skipf("pg_config: %v", err)
+	}
+	extdir := filepath.Join(strings.TrimSpace(string(out)), "extension")
+	files, err := extension.Files(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range files {
+		path := filepath.Join(extdir, name)
+		if _, err := os.Stat(path); err == nil {
+			t.Skipf("%s already exists; not overwriting an installed howdah extension", path)
+		}
+		if err := os.WriteFile(path, body, 0o644); err != nil {
+			t.Skipf("cannot write to %s: %v", extdir, err)
+		}
+		t.Cleanup(func() { os.Remove(path) })
+	}
+	want := installedCatalog(t)
+	conn := pgtest.Connect(t, pgtest.NewDatabase(t))
+	empty := pgtest.Catalog(t, conn)
+	if _, err := conn.Exec(ctx, "CREATE EXTENSION howdah"); err != nil {
+		t.Fatalf("CREATE EXTENSION howdah: %v", err)
+	}
+	compareCatalogs(t, "CREATE EXTENSION", want, pgtest.Catalog(t, conn))
+	if _, err := conn.Exec(ctx, "DROP EXTENSION howdah"); err != nil {
+		t.Fatalf("DROP EXTENSION howdah: %v", err)
+	}
+	compareCatalogs(t, "DROP EXTENSION", empty, pgtest.Catalog(t, conn))
+}
