@@ -1,0 +1,85 @@
+// Command bench runs howdah's benchmarks against a throwaway PostgreSQL. Each case measures a
+// howdah operation and a baseline doing the same work the plainest way, in the same run on the
+// same server, and prints both and their ratio (howdah / baseline; lower is better).
+//
+//	go run ./bench            # all cases
+//	go run ./bench -run install
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"regexp"
+	"testing"
+	"text/tabwriter"
+	"time"
+
+	"github.com/howdah/howdah/internal/pgtest"
+)
+
+// benchCase pairs a baseline with the howdah operation it is compared against.
+type benchCase struct {
+	name, baselineName, howdahName string
+	baseline, howdah               func(b *testing.B, env *env)
+}
+
+// env is what cases share: the server.
+type env struct {
+	ctx context.Context
+	srv *pgtest.Server
+	seq int
+}
+
+// freshDB makes a new empty database (outside the timer) and returns its URL.
+func (e *env) freshDB(b *testing.B) string {
+	b.StopTimer()
+	defer b.StartTimer()
+	e.seq++
+	url, err := e.srv.CreateDatabase(e.ctx, fmt.Sprintf("howdah_bench_%d_%d", os.Getpid(), e.seq))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return url
+}
+
+var cases []benchCase
+
+func main() {
+	run := flag.String("run", "", "only cases whose name matches this regular expression")
+	flag.Parse()
+	testing.Init()
+	re, err := regexp.Compile(*run)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench: -run:", err)
+		os.Exit(2)
+	}
+	ctx := context.Background()
+	srv, err := pgtest.Start(ctx)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+	defer srv.Stop()
+	e := &env{ctx: ctx, srv: srv}
+
+	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "CASE\tBASELINE\tTIME/OP\tHOWDAH\tTIME/OP\tRATIO")
+	for _, c := range cases {
+		if !re.MatchString(c.name) {
+			continue
+		}
+		fmt.Fprintf(os.Stderr, "bench: %s …\n", c.name)
+		base := testing.Benchmark(func(b *testing.B) { c.baseline(b, e) })
+		ours := testing.Benchmark(func(b *testing.B) { c.howdah(b, e) })
+		if base.N == 0 || ours.N == 0 {
+			fmt.Fprintf(os.Stderr, "bench: %s failed (see above)\n", c.name)
+			os.Exit(1)
+		}
+		bt, ot := time.Duration(base.NsPerOp()), time.Duration(ours.NsPerOp())
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%.2fx\n", c.name, c.baselineName, bt.Round(time.Microsecond),
+			c.howdahName, ot.Round(time.Microsecond), float64(ot)/float64(bt))
+	}
+	w.Flush()
+}
