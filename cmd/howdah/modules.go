@@ -13,7 +13,7 @@ import (
 )
 
 var (
-	schemaFlag = &cli.StringSliceFlag{Name: "schema", Usage: "install an app module into another schema, as `MODULE=SCHEMA` (repeatable)"}
+	schemaFlag = &cli.StringSliceFlag{Name: "schema", Usage: "the schema of an app module instance, as `MODULE=SCHEMA` (repeatable; default: the module's own)"}
 	jsonFlag   = &cli.BoolFlag{Name: "json", Usage: "print the result as JSON"}
 )
 

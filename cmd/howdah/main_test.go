@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/howdah/howdah/installer"
+	"github.com/howdah/howdah/internal/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// run executes the CLI in-process and returns stdout, stderr and the exit code.
+func run(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	app := newApp()
+	var out, errOut bytes.Buffer
+	app.Writer, app.ErrWriter = &out, &errOut
+	app.ExitErrHandler = func(*cli.Context, error) {} // report errors, never os.Exit in tests
+	code := 0
+	if err := app.RunContext(context.Background(), append([]string{"howdah"}, args...)); err != nil {
+		errOut.WriteString("howdah: " + err.Error() + "\n")
+		code = exitCode(err)
+	}
+	return out.String(), errOut.String(), code
+}
+
+func TestHelpIsComplete(t *testing.T) {
+	top, _, code := run(t, "--help")
+	if code != 0 {
+		t.Fatalf("--help exited %d", code)
+	}
+	for _, cmd := range newApp().Commands {
+		if !strings.Contains(top, cmd.Name) || !strings.Contains(top, cmd.Usage) {
+			t.Errorf("howdah --help does not list %q with its usage", cmd.Name)
+		}
+		help, _, code := run(t, cmd.Name, "--help")
+		if code != 0 {
+			t.Errorf("%s --help exited %d", cmd.Name, code)
+		}
+		if !strings.Contains(help, cmd.Usage) {
+			t.Errorf("%s --help lacks its usage line", cmd.Name)
+		}
+		for _, f := range cmd.Flags {
+			if !strings.Contains(help, "--"+f.Names()[0]) {
+				t.Errorf("%s --help does not document --%s", cmd.Name, f.Names()[0])
+			}
+		}
+	}
+	for _, m := range installer.Modules() {
+		if help, _, _ := run(t, "install", "--help"); !strings.Contains(help, m.Name) {
+			t.Errorf("install --help does not list module %q", m.Name)
+		}
+	}
+}
+
+func TestInstallStatusVerifyUninstall(t *testing.T) {
+	t.Parallel()
+	url := pgtest.NewDatabase(t)
+
+	out, errOut, code := run(t, "--db", url, "install")
+	if code != 0 || !strings.Contains(out, "installed core (howdah): 1 step(s)") || !strings.Contains(errOut, "apply 001_core.sql") {
+		t.Fatalf("install: code %d, out %q, err %q", code, out, errOut)
+	}
+	if out, _, code = run(t, "--db", url, "install"); code != 0 || !strings.Contains(out, "nothing to do") {
+		t.Fatalf("second install: code %d, out %q", code, out)
+	}
+
+	out, _, code = run(t, "--db", url, "status", "--json")
+	var st []installer.ModuleStatus
+	if err := json.Unmarshal([]byte(out), &st); err != nil || code != 0 {
+		t.Fatalf("status --json: code %d, %v: %q", code, err, out)
+	}
+	if len(st) == 0 || st[0].Module != "core" || !st[0].Installed || st[0].Version != st[0].Latest || len(st[0].Pending) != 0 {
+		t.Fatalf("status = %+v", st)
+	}
+	if out, _, _ = run(t, "--db", url, "status"); !strings.Contains(out, "MODULE") || !strings.Contains(out, "core") {
+		t.Fatalf("status table: %q", out)
+	}
+
+	if out, _, code = run(t, "--db", url, "verify"); code != 0 || !strings.Contains(out, "ok:") {
+		t.Fatalf("verify on a fresh install: code %d, out %q", code, out)
+	}
+	conn := pgtest.Connect(t, url)
+	if _, err := conn.Exec(context.Background(), "CREATE OR REPLACE FUNCTION howdah.version() RETURNS jsonb LANGUAGE sql RETURN '{}'::jsonb"); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code = run(t, "--db", url, "verify")
+	if code != 1 || !strings.Contains(out, "howdah.version()") || !strings.Contains(errOut, "1 problem") {
+		t.Fatalf("verify after an edit: code %d, out %q, err %q", code, out, errOut)
+	}
+
+	if _, errOut, code = run(t, "--db", url, "uninstall"); code == 0 || !strings.Contains(errOut, "--all") {
+		t.Fatalf("uninstall with no module: code %d, err %q", code, errOut)
+	}
+	if out, _, code = run(t, "--db", url, "uninstall", "--all"); code != 0 || !strings.Contains(out, "uninstalled core") {
+		t.Fatalf("uninstall --all: code %d, out %q", code, out)
+	}
+	var left bool
+	if err := conn.QueryRow(context.Background(), "SELECT to_regnamespace('howdah') IS NOT NULL OR to_regnamespace('howdah_internal') IS NOT NULL").Scan(&left); err != nil || left {
+		t.Fatalf("schemas left after uninstall --all: %v %v", left, err)
+	}
+}
+
+func TestDatabaseFromEnvironment(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	t.Setenv("DATABASE_URL", url)
+	if out, _, code := run(t, "install"); code != 0 || !strings.Contains(out, "installed core") {
+		t.Fatalf("install via DATABASE_URL: code %d, out %q", code, out)
+	}
+}
+
+func TestClearCLIErrors(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--db", "postgres://nobody@127.0.0.1:1/nowhere?connect_timeout=2", "status"}, `cannot connect to PostgreSQL at 127.0.0.1:1, database "nowhere", user "nobody"`},
+		{[]string{"--db", "postgres://%zz", "status"}, "invalid connection string"},
+		{[]string{"--db", "postgres://x@127.0.0.1:1/x", "install", "--schema", "pictrs", "core"}, "write it as MODULE=SCHEMA"},
+		{[]string{"--db", "postgres://x@127.0.0.1:1/x", "install", "--schema", "shop=eu", "core"}, `--schema names module "shop"`},
+	}
+	for _, c := range cases {
+		_, errOut, code := run(t, c.args...)
+		if code == 0 || !strings.Contains(errOut, c.want) {
+			t.Errorf("%v: code %d, stderr %q, want it to contain %q", c.args, code, errOut, c.want)
+		}
+	}
+}
