@@ -248,10 +248,11 @@ func (in *Installer) locked(ctx context.Context, fn func() error) error {
 		}
 	}
 	defer in.conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", lockKey)
-	if err := fn(); err != nil {
-		return err
+	err := fn()
+	// Notify even after a failure: steps before the failing one did commit.
+	if _, nerr := in.conn.Exec(ctx, "SELECT pg_notify($1, '')", ReloadChannel); err == nil {
+		err = nerr
 	}
-	_, err := in.conn.Exec(ctx, "SELECT pg_notify($1, '')", ReloadChannel)
 	return err
 }
 

@@ -31,23 +31,12 @@ func demoCommand() *cli.Command {
 		},
 		Action: func(c *cli.Context) error {
 			ctx := c.Context
+			if c.Bool("stop") || c.Bool("destroy") {
+				return stopDemo(c)
+			}
 			cl, err := pgtest.StartCluster(ctx, &pgtest.ClusterConfig{Dir: c.String("dir"), Port: c.Int("port")})
 			if err != nil {
 				return err
-			}
-			switch {
-			case c.Bool("destroy"):
-				if err := cl.Destroy(); err != nil {
-					return err
-				}
-				fmt.Fprintf(c.App.Writer, "demo server stopped and %s removed\n", cl.Dir)
-				return nil
-			case c.Bool("stop"):
-				if err := cl.Stop(); err != nil {
-					return err
-				}
-				fmt.Fprintln(c.App.Writer, "demo server stopped")
-				return nil
 			}
 			url := cl.URL(demoDB)
 			if err := ensureDatabase(ctx, cl.URL("postgres"), demoDB); err != nil {
@@ -78,6 +67,29 @@ func demoCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+func stopDemo(c *cli.Context) error {
+	cl, err := pgtest.OpenCluster(c.String("dir"))
+	if err != nil {
+		return err
+	}
+	if c.Bool("destroy") {
+		if err := cl.Destroy(); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.App.Writer, "demo server stopped and %s removed\n", cl.Dir)
+		return nil
+	}
+	if !cl.Running(c.Context) {
+		fmt.Fprintln(c.App.Writer, "demo server is not running")
+		return nil
+	}
+	if err := cl.Stop(); err != nil {
+		return err
+	}
+	fmt.Fprintln(c.App.Writer, "demo server stopped")
+	return nil
 }
 
 func ensureDatabase(ctx context.Context, adminURL, name string) error {

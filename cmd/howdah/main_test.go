@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
@@ -131,5 +132,38 @@ func TestClearCLIErrors(t *testing.T) {
 		if code == 0 || !strings.Contains(errOut, c.want) {
 			t.Errorf("%v: code %d, stderr %q, want it to contain %q", c.args, code, errOut, c.want)
 		}
+	}
+}
+
+func TestDemoStartsQueryableDatabase(t *testing.T) {
+	t.Parallel()
+	if pgtest.SharedServer(t).Cluster == nil {
+		t.Skip("no local server binaries: the demo needs them")
+	}
+	// Not t.TempDir(): as root the server runs as postgres, which must reach the directory.
+	dir, err := os.MkdirTemp("", "howdah-demo-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { run(t, "demo", "--dir", dir, "--destroy") })
+	out, errOut, code := run(t, "demo", "--dir", dir)
+	if code != 0 {
+		t.Fatalf("demo: code %d, stderr %q", code, errOut)
+	}
+	start := strings.Index(out, "postgres://")
+	if start < 0 {
+		t.Fatalf("demo printed no connection URL: %q", out)
+	}
+	url := strings.SplitN(out[start:], `"`, 2)[0]
+	var version string
+	if err := pgtest.Connect(t, url).QueryRow(context.Background(), "SELECT howdah.version()::text").Scan(&version); err != nil || !strings.Contains(version, `"core"`) {
+		t.Fatalf("SELECT howdah.version() on the demo: %q %v", version, err)
+	}
+	// A second run reuses the running cluster.
+	if out2, _, code := run(t, "demo", "--dir", dir); code != 0 || !strings.Contains(out2, url) {
+		t.Fatalf("second demo run: code %d, out %q", code, out2)
+	}
+	if out, _, _ := run(t, "demo", "--dir", dir, "--stop"); !strings.Contains(out, "stopped") {
+		t.Fatalf("demo --stop: %q", out)
 	}
 }

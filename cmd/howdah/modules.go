@@ -12,10 +12,12 @@ import (
 	"github.com/howdah/howdah/installer"
 )
 
-var (
-	schemaFlag = &cli.StringSliceFlag{Name: "schema", Usage: "the schema of an app module instance, as `MODULE=SCHEMA` (repeatable; default: the module's own)"}
-	jsonFlag   = &cli.BoolFlag{Name: "json", Usage: "print the result as JSON"}
-)
+// Flags are made per command: urfave/cli writes into them while parsing.
+func schemaFlag() cli.Flag {
+	return &cli.StringSliceFlag{Name: "schema", Usage: "the schema of an app module instance, as `MODULE=SCHEMA` (repeatable; default: the module's own)"}
+}
+
+func jsonFlag() cli.Flag { return &cli.BoolFlag{Name: "json", Usage: "print the result as JSON"} }
 
 func moduleList() string {
 	var b strings.Builder
@@ -33,7 +35,7 @@ func installCommand() *cli.Command {
 		Description: "Installs each module with the modules it requires, applying every pending migration, " +
 			"one transaction per step, under an advisory lock (a second installer waits, then finds nothing to do). " +
 			"Running it again changes nothing.\n\nModules:" + moduleList(),
-		Flags: []cli.Flag{schemaFlag, jsonFlag},
+		Flags: []cli.Flag{schemaFlag(), jsonFlag()},
 		Action: func(c *cli.Context) error {
 			targets, err := parseTargets(c)
 			if err != nil {
@@ -55,7 +57,7 @@ func upgradeCommand() *cli.Command {
 		Name:      "upgrade",
 		Usage:     "apply newer migrations to installed modules (default: all installed)",
 		ArgsUsage: "[MODULE...]",
-		Flags:     []cli.Flag{jsonFlag},
+		Flags:     []cli.Flag{jsonFlag()},
 		Action: func(c *cli.Context) error {
 			return withInstaller(c, func(in *installer.Installer) error {
 				rep, err := in.Upgrade(c.Context, c.Args().Slice())
@@ -72,7 +74,7 @@ func statusCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "status",
 		Usage: "show the installed version of every module and its pending steps",
-		Flags: []cli.Flag{jsonFlag},
+		Flags: []cli.Flag{jsonFlag()},
 		Action: func(c *cli.Context) error {
 			return withInstaller(c, func(in *installer.Installer) error {
 				st, err := in.Status(c.Context)
@@ -112,7 +114,7 @@ func verifyCommand() *cli.Command {
 		Usage: "check installed modules against this binary: migration checksums and every object's definition",
 		Description: "Exits 0 when every installed module is exactly as its migrations made it, 1 when a migration " +
 			"file changed after it was applied or a function, table or type was dropped or edited by hand.",
-		Flags: []cli.Flag{jsonFlag},
+		Flags: []cli.Flag{jsonFlag()},
 		Action: func(c *cli.Context) error {
 			return withInstaller(c, func(in *installer.Installer) error {
 				problems, err := in.Verify(c.Context)
@@ -154,7 +156,7 @@ func uninstallCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "force", Usage: "drop the modules' tables even when they hold rows"},
 			&cli.BoolFlag{Name: "all", Usage: "uninstall every installed module"},
-			schemaFlag, jsonFlag,
+			schemaFlag(), jsonFlag(),
 		},
 		Action: func(c *cli.Context) error {
 			targets, err := parseTargets(c)

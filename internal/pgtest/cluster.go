@@ -81,6 +81,26 @@ func majorOf(initdbPath string) int {
 	return n
 }
 
+// OpenCluster returns the cluster StartCluster made in dir, without starting it.
+func OpenCluster(dir string) (*Cluster, error) {
+	bindir, err := BinDir()
+	if err != nil {
+		return nil, err
+	}
+	c := &Cluster{Dir: dir, bindir: bindir}
+	b, err := os.ReadFile(filepath.Join(dir, "port"))
+	if err != nil {
+		return nil, fmt.Errorf("no cluster made by howdah in %s: %w", dir, err)
+	}
+	c.Port, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+	if os.Geteuid() == 0 {
+		if c.cred, err = postgresUser(); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
 // StartCluster creates (or reuses) and starts a local cluster. The caller stops it with Stop,
 // or Destroy to also remove its directory.
 func StartCluster(ctx context.Context, cfg *ClusterConfig) (*Cluster, error) {
@@ -106,6 +126,9 @@ func StartCluster(ctx context.Context, cfg *ClusterConfig) (*Cluster, error) {
 		if err := os.Chown(c.Dir, int(c.cred.Uid), int(c.cred.Gid)); err != nil {
 			return nil, err
 		}
+		if err := reachable(c.Dir); err != nil {
+			return nil, err
+		}
 	}
 
 	portFile := filepath.Join(c.Dir, "port")
@@ -116,7 +139,7 @@ func StartCluster(ctx context.Context, cfg *ClusterConfig) (*Cluster, error) {
 			return nil, fmt.Errorf("cluster in %s has no port file: %w", c.Dir, err)
 		}
 		c.Port, _ = strconv.Atoi(strings.TrimSpace(string(b)))
-		if c.running(ctx) {
+		if c.Running(ctx) {
 			return c, nil
 		}
 	} else {
@@ -167,7 +190,8 @@ func (c *Cluster) initdb(ctx context.Context, settings []string) error {
 	return err
 }
 
-func (c *Cluster) running(ctx context.Context) bool {
+// Running reports whether the server is up.
+func (c *Cluster) Running(ctx context.Context) bool {
 	return c.run(ctx, "pg_ctl", "-D", c.dataDir(), "status") == nil
 }
 
@@ -220,6 +244,28 @@ func postgresUser() (*syscall.Credential, error) {
 	uid, _ := strconv.Atoi(u.Uid)
 	gid, _ := strconv.Atoi(u.Gid)
 	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
+}
+
+// reachable checks that every parent of dir lets others through, since the server runs as the
+// postgres user while we are root.
+func reachable(dir string) error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	for p := filepath.Dir(abs); ; p = filepath.Dir(p) {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return err
+		}
+		if fi.Mode().Perm()&0o001 == 0 {
+			return fmt.Errorf("the postgres user cannot reach %s: %s is mode %v; choose a directory under %s",
+				abs, p, fi.Mode().Perm(), os.TempDir())
+		}
+		if p == filepath.Dir(p) {
+			return nil
+		}
+	}
 }
 
 func freePort() (int, error) {
