@@ -47,24 +47,22 @@ func demoCommand() *cli.Command {
 				return err
 			}
 			defer closeConn(conn)
-			in, err := installer.New(conn, &installer.Config{Progress: c.App.ErrWriter})
-			if err != nil {
-				return err
-			}
-			if _, err := in.Install(ctx, nil); err != nil {
-				return err
-			}
-			st, err := in.Status(ctx)
-			if err != nil {
-				return err
-			}
-			w := c.App.Writer
-			fmt.Fprintf(w, "\nhowdah demo is ready: PostgreSQL on 127.0.0.1:%d, data in %s\n\n", cl.Port, cl.Dir)
-			printStatus(w, st)
-			fmt.Fprintf(w, "\nConnect:\n  psql %q -c 'SELECT howdah.version()'\n", url)
-			fmt.Fprintf(w, "  export DATABASE_URL=%q   # then: howdah status | verify | ...\n", url)
-			fmt.Fprintf(w, "Stop it with `make demo-stop` (or howdah demo --stop); remove it with howdah demo --destroy.\n")
-			return nil
+			return useInstaller(c, conn, func(in *installer.Installer) error {
+				if _, err := in.Install(ctx, nil); err != nil {
+					return err
+				}
+				st, err := in.Status(ctx)
+				if err != nil {
+					return err
+				}
+				w := c.App.Writer
+				fmt.Fprintf(w, "\nhowdah demo is ready: PostgreSQL on 127.0.0.1:%d, data in %s\n\n", cl.Port, cl.Dir)
+				printStatus(w, st)
+				fmt.Fprintf(w, "\nConnect:\n  psql %q -c 'SELECT howdah.version()'\n", url)
+				fmt.Fprintf(w, "  export DATABASE_URL=%q   # then: howdah status | verify | ...\n", url)
+				fmt.Fprintf(w, "Stop it with `make demo-stop` (or howdah demo --stop); remove it with howdah demo --destroy.\n")
+				return nil
+			})
 		},
 	}
 }

@@ -16,7 +16,8 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-// run executes the CLI in-process and returns stdout, stderr and the exit code.
+// run executes the CLI in-process and returns stdout, stderr and the exit code. Tests here do
+// not run in parallel: urfave/cli shares its help flag between apps and writes to it.
 func run(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
 	app := newApp()
@@ -61,7 +62,6 @@ func TestHelpIsComplete(t *testing.T) {
 }
 
 func TestInstallStatusVerifyUninstall(t *testing.T) {
-	t.Parallel()
 	url := pgtest.NewDatabase(t)
 
 	out, errOut, code := run(t, "--db", url, "install")
@@ -117,7 +117,6 @@ func TestDatabaseFromEnvironment(t *testing.T) {
 }
 
 func TestClearCLIErrors(t *testing.T) {
-	t.Parallel()
 	cases := []struct {
 		args []string
 		want string
@@ -136,7 +135,6 @@ func TestClearCLIErrors(t *testing.T) {
 }
 
 func TestDemoStartsQueryableDatabase(t *testing.T) {
-	t.Parallel()
 	if pgtest.SharedServer(t).Cluster == nil {
 		t.Skip("no local server binaries: the demo needs them")
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/urfave/cli/v2"
 
 	"github.com/howdah/howdah/installer"
@@ -208,12 +209,17 @@ func parseTargets(c *cli.Context) ([]installer.Target, error) {
 	return targets, nil
 }
 
+// withInstaller connects to the database from the flags and runs fn with an installer on it.
 func withInstaller(c *cli.Context, fn func(*installer.Installer) error) error {
 	conn, err := connect(c)
 	if err != nil {
 		return err
 	}
 	defer closeConn(conn)
+	return useInstaller(c, conn, fn)
+}
+
+func useInstaller(c *cli.Context, conn *pgx.Conn, fn func(*installer.Installer) error) error {
 	in, err := installer.New(conn, &installer.Config{Progress: c.App.ErrWriter})
 	if err != nil {
 		return err
