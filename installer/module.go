@@ -69,6 +69,7 @@ func (m *Module) fsys() fs.FS {
 func Modules() []*Module {
 	return []*Module{
 		{Name: "core", Schema: "howdah", Description: "schemas, install bookkeeping and howdah.version()"},
+		{Name: "catalog", Schema: "howdah", Requires: []string{"core"}, Description: "one SQL function per API call over the catalog and records"},
 	}
 }
 

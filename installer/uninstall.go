@@ -56,7 +56,7 @@ func (in *Installer) Uninstall(ctx context.Context, targets []Target, force bool
 		for i := len(order) - 1; i >= 0; i-- {
 			for _, r := range remove {
 				if r.Module == order[i].Name {
-					if err := in.remove(ctx, order[i], r.Schema, insts, remove, report); err != nil {
+					if err := in.remove(ctx, order[i], r.Schema, report); err != nil {
 						return err
 					}
 				}
@@ -149,7 +149,7 @@ func (in *Installer) checkNoData(ctx context.Context, inst Instance) error {
 }
 
 // remove reverts one instance and drops what is left of it.
-func (in *Installer) remove(ctx context.Context, m *Module, schema string, insts, removing []Instance, report *Report) error {
+func (in *Installer) remove(ctx context.Context, m *Module, schema string, report *Report) error {
 	if err := in.migrate(ctx, m, schema, 0, report); err != nil {
 		return err
 	}
@@ -159,12 +159,17 @@ func (in *Installer) remove(ctx context.Context, m *Module, schema string, insts
 	if schema == InternalSchema {
 		return nil
 	}
-	for _, inst := range insts {
-		if inst.Schema == schema && !slices.Contains(removing, inst) {
-			return nil // another module still lives there
+	// Another module still lives there (catalog shares core's schema): its own steps drop it.
+	left, err := in.Installed(ctx)
+	if err != nil {
+		return err
+	}
+	for _, inst := range left {
+		if inst.Schema == schema {
+			return nil
 		}
 	}
-	_, err := in.conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize())
+	_, err = in.conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize())
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "2BP01" {
 		return fmt.Errorf("module %q: schema %q still holds objects its migrations did not create (%s); move or drop them, then uninstall again",

@@ -99,8 +99,8 @@ func TestInstallStatusVerifyUninstall(t *testing.T) {
 	if _, errOut, code = run(t, "--db", url, "uninstall"); code == 0 || !strings.Contains(errOut, "--all") {
 		t.Fatalf("uninstall with no module: code %d, err %q", code, errOut)
 	}
-	if out, _, code = run(t, "--db", url, "uninstall", "--all"); code != 0 || !strings.Contains(out, "uninstalled core") {
-		t.Fatalf("uninstall --all: code %d, out %q", code, out)
+	if out, errOut, code = run(t, "--db", url, "uninstall", "--all"); code != 0 || !strings.Contains(out, "uninstalled core") {
+		t.Fatalf("uninstall --all: code %d, out %q, err %q", code, out, errOut)
 	}
 	var left bool
 	if err := conn.QueryRow(context.Background(), "SELECT to_regnamespace('howdah') IS NOT NULL OR to_regnamespace('howdah_internal') IS NOT NULL").Scan(&left); err != nil || left {
