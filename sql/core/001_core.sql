@@ -6,6 +6,10 @@ CREATE SCHEMA howdah;
 COMMENT ON SCHEMA howdah IS 'howdah public API: core and catalog functions.';
 GRANT USAGE ON SCHEMA howdah TO PUBLIC;
 
+-- Public functions are SECURITY INVOKER and call private helpers here, so every role may use the
+-- schema; its tables grant nothing, and bookkeeping functions are revoked below.
+GRANT USAGE ON SCHEMA howdah_internal TO PUBLIC;
+
 CREATE TABLE howdah_internal.modules (
     name         text        NOT NULL,
     schema_name  text        NOT NULL,
@@ -124,6 +128,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION howdah_internal.record_step(text, text, integer, text, text, text, text[]) IS 'Bookkeeping run by the installer at the end of each migration step.';
+REVOKE EXECUTE ON FUNCTION howdah_internal.record_step(text, text, integer, text, text, text, text[]) FROM PUBLIC;
 
 CREATE FUNCTION howdah.version()
 RETURNS jsonb
@@ -147,3 +152,4 @@ DROP TABLE howdah_internal.objects;
 DROP TABLE howdah_internal.history;
 DROP TABLE howdah_internal.modules;
 DROP SCHEMA howdah;
+REVOKE USAGE ON SCHEMA howdah_internal FROM PUBLIC;
