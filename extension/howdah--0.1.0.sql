@@ -491,35 +491,35 @@ BEGIN ATOMIC
 END;
 COMMENT ON FUNCTION howdah_internal.table_json(oid, boolean) IS 'One table as the catalog API shows it, with its columns and preview settings when asked.';
 
-CREATE FUNCTION howdah.list_tables(sch oid)
+CREATE FUNCTION howdah_internal.schema_tables_json(sch oid, with_columns boolean)
 RETURNS jsonb
-LANGUAGE plpgsql STABLE SECURITY INVOKER
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
--- The tables, views, materialized views and foreign tables of schema `sch`, without columns.
+-- The table-like relations of schema `sch` (partitions are shown through their parent), each as
+-- table_json shows it; 3F000 for an unknown schema.
 BEGIN
     PERFORM howdah_internal.visible_schema(sch);
-    RETURN (SELECT coalesce(jsonb_agg(howdah_internal.table_json(c.oid, false) ORDER BY c.relname), '[]')
+    RETURN (SELECT coalesce(jsonb_agg(howdah_internal.table_json(c.oid, with_columns) ORDER BY c.relname), '[]')
               FROM pg_class c
              WHERE c.relnamespace = sch AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND NOT c.relispartition);
 END;
 $$;
+COMMENT ON FUNCTION howdah_internal.schema_tables_json(oid, boolean) IS 'The tables of a schema for list_tables and get_schema_table_details.';
+
+CREATE FUNCTION howdah.list_tables(sch oid)
+RETURNS jsonb
+LANGUAGE sql STABLE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+RETURN howdah_internal.schema_tables_json(sch, false);
 COMMENT ON FUNCTION howdah.list_tables(oid) IS 'The tables of a schema: [{oid, name, schema_oid, description, kind, owner, estimated_rows, has_dependents, current_role_priv, current_role_owns}]. Errors: 3F000 unknown schema.';
 
 CREATE FUNCTION howdah.get_schema_table_details(sch oid)
 RETURNS jsonb
-LANGUAGE plpgsql STABLE SECURITY INVOKER
+LANGUAGE sql STABLE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
-AS $$
--- Everything a UI needs to draw a schema, in one round trip: every table as list_tables shows
--- it plus `columns` and `preview_settings`.
-BEGIN
-    PERFORM howdah_internal.visible_schema(sch);
-    RETURN (SELECT coalesce(jsonb_agg(howdah_internal.table_json(c.oid, true) ORDER BY c.relname), '[]')
-              FROM pg_class c
-             WHERE c.relnamespace = sch AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND NOT c.relispartition);
-END;
-$$;
+-- Everything a UI needs to draw a schema, in one round trip.
+RETURN howdah_internal.schema_tables_json(sch, true);
 COMMENT ON FUNCTION howdah.get_schema_table_details(oid) IS 'Every table of a schema with its columns (attnum, name, type, type_options, nullable, default, primary_key, description, current_role_priv) and preview_settings, in one call. Errors: 3F000 unknown schema.';
 
 CREATE FUNCTION howdah.get_table(tab oid)
@@ -545,5 +545,5 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION howdah.list_columns(oid) IS 'The columns of a table, as get_table() shows them. Errors: 42P01 unknown table.';
-SELECT howdah_internal.record_step('catalog', 'howdah', 2, 'up', '002_tables.sql', 'a11aa8b1a2c5ff197a36ba2804c7cfa512bc11d7a562b7958d0f0496a0536289', ARRAY['howdah', 'howdah_internal']);
+SELECT howdah_internal.record_step('catalog', 'howdah', 2, 'up', '002_tables.sql', '0a8ef52db9f3b82cf89c72777dca1a96cb01906f03d70b73fdac788f38b632d3', ARRAY['howdah', 'howdah_internal']);
 UPDATE howdah_internal.version_catalog SET version = 2;
