@@ -1,6 +1,6 @@
 -- howdah.version() reports every installed module, reads the bookkeeping, and any role may call it.
 BEGIN;
-SELECT plan(7);
+SELECT plan(8);
 
 SELECT has_function('howdah', 'version', ARRAY[]::text[], 'howdah.version() exists');
 SELECT function_returns('howdah', 'version', ARRAY[]::text[], 'jsonb', 'it returns jsonb');
@@ -22,6 +22,8 @@ END $$;
 RESET ROLE;
 SELECT ok((SELECT versions FROM seen_by_nobody) @> '[{"module": "core"}]', 'a role with no grants can read the versions');
 SELECT is((SELECT internal_error FROM seen_by_nobody), '42501', 'but cannot read howdah_internal');
+SELECT ok(NOT has_function_privilege('howdah_test_nobody', 'howdah_internal.record_step(text,text,integer,text,text,text,text[])', 'EXECUTE'),
+          'nor execute the installer''s bookkeeping');
 
 SELECT * FROM finish();
 ROLLBACK;
