@@ -197,9 +197,10 @@ func (in *Installer) preflight(ctx context.Context, plan []planned) error {
 	var (
 		version  int
 		role, db string
+		onDB     bool
 	)
-	err := in.conn.QueryRow(ctx, `SELECT current_setting('server_version_num')::int, current_user, current_database()`).
-		Scan(&version, &role, &db)
+	err := in.conn.QueryRow(ctx, `SELECT current_setting('server_version_num')::int, current_user, current_database(),
+		has_database_privilege(current_database(), 'CREATE')`).Scan(&version, &role, &db, &onDB)
 	if err != nil {
 		return fmt.Errorf("inspect server: %w", err)
 	}
@@ -216,9 +217,9 @@ func (in *Installer) preflight(ctx context.Context, plan []planned) error {
 		}
 	}
 	for _, schema := range schemas {
-		var exists, onDB, onSchema bool
-		err := in.conn.QueryRow(ctx, `SELECT to_regnamespace($1) IS NOT NULL, has_database_privilege(current_database(), 'CREATE'),
-			to_regnamespace($1) IS NOT NULL AND has_schema_privilege($1, 'CREATE')`, schema).Scan(&exists, &onDB, &onSchema)
+		var exists, onSchema bool
+		err := in.conn.QueryRow(ctx, `SELECT to_regnamespace($1) IS NOT NULL,
+			to_regnamespace($1) IS NOT NULL AND has_schema_privilege($1, 'CREATE')`, schema).Scan(&exists, &onSchema)
 		if err != nil {
 			return err
 		}

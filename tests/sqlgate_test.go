@@ -91,7 +91,6 @@ func TestPgTAP(t *testing.T) {
 type tapResult struct {
 	planned, ran int
 	failed       []string
-	lines        []string
 }
 
 func (r tapResult) problems() []string {
@@ -104,10 +103,7 @@ func (r tapResult) problems() []string {
 	if r.ran == 0 {
 		out = append(out, "ran no assertion")
 	}
-	for _, f := range r.failed {
-		out = append(out, f)
-	}
-	return out
+	return append(out, r.failed...)
 }
 
 var (
@@ -118,26 +114,25 @@ var (
 // runTAP executes a script through the simple protocol and reads the TAP lines from every
 // result set. A script error ends it; the open transaction is rolled back.
 func runTAP(ctx context.Context, conn *pgx.Conn, script string) (tapResult, error) {
-	res := tapResult{planned: -1}
-	mrr := conn.PgConn().Exec(ctx, script)
-	results, err := mrr.ReadAll()
+	results, err := conn.PgConn().Exec(ctx, script).ReadAll()
 	if err != nil {
 		_, _ = conn.Exec(ctx, "ROLLBACK")
-		return res, err
+		return tapResult{}, err
 	}
+	var lines []string
 	for _, r := range results {
 		for _, row := range r.Rows {
 			for _, col := range row {
-				res.lines = append(res.lines, strings.Split(string(col), "\n")...)
+				lines = append(lines, strings.Split(string(col), "\n")...)
 			}
 		}
 	}
-	return parseTAP(res.lines), nil
+	return parseTAP(lines), nil
 }
 
 func parseTAP(lines []string) tapResult {
-	res := tapResult{planned: -1, lines: lines}
-	var lastFail int = -1
+	res := tapResult{planned: -1}
+	lastFail := -1
 	for _, l := range lines {
 		if m := tapPlanRE.FindStringSubmatch(l); m != nil {
 			res.planned, _ = strconv.Atoi(m[1])

@@ -81,18 +81,14 @@ func majorOf(initdbPath string) int {
 	return n
 }
 
-// OpenCluster returns the cluster StartCluster made in dir, without starting it.
-func OpenCluster(dir string) (*Cluster, error) {
+// newCluster fills in what every Cluster needs: the server binaries and, when we are root, the
+// postgres user to run them as.
+func newCluster(dir string, port int) (*Cluster, error) {
 	bindir, err := BinDir()
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{Dir: dir, bindir: bindir}
-	b, err := os.ReadFile(filepath.Join(dir, "port"))
-	if err != nil {
-		return nil, fmt.Errorf("no cluster made by howdah in %s: %w", dir, err)
-	}
-	c.Port, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+	c := &Cluster{Dir: dir, Port: port, bindir: bindir}
 	if os.Geteuid() == 0 {
 		if c.cred, err = postgresUser(); err != nil {
 			return nil, err
@@ -101,17 +97,35 @@ func OpenCluster(dir string) (*Cluster, error) {
 	return c, nil
 }
 
+// readPort takes the port from the file StartCluster wrote beside the data directory.
+func (c *Cluster) readPort() error {
+	b, err := os.ReadFile(filepath.Join(c.Dir, "port"))
+	if err != nil {
+		return fmt.Errorf("no cluster made by howdah in %s: %w", c.Dir, err)
+	}
+	c.Port, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+	return nil
+}
+
+// OpenCluster returns the cluster StartCluster made in dir, without starting it.
+func OpenCluster(dir string) (*Cluster, error) {
+	c, err := newCluster(dir, 0)
+	if err != nil {
+		return nil, err
+	}
+	return c, c.readPort()
+}
+
 // StartCluster creates (or reuses) and starts a local cluster. The caller stops it with Stop,
 // or Destroy to also remove its directory.
 func StartCluster(ctx context.Context, cfg *ClusterConfig) (*Cluster, error) {
 	if cfg == nil {
 		cfg = &ClusterConfig{}
 	}
-	bindir, err := BinDir()
+	c, err := newCluster(cfg.Dir, cfg.Port)
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{Dir: cfg.Dir, Port: cfg.Port, bindir: bindir}
 	if c.Dir == "" {
 		if c.Dir, err = os.MkdirTemp("", "howdah-pg-"); err != nil {
 			return nil, err
@@ -119,10 +133,7 @@ func StartCluster(ctx context.Context, cfg *ClusterConfig) (*Cluster, error) {
 	} else if err := os.MkdirAll(c.Dir, 0o700); err != nil {
 		return nil, err
 	}
-	if os.Geteuid() == 0 {
-		if c.cred, err = postgresUser(); err != nil {
-			return nil, err
-		}
+	if c.cred != nil {
 		if err := os.Chown(c.Dir, int(c.cred.Uid), int(c.cred.Gid)); err != nil {
 			return nil, err
 		}
@@ -131,14 +142,11 @@ func StartCluster(ctx context.Context, cfg *ClusterConfig) (*Cluster, error) {
 		}
 	}
 
-	portFile := filepath.Join(c.Dir, "port")
 	if _, err := os.Stat(filepath.Join(c.dataDir(), "PG_VERSION")); err == nil {
 		// Reuse: keep the port it was made with.
-		b, err := os.ReadFile(portFile)
-		if err != nil {
-			return nil, fmt.Errorf("cluster in %s has no port file: %w", c.Dir, err)
+		if err := c.readPort(); err != nil {
+			return nil, err
 		}
-		c.Port, _ = strconv.Atoi(strings.TrimSpace(string(b)))
 		if c.Running(ctx) {
 			return c, nil
 		}
@@ -151,7 +159,7 @@ func StartCluster(ctx context.Context, cfg *ClusterConfig) (*Cluster, error) {
 		if err := c.initdb(ctx, cfg.Settings); err != nil {
 			return nil, err
 		}
-		if err := os.WriteFile(portFile, []byte(strconv.Itoa(c.Port)+"\n"), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(c.Dir, "port"), []byte(strconv.Itoa(c.Port)+"\n"), 0o644); err != nil {
 			return nil, err
 		}
 	}
