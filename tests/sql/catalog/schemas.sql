@@ -2,7 +2,7 @@
 -- with hostile names, bad input gets 22023 naming the key and changes nothing, privileges are
 -- the database's.
 BEGIN;
-SELECT plan(24);
+SELECT plan(26);
 
 SELECT ok(NOT (howdah.list_schemas() @> '[{"name": "pg_catalog"}]'), 'pg_catalog is hidden');
 SELECT ok(NOT (howdah.list_schemas() @> '[{"name": "howdah"}]'), 'howdah is hidden');
@@ -53,6 +53,10 @@ DO $$ BEGIN PERFORM howdah.add_schema('reader_schema');
 EXCEPTION WHEN OTHERS THEN UPDATE reader_saw SET add_error = SQLSTATE; END $$;
 RESET ROLE;
 SELECT is((SELECT add_error FROM reader_saw), '42501', 'a role without CREATE on the database gets 42501');
+
+-- add_schema with an owner: the schema belongs to that role, which then may create in it.
+SELECT is(howdah.add_schema('owned "by" reader', 'howdah_test_reader') ->> 'owner', 'howdah_test_reader', 'add_schema sets the owner');
+SELECT ok(has_schema_privilege('howdah_test_reader', 'owned "by" reader', 'CREATE'), 'the owner may create in it');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,7 +1,7 @@
 -- get_schema_table_details / get_table / list_tables / list_columns describe tables, columns,
 -- type options, keys, dependents and privileges, with hostile names.
 BEGIN;
-SELECT plan(20);
+SELECT plan(21);
 
 CREATE SCHEMA "shop; drop";
 CREATE TYPE "shop; drop".mood AS ENUM ('happy', 'sad');
@@ -43,6 +43,7 @@ SELECT is((SELECT tab -> 'preview_settings' ->> 'template' FROM c), '{2}', 'prev
 SELECT is(howdah.get_table('"shop; drop".orders'::regclass) -> 'preview_settings' ->> 'template', '{1}', 'preview falls back to the key');
 SELECT is(howdah.list_columns('"shop; drop".orders'::regclass), howdah.get_table('"shop; drop".orders'::regclass) -> 'columns', 'list_columns = get_table columns');
 SELECT throws_ok($$SELECT howdah.get_table(4294967295)$$, '42P01', 'table with oid 4294967295 does not exist', 'unknown table oid');
+SELECT throws_ok($$SELECT howdah.list_tables(4294967295)$$, '3F000', 'schema with oid 4294967295 does not exist', 'list_tables: unknown schema oid');
 
 -- A role with SELECT on one column only sees its privileges per column.
 CREATE ROLE howdah_test_clerk NOLOGIN;
