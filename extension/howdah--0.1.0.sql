@@ -374,8 +374,17 @@ COMMENT ON FUNCTION howdah.drop_schemas(oid[], boolean) IS 'Drops schemas by oid
 SELECT howdah_internal.record_step('catalog', 'howdah', 1, 'up', '001_schemas.sql', '848180c2f62185888f65b7f28bff8245c886ec57b61d8d4accd7bbe493ddb99b', ARRAY['howdah', 'howdah_internal']);
 UPDATE howdah_internal.version_catalog SET version = 1;
 
--- ----- catalog 002_tables.sql -----
--- catalog 002: tables and columns, described in one call per API request.
+-- ----- catalog 002_metadata.sql -----
+-- catalog 002: display metadata that is not part of the user's schema (column order, per-column
+-- display options, table preview templates), kept in howdah_internal keyed by table oid and attnum.
+-- Placeholder while the metadata functions are written; replaced in the same release.
+
+SELECT 1;
+SELECT howdah_internal.record_step('catalog', 'howdah', 2, 'up', '002_metadata.sql', '9b586cff6a7d742722d2a72ebe2656ec3a14b4ce0b0a390977da2888cfebc297', ARRAY['howdah', 'howdah_internal']);
+UPDATE howdah_internal.version_catalog SET version = 2;
+
+-- ----- catalog 003_tables.sql -----
+-- catalog 003: tables and columns, described in one call per API request.
 --
 -- Errors: 42P01 (undefined_table) for an unknown table oid, naming the oid.
 
@@ -545,5 +554,5 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION howdah.list_columns(oid) IS 'The columns of a table, as get_table() shows them. Errors: 42P01 unknown table.';
-SELECT howdah_internal.record_step('catalog', 'howdah', 2, 'up', '002_tables.sql', '0a8ef52db9f3b82cf89c72777dca1a96cb01906f03d70b73fdac788f38b632d3', ARRAY['howdah', 'howdah_internal']);
-UPDATE howdah_internal.version_catalog SET version = 2;
+SELECT howdah_internal.record_step('catalog', 'howdah', 3, 'up', '003_tables.sql', 'bd456780ab37db6cb629b34602cc865775aa39862285c43819a9a0ae1ab3275b', ARRAY['howdah', 'howdah_internal']);
+UPDATE howdah_internal.version_catalog SET version = 3;

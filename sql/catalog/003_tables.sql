@@ -1,4 +1,4 @@
--- catalog 002: tables and columns, described in one call per API request.
+-- catalog 003: tables and columns, described in one call per API request.
 --
 -- Errors: 42P01 (undefined_table) for an unknown table oid, naming the oid.
 
