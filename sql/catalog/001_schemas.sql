@@ -79,23 +79,32 @@ END;
 $$;
 COMMENT ON FUNCTION howdah_internal.check_keys(jsonb, text[], text) IS 'Validates the keys of a JSON object input (22023 naming the first unknown key).';
 
-CREATE FUNCTION howdah_internal.json_text(input jsonb, key text, what text)
-RETURNS text
+
+CREATE FUNCTION howdah_internal.json_get(input jsonb, key text, want text, what text)
+RETURNS jsonb
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
--- The string value of input->key (NULL when absent or JSON null); 22023 when it is not a string.
+-- input->key when it has JSON type `want` (string, number, boolean, array, object); NULL when
+-- absent or JSON null; 22023 naming the key when it has another type.
 BEGIN
     IF NOT input ? key OR jsonb_typeof(input -> key) = 'null' THEN
         RETURN NULL;
     END IF;
-    IF jsonb_typeof(input -> key) <> 'string' THEN
+    IF jsonb_typeof(input -> key) <> want THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('%s: key %L must be a string, got %s', what, key, jsonb_typeof(input -> key));
+            MESSAGE = format('%s: key %L must be a %s, got %s', what, key, want, jsonb_typeof(input -> key));
     END IF;
-    RETURN input ->> key;
+    RETURN input -> key;
 END;
 $$;
+COMMENT ON FUNCTION howdah_internal.json_get(jsonb, text, text, text) IS 'Reads a key of a JSON input with the expected JSON type, 22023 naming the key otherwise.';
+
+CREATE FUNCTION howdah_internal.json_text(input jsonb, key text, what text)
+RETURNS text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+RETURN howdah_internal.json_get(input, key, 'string', what) #>> '{}';
 COMMENT ON FUNCTION howdah_internal.json_text(jsonb, text, text) IS 'Reads a string key of a JSON input, 22023 when it has another JSON type.';
 
 CREATE FUNCTION howdah.list_schemas()
@@ -217,6 +226,7 @@ DROP FUNCTION howdah.add_schema(text, regrole, text);
 DROP FUNCTION howdah.get_schema(oid);
 DROP FUNCTION howdah.list_schemas();
 DROP FUNCTION howdah_internal.json_text(jsonb, text, text);
+DROP FUNCTION howdah_internal.json_get(jsonb, text, text, text);
 DROP FUNCTION howdah_internal.check_keys(jsonb, text[], text);
 DROP FUNCTION howdah_internal.visible_schema(oid);
 DROP FUNCTION howdah_internal.schema_json(oid);
