@@ -182,10 +182,10 @@ LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     SELECT jsonb_build_object(
-               'oid', n.oid,
+               'oid', n.oid::bigint,
                'name', n.nspname,
                'description', obj_description(n.oid, 'pg_namespace'),
-               'owner_oid', n.nspowner,
+               'owner_oid', n.nspowner::bigint,
                'owner', n.nspowner::regrole,
                'current_role_owns', pg_has_role(n.nspowner, 'USAGE'),
                'current_role_priv', to_jsonb(array_remove(ARRAY[
@@ -380,7 +380,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION howdah.drop_schemas(oid[], boolean) IS 'Drops schemas by oid, all or none. Errors: 3F000 unknown schema, 2BP01 not empty without cascade, 42501 not the owner.';
-SELECT howdah_internal.record_step('catalog', 'howdah', 1, 'up', '001_schemas.sql', '78afdd52057c750afe8113c6ea1ad6cf370372571f7a10517202452f62f74ca9', ARRAY['howdah', 'howdah_internal']);
+SELECT howdah_internal.record_step('catalog', 'howdah', 1, 'up', '001_schemas.sql', '885161f7ab7d3339c9f4a330a0f8865077cfafe9b9b99743fccd92ee09199cb3', ARRAY['howdah', 'howdah_internal']);
 UPDATE howdah_internal.version_catalog SET version = 1;
 
 -- ----- catalog 002_metadata.sql -----
@@ -470,9 +470,9 @@ LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     SELECT jsonb_build_object(
-               'oid', c.oid,
+               'oid', c.oid::bigint,
                'name', c.relname,
-               'schema_oid', c.relnamespace,
+               'schema_oid', c.relnamespace::bigint,
                'description', obj_description(c.oid, 'pg_class'),
                'kind', CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'partitioned table' WHEN 'v' THEN 'view'
                                       WHEN 'm' THEN 'materialized view' WHEN 'f' THEN 'foreign table' END,
@@ -563,7 +563,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION howdah.list_columns(oid) IS 'The columns of a table, as get_table() shows them. Errors: 42P01 unknown table.';
-SELECT howdah_internal.record_step('catalog', 'howdah', 3, 'up', '003_tables.sql', 'bd456780ab37db6cb629b34602cc865775aa39862285c43819a9a0ae1ab3275b', ARRAY['howdah', 'howdah_internal']);
+SELECT howdah_internal.record_step('catalog', 'howdah', 3, 'up', '003_tables.sql', '0034da9bc2351a7a9683c1e144b3182dadc0ea5e895f0901d8224976e873dab6', ARRAY['howdah', 'howdah_internal']);
 UPDATE howdah_internal.version_catalog SET version = 3;
 
 -- ----- catalog 004_ddl.sql -----
@@ -1142,8 +1142,12 @@ BEGIN
         IF ch ->> 'type' IS NOT NULL THEN
             typ := (ch ->> 'type')::oid::regtype;
             tm := (ch ->> 'typmod')::integer;
-            PERFORM howdah_internal.run(format('ALTER TABLE %1$s ALTER COLUMN %2$I TYPE %3$s USING %2$I::%3$s',
-                                               tab, howdah_internal.column_name(tab, col), format_type(typ, tm)),
+            -- A change that also sets the default drops the old one first, so an old default
+            -- that does not cast to the new type is no obstacle.
+            PERFORM howdah_internal.run(format('ALTER TABLE %1$s %4$s ALTER COLUMN %2$I TYPE %3$s USING %2$I::%3$s',
+                                               tab, howdah_internal.column_name(tab, col), format_type(typ, tm),
+                                               CASE WHEN ch ?| ARRAY['default', 'default_expr']
+                                                    THEN format('ALTER COLUMN %I DROP DEFAULT,', howdah_internal.column_name(tab, col)) END),
                                         format('%s, set type %s', label, format_type(typ, tm)));
         END IF;
         IF ch ? 'default' AND jsonb_typeof(ch -> 'default') = 'null' THEN
@@ -1324,12 +1328,12 @@ DECLARE
     rel regclass := howdah_internal.visible_table(tab);
 BEGIN
     RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object(
-                'oid', k.oid,
+                'oid', k.oid::bigint,
                 'name', k.conname,
                 'type', CASE k.contype WHEN 'p' THEN 'primary_key' WHEN 'u' THEN 'unique' WHEN 'f' THEN 'foreign_key'
                                        WHEN 'c' THEN 'check' WHEN 'x' THEN 'exclusion' WHEN 't' THEN 'trigger' END,
                 'columns', to_jsonb(k.conkey),
-                'referent_table_oid', nullif(k.confrelid, 0),
+                'referent_table_oid', nullif(k.confrelid, 0)::bigint,
                 'referent_columns', to_jsonb(k.confkey),
                 'on_delete', CASE WHEN k.contype = 'f' THEN howdah_internal.fk_action(k.confdeltype) END,
                 'on_update', CASE WHEN k.contype = 'f' THEN howdah_internal.fk_action(k.confupdtype) END,
@@ -1373,5 +1377,5 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION howdah.drop_constraint(oid, oid) IS 'Drops a constraint by oid. Errors: 42P01 unknown table, 42704 unknown constraint, 2BP01 dependents (a key a foreign key needs), 42501 not the owner.';
-SELECT howdah_internal.record_step('catalog', 'howdah', 4, 'up', '004_ddl.sql', '730ee172ca06b7bd91f7857cabfc21107c036022b0179e4d0643caaafd51ba59', ARRAY['howdah', 'howdah_internal']);
+SELECT howdah_internal.record_step('catalog', 'howdah', 4, 'up', '004_ddl.sql', '03fd7cdb0dc997d59f84c9d171f36f7d485332f2421dde65092c7bd55f481ca1', ARRAY['howdah', 'howdah_internal']);
 UPDATE howdah_internal.version_catalog SET version = 4;

@@ -19,10 +19,10 @@ LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     SELECT jsonb_build_object(
-               'oid', n.oid,
+               'oid', n.oid::bigint,
                'name', n.nspname,
                'description', obj_description(n.oid, 'pg_namespace'),
-               'owner_oid', n.nspowner,
+               'owner_oid', n.nspowner::bigint,
                'owner', n.nspowner::regrole,
                'current_role_owns', pg_has_role(n.nspowner, 'USAGE'),
                'current_role_priv', to_jsonb(array_remove(ARRAY[

@@ -75,9 +75,9 @@ LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     SELECT jsonb_build_object(
-               'oid', c.oid,
+               'oid', c.oid::bigint,
                'name', c.relname,
-               'schema_oid', c.relnamespace,
+               'schema_oid', c.relnamespace::bigint,
                'description', obj_description(c.oid, 'pg_class'),
                'kind', CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'partitioned table' WHEN 'v' THEN 'view'
                                       WHEN 'm' THEN 'materialized view' WHEN 'f' THEN 'foreign table' END,

@@ -573,8 +573,12 @@ BEGIN
         IF ch ->> 'type' IS NOT NULL THEN
             typ := (ch ->> 'type')::oid::regtype;
             tm := (ch ->> 'typmod')::integer;
-            PERFORM howdah_internal.run(format('ALTER TABLE %1$s ALTER COLUMN %2$I TYPE %3$s USING %2$I::%3$s',
-                                               tab, howdah_internal.column_name(tab, col), format_type(typ, tm)),
+            -- A change that also sets the default drops the old one first, so an old default
+            -- that does not cast to the new type is no obstacle.
+            PERFORM howdah_internal.run(format('ALTER TABLE %1$s %4$s ALTER COLUMN %2$I TYPE %3$s USING %2$I::%3$s',
+                                               tab, howdah_internal.column_name(tab, col), format_type(typ, tm),
+                                               CASE WHEN ch ?| ARRAY['default', 'default_expr']
+                                                    THEN format('ALTER COLUMN %I DROP DEFAULT,', howdah_internal.column_name(tab, col)) END),
                                         format('%s, set type %s', label, format_type(typ, tm)));
         END IF;
         IF ch ? 'default' AND jsonb_typeof(ch -> 'default') = 'null' THEN
@@ -755,12 +759,12 @@ DECLARE
     rel regclass := howdah_internal.visible_table(tab);
 BEGIN
     RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object(
-                'oid', k.oid,
+                'oid', k.oid::bigint,
                 'name', k.conname,
                 'type', CASE k.contype WHEN 'p' THEN 'primary_key' WHEN 'u' THEN 'unique' WHEN 'f' THEN 'foreign_key'
                                        WHEN 'c' THEN 'check' WHEN 'x' THEN 'exclusion' WHEN 't' THEN 'trigger' END,
                 'columns', to_jsonb(k.conkey),
-                'referent_table_oid', nullif(k.confrelid, 0),
+                'referent_table_oid', nullif(k.confrelid, 0)::bigint,
                 'referent_columns', to_jsonb(k.confkey),
                 'on_delete', CASE WHEN k.contype = 'f' THEN howdah_internal.fk_action(k.confdeltype) END,
                 'on_update', CASE WHEN k.contype = 'f' THEN howdah_internal.fk_action(k.confupdtype) END,
