@@ -477,27 +477,36 @@ COMMENT ON FUNCTION howdah_internal.template_attnums(text) IS 'The attnums a pre
 
 CREATE FUNCTION howdah_internal.table_meta_json(tab oid)
 RETURNS jsonb
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    -- {preview_template, column_order} of table `tab` as the caller may read them, stale parts
-    -- dropped: a template naming a column that no longer exists is NULL, column_order keeps only
-    -- existing columns. Both NULL when nothing is set.
-    SELECT jsonb_build_object(
-               'preview_template',
-               (SELECT m.preview_template FROM howdah_internal.table_metadata m
-                 WHERE m.table_oid = tab
-                   AND NOT EXISTS (SELECT FROM unnest(howdah_internal.template_attnums(m.preview_template)) AS r(n)
-                                    WHERE NOT EXISTS (SELECT FROM pg_attribute a
-                                                       WHERE a.attrelid = tab AND a.attnum = r.n
-                                                         AND a.attnum > 0 AND NOT a.attisdropped))),
-               'column_order',
-               (SELECT jsonb_agg(o.attnum ORDER BY o.pos)
-                  FROM howdah_internal.table_metadata m, unnest(m.column_order) WITH ORDINALITY AS o(attnum, pos)
-                 WHERE m.table_oid = tab
-                   AND EXISTS (SELECT FROM pg_attribute a
-                                WHERE a.attrelid = tab AND a.attnum = o.attnum AND a.attnum > 0 AND NOT a.attisdropped)));
+AS $$
+-- {preview_template, column_order} of table `tab`, stale parts dropped: a template naming a
+-- column that no longer exists is NULL, column_order keeps only existing columns. Both NULL
+-- when nothing is set. PL/pgSQL rather than SQL because table_json calls it once per table:
+-- PL/pgSQL keeps its plans for the session, a SQL function nested in another is planned anew
+-- on every call.
+DECLARE
+    meta record;
+BEGIN
+    SELECT m.preview_template, m.column_order INTO meta
+      FROM howdah_internal.table_metadata m WHERE m.table_oid = tab;
+    IF NOT FOUND THEN
+        RETURN jsonb_build_object('preview_template', NULL, 'column_order', NULL);
+    END IF;
+    RETURN jsonb_build_object(
+        'preview_template',
+        CASE WHEN NOT EXISTS (SELECT FROM unnest(howdah_internal.template_attnums(meta.preview_template)) AS r(n)
+                               WHERE NOT EXISTS (SELECT FROM pg_attribute a
+                                                  WHERE a.attrelid = tab AND a.attnum = r.n
+                                                    AND a.attnum > 0 AND NOT a.attisdropped))
+             THEN meta.preview_template END,
+        'column_order',
+        (SELECT jsonb_agg(o.attnum ORDER BY o.pos)
+           FROM unnest(meta.column_order) WITH ORDINALITY AS o(attnum, pos)
+          WHERE EXISTS (SELECT FROM pg_attribute a
+                         WHERE a.attrelid = tab AND a.attnum = o.attnum AND a.attnum > 0 AND NOT a.attisdropped)));
 END;
+$$;
 COMMENT ON FUNCTION howdah_internal.table_meta_json(oid) IS 'The live table metadata of a table: {preview_template, column_order}, NULLs when unset or stale.';
 
 CREATE FUNCTION howdah_internal.require_table_owner(rel regclass, action text)
@@ -679,7 +688,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION howdah.set_column_metadata(oid, smallint, jsonb) IS 'Replaces the display options (a JSON object; NULL clears) of one column; returns {attnum, display_options}. Errors: 42P01 unknown table, 42501 not an owner of the table, 42703 unknown column (names the attnum), 22023 not a JSON object.';
-SELECT howdah_internal.record_step('catalog', 'howdah', 2, 'up', '002_metadata.sql', '4f7864ac0b57e20a39172238ca956db1b219d195a1b2e08994adc94158d52776', ARRAY['howdah', 'howdah_internal']);
+SELECT howdah_internal.record_step('catalog', 'howdah', 2, 'up', '002_metadata.sql', 'a13258fb77c36a6c964c6b105892b30f537f5eba0be024aa0c3aa3608abee79a', ARRAY['howdah', 'howdah_internal']);
 UPDATE howdah_internal.version_catalog SET version = 2;
 
 -- ----- catalog 003_tables.sql -----
@@ -894,7 +903,7 @@ SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     -- One role with its attributes and direct members; NULL for an unknown oid.
     SELECT jsonb_build_object(
-               'oid', r.oid,
+               'oid', r.oid::bigint,
                'name', r.rolname,
                -- PostgreSQL's predefined roles (pg_read_all_data, pg_monitor, ...): names starting
                -- with pg_ are reserved for them.
@@ -905,7 +914,7 @@ BEGIN ATOMIC
                'create_db', r.rolcreatedb,
                'login', r.rolcanlogin,
                'description', shobj_description(r.oid, 'pg_authid'),
-               'members', (SELECT coalesce(jsonb_agg(jsonb_build_object('oid', m.member, 'admin', m.admin_option)
+               'members', (SELECT coalesce(jsonb_agg(jsonb_build_object('oid', m.member::bigint, 'admin', m.admin_option)
                                                      ORDER BY m.member), '[]')
                              FROM pg_auth_members m WHERE m.roleid = r.oid))
       FROM pg_roles r
@@ -934,10 +943,10 @@ BEGIN ATOMIC
     -- inherited (usable without SET ROLE).
     SELECT jsonb_build_object(
                'current_role', howdah_internal.role_json(cur.oid),
-               'session_user', jsonb_build_object('oid', ses.oid, 'name', ses.rolname),
+               'session_user', jsonb_build_object('oid', ses.oid::bigint, 'name', ses.rolname),
                'parent_roles', (
                    SELECT coalesce(jsonb_agg(jsonb_build_object(
-                              'oid', p.oid,
+                              'oid', p.oid::bigint,
                               'name', p.rolname,
                               'builtin', p.rolname LIKE 'pg\_%',
                               'direct', d.roleid IS NOT NULL,
@@ -971,7 +980,7 @@ BEGIN ATOMIC
     -- The ACL grouped by grantee: [{role_oid, role, owner, direct, grant_option}], PUBLIC first
     -- (role_oid 0, role "PUBLIC"), then by role name; privileges in PostgreSQL's order.
     SELECT coalesce(jsonb_agg(jsonb_build_object(
-               'role_oid', g.grantee,
+               'role_oid', g.grantee::bigint,
                'role', CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE coalesce(r.rolname::text, g.grantee::text) END,
                'owner', g.grantee = owner,
                'direct', to_jsonb(g.direct),
@@ -1152,7 +1161,7 @@ BEGIN
                 END IF;
             END IF;
         ELSE
-            -- A number, or a string of digits as list_roles() gives oids.
+            -- A JSON number as list_roles() gives oids, or a string of digits.
             IF (CASE jsonb_typeof(entry -> 'role_oid')
                      WHEN 'number' THEN (entry ->> 'role_oid')::numeric <> trunc((entry ->> 'role_oid')::numeric)
                      WHEN 'string' THEN (entry ->> 'role_oid') !~ '^[0-9]{1,20}$'
@@ -1290,5 +1299,5 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION howdah.replace_schema_privileges(oid, jsonb) IS 'Makes the schema''s grants exactly [{"role": name or "role_oid": oid, "direct": ["USAGE", "CREATE"], "grant_option": [...]}], as replace_table_privileges() does for tables. Returns list_schema_privileges(). Errors: 3F000 unknown schema, 42501 not an owner of the schema, 22023 bad spec, 42704 unknown role.';
-SELECT howdah_internal.record_step('catalog', 'howdah', 5, 'up', '005_privileges.sql', '73138d348de1b814d3a94fa6a50d741e17e2caed8e604f2533336f0f1ea5fce8', ARRAY['howdah', 'howdah_internal']);
+SELECT howdah_internal.record_step('catalog', 'howdah', 5, 'up', '005_privileges.sql', '6d7b699c9d22adb59c31961d9d031fe3ad44d05ced228a9f6d549a9c4a574cc1', ARRAY['howdah', 'howdah_internal']);
 UPDATE howdah_internal.version_catalog SET version = 5;

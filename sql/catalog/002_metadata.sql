@@ -100,27 +100,36 @@ COMMENT ON FUNCTION howdah_internal.template_attnums(text) IS 'The attnums a pre
 
 CREATE FUNCTION howdah_internal.table_meta_json(tab oid)
 RETURNS jsonb
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    -- {preview_template, column_order} of table `tab` as the caller may read them, stale parts
-    -- dropped: a template naming a column that no longer exists is NULL, column_order keeps only
-    -- existing columns. Both NULL when nothing is set.
-    SELECT jsonb_build_object(
-               'preview_template',
-               (SELECT m.preview_template FROM howdah_internal.table_metadata m
-                 WHERE m.table_oid = tab
-                   AND NOT EXISTS (SELECT FROM unnest(howdah_internal.template_attnums(m.preview_template)) AS r(n)
-                                    WHERE NOT EXISTS (SELECT FROM pg_attribute a
-                                                       WHERE a.attrelid = tab AND a.attnum = r.n
-                                                         AND a.attnum > 0 AND NOT a.attisdropped))),
-               'column_order',
-               (SELECT jsonb_agg(o.attnum ORDER BY o.pos)
-                  FROM howdah_internal.table_metadata m, unnest(m.column_order) WITH ORDINALITY AS o(attnum, pos)
-                 WHERE m.table_oid = tab
-                   AND EXISTS (SELECT FROM pg_attribute a
-                                WHERE a.attrelid = tab AND a.attnum = o.attnum AND a.attnum > 0 AND NOT a.attisdropped)));
+AS $$
+-- {preview_template, column_order} of table `tab`, stale parts dropped: a template naming a
+-- column that no longer exists is NULL, column_order keeps only existing columns. Both NULL
+-- when nothing is set. PL/pgSQL rather than SQL because table_json calls it once per table:
+-- PL/pgSQL keeps its plans for the session, a SQL function nested in another is planned anew
+-- on every call.
+DECLARE
+    meta record;
+BEGIN
+    SELECT m.preview_template, m.column_order INTO meta
+      FROM howdah_internal.table_metadata m WHERE m.table_oid = tab;
+    IF NOT FOUND THEN
+        RETURN jsonb_build_object('preview_template', NULL, 'column_order', NULL);
+    END IF;
+    RETURN jsonb_build_object(
+        'preview_template',
+        CASE WHEN NOT EXISTS (SELECT FROM unnest(howdah_internal.template_attnums(meta.preview_template)) AS r(n)
+                               WHERE NOT EXISTS (SELECT FROM pg_attribute a
+                                                  WHERE a.attrelid = tab AND a.attnum = r.n
+                                                    AND a.attnum > 0 AND NOT a.attisdropped))
+             THEN meta.preview_template END,
+        'column_order',
+        (SELECT jsonb_agg(o.attnum ORDER BY o.pos)
+           FROM unnest(meta.column_order) WITH ORDINALITY AS o(attnum, pos)
+          WHERE EXISTS (SELECT FROM pg_attribute a
+                         WHERE a.attrelid = tab AND a.attnum = o.attnum AND a.attnum > 0 AND NOT a.attisdropped)));
 END;
+$$;
 COMMENT ON FUNCTION howdah_internal.table_meta_json(oid) IS 'The live table metadata of a table: {preview_template, column_order}, NULLs when unset or stale.';
 
 CREATE FUNCTION howdah_internal.require_table_owner(rel regclass, action text)

@@ -15,7 +15,7 @@ SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     -- One role with its attributes and direct members; NULL for an unknown oid.
     SELECT jsonb_build_object(
-               'oid', r.oid,
+               'oid', r.oid::bigint,
                'name', r.rolname,
                -- PostgreSQL's predefined roles (pg_read_all_data, pg_monitor, ...): names starting
                -- with pg_ are reserved for them.
@@ -26,7 +26,7 @@ BEGIN ATOMIC
                'create_db', r.rolcreatedb,
                'login', r.rolcanlogin,
                'description', shobj_description(r.oid, 'pg_authid'),
-               'members', (SELECT coalesce(jsonb_agg(jsonb_build_object('oid', m.member, 'admin', m.admin_option)
+               'members', (SELECT coalesce(jsonb_agg(jsonb_build_object('oid', m.member::bigint, 'admin', m.admin_option)
                                                      ORDER BY m.member), '[]')
                              FROM pg_auth_members m WHERE m.roleid = r.oid))
       FROM pg_roles r
@@ -55,10 +55,10 @@ BEGIN ATOMIC
     -- inherited (usable without SET ROLE).
     SELECT jsonb_build_object(
                'current_role', howdah_internal.role_json(cur.oid),
-               'session_user', jsonb_build_object('oid', ses.oid, 'name', ses.rolname),
+               'session_user', jsonb_build_object('oid', ses.oid::bigint, 'name', ses.rolname),
                'parent_roles', (
                    SELECT coalesce(jsonb_agg(jsonb_build_object(
-                              'oid', p.oid,
+                              'oid', p.oid::bigint,
                               'name', p.rolname,
                               'builtin', p.rolname LIKE 'pg\_%',
                               'direct', d.roleid IS NOT NULL,
@@ -92,7 +92,7 @@ BEGIN ATOMIC
     -- The ACL grouped by grantee: [{role_oid, role, owner, direct, grant_option}], PUBLIC first
     -- (role_oid 0, role "PUBLIC"), then by role name; privileges in PostgreSQL's order.
     SELECT coalesce(jsonb_agg(jsonb_build_object(
-               'role_oid', g.grantee,
+               'role_oid', g.grantee::bigint,
                'role', CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE coalesce(r.rolname::text, g.grantee::text) END,
                'owner', g.grantee = owner,
                'direct', to_jsonb(g.direct),
@@ -273,7 +273,7 @@ BEGIN
                 END IF;
             END IF;
         ELSE
-            -- A number, or a string of digits as list_roles() gives oids.
+            -- A JSON number as list_roles() gives oids, or a string of digits.
             IF (CASE jsonb_typeof(entry -> 'role_oid')
                      WHEN 'number' THEN (entry ->> 'role_oid')::numeric <> trunc((entry ->> 'role_oid')::numeric)
                      WHEN 'string' THEN (entry ->> 'role_oid') !~ '^[0-9]{1,20}$'

@@ -23,13 +23,13 @@ SELECT is((SELECT v -> 'current_role' FROM member_info),
           (SELECT x FROM jsonb_array_elements(howdah.list_roles()) x WHERE x ->> 'name' = 'howdah_test_member'),
           'current_role is the effective role, as list_roles shows it');
 SELECT is((SELECT v -> 'session_user' FROM member_info),
-          (SELECT jsonb_build_object('oid', r.oid, 'name', r.rolname) FROM pg_roles r, me WHERE r.rolname = me.login),
+          (SELECT jsonb_build_object('oid', r.oid::bigint, 'name', r.rolname) FROM pg_roles r, me WHERE r.rolname = me.login),
           'session_user is the login role, not the one set');
 SELECT is((SELECT v -> 'parent_roles' FROM member_info),
           jsonb_build_array(
-              jsonb_build_object('oid', 'howdah_test_mid'::regrole::oid, 'name', 'howdah_test_mid', 'builtin', false,
+              jsonb_build_object('oid', 'howdah_test_mid'::regrole::oid::bigint, 'name', 'howdah_test_mid', 'builtin', false,
                                  'direct', true, 'admin', true, 'inherited', true),
-              jsonb_build_object('oid', '"howdah_test_top ✓; ""group"""'::regrole::oid, 'name', 'howdah_test_top ✓; "group"',
+              jsonb_build_object('oid', '"howdah_test_top ✓; ""group"""'::regrole::oid::bigint, 'name', 'howdah_test_top ✓; "group"',
                                  'builtin', false, 'direct', false, 'admin', false, 'inherited', true)),
           'parent roles: the direct one with its admin option, and the one reached through it');
 SELECT is((SELECT jsonb_agg(jsonb_build_object(p ->> 'name', p -> 'inherited')) FROM noinherit_info, jsonb_array_elements(v -> 'parent_roles') p),

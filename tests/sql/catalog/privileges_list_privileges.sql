@@ -14,7 +14,7 @@ ALTER TABLE "table"."sel""ect; x" OWNER TO howdah_test_owner;
 CREATE VIEW "table"."a view" AS SELECT 1 AS one;
 
 SELECT is(howdah.list_table_privileges('"table"."sel""ect; x"'::regclass),
-          jsonb_build_array(jsonb_build_object('role_oid', 'howdah_test_owner'::regrole::oid, 'role', 'howdah_test_owner', 'owner', true,
+          jsonb_build_array(jsonb_build_object('role_oid', 'howdah_test_owner'::regrole::oid::bigint, 'role', 'howdah_test_owner', 'owner', true,
               'direct', '["SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"]'::jsonb, 'grant_option', '[]'::jsonb)),
           'a table never granted shows the owner''s default privileges');
 
@@ -24,10 +24,10 @@ GRANT SELECT ON "table"."sel""ect; x" TO PUBLIC;
 REVOKE TRUNCATE ON "table"."sel""ect; x" FROM howdah_test_owner;
 
 CREATE TEMP TABLE l AS SELECT howdah.list_table_privileges('"table"."sel""ect; x"'::regclass) AS v;
-SELECT is((SELECT v -> 0 FROM l), '{"role_oid": "0", "role": "PUBLIC", "owner": false, "direct": ["SELECT"], "grant_option": []}',
+SELECT is((SELECT v -> 0 FROM l), '{"role_oid": 0, "role": "PUBLIC", "owner": false, "direct": ["SELECT"], "grant_option": []}',
           'PUBLIC comes first, as role_oid 0');
 SELECT is((SELECT x FROM l, jsonb_array_elements(v) x WHERE x ->> 'role' = 'howdah_test_r;"ole ü'),
-          jsonb_build_object('role_oid', '"howdah_test_r;""ole ü"'::regrole::oid, 'role', 'howdah_test_r;"ole ü', 'owner', false,
+          jsonb_build_object('role_oid', '"howdah_test_r;""ole ü"'::regrole::oid::bigint, 'role', 'howdah_test_r;"ole ü', 'owner', false,
               'direct', '["SELECT", "INSERT", "UPDATE"]'::jsonb, 'grant_option', '["SELECT", "UPDATE"]'::jsonb),
           'a hostile role name, its privileges in PostgreSQL''s order and its grant options');
 SELECT is((SELECT x -> 'direct' FROM l, jsonb_array_elements(v) x WHERE (x ->> 'owner')::boolean),
@@ -39,15 +39,15 @@ SELECT is(howdah.list_table_privileges('"table"."a view"'::regclass) -> 0 ->> 'r
 
 -- Schemas
 SELECT is(howdah.list_schema_privileges('"table"'::regnamespace),
-          jsonb_build_array(jsonb_build_object('role_oid', 'howdah_test_owner'::regrole::oid, 'role', 'howdah_test_owner', 'owner', true,
+          jsonb_build_array(jsonb_build_object('role_oid', 'howdah_test_owner'::regrole::oid::bigint, 'role', 'howdah_test_owner', 'owner', true,
               'direct', '["USAGE", "CREATE"]'::jsonb, 'grant_option', '[]'::jsonb)),
           'a schema never granted shows the owner''s defaults');
 GRANT USAGE ON SCHEMA "table" TO PUBLIC;
 GRANT CREATE ON SCHEMA "table" TO "howdah_test_r;""ole ü" WITH GRANT OPTION;
 SELECT is(howdah.list_schema_privileges('"table"'::regnamespace) - 1,
           jsonb_build_array(
-              '{"role_oid": "0", "role": "PUBLIC", "owner": false, "direct": ["USAGE"], "grant_option": []}'::jsonb,
-              jsonb_build_object('role_oid', '"howdah_test_r;""ole ü"'::regrole::oid, 'role', 'howdah_test_r;"ole ü', 'owner', false,
+              '{"role_oid": 0, "role": "PUBLIC", "owner": false, "direct": ["USAGE"], "grant_option": []}'::jsonb,
+              jsonb_build_object('role_oid', '"howdah_test_r;""ole ü"'::regrole::oid::bigint, 'role', 'howdah_test_r;"ole ü', 'owner', false,
                   'direct', '["CREATE"]'::jsonb, 'grant_option', '["CREATE"]'::jsonb)),
           'schema grants to PUBLIC and to a hostile role');
 

@@ -22,14 +22,14 @@ SELECT is(length('howdah_test_' || repeat('x', 51)), 63, 'the long role name is 
 SELECT is((SELECT count(*)::int FROM hostile h, r, jsonb_array_elements(r.v) x WHERE x ->> 'name' = h.name),
           5, 'every hostile role name is listed exactly once, verbatim');
 SELECT is((SELECT count(*)::int FROM hostile h, r, jsonb_array_elements(r.v) x
-            WHERE x ->> 'name' = h.name AND x ->> 'oid' = (SELECT oid::text FROM pg_roles WHERE rolname = h.name)),
+            WHERE x ->> 'name' = h.name AND x -> 'oid' = (SELECT to_jsonb(oid::bigint) FROM pg_roles WHERE rolname = h.name)),
           5, 'with their oids');
 SELECT is((SELECT j - 'members' - 'oid' FROM boss),
           '{"name": "howdah_test_boss", "builtin": false, "super": false, "inherits": false, "create_role": true,
             "create_db": true, "login": true, "description": "runs ''it''; all"}',
           'attributes and comment of a role');
 SELECT is((SELECT j -> 'members' FROM boss),
-          (SELECT jsonb_agg(jsonb_build_object('oid', m.oid, 'admin', m.rolname = 'howdah_test_we"ird''q') ORDER BY m.oid)
+          (SELECT jsonb_agg(jsonb_build_object('oid', m.oid::bigint, 'admin', m.rolname = 'howdah_test_we"ird''q') ORDER BY m.oid)
              FROM pg_roles m WHERE m.rolname IN ('howdah_test_we"ird''q', 'howdah_test_semi;colon')),
           'direct members with their admin option');
 SELECT is((SELECT x -> 'members' FROM r, jsonb_array_elements(r.v) x WHERE x ->> 'name' = 'howdah_test_semi;colon'),
@@ -37,7 +37,7 @@ SELECT is((SELECT x -> 'members' FROM r, jsonb_array_elements(r.v) x WHERE x ->>
 SELECT is((SELECT jsonb_agg(x ->> 'name' ORDER BY x ->> 'name') FROM r, jsonb_array_elements(r.v) x WHERE (x ->> 'builtin')::boolean),
           (SELECT jsonb_agg(rolname ORDER BY rolname) FROM pg_roles WHERE rolname LIKE 'pg\_%'),
           'the predefined pg_* roles are listed and marked builtin');
-SELECT ok((SELECT (x -> 'members') @> jsonb_build_array(jsonb_build_object('oid', 'pg_monitor'::regrole::oid))
+SELECT ok((SELECT (x -> 'members') @> jsonb_build_array(jsonb_build_object('oid', 'pg_monitor'::regrole::oid::bigint))
              FROM r, jsonb_array_elements(r.v) x WHERE x ->> 'name' = 'pg_read_all_stats'),
           'builtin memberships are shown too (pg_monitor is a member of pg_read_all_stats)');
 SELECT is((SELECT jsonb_array_length(v) FROM r), (SELECT count(*)::int FROM pg_roles), 'every role of the cluster');
