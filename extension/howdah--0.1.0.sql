@@ -1121,13 +1121,11 @@ DECLARE
     bad record;
 BEGIN
     IF kind = 'table' THEN
-        SELECT format('table %s', c.oid::regclass), c.relowner INTO shown, owner_oid
-          FROM pg_class c
-         WHERE c.oid = howdah_internal.visible_table(obj);
+        shown := format('table %s', howdah_internal.visible_table(obj));
+        SELECT c.relowner INTO owner_oid FROM pg_class c WHERE c.oid = obj;
     ELSE
-        SELECT format('schema %I', n.nspname), n.nspowner INTO shown, owner_oid
-          FROM pg_namespace n
-         WHERE n.oid = obj AND n.nspname = howdah_internal.visible_schema(obj);
+        shown := format('schema %I', howdah_internal.visible_schema(obj));
+        SELECT n.nspowner INTO owner_oid FROM pg_namespace n WHERE n.oid = obj;
     END IF;
     IF NOT pg_has_role(owner_oid, 'USAGE') THEN
         RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
@@ -1299,5 +1297,5 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION howdah.replace_schema_privileges(oid, jsonb) IS 'Makes the schema''s grants exactly [{"role": name or "role_oid": oid, "direct": ["USAGE", "CREATE"], "grant_option": [...]}], as replace_table_privileges() does for tables. Returns list_schema_privileges(). Errors: 3F000 unknown schema, 42501 not an owner of the schema, 22023 bad spec, 42704 unknown role.';
-SELECT howdah_internal.record_step('catalog', 'howdah', 5, 'up', '005_privileges.sql', '6d7b699c9d22adb59c31961d9d031fe3ad44d05ced228a9f6d549a9c4a574cc1', ARRAY['howdah', 'howdah_internal']);
+SELECT howdah_internal.record_step('catalog', 'howdah', 5, 'up', '005_privileges.sql', '7f5acc2914e1b54632b41e357c42320792e1dc7f05b001dec46129cdd5a977a7', ARRAY['howdah', 'howdah_internal']);
 UPDATE howdah_internal.version_catalog SET version = 5;

@@ -233,13 +233,11 @@ DECLARE
     bad record;
 BEGIN
     IF kind = 'table' THEN
-        SELECT format('table %s', c.oid::regclass), c.relowner INTO shown, owner_oid
-          FROM pg_class c
-         WHERE c.oid = howdah_internal.visible_table(obj);
+        shown := format('table %s', howdah_internal.visible_table(obj));
+        SELECT c.relowner INTO owner_oid FROM pg_class c WHERE c.oid = obj;
     ELSE
-        SELECT format('schema %I', n.nspname), n.nspowner INTO shown, owner_oid
-          FROM pg_namespace n
-         WHERE n.oid = obj AND n.nspname = howdah_internal.visible_schema(obj);
+        shown := format('schema %I', howdah_internal.visible_schema(obj));
+        SELECT n.nspowner INTO owner_oid FROM pg_namespace n WHERE n.oid = obj;
     END IF;
     IF NOT pg_has_role(owner_oid, 'USAGE') THEN
         RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
