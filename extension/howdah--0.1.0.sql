@@ -384,12 +384,320 @@ SELECT howdah_internal.record_step('catalog', 'howdah', 1, 'up', '001_schemas.sq
 UPDATE howdah_internal.version_catalog SET version = 1;
 
 -- ----- catalog 002_metadata.sql -----
--- catalog 002: display metadata that is not part of the user's schema (column order, per-column
--- display options, table preview templates), kept in howdah_internal keyed by table oid and attnum.
--- Placeholder while the metadata functions are written; replaced in the same release.
+-- catalog 002: display metadata that is not part of the user's schema — a table's preview
+-- template and column order, and per-column display options — kept in howdah_internal keyed by
+-- table oid and attnum.
+--
+-- The rule: whoever may read a column (has_column_privilege SELECT) may read its display
+-- options; whoever may alter the table (is a member of its owning role with the owner's
+-- privileges, pg_has_role(relowner, 'USAGE')) may change the table's and its columns' metadata.
+-- Table-level metadata is readable by every role, like a table's COMMENT.
+--
+-- How the rule is enforced: the functions stay SECURITY INVOKER and the two tables are granted
+-- to PUBLIC with ROW LEVEL SECURITY forced on them. The policies call has_column_privilege and
+-- pg_has_role on the referenced table; policies run as the invoker, so those checks see the
+-- caller, whether the rows are reached through the functions or directly. FORCE makes the
+-- tables' owner (the installing role) obey them too; only superusers bypass them. A SECURITY
+-- DEFINER design would have had has_*_privilege see the definer instead. TRUNCATE (which skips
+-- RLS) is not granted. The functions also check ownership themselves so that a refused write
+-- is an error naming the table rather than a silent no-op of an UPDATE under RLS.
+--
+-- Stale rows: an oid of a dropped table can be reused only after the 32-bit oid counter wraps,
+-- and attnums are never reused within a table. Reads join pg_class/pg_attribute, so rows of
+-- dropped tables and columns are ignored (a preview template that names a dropped column is
+-- ignored as a whole); every write sweeps the rows of dropped tables, and of dropped columns of
+-- tables the caller owns. No event trigger: it would run inside every DROP of the database and
+-- needs a superuser to install.
+--
+-- The public functions call howdah_internal.visible_table, created by 003_tables.sql; PL/pgSQL
+-- resolves it when called. table_json and columns_json in 003 read these tables, which is why
+-- this step comes first.
+--
+-- Errors: 22023 bad JSON input (naming the key and the table), 42P01 unknown table oid, 42703
+-- unknown column (naming the attnum and the table), 42501 not an owner of the table.
 
-SELECT 1;
-SELECT howdah_internal.record_step('catalog', 'howdah', 2, 'up', '002_metadata.sql', '9b586cff6a7d742722d2a72ebe2656ec3a14b4ce0b0a390977da2888cfebc297', ARRAY['howdah', 'howdah_internal']);
+CREATE TABLE howdah_internal.table_metadata (
+    table_oid        oid         PRIMARY KEY,
+    preview_template text        CHECK (preview_template <> ''),
+    column_order     smallint[],
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    updated_at       timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE howdah_internal.table_metadata IS 'Per-table display metadata (preview template, column order), keyed by the table''s oid; written through howdah.set_table_metadata.';
+
+CREATE TABLE howdah_internal.column_metadata (
+    table_oid       oid         NOT NULL,
+    attnum          smallint    NOT NULL CHECK (attnum > 0),
+    display_options jsonb       NOT NULL CHECK (jsonb_typeof(display_options) = 'object'),
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    updated_at      timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (table_oid, attnum)
+);
+COMMENT ON TABLE howdah_internal.column_metadata IS 'Per-column display options (a JSON object chosen by the UI), keyed by table oid and attnum; written through howdah.set_column_metadata.';
+
+GRANT SELECT, INSERT, UPDATE, DELETE ON howdah_internal.table_metadata, howdah_internal.column_metadata TO PUBLIC;
+ALTER TABLE howdah_internal.table_metadata ENABLE ROW LEVEL SECURITY;
+ALTER TABLE howdah_internal.table_metadata FORCE ROW LEVEL SECURITY;
+ALTER TABLE howdah_internal.column_metadata ENABLE ROW LEVEL SECURITY;
+ALTER TABLE howdah_internal.column_metadata FORCE ROW LEVEL SECURITY;
+
+-- table_metadata: everyone reads; owners of the table write; rows of dropped tables may be
+-- deleted by anyone.
+CREATE POLICY table_metadata_read ON howdah_internal.table_metadata FOR SELECT USING (true);
+CREATE POLICY table_metadata_insert ON howdah_internal.table_metadata FOR INSERT
+    WITH CHECK (EXISTS (SELECT FROM pg_catalog.pg_class c
+                         WHERE c.oid = table_oid AND pg_catalog.pg_has_role(c.relowner, 'USAGE')));
+CREATE POLICY table_metadata_update ON howdah_internal.table_metadata FOR UPDATE
+    USING (EXISTS (SELECT FROM pg_catalog.pg_class c
+                    WHERE c.oid = table_oid AND pg_catalog.pg_has_role(c.relowner, 'USAGE')))
+    WITH CHECK (EXISTS (SELECT FROM pg_catalog.pg_class c
+                         WHERE c.oid = table_oid AND pg_catalog.pg_has_role(c.relowner, 'USAGE')));
+CREATE POLICY table_metadata_delete ON howdah_internal.table_metadata FOR DELETE
+    USING (NOT EXISTS (SELECT FROM pg_catalog.pg_class c
+                        WHERE c.oid = table_oid AND NOT pg_catalog.pg_has_role(c.relowner, 'USAGE')));
+
+-- column_metadata: a row is readable by whoever may read the column, by the table's owners,
+-- and (so that stale rows can be swept) by anyone once the table is gone; owners of the table
+-- write.
+CREATE POLICY column_metadata_read ON howdah_internal.column_metadata FOR SELECT
+    USING (pg_catalog.has_column_privilege(table_oid, attnum, 'SELECT')
+           OR NOT EXISTS (SELECT FROM pg_catalog.pg_class c
+                           WHERE c.oid = table_oid AND NOT pg_catalog.pg_has_role(c.relowner, 'USAGE')));
+CREATE POLICY column_metadata_insert ON howdah_internal.column_metadata FOR INSERT
+    WITH CHECK (EXISTS (SELECT FROM pg_catalog.pg_class c
+                         WHERE c.oid = table_oid AND pg_catalog.pg_has_role(c.relowner, 'USAGE')));
+CREATE POLICY column_metadata_update ON howdah_internal.column_metadata FOR UPDATE
+    USING (EXISTS (SELECT FROM pg_catalog.pg_class c
+                    WHERE c.oid = table_oid AND pg_catalog.pg_has_role(c.relowner, 'USAGE')))
+    WITH CHECK (EXISTS (SELECT FROM pg_catalog.pg_class c
+                         WHERE c.oid = table_oid AND pg_catalog.pg_has_role(c.relowner, 'USAGE')));
+CREATE POLICY column_metadata_delete ON howdah_internal.column_metadata FOR DELETE
+    USING (NOT EXISTS (SELECT FROM pg_catalog.pg_class c
+                        WHERE c.oid = table_oid AND NOT pg_catalog.pg_has_role(c.relowner, 'USAGE')));
+
+CREATE FUNCTION howdah_internal.template_attnums(template text)
+RETURNS numeric[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+-- The numbers n of the {n} references in a preview template, in order of appearance (numeric,
+-- so that an absurdly large n is reported rather than overflowing).
+RETURN ARRAY(SELECT m[1]::numeric FROM regexp_matches(template, '\{([0-9]+)\}', 'g') AS m);
+COMMENT ON FUNCTION howdah_internal.template_attnums(text) IS 'The attnums a preview template such as ''{2} ({1})'' refers to.';
+
+CREATE FUNCTION howdah_internal.table_meta_json(tab oid)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- {preview_template, column_order} of table `tab`, stale parts dropped: a template naming a
+-- column that no longer exists is NULL, column_order keeps only existing columns. Both NULL
+-- when nothing is set. PL/pgSQL rather than SQL because table_json calls it once per table:
+-- PL/pgSQL keeps its plans for the session, a SQL function nested in another is planned anew
+-- on every call.
+DECLARE
+    meta record;
+BEGIN
+    SELECT m.preview_template, m.column_order INTO meta
+      FROM howdah_internal.table_metadata m WHERE m.table_oid = tab;
+    IF NOT FOUND THEN
+        RETURN jsonb_build_object('preview_template', NULL, 'column_order', NULL);
+    END IF;
+    RETURN jsonb_build_object(
+        'preview_template',
+        CASE WHEN NOT EXISTS (SELECT FROM unnest(howdah_internal.template_attnums(meta.preview_template)) AS r(n)
+                               WHERE NOT EXISTS (SELECT FROM pg_attribute a
+                                                  WHERE a.attrelid = tab AND a.attnum = r.n
+                                                    AND a.attnum > 0 AND NOT a.attisdropped))
+             THEN meta.preview_template END,
+        'column_order',
+        (SELECT jsonb_agg(o.attnum ORDER BY o.pos)
+           FROM unnest(meta.column_order) WITH ORDINALITY AS o(attnum, pos)
+          WHERE EXISTS (SELECT FROM pg_attribute a
+                         WHERE a.attrelid = tab AND a.attnum = o.attnum AND a.attnum > 0 AND NOT a.attisdropped)));
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.table_meta_json(oid) IS 'The live table metadata of a table: {preview_template, column_order}, NULLs when unset or stale.';
+
+CREATE FUNCTION howdah_internal.require_table_owner(rel regclass, action text)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- Raises 42501 naming the table unless the current role has its owner's privileges.
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_class c WHERE c.oid = rel AND pg_has_role(c.relowner, 'USAGE')) THEN
+        RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+            MESSAGE = format('must be owner of table %s to %s', rel, action),
+            HINT = 'ask the table''s owner, or a member of the owning role, to do it';
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.require_table_owner(regclass, text) IS 'Error 42501 naming the table unless the current role may alter it.';
+
+CREATE FUNCTION howdah_internal.sweep_metadata()
+RETURNS void
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    -- Deletes metadata of dropped tables, and of dropped columns of tables the current role owns
+    -- (the row policies limit the sweep to what the role may delete).
+    DELETE FROM howdah_internal.table_metadata m
+     WHERE NOT EXISTS (SELECT FROM pg_class c WHERE c.oid = m.table_oid);
+    DELETE FROM howdah_internal.column_metadata m
+     WHERE NOT EXISTS (SELECT FROM pg_attribute a
+                        WHERE a.attrelid = m.table_oid AND a.attnum = m.attnum AND NOT a.attisdropped);
+END;
+COMMENT ON FUNCTION howdah_internal.sweep_metadata() IS 'Removes stale metadata rows the current role may delete; run by every metadata write.';
+
+CREATE FUNCTION howdah.get_table_metadata(tab oid)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- The display metadata of table `tab`: {"preview_template": text or null, "column_order":
+-- [attnum, ...] or null}. Readable by every role, like the table's comment.
+BEGIN
+    RETURN howdah_internal.table_meta_json(howdah_internal.visible_table(tab));
+END;
+$$;
+COMMENT ON FUNCTION howdah.get_table_metadata(oid) IS 'A table''s display metadata: {preview_template, column_order}, NULLs when unset; parts naming dropped columns are left out. Errors: 42P01 unknown table.';
+
+CREATE FUNCTION howdah.set_table_metadata(tab oid, meta jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- Sets {"preview_template": "{2} ({1})", "column_order": [3, 1, 2]} on table `tab`; a key left
+-- out is left alone, a JSON null clears it. Only the table's owners may. Validates everything
+-- before writing and returns get_table_metadata(tab).
+DECLARE
+    rel regclass := howdah_internal.visible_table(tab);
+    what text;
+    template text;
+    col_order smallint[];
+    item jsonb;
+    n numeric;
+BEGIN
+    PERFORM howdah_internal.require_table_owner(rel, 'change its metadata');
+    what := format('set_table_metadata meta for table %s', rel);
+    PERFORM howdah_internal.check_keys(meta, ARRAY['preview_template', 'column_order'], what);
+
+    template := howdah_internal.json_text(meta, 'preview_template', what);
+    IF template = '' THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('%s: key ''preview_template'' must not be empty', what),
+            HINT = 'use null to go back to the default preview';
+    END IF;
+    FOREACH n IN ARRAY coalesce(howdah_internal.template_attnums(template), '{}') LOOP
+        IF NOT EXISTS (SELECT FROM pg_attribute a
+                        WHERE a.attrelid = rel AND a.attnum = n AND a.attnum > 0 AND NOT a.attisdropped) THEN
+            RAISE EXCEPTION USING ERRCODE = 'undefined_column',
+                MESSAGE = format('preview_template of table %s refers to column %s, which does not exist', rel, n),
+                HINT = 'write {attnum} with the attnum of a column from list_columns()';
+        END IF;
+    END LOOP;
+
+    IF jsonb_typeof(meta -> 'column_order') = 'array' THEN
+        col_order := '{}';
+        FOR item IN SELECT e FROM jsonb_array_elements(meta -> 'column_order') AS e LOOP
+            IF (CASE WHEN jsonb_typeof(item) = 'number' THEN (item #>> '{}')::numeric <> trunc((item #>> '{}')::numeric)
+                     ELSE true END) THEN
+                RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+                    MESSAGE = format('%s: column_order must list attnums (integers), got %s', what, item);
+            END IF;
+            n := (item #>> '{}')::numeric;
+            IF NOT EXISTS (SELECT FROM pg_attribute a
+                            WHERE a.attrelid = rel AND a.attnum = n AND a.attnum > 0 AND NOT a.attisdropped) THEN
+                RAISE EXCEPTION USING ERRCODE = 'undefined_column',
+                    MESSAGE = format('column_order of table %s lists column %s, which does not exist', rel, n);
+            END IF;
+            IF n::smallint = ANY (col_order) THEN
+                RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+                    MESSAGE = format('column_order of table %s lists column %s twice', rel, n);
+            END IF;
+            col_order := col_order || n::smallint;
+        END LOOP;
+    ELSIF meta ? 'column_order' AND jsonb_typeof(meta -> 'column_order') <> 'null' THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('%s: key ''column_order'' must be an array of attnums, got %s', what, jsonb_typeof(meta -> 'column_order'));
+    END IF;
+
+    PERFORM howdah_internal.sweep_metadata();
+    INSERT INTO howdah_internal.table_metadata AS m (table_oid, preview_template, column_order)
+    VALUES (rel, template, col_order)
+    ON CONFLICT (table_oid) DO UPDATE
+       SET preview_template = CASE WHEN meta ? 'preview_template' THEN excluded.preview_template ELSE m.preview_template END,
+           column_order = CASE WHEN meta ? 'column_order' THEN excluded.column_order ELSE m.column_order END,
+           updated_at = now();
+    DELETE FROM howdah_internal.table_metadata m
+     WHERE m.table_oid = rel AND m.preview_template IS NULL AND m.column_order IS NULL;
+    RETURN howdah_internal.table_meta_json(rel);
+END;
+$$;
+COMMENT ON FUNCTION howdah.set_table_metadata(oid, jsonb) IS 'Sets a table''s display metadata from {"preview_template": "{2} ({1})", "column_order": [attnum, ...]}: keys left out are kept, null clears; returns get_table_metadata(). Errors: 42P01 unknown table, 42501 not an owner of the table, 22023 bad meta (unknown key, wrong JSON type, empty template, a column listed twice), 42703 the template or column_order names a column that does not exist.';
+
+CREATE FUNCTION howdah.get_column_metadata(tab oid)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- [{"attnum": n, "display_options": {...}}] for the columns of `tab` that have display options
+-- and that the caller may read (or owns the table), in attnum order.
+DECLARE
+    rel regclass := howdah_internal.visible_table(tab);
+BEGIN
+    RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object('attnum', m.attnum, 'display_options', m.display_options)
+                                      ORDER BY m.attnum), '[]')
+              FROM howdah_internal.column_metadata m
+              JOIN pg_attribute a ON a.attrelid = m.table_oid AND a.attnum = m.attnum AND NOT a.attisdropped
+             WHERE m.table_oid = rel);
+END;
+$$;
+COMMENT ON FUNCTION howdah.get_column_metadata(oid) IS 'Display options of the columns the caller may read (SELECT on the column, or owner of the table): [{attnum, display_options}], only columns that have some. Errors: 42P01 unknown table.';
+
+CREATE FUNCTION howdah.set_column_metadata(tab oid, attnum smallint, display_options jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- Replaces the display options of column `attnum` of table `tab` with the JSON object
+-- `display_options` (NULL or JSON null clears them). Only the table's owners may. Returns
+-- {"attnum": n, "display_options": {...} or null}.
+DECLARE
+    rel regclass := howdah_internal.visible_table(tab);
+BEGIN
+    PERFORM howdah_internal.require_table_owner(rel, 'change its metadata');
+    IF NOT EXISTS (SELECT FROM pg_attribute a
+                    WHERE a.attrelid = rel AND a.attnum = set_column_metadata.attnum
+                      AND a.attnum > 0 AND NOT a.attisdropped) THEN
+        RAISE EXCEPTION USING ERRCODE = 'undefined_column',
+            MESSAGE = format('column %s of table %s does not exist', coalesce(set_column_metadata.attnum::text, 'NULL'), rel),
+            HINT = 'list_columns(table oid) gives the attnums of a table''s columns';
+    END IF;
+    IF jsonb_typeof(set_column_metadata.display_options) NOT IN ('object', 'null') THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('display_options of column %s of table %s must be a JSON object, got %s',
+                             set_column_metadata.attnum, rel, jsonb_typeof(set_column_metadata.display_options)),
+            HINT = 'use null to clear them';
+    END IF;
+
+    PERFORM howdah_internal.sweep_metadata();
+    IF coalesce(jsonb_typeof(set_column_metadata.display_options), 'null') = 'null' THEN
+        DELETE FROM howdah_internal.column_metadata m
+         WHERE m.table_oid = rel AND m.attnum = set_column_metadata.attnum;
+    ELSE
+        INSERT INTO howdah_internal.column_metadata AS m (table_oid, attnum, display_options)
+        VALUES (rel, set_column_metadata.attnum, set_column_metadata.display_options)
+        ON CONFLICT ON CONSTRAINT column_metadata_pkey DO UPDATE
+           SET display_options = excluded.display_options, updated_at = now();
+    END IF;
+    RETURN jsonb_build_object('attnum', set_column_metadata.attnum, 'display_options',
+                              CASE WHEN jsonb_typeof(set_column_metadata.display_options) = 'object'
+                                   THEN set_column_metadata.display_options END);
+END;
+$$;
+COMMENT ON FUNCTION howdah.set_column_metadata(oid, smallint, jsonb) IS 'Replaces the display options (a JSON object; NULL clears) of one column; returns {attnum, display_options}. Errors: 42P01 unknown table, 42501 not an owner of the table, 42703 unknown column (names the attnum), 22023 not a JSON object.';
+SELECT howdah_internal.record_step('catalog', 'howdah', 2, 'up', '002_metadata.sql', 'a13258fb77c36a6c964c6b105892b30f537f5eba0be024aa0c3aa3608abee79a', ARRAY['howdah', 'howdah_internal']);
 UPDATE howdah_internal.version_catalog SET version = 2;
 
 -- ----- catalog 003_tables.sql -----
@@ -455,11 +763,15 @@ BEGIN ATOMIC
                    CASE WHEN has_column_privilege(a.attrelid, a.attnum, 'SELECT') THEN 'SELECT' END,
                    CASE WHEN has_column_privilege(a.attrelid, a.attnum, 'INSERT') THEN 'INSERT' END,
                    CASE WHEN has_column_privilege(a.attrelid, a.attnum, 'UPDATE') THEN 'UPDATE' END,
-                   CASE WHEN has_column_privilege(a.attrelid, a.attnum, 'REFERENCES') THEN 'REFERENCES' END], NULL))
+                   CASE WHEN has_column_privilege(a.attrelid, a.attnum, 'REFERENCES') THEN 'REFERENCES' END], NULL)),
+               -- NULL when none, or when the caller may not read the column (row policies of
+               -- column_metadata, see 002_metadata.sql).
+               'display_options', m.display_options
            ) ORDER BY a.attnum), '[]')
       FROM pg_attribute a
       JOIN pg_type t ON t.oid = a.atttypid
       LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+      LEFT JOIN howdah_internal.column_metadata m ON m.table_oid = a.attrelid AND m.attnum = a.attnum
      WHERE a.attrelid = tab AND a.attnum > 0 AND NOT a.attisdropped;
 END;
 COMMENT ON FUNCTION howdah_internal.columns_json(oid) IS 'The columns of a table with types, type options, defaults, keys, comments and the current role''s column privileges.';
@@ -494,17 +806,24 @@ BEGIN ATOMIC
                'current_role_owns', pg_has_role(c.relowner, 'USAGE'))
            || CASE WHEN with_columns THEN jsonb_build_object(
                'columns', howdah_internal.columns_json(c.oid),
-               -- How to show one row of this table where another links to it: the first text-like
-               -- column, else the primary key columns.
-               'preview_settings', jsonb_build_object('customized', false, 'template', coalesce(
+               -- The table's column_order metadata (attnums), NULL when not set.
+               'column_order', meta.j -> 'column_order',
+               -- How to show one row of this table where another links to it: the template set
+               -- with set_table_metadata, else the first text-like column, else the primary key
+               -- columns.
+               'preview_settings', coalesce(
+                   CASE WHEN meta.j ->> 'preview_template' IS NOT NULL
+                        THEN jsonb_build_object('customized', true, 'template', meta.j -> 'preview_template') END,
+                   jsonb_build_object('customized', false, 'template', coalesce(
                    (SELECT '{' || a.attnum || '}' FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
                      WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND t.typcategory = 'S'
                      ORDER BY a.attnum LIMIT 1),
                    (SELECT string_agg('{' || k.attnum || '}', ' ' ORDER BY k.ord)
                       FROM pg_constraint p, unnest(p.conkey) WITH ORDINALITY AS k(attnum, ord)
-                     WHERE p.conrelid = c.oid AND p.contype = 'p'))))
+                     WHERE p.conrelid = c.oid AND p.contype = 'p')))))
               ELSE '{}' END
       FROM pg_class c
+      CROSS JOIN LATERAL (SELECT CASE WHEN with_columns THEN howdah_internal.table_meta_json(c.oid) END) AS meta(j)
      WHERE c.oid = tab;
 END;
 COMMENT ON FUNCTION howdah_internal.table_json(oid, boolean) IS 'One table as the catalog API shows it, with its columns and preview settings when asked.';
@@ -538,7 +857,7 @@ LANGUAGE sql STABLE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 -- Everything a UI needs to draw a schema, in one round trip.
 RETURN howdah_internal.schema_tables_json(sch, true);
-COMMENT ON FUNCTION howdah.get_schema_table_details(oid) IS 'Every table of a schema with its columns (attnum, name, type, type_options, nullable, default, primary_key, description, current_role_priv) and preview_settings, in one call. Errors: 3F000 unknown schema.';
+COMMENT ON FUNCTION howdah.get_schema_table_details(oid) IS 'Every table of a schema with its columns (attnum, name, type, type_options, nullable, default, primary_key, description, current_role_priv, display_options), column_order and preview_settings {customized, template}, in one call. Errors: 3F000 unknown schema.';
 
 CREATE FUNCTION howdah.get_table(tab oid)
 RETURNS jsonb
@@ -563,7 +882,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION howdah.list_columns(oid) IS 'The columns of a table, as get_table() shows them. Errors: 42P01 unknown table.';
-SELECT howdah_internal.record_step('catalog', 'howdah', 3, 'up', '003_tables.sql', '0034da9bc2351a7a9683c1e144b3182dadc0ea5e895f0901d8224976e873dab6', ARRAY['howdah', 'howdah_internal']);
+SELECT howdah_internal.record_step('catalog', 'howdah', 3, 'up', '003_tables.sql', '02060237ac4f10f2df98b05bdaceeddd1a54ab3852bf97ccdfdc558785af60ce', ARRAY['howdah', 'howdah_internal']);
 UPDATE howdah_internal.version_catalog SET version = 3;
 
 -- ----- catalog 004_ddl.sql -----
@@ -1379,3 +1698,418 @@ $$;
 COMMENT ON FUNCTION howdah.drop_constraint(oid, oid) IS 'Drops a constraint by oid. Errors: 42P01 unknown table, 42704 unknown constraint, 2BP01 dependents (a key a foreign key needs), 42501 not the owner.';
 SELECT howdah_internal.record_step('catalog', 'howdah', 4, 'up', '004_ddl.sql', '03fd7cdb0dc997d59f84c9d171f36f7d485332f2421dde65092c7bd55f481ca1', ARRAY['howdah', 'howdah_internal']);
 UPDATE howdah_internal.version_catalog SET version = 4;
+
+-- ----- catalog 005_privileges.sql -----
+-- catalog 005: roles and privileges — list roles, the current role and what it belongs to, the
+-- privileges granted on a table or schema, and replacing them from a JSON spec.
+--
+-- Everything is read from pg_roles, pg_auth_members and the objects' ACLs, which every role may
+-- read; changes are GRANT/REVOKE statements run as the caller, so PostgreSQL's own rules apply.
+--
+-- Errors: 22023 (invalid_parameter_value) for a bad spec, naming the entry and the key; 42704
+-- (undefined_object) for an unknown role; 42P01 / 3F000 for an unknown table / schema oid; 42501
+-- when the caller does not own the object.
+
+CREATE FUNCTION howdah_internal.role_json(role_oid oid)
+RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    -- One role with its attributes and direct members; NULL for an unknown oid.
+    SELECT jsonb_build_object(
+               'oid', r.oid::bigint,
+               'name', r.rolname,
+               -- PostgreSQL's predefined roles (pg_read_all_data, pg_monitor, ...): names starting
+               -- with pg_ are reserved for them.
+               'builtin', r.rolname LIKE 'pg\_%',
+               'super', r.rolsuper,
+               'inherits', r.rolinherit,
+               'create_role', r.rolcreaterole,
+               'create_db', r.rolcreatedb,
+               'login', r.rolcanlogin,
+               'description', shobj_description(r.oid, 'pg_authid'),
+               'members', (SELECT coalesce(jsonb_agg(jsonb_build_object('oid', m.member::bigint, 'admin', m.admin_option)
+                                                     ORDER BY m.member), '[]')
+                             FROM pg_auth_members m WHERE m.roleid = r.oid))
+      FROM pg_roles r
+     WHERE r.oid = role_oid;
+END;
+COMMENT ON FUNCTION howdah_internal.role_json(oid) IS 'One role as list_roles() shows it.';
+
+CREATE FUNCTION howdah.list_roles()
+RETURNS jsonb
+LANGUAGE sql STABLE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    -- Every role of the cluster, by name; pg_roles is readable by every role.
+    SELECT coalesce(jsonb_agg(howdah_internal.role_json(r.oid) ORDER BY r.rolname), '[]')
+      FROM pg_roles r;
+END;
+COMMENT ON FUNCTION howdah.list_roles() IS 'Every role, by name: [{oid, name, builtin, super, inherits, create_role, create_db, login, description, members: [{oid, admin}]}]. builtin marks PostgreSQL''s predefined pg_* roles; members are the roles granted membership in this one.';
+
+CREATE FUNCTION howdah.current_role_info()
+RETURNS jsonb
+LANGUAGE sql STABLE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    -- The current (effective) role, the session's login role, and the roles the current role is
+    -- a member of, directly or through other roles, each saying whether its privileges are
+    -- inherited (usable without SET ROLE).
+    SELECT jsonb_build_object(
+               'current_role', howdah_internal.role_json(cur.oid),
+               'session_user', jsonb_build_object('oid', ses.oid::bigint, 'name', ses.rolname),
+               'parent_roles', (
+                   SELECT coalesce(jsonb_agg(jsonb_build_object(
+                              'oid', p.oid::bigint,
+                              'name', p.rolname,
+                              'builtin', p.rolname LIKE 'pg\_%',
+                              'direct', d.roleid IS NOT NULL,
+                              'admin', coalesce(d.admin_option, false),
+                              'inherited', pg_has_role(cur.oid, p.oid, 'USAGE'))
+                              ORDER BY p.rolname), '[]')
+                     FROM pg_roles p
+                     LEFT JOIN pg_auth_members d ON d.roleid = p.oid AND d.member = cur.oid
+                    WHERE p.oid <> cur.oid AND pg_has_role(cur.oid, p.oid, 'MEMBER')))
+      FROM pg_roles cur, pg_roles ses
+     WHERE cur.rolname = current_user AND ses.rolname = session_user;
+END;
+COMMENT ON FUNCTION howdah.current_role_info() IS 'The current role and what it may act as: {current_role: {as list_roles()}, session_user: {oid, name}, parent_roles: [{oid, name, builtin, direct, admin, inherited}]}. parent_roles are the roles the current role is a member of (pg_has_role MEMBER, so every role for a superuser); inherited means their privileges apply without SET ROLE (pg_has_role USAGE).';
+
+CREATE FUNCTION howdah_internal.privilege_keywords(kind text)
+RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+-- The privileges GRANT knows for a kind of object, in PostgreSQL's order. GRANT and REVOKE
+-- statements are built only from these constants.
+RETURN CASE kind
+    WHEN 'table' THEN ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER']
+    WHEN 'schema' THEN ARRAY['USAGE', 'CREATE'] END;
+COMMENT ON FUNCTION howdah_internal.privilege_keywords(text) IS 'The privilege keywords of ''table'' or ''schema''.';
+
+CREATE FUNCTION howdah_internal.acl_json(acl aclitem[], owner oid, kind text)
+RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    -- The ACL grouped by grantee: [{role_oid, role, owner, direct, grant_option}], PUBLIC first
+    -- (role_oid 0, role "PUBLIC"), then by role name; privileges in PostgreSQL's order.
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'role_oid', g.grantee::bigint,
+               'role', CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE coalesce(r.rolname::text, g.grantee::text) END,
+               'owner', g.grantee = owner,
+               'direct', to_jsonb(g.direct),
+               'grant_option', to_jsonb(g.grant_option))
+               ORDER BY g.grantee <> 0, r.rolname), '[]')
+      FROM (SELECT e.grantee,
+                   ARRAY(SELECT k FROM unnest(howdah_internal.privilege_keywords(kind)) k
+                          WHERE k = ANY (array_agg(e.privilege_type))) AS direct,
+                   ARRAY(SELECT k FROM unnest(howdah_internal.privilege_keywords(kind)) k
+                          WHERE k = ANY (array_agg(e.privilege_type) FILTER (WHERE e.is_grantable))) AS grant_option
+              FROM aclexplode(acl) e
+             GROUP BY e.grantee) g
+      LEFT JOIN pg_roles r ON r.oid = g.grantee;
+END;
+COMMENT ON FUNCTION howdah_internal.acl_json(aclitem[], oid, text) IS 'An ACL as list_table_privileges() shows it.';
+
+CREATE FUNCTION howdah.list_table_privileges(tab oid)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- The privileges granted on table `tab`, per grantee: [{role_oid, role, owner, direct:
+-- ["SELECT", ...], grant_option: [...]}]. A table never granted shows its owner's defaults.
+DECLARE
+    rel regclass := howdah_internal.visible_table(tab);
+BEGIN
+    RETURN (SELECT howdah_internal.acl_json(coalesce(c.relacl, acldefault('r', c.relowner)), c.relowner, 'table')
+              FROM pg_class c WHERE c.oid = rel);
+END;
+$$;
+COMMENT ON FUNCTION howdah.list_table_privileges(oid) IS 'Table-level privileges granted on a table, per grantee: [{role_oid, role, owner, direct: ["SELECT", ...], grant_option: [...]}]; PUBLIC is role_oid 0, role "PUBLIC". Column-level grants are not included. Errors: 42P01 unknown table.';
+
+CREATE FUNCTION howdah.list_schema_privileges(sch oid)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- The privileges granted on schema `sch`, per grantee, as list_table_privileges shows them.
+BEGIN
+    PERFORM howdah_internal.visible_schema(sch);
+    RETURN (SELECT howdah_internal.acl_json(coalesce(n.nspacl, acldefault('n', n.nspowner)), n.nspowner, 'schema')
+              FROM pg_namespace n WHERE n.oid = sch);
+END;
+$$;
+COMMENT ON FUNCTION howdah.list_schema_privileges(oid) IS 'Privileges granted on a schema, per grantee: [{role_oid, role, owner, direct: ["USAGE", "CREATE"], grant_option: [...]}]; PUBLIC is role_oid 0, role "PUBLIC". Errors: 3F000 unknown schema.';
+
+CREATE FUNCTION howdah_internal.json_privileges(input jsonb, key text, what text, kind text)
+RETURNS text[]
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- The privilege keywords listed in input->key (absent or null: none), in PostgreSQL's order,
+-- taken from privilege_keywords(kind); 22023 naming the key or the unknown privilege. Case is
+-- ignored.
+DECLARE
+    allowed text[] := howdah_internal.privilege_keywords(kind);
+    item jsonb;
+    out text[] := '{}'::text[];
+BEGIN
+    IF coalesce(jsonb_typeof(input -> key), 'null') = 'null' THEN
+        RETURN out;
+    END IF;
+    IF jsonb_typeof(input -> key) <> 'array' THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('%s: key %L must be an array of privileges, got %s', what, key, jsonb_typeof(input -> key));
+    END IF;
+    FOR item IN SELECT e FROM jsonb_array_elements(input -> key) AS e LOOP
+        IF jsonb_typeof(item) <> 'string' OR NOT upper(item #>> '{}') = ANY (allowed) THEN
+            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('%s: unknown %s privilege %s in %L', what, kind, item, key),
+                HINT = format('%s privileges: %s', kind, array_to_string(allowed, ', '));
+        END IF;
+        out := out || upper(item #>> '{}');
+    END LOOP;
+    RETURN ARRAY(SELECT k FROM unnest(allowed) AS k WHERE k = ANY (out));
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.json_privileges(jsonb, text, text, text) IS 'Reads a list of privilege keywords from JSON input against the whitelist of the object kind (22023 otherwise).';
+
+CREATE FUNCTION howdah_internal.privilege_sql(verb text, privileges text[], classid regclass, obj oid, grantee oid)
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    -- One GRANT or REVOKE statement (verb: grant, grant_with_option, revoke, revoke_option) of
+    -- `privileges` on the object (classid, obj) — a table (pg_class) or a schema (pg_namespace),
+    -- named as pg_depend does — to or from `grantee` (0 = PUBLIC). Privilege keywords come from
+    -- privilege_keywords(), never from the argument's text; names are quoted with %I. NULL for an
+    -- unknown verb, object or role.
+    SELECT format(CASE verb
+                      WHEN 'grant' THEN 'GRANT %s ON %s TO %s'
+                      WHEN 'grant_with_option' THEN 'GRANT %s ON %s TO %s WITH GRANT OPTION'
+                      WHEN 'revoke' THEN 'REVOKE %s ON %s FROM %s'
+                      WHEN 'revoke_option' THEN 'REVOKE GRANT OPTION FOR %s ON %s FROM %s' END,
+                  array_to_string(ARRAY(SELECT k FROM unnest(howdah_internal.privilege_keywords(
+                                             CASE classid WHEN 'pg_class'::regclass THEN 'table'
+                                                          WHEN 'pg_namespace'::regclass THEN 'schema' END)) AS k
+                                         WHERE k = ANY (privileges)), ', '),
+                  CASE classid
+                      WHEN 'pg_class'::regclass THEN (SELECT format('TABLE %I.%I', n.nspname, c.relname)
+                                                        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                                                       WHERE c.oid = obj)
+                      WHEN 'pg_namespace'::regclass THEN (SELECT format('SCHEMA %I', n.nspname)
+                                                            FROM pg_namespace n WHERE n.oid = obj) END,
+                  CASE WHEN grantee = 0 THEN 'PUBLIC'
+                       ELSE (SELECT format('%I', r.rolname) FROM pg_roles r WHERE r.oid = grantee) END);
+END;
+COMMENT ON FUNCTION howdah_internal.privilege_sql(text, text[], regclass, oid, oid) IS 'Builds one GRANT/REVOKE statement from whitelisted privilege keywords and quoted names.';
+
+CREATE FUNCTION howdah_internal.replace_privileges(kind text, obj oid, spec jsonb)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- Makes the ACL of the table or schema `obj` say exactly what `spec` says (see
+-- replace_table_privileges). Order: find the object, check ownership, validate the whole spec,
+-- then GRANT/REVOKE per role, then check the result.
+DECLARE
+    what text := format('replace_%s_privileges spec', kind);
+    shown text;       -- the object for messages
+    catalog regclass := CASE kind WHEN 'table' THEN 'pg_class'::regclass ELSE 'pg_namespace'::regclass END;
+    owner_oid oid;
+    acl aclitem[];
+    entry jsonb;
+    pos bigint;
+    where_ text;
+    role_name text;
+    role_num numeric;
+    grantee_oid oid;
+    want_roles oid[] := '{}'::oid[];
+    want_direct jsonb := '{}'::jsonb;   -- grantee oid (as text) -> [privileges]
+    want_grant jsonb := '{}'::jsonb;    -- grantee oid (as text) -> [privileges with grant option]
+    direct text[];
+    grantable text[];
+    cur_direct text[];
+    cur_grant text[];
+    todo text[];
+    bad record;
+BEGIN
+    IF kind = 'table' THEN
+        shown := format('table %s', howdah_internal.visible_table(obj));
+        SELECT c.relowner INTO owner_oid FROM pg_class c WHERE c.oid = obj;
+    ELSE
+        shown := format('schema %I', howdah_internal.visible_schema(obj));
+        SELECT n.nspowner INTO owner_oid FROM pg_namespace n WHERE n.oid = obj;
+    END IF;
+    IF NOT pg_has_role(owner_oid, 'USAGE') THEN
+        RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+            MESSAGE = format('must be owner of %s to replace its privileges', shown),
+            HINT = 'ask the owner, or a member of the owning role, to do it';
+    END IF;
+
+    -- Validate the whole spec before changing anything.
+    IF jsonb_typeof(spec) IS DISTINCT FROM 'array' THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('%s for %s must be a JSON array, got %s', what, shown, coalesce(jsonb_typeof(spec), 'null')),
+            HINT = 'give [{"role": name, "direct": [privileges]}, ...]; [] revokes every grant but the owner''s';
+    END IF;
+    FOR entry, pos IN SELECT e, i FROM jsonb_array_elements(spec) WITH ORDINALITY AS x(e, i) LOOP
+        where_ := format('%s for %s, entry %s', what, shown, pos);
+        PERFORM howdah_internal.check_keys(entry, ARRAY['role', 'role_oid', 'direct', 'grant_option'], where_);
+        IF (entry ? 'role') = (entry ? 'role_oid') THEN
+            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('%s: give exactly one of "role" and "role_oid"', where_);
+        END IF;
+        IF entry ? 'role' THEN
+            role_name := howdah_internal.json_text(entry, 'role', where_);
+            IF role_name IN ('PUBLIC', 'public') THEN
+                grantee_oid := 0;
+            ELSE
+                grantee_oid := (SELECT r.oid FROM pg_roles r WHERE r.rolname = role_name);
+                IF grantee_oid IS NULL THEN
+                    RAISE EXCEPTION USING ERRCODE = 'undefined_object',
+                        MESSAGE = format('%s: role %s does not exist', where_, coalesce(quote_literal(role_name), 'null')),
+                        HINT = 'list_roles() gives the roles; name PUBLIC as "PUBLIC"';
+                END IF;
+            END IF;
+        ELSE
+            -- A JSON number as list_roles() gives oids, or a string of digits.
+            IF (CASE jsonb_typeof(entry -> 'role_oid')
+                     WHEN 'number' THEN (entry ->> 'role_oid')::numeric <> trunc((entry ->> 'role_oid')::numeric)
+                     WHEN 'string' THEN (entry ->> 'role_oid') !~ '^[0-9]{1,20}$'
+                     ELSE true END) THEN
+                RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+                    MESSAGE = format('%s: key ''role_oid'' must be an oid (an integer), got %s', where_, entry -> 'role_oid');
+            END IF;
+            role_num := (entry ->> 'role_oid')::numeric;
+            IF role_num = 0 THEN
+                grantee_oid := 0;
+            ELSE
+                grantee_oid := (SELECT r.oid FROM pg_roles r WHERE r.oid::text::numeric = role_num);
+                IF grantee_oid IS NULL THEN
+                    RAISE EXCEPTION USING ERRCODE = 'undefined_object',
+                        MESSAGE = format('%s: role with oid %s does not exist', where_, role_num),
+                        HINT = 'list_roles() gives the roles; PUBLIC is role_oid 0';
+                END IF;
+            END IF;
+        END IF;
+        IF grantee_oid = ANY (want_roles) THEN
+            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('%s: role %s is listed twice',
+                                 where_, CASE WHEN grantee_oid = 0 THEN 'PUBLIC' ELSE grantee_oid::regrole::text END);
+        END IF;
+        IF NOT entry ? 'direct' THEN
+            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('%s: key ''direct'' is required', where_),
+                HINT = 'give the privileges the role should end with; [] revokes them all';
+        END IF;
+        direct := howdah_internal.json_privileges(entry, 'direct', where_, kind);
+        grantable := howdah_internal.json_privileges(entry, 'grant_option', where_, kind);
+        IF NOT grantable <@ direct THEN
+            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('%s: grant_option lists %s, which "direct" does not', where_,
+                                 array_to_string(ARRAY(SELECT unnest(grantable) EXCEPT SELECT unnest(direct)), ', '));
+        END IF;
+        IF grantee_oid = 0 AND grantable <> '{}' THEN
+            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('%s: PUBLIC cannot hold grant options', where_);
+        END IF;
+        want_roles := want_roles || grantee_oid;
+        want_direct := want_direct || jsonb_build_object(grantee_oid::text, direct);
+        want_grant := want_grant || jsonb_build_object(grantee_oid::text, grantable);
+    END LOOP;
+
+    -- Apply, role by role: every grantee of the current ACL and every listed role, but never the
+    -- owner.
+    IF kind = 'table' THEN
+        SELECT coalesce(c.relacl, acldefault('r', c.relowner)) INTO acl FROM pg_class c WHERE c.oid = obj;
+    ELSE
+        SELECT coalesce(n.nspacl, acldefault('n', n.nspowner)) INTO acl FROM pg_namespace n WHERE n.oid = obj;
+    END IF;
+    FOR grantee_oid IN
+        SELECT g FROM (SELECT e.grantee AS g FROM aclexplode(acl) e UNION SELECT unnest(want_roles)) u
+         WHERE g <> owner_oid ORDER BY g
+    LOOP
+        SELECT coalesce(array_agg(e.privilege_type), '{}'),
+               coalesce(array_agg(e.privilege_type) FILTER (WHERE e.is_grantable), '{}')
+          INTO cur_direct, cur_grant
+          FROM aclexplode(acl) e WHERE e.grantee = grantee_oid;
+        direct := ARRAY(SELECT jsonb_array_elements_text(coalesce(want_direct -> grantee_oid::text, '[]')));
+        grantable := ARRAY(SELECT jsonb_array_elements_text(coalesce(want_grant -> grantee_oid::text, '[]')));
+
+        -- Privileges to take away (with their grant options).
+        todo := ARRAY(SELECT unnest(cur_direct) EXCEPT SELECT unnest(direct));
+        IF todo <> '{}' THEN
+            EXECUTE howdah_internal.privilege_sql('revoke', todo, catalog, obj, grantee_oid);
+        END IF;
+        -- Grant options to take away from privileges that stay.
+        todo := ARRAY(SELECT unnest(cur_grant) INTERSECT SELECT unnest(direct) EXCEPT SELECT unnest(grantable));
+        IF todo <> '{}' THEN
+            EXECUTE howdah_internal.privilege_sql('revoke_option', todo, catalog, obj, grantee_oid);
+        END IF;
+        -- Privileges to give without, then with grant option.
+        todo := ARRAY(SELECT unnest(direct) EXCEPT SELECT unnest(cur_direct) EXCEPT SELECT unnest(grantable));
+        IF todo <> '{}' THEN
+            EXECUTE howdah_internal.privilege_sql('grant', todo, catalog, obj, grantee_oid);
+        END IF;
+        todo := ARRAY(SELECT unnest(grantable) EXCEPT SELECT unnest(cur_grant));
+        IF todo <> '{}' THEN
+            EXECUTE howdah_internal.privilege_sql('grant_with_option', todo, catalog, obj, grantee_oid);
+        END IF;
+    END LOOP;
+
+    -- Grants made by other roles (through their grant options) survive the owner's REVOKE; the
+    -- call then fails as a whole rather than leave a different ACL than asked for.
+    IF kind = 'table' THEN
+        SELECT c.relacl INTO acl FROM pg_class c WHERE c.oid = obj;
+    ELSE
+        SELECT n.nspacl INTO acl FROM pg_namespace n WHERE n.oid = obj;
+    END IF;
+    SELECT e.grantee, e.grantor, e.privilege_type INTO bad
+      FROM aclexplode(acl) e
+     WHERE e.grantee <> owner_oid
+       AND NOT (coalesce(want_direct -> e.grantee::text, '[]') ? e.privilege_type
+                AND (NOT e.is_grantable OR coalesce(want_grant -> e.grantee::text, '[]') ? e.privilege_type))
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+            MESSAGE = format('%s on %s was granted to %s by %s and cannot be revoked by the owner',
+                             bad.privilege_type, shown,
+                             CASE WHEN bad.grantee = 0 THEN 'PUBLIC' ELSE bad.grantee::regrole::text END,
+                             bad.grantor::regrole::text),
+            HINT = format('%s (or a superuser) must revoke it first', bad.grantor::regrole::text);
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.replace_privileges(text, oid, jsonb) IS 'Shared body of replace_table_privileges and replace_schema_privileges.';
+
+CREATE FUNCTION howdah.replace_table_privileges(tab oid, spec jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- spec: [{"role": name | "role_oid": oid, "direct": ["SELECT", ...], "grant_option": [...]}].
+-- Each listed role ends with exactly those privileges on table `tab`; every other role (PUBLIC
+-- included) loses its privileges; the owner's are never changed. Returns list_table_privileges.
+BEGIN
+    PERFORM howdah_internal.replace_privileges('table', tab, spec);
+    RETURN howdah.list_table_privileges(tab);
+END;
+$$;
+COMMENT ON FUNCTION howdah.replace_table_privileges(oid, jsonb) IS 'Makes the table''s grants exactly [{"role": name or "role_oid": oid, "direct": ["SELECT", ...], "grant_option": [...]}]: listed roles get exactly those privileges, unlisted roles (PUBLIC included) lose theirs, the owner is never changed; the whole spec is validated first and a refused call changes nothing. Returns list_table_privileges(). Errors: 42P01 unknown table, 42501 not an owner of the table (or a grant made by another role would survive), 22023 bad spec (names the entry and key, unknown privilege, role listed twice), 42704 unknown role.';
+
+CREATE FUNCTION howdah.replace_schema_privileges(sch oid, spec jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- As replace_table_privileges, for schema `sch` and the privileges USAGE and CREATE. Returns
+-- list_schema_privileges.
+BEGIN
+    PERFORM howdah_internal.replace_privileges('schema', sch, spec);
+    RETURN howdah.list_schema_privileges(sch);
+END;
+$$;
+COMMENT ON FUNCTION howdah.replace_schema_privileges(oid, jsonb) IS 'Makes the schema''s grants exactly [{"role": name or "role_oid": oid, "direct": ["USAGE", "CREATE"], "grant_option": [...]}], as replace_table_privileges() does for tables. Returns list_schema_privileges(). Errors: 3F000 unknown schema, 42501 not an owner of the schema, 22023 bad spec, 42704 unknown role.';
+SELECT howdah_internal.record_step('catalog', 'howdah', 5, 'up', '005_privileges.sql', '7f5acc2914e1b54632b41e357c42320792e1dc7f05b001dec46129cdd5a977a7', ARRAY['howdah', 'howdah_internal']);
+UPDATE howdah_internal.version_catalog SET version = 5;

@@ -60,11 +60,15 @@ BEGIN ATOMIC
                    CASE WHEN has_column_privilege(a.attrelid, a.attnum, 'SELECT') THEN 'SELECT' END,
                    CASE WHEN has_column_privilege(a.attrelid, a.attnum, 'INSERT') THEN 'INSERT' END,
                    CASE WHEN has_column_privilege(a.attrelid, a.attnum, 'UPDATE') THEN 'UPDATE' END,
-                   CASE WHEN has_column_privilege(a.attrelid, a.attnum, 'REFERENCES') THEN 'REFERENCES' END], NULL))
+                   CASE WHEN has_column_privilege(a.attrelid, a.attnum, 'REFERENCES') THEN 'REFERENCES' END], NULL)),
+               -- NULL when none, or when the caller may not read the column (row policies of
+               -- column_metadata, see 002_metadata.sql).
+               'display_options', m.display_options
            ) ORDER BY a.attnum), '[]')
       FROM pg_attribute a
       JOIN pg_type t ON t.oid = a.atttypid
       LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+      LEFT JOIN howdah_internal.column_metadata m ON m.table_oid = a.attrelid AND m.attnum = a.attnum
      WHERE a.attrelid = tab AND a.attnum > 0 AND NOT a.attisdropped;
 END;
 COMMENT ON FUNCTION howdah_internal.columns_json(oid) IS 'The columns of a table with types, type options, defaults, keys, comments and the current role''s column privileges.';
@@ -99,17 +103,24 @@ BEGIN ATOMIC
                'current_role_owns', pg_has_role(c.relowner, 'USAGE'))
            || CASE WHEN with_columns THEN jsonb_build_object(
                'columns', howdah_internal.columns_json(c.oid),
-               -- How to show one row of this table where another links to it: the first text-like
-               -- column, else the primary key columns.
-               'preview_settings', jsonb_build_object('customized', false, 'template', coalesce(
+               -- The table's column_order metadata (attnums), NULL when not set.
+               'column_order', meta.j -> 'column_order',
+               -- How to show one row of this table where another links to it: the template set
+               -- with set_table_metadata, else the first text-like column, else the primary key
+               -- columns.
+               'preview_settings', coalesce(
+                   CASE WHEN meta.j ->> 'preview_template' IS NOT NULL
+                        THEN jsonb_build_object('customized', true, 'template', meta.j -> 'preview_template') END,
+                   jsonb_build_object('customized', false, 'template', coalesce(
                    (SELECT '{' || a.attnum || '}' FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
                      WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND t.typcategory = 'S'
                      ORDER BY a.attnum LIMIT 1),
                    (SELECT string_agg('{' || k.attnum || '}', ' ' ORDER BY k.ord)
                       FROM pg_constraint p, unnest(p.conkey) WITH ORDINALITY AS k(attnum, ord)
-                     WHERE p.conrelid = c.oid AND p.contype = 'p'))))
+                     WHERE p.conrelid = c.oid AND p.contype = 'p')))))
               ELSE '{}' END
       FROM pg_class c
+      CROSS JOIN LATERAL (SELECT CASE WHEN with_columns THEN howdah_internal.table_meta_json(c.oid) END) AS meta(j)
      WHERE c.oid = tab;
 END;
 COMMENT ON FUNCTION howdah_internal.table_json(oid, boolean) IS 'One table as the catalog API shows it, with its columns and preview settings when asked.';
@@ -143,7 +154,7 @@ LANGUAGE sql STABLE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 -- Everything a UI needs to draw a schema, in one round trip.
 RETURN howdah_internal.schema_tables_json(sch, true);
-COMMENT ON FUNCTION howdah.get_schema_table_details(oid) IS 'Every table of a schema with its columns (attnum, name, type, type_options, nullable, default, primary_key, description, current_role_priv) and preview_settings, in one call. Errors: 3F000 unknown schema.';
+COMMENT ON FUNCTION howdah.get_schema_table_details(oid) IS 'Every table of a schema with its columns (attnum, name, type, type_options, nullable, default, primary_key, description, current_role_priv, display_options), column_order and preview_settings {customized, template}, in one call. Errors: 3F000 unknown schema.';
 
 CREATE FUNCTION howdah.get_table(tab oid)
 RETURNS jsonb

@@ -19,7 +19,7 @@ SELECT is((howdah.alter_columns((SELECT tab FROM rel),
             {"column": 3, "default": null, "not_null": true}]') -> 1) - 'current_role_priv',
           jsonb_build_object('attnum', 2, 'name', 'price €', 'type', 'numeric', 'type_display', 'numeric(6,2)',
                              'type_options', '{"precision": 6, "scale": 2}'::jsonb, 'nullable', true, 'default', null,
-                             'identity', false, 'primary_key', false, 'description', 'in euros'),
+                             'identity', false, 'primary_key', false, 'description', 'in euros', 'display_options', null),
           'retype, rename and comment');
 SELECT is((SELECT sum("price €") FROM "co""ls"."prices; --"), 30.00::numeric, 'text became numbers');
 SELECT is((SELECT j ->> 'default' IS NULL AND NOT (j ->> 'nullable')::boolean

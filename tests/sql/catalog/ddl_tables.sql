@@ -37,7 +37,7 @@ SELECT is((SELECT count(*)::int FROM pg_constraint WHERE conrelid = '"dd''l; --"
 
 SELECT is(howdah.patch_table((SELECT (v ->> 'oid')::oid FROM t),
           '{"name": "renamed ✓", "description": null, "columns": [{"column": "select", "name": "from"}]}') - 'columns' - 'preview_settings' - 'oid' - 'schema_oid' - 'owner' - 'estimated_rows' - 'current_role_priv',
-          '{"name": "renamed ✓", "kind": "table", "description": null, "has_dependents": false, "current_role_owns": true}',
+          '{"name": "renamed ✓", "kind": "table", "description": null, "column_order": null, "has_dependents": false, "current_role_owns": true}',
           'patch_table renames, clears the comment and changes columns');
 SELECT has_column('dd''l; --', 'renamed ✓', 'from', 'the column change was applied');
 

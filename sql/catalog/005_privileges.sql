@@ -1,0 +1,426 @@
+-- catalog 005: roles and privileges — list roles, the current role and what it belongs to, the
+-- privileges granted on a table or schema, and replacing them from a JSON spec.
+--
+-- Everything is read from pg_roles, pg_auth_members and the objects' ACLs, which every role may
+-- read; changes are GRANT/REVOKE statements run as the caller, so PostgreSQL's own rules apply.
+--
+-- Errors: 22023 (invalid_parameter_value) for a bad spec, naming the entry and the key; 42704
+-- (undefined_object) for an unknown role; 42P01 / 3F000 for an unknown table / schema oid; 42501
+-- when the caller does not own the object.
+
+CREATE FUNCTION howdah_internal.role_json(role_oid oid)
+RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    -- One role with its attributes and direct members; NULL for an unknown oid.
+    SELECT jsonb_build_object(
+               'oid', r.oid::bigint,
+               'name', r.rolname,
+               -- PostgreSQL's predefined roles (pg_read_all_data, pg_monitor, ...): names starting
+               -- with pg_ are reserved for them.
+               'builtin', r.rolname LIKE 'pg\_%',
+               'super', r.rolsuper,
+               'inherits', r.rolinherit,
+               'create_role', r.rolcreaterole,
+               'create_db', r.rolcreatedb,
+               'login', r.rolcanlogin,
+               'description', shobj_description(r.oid, 'pg_authid'),
+               'members', (SELECT coalesce(jsonb_agg(jsonb_build_object('oid', m.member::bigint, 'admin', m.admin_option)
+                                                     ORDER BY m.member), '[]')
+                             FROM pg_auth_members m WHERE m.roleid = r.oid))
+      FROM pg_roles r
+     WHERE r.oid = role_oid;
+END;
+COMMENT ON FUNCTION howdah_internal.role_json(oid) IS 'One role as list_roles() shows it.';
+
+CREATE FUNCTION howdah.list_roles()
+RETURNS jsonb
+LANGUAGE sql STABLE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    -- Every role of the cluster, by name; pg_roles is readable by every role.
+    SELECT coalesce(jsonb_agg(howdah_internal.role_json(r.oid) ORDER BY r.rolname), '[]')
+      FROM pg_roles r;
+END;
+COMMENT ON FUNCTION howdah.list_roles() IS 'Every role, by name: [{oid, name, builtin, super, inherits, create_role, create_db, login, description, members: [{oid, admin}]}]. builtin marks PostgreSQL''s predefined pg_* roles; members are the roles granted membership in this one.';
+
+CREATE FUNCTION howdah.current_role_info()
+RETURNS jsonb
+LANGUAGE sql STABLE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    -- The current (effective) role, the session's login role, and the roles the current role is
+    -- a member of, directly or through other roles, each saying whether its privileges are
+    -- inherited (usable without SET ROLE).
+    SELECT jsonb_build_object(
+               'current_role', howdah_internal.role_json(cur.oid),
+               'session_user', jsonb_build_object('oid', ses.oid::bigint, 'name', ses.rolname),
+               'parent_roles', (
+                   SELECT coalesce(jsonb_agg(jsonb_build_object(
+                              'oid', p.oid::bigint,
+                              'name', p.rolname,
+                              'builtin', p.rolname LIKE 'pg\_%',
+                              'direct', d.roleid IS NOT NULL,
+                              'admin', coalesce(d.admin_option, false),
+                              'inherited', pg_has_role(cur.oid, p.oid, 'USAGE'))
+                              ORDER BY p.rolname), '[]')
+                     FROM pg_roles p
+                     LEFT JOIN pg_auth_members d ON d.roleid = p.oid AND d.member = cur.oid
+                    WHERE p.oid <> cur.oid AND pg_has_role(cur.oid, p.oid, 'MEMBER')))
+      FROM pg_roles cur, pg_roles ses
+     WHERE cur.rolname = current_user AND ses.rolname = session_user;
+END;
+COMMENT ON FUNCTION howdah.current_role_info() IS 'The current role and what it may act as: {current_role: {as list_roles()}, session_user: {oid, name}, parent_roles: [{oid, name, builtin, direct, admin, inherited}]}. parent_roles are the roles the current role is a member of (pg_has_role MEMBER, so every role for a superuser); inherited means their privileges apply without SET ROLE (pg_has_role USAGE).';
+
+CREATE FUNCTION howdah_internal.privilege_keywords(kind text)
+RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+-- The privileges GRANT knows for a kind of object, in PostgreSQL's order. GRANT and REVOKE
+-- statements are built only from these constants.
+RETURN CASE kind
+    WHEN 'table' THEN ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER']
+    WHEN 'schema' THEN ARRAY['USAGE', 'CREATE'] END;
+COMMENT ON FUNCTION howdah_internal.privilege_keywords(text) IS 'The privilege keywords of ''table'' or ''schema''.';
+
+CREATE FUNCTION howdah_internal.acl_json(acl aclitem[], owner oid, kind text)
+RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    -- The ACL grouped by grantee: [{role_oid, role, owner, direct, grant_option}], PUBLIC first
+    -- (role_oid 0, role "PUBLIC"), then by role name; privileges in PostgreSQL's order.
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'role_oid', g.grantee::bigint,
+               'role', CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE coalesce(r.rolname::text, g.grantee::text) END,
+               'owner', g.grantee = owner,
+               'direct', to_jsonb(g.direct),
+               'grant_option', to_jsonb(g.grant_option))
+               ORDER BY g.grantee <> 0, r.rolname), '[]')
+      FROM (SELECT e.grantee,
+                   ARRAY(SELECT k FROM unnest(howdah_internal.privilege_keywords(kind)) k
+                          WHERE k = ANY (array_agg(e.privilege_type))) AS direct,
+                   ARRAY(SELECT k FROM unnest(howdah_internal.privilege_keywords(kind)) k
+                          WHERE k = ANY (array_agg(e.privilege_type) FILTER (WHERE e.is_grantable))) AS grant_option
+              FROM aclexplode(acl) e
+             GROUP BY e.grantee) g
+      LEFT JOIN pg_roles r ON r.oid = g.grantee;
+END;
+COMMENT ON FUNCTION howdah_internal.acl_json(aclitem[], oid, text) IS 'An ACL as list_table_privileges() shows it.';
+
+CREATE FUNCTION howdah.list_table_privileges(tab oid)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- The privileges granted on table `tab`, per grantee: [{role_oid, role, owner, direct:
+-- ["SELECT", ...], grant_option: [...]}]. A table never granted shows its owner's defaults.
+DECLARE
+    rel regclass := howdah_internal.visible_table(tab);
+BEGIN
+    RETURN (SELECT howdah_internal.acl_json(coalesce(c.relacl, acldefault('r', c.relowner)), c.relowner, 'table')
+              FROM pg_class c WHERE c.oid = rel);
+END;
+$$;
+COMMENT ON FUNCTION howdah.list_table_privileges(oid) IS 'Table-level privileges granted on a table, per grantee: [{role_oid, role, owner, direct: ["SELECT", ...], grant_option: [...]}]; PUBLIC is role_oid 0, role "PUBLIC". Column-level grants are not included. Errors: 42P01 unknown table.';
+
+CREATE FUNCTION howdah.list_schema_privileges(sch oid)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- The privileges granted on schema `sch`, per grantee, as list_table_privileges shows them.
+BEGIN
+    PERFORM howdah_internal.visible_schema(sch);
+    RETURN (SELECT howdah_internal.acl_json(coalesce(n.nspacl, acldefault('n', n.nspowner)), n.nspowner, 'schema')
+              FROM pg_namespace n WHERE n.oid = sch);
+END;
+$$;
+COMMENT ON FUNCTION howdah.list_schema_privileges(oid) IS 'Privileges granted on a schema, per grantee: [{role_oid, role, owner, direct: ["USAGE", "CREATE"], grant_option: [...]}]; PUBLIC is role_oid 0, role "PUBLIC". Errors: 3F000 unknown schema.';
+
+CREATE FUNCTION howdah_internal.json_privileges(input jsonb, key text, what text, kind text)
+RETURNS text[]
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- The privilege keywords listed in input->key (absent or null: none), in PostgreSQL's order,
+-- taken from privilege_keywords(kind); 22023 naming the key or the unknown privilege. Case is
+-- ignored.
+DECLARE
+    allowed text[] := howdah_internal.privilege_keywords(kind);
+    item jsonb;
+    out text[] := '{}'::text[];
+BEGIN
+    IF coalesce(jsonb_typeof(input -> key), 'null') = 'null' THEN
+        RETURN out;
+    END IF;
+    IF jsonb_typeof(input -> key) <> 'array' THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('%s: key %L must be an array of privileges, got %s', what, key, jsonb_typeof(input -> key));
+    END IF;
+    FOR item IN SELECT e FROM jsonb_array_elements(input -> key) AS e LOOP
+        IF jsonb_typeof(item) <> 'string' OR NOT upper(item #>> '{}') = ANY (allowed) THEN
+            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('%s: unknown %s privilege %s in %L', what, kind, item, key),
+                HINT = format('%s privileges: %s', kind, array_to_string(allowed, ', '));
+        END IF;
+        out := out || upper(item #>> '{}');
+    END LOOP;
+    RETURN ARRAY(SELECT k FROM unnest(allowed) AS k WHERE k = ANY (out));
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.json_privileges(jsonb, text, text, text) IS 'Reads a list of privilege keywords from JSON input against the whitelist of the object kind (22023 otherwise).';
+
+CREATE FUNCTION howdah_internal.privilege_sql(verb text, privileges text[], classid regclass, obj oid, grantee oid)
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    -- One GRANT or REVOKE statement (verb: grant, grant_with_option, revoke, revoke_option) of
+    -- `privileges` on the object (classid, obj) — a table (pg_class) or a schema (pg_namespace),
+    -- named as pg_depend does — to or from `grantee` (0 = PUBLIC). Privilege keywords come from
+    -- privilege_keywords(), never from the argument's text; names are quoted with %I. NULL for an
+    -- unknown verb, object or role.
+    SELECT format(CASE verb
+                      WHEN 'grant' THEN 'GRANT %s ON %s TO %s'
+                      WHEN 'grant_with_option' THEN 'GRANT %s ON %s TO %s WITH GRANT OPTION'
+                      WHEN 'revoke' THEN 'REVOKE %s ON %s FROM %s'
+                      WHEN 'revoke_option' THEN 'REVOKE GRANT OPTION FOR %s ON %s FROM %s' END,
+                  array_to_string(ARRAY(SELECT k FROM unnest(howdah_internal.privilege_keywords(
+                                             CASE classid WHEN 'pg_class'::regclass THEN 'table'
+                                                          WHEN 'pg_namespace'::regclass THEN 'schema' END)) AS k
+                                         WHERE k = ANY (privileges)), ', '),
+                  CASE classid
+                      WHEN 'pg_class'::regclass THEN (SELECT format('TABLE %I.%I', n.nspname, c.relname)
+                                                        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                                                       WHERE c.oid = obj)
+                      WHEN 'pg_namespace'::regclass THEN (SELECT format('SCHEMA %I', n.nspname)
+                                                            FROM pg_namespace n WHERE n.oid = obj) END,
+                  CASE WHEN grantee = 0 THEN 'PUBLIC'
+                       ELSE (SELECT format('%I', r.rolname) FROM pg_roles r WHERE r.oid = grantee) END);
+END;
+COMMENT ON FUNCTION howdah_internal.privilege_sql(text, text[], regclass, oid, oid) IS 'Builds one GRANT/REVOKE statement from whitelisted privilege keywords and quoted names.';
+
+CREATE FUNCTION howdah_internal.replace_privileges(kind text, obj oid, spec jsonb)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- Makes the ACL of the table or schema `obj` say exactly what `spec` says (see
+-- replace_table_privileges). Order: find the object, check ownership, validate the whole spec,
+-- then GRANT/REVOKE per role, then check the result.
+DECLARE
+    what text := format('replace_%s_privileges spec', kind);
+    shown text;       -- the object for messages
+    catalog regclass := CASE kind WHEN 'table' THEN 'pg_class'::regclass ELSE 'pg_namespace'::regclass END;
+    owner_oid oid;
+    acl aclitem[];
+    entry jsonb;
+    pos bigint;
+    where_ text;
+    role_name text;
+    role_num numeric;
+    grantee_oid oid;
+    want_roles oid[] := '{}'::oid[];
+    want_direct jsonb := '{}'::jsonb;   -- grantee oid (as text) -> [privileges]
+    want_grant jsonb := '{}'::jsonb;    -- grantee oid (as text) -> [privileges with grant option]
+    direct text[];
+    grantable text[];
+    cur_direct text[];
+    cur_grant text[];
+    todo text[];
+    bad record;
+BEGIN
+    IF kind = 'table' THEN
+        shown := format('table %s', howdah_internal.visible_table(obj));
+        SELECT c.relowner INTO owner_oid FROM pg_class c WHERE c.oid = obj;
+    ELSE
+        shown := format('schema %I', howdah_internal.visible_schema(obj));
+        SELECT n.nspowner INTO owner_oid FROM pg_namespace n WHERE n.oid = obj;
+    END IF;
+    IF NOT pg_has_role(owner_oid, 'USAGE') THEN
+        RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+            MESSAGE = format('must be owner of %s to replace its privileges', shown),
+            HINT = 'ask the owner, or a member of the owning role, to do it';
+    END IF;
+
+    -- Validate the whole spec before changing anything.
+    IF jsonb_typeof(spec) IS DISTINCT FROM 'array' THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('%s for %s must be a JSON array, got %s', what, shown, coalesce(jsonb_typeof(spec), 'null')),
+            HINT = 'give [{"role": name, "direct": [privileges]}, ...]; [] revokes every grant but the owner''s';
+    END IF;
+    FOR entry, pos IN SELECT e, i FROM jsonb_array_elements(spec) WITH ORDINALITY AS x(e, i) LOOP
+        where_ := format('%s for %s, entry %s', what, shown, pos);
+        PERFORM howdah_internal.check_keys(entry, ARRAY['role', 'role_oid', 'direct', 'grant_option'], where_);
+        IF (entry ? 'role') = (entry ? 'role_oid') THEN
+            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('%s: give exactly one of "role" and "role_oid"', where_);
+        END IF;
+        IF entry ? 'role' THEN
+            role_name := howdah_internal.json_text(entry, 'role', where_);
+            IF role_name IN ('PUBLIC', 'public') THEN
+                grantee_oid := 0;
+            ELSE
+                grantee_oid := (SELECT r.oid FROM pg_roles r WHERE r.rolname = role_name);
+                IF grantee_oid IS NULL THEN
+                    RAISE EXCEPTION USING ERRCODE = 'undefined_object',
+                        MESSAGE = format('%s: role %s does not exist', where_, coalesce(quote_literal(role_name), 'null')),
+                        HINT = 'list_roles() gives the roles; name PUBLIC as "PUBLIC"';
+                END IF;
+            END IF;
+        ELSE
+            -- A JSON number as list_roles() gives oids, or a string of digits.
+            IF (CASE jsonb_typeof(entry -> 'role_oid')
+                     WHEN 'number' THEN (entry ->> 'role_oid')::numeric <> trunc((entry ->> 'role_oid')::numeric)
+                     WHEN 'string' THEN (entry ->> 'role_oid') !~ '^[0-9]{1,20}$'
+                     ELSE true END) THEN
+                RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+                    MESSAGE = format('%s: key ''role_oid'' must be an oid (an integer), got %s', where_, entry -> 'role_oid');
+            END IF;
+            role_num := (entry ->> 'role_oid')::numeric;
+            IF role_num = 0 THEN
+                grantee_oid := 0;
+            ELSE
+                grantee_oid := (SELECT r.oid FROM pg_roles r WHERE r.oid::text::numeric = role_num);
+                IF grantee_oid IS NULL THEN
+                    RAISE EXCEPTION USING ERRCODE = 'undefined_object',
+                        MESSAGE = format('%s: role with oid %s does not exist', where_, role_num),
+                        HINT = 'list_roles() gives the roles; PUBLIC is role_oid 0';
+                END IF;
+            END IF;
+        END IF;
+        IF grantee_oid = ANY (want_roles) THEN
+            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('%s: role %s is listed twice',
+                                 where_, CASE WHEN grantee_oid = 0 THEN 'PUBLIC' ELSE grantee_oid::regrole::text END);
+        END IF;
+        IF NOT entry ? 'direct' THEN
+            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('%s: key ''direct'' is required', where_),
+                HINT = 'give the privileges the role should end with; [] revokes them all';
+        END IF;
+        direct := howdah_internal.json_privileges(entry, 'direct', where_, kind);
+        grantable := howdah_internal.json_privileges(entry, 'grant_option', where_, kind);
+        IF NOT grantable <@ direct THEN
+            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('%s: grant_option lists %s, which "direct" does not', where_,
+                                 array_to_string(ARRAY(SELECT unnest(grantable) EXCEPT SELECT unnest(direct)), ', '));
+        END IF;
+        IF grantee_oid = 0 AND grantable <> '{}' THEN
+            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('%s: PUBLIC cannot hold grant options', where_);
+        END IF;
+        want_roles := want_roles || grantee_oid;
+        want_direct := want_direct || jsonb_build_object(grantee_oid::text, direct);
+        want_grant := want_grant || jsonb_build_object(grantee_oid::text, grantable);
+    END LOOP;
+
+    -- Apply, role by role: every grantee of the current ACL and every listed role, but never the
+    -- owner.
+    IF kind = 'table' THEN
+        SELECT coalesce(c.relacl, acldefault('r', c.relowner)) INTO acl FROM pg_class c WHERE c.oid = obj;
+    ELSE
+        SELECT coalesce(n.nspacl, acldefault('n', n.nspowner)) INTO acl FROM pg_namespace n WHERE n.oid = obj;
+    END IF;
+    FOR grantee_oid IN
+        SELECT g FROM (SELECT e.grantee AS g FROM aclexplode(acl) e UNION SELECT unnest(want_roles)) u
+         WHERE g <> owner_oid ORDER BY g
+    LOOP
+        SELECT coalesce(array_agg(e.privilege_type), '{}'),
+               coalesce(array_agg(e.privilege_type) FILTER (WHERE e.is_grantable), '{}')
+          INTO cur_direct, cur_grant
+          FROM aclexplode(acl) e WHERE e.grantee = grantee_oid;
+        direct := ARRAY(SELECT jsonb_array_elements_text(coalesce(want_direct -> grantee_oid::text, '[]')));
+        grantable := ARRAY(SELECT jsonb_array_elements_text(coalesce(want_grant -> grantee_oid::text, '[]')));
+
+        -- Privileges to take away (with their grant options).
+        todo := ARRAY(SELECT unnest(cur_direct) EXCEPT SELECT unnest(direct));
+        IF todo <> '{}' THEN
+            EXECUTE howdah_internal.privilege_sql('revoke', todo, catalog, obj, grantee_oid);
+        END IF;
+        -- Grant options to take away from privileges that stay.
+        todo := ARRAY(SELECT unnest(cur_grant) INTERSECT SELECT unnest(direct) EXCEPT SELECT unnest(grantable));
+        IF todo <> '{}' THEN
+            EXECUTE howdah_internal.privilege_sql('revoke_option', todo, catalog, obj, grantee_oid);
+        END IF;
+        -- Privileges to give without, then with grant option.
+        todo := ARRAY(SELECT unnest(direct) EXCEPT SELECT unnest(cur_direct) EXCEPT SELECT unnest(grantable));
+        IF todo <> '{}' THEN
+            EXECUTE howdah_internal.privilege_sql('grant', todo, catalog, obj, grantee_oid);
+        END IF;
+        todo := ARRAY(SELECT unnest(grantable) EXCEPT SELECT unnest(cur_grant));
+        IF todo <> '{}' THEN
+            EXECUTE howdah_internal.privilege_sql('grant_with_option', todo, catalog, obj, grantee_oid);
+        END IF;
+    END LOOP;
+
+    -- Grants made by other roles (through their grant options) survive the owner's REVOKE; the
+    -- call then fails as a whole rather than leave a different ACL than asked for.
+    IF kind = 'table' THEN
+        SELECT c.relacl INTO acl FROM pg_class c WHERE c.oid = obj;
+    ELSE
+        SELECT n.nspacl INTO acl FROM pg_namespace n WHERE n.oid = obj;
+    END IF;
+    SELECT e.grantee, e.grantor, e.privilege_type INTO bad
+      FROM aclexplode(acl) e
+     WHERE e.grantee <> owner_oid
+       AND NOT (coalesce(want_direct -> e.grantee::text, '[]') ? e.privilege_type
+                AND (NOT e.is_grantable OR coalesce(want_grant -> e.grantee::text, '[]') ? e.privilege_type))
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+            MESSAGE = format('%s on %s was granted to %s by %s and cannot be revoked by the owner',
+                             bad.privilege_type, shown,
+                             CASE WHEN bad.grantee = 0 THEN 'PUBLIC' ELSE bad.grantee::regrole::text END,
+                             bad.grantor::regrole::text),
+            HINT = format('%s (or a superuser) must revoke it first', bad.grantor::regrole::text);
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.replace_privileges(text, oid, jsonb) IS 'Shared body of replace_table_privileges and replace_schema_privileges.';
+
+CREATE FUNCTION howdah.replace_table_privileges(tab oid, spec jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- spec: [{"role": name | "role_oid": oid, "direct": ["SELECT", ...], "grant_option": [...]}].
+-- Each listed role ends with exactly those privileges on table `tab`; every other role (PUBLIC
+-- included) loses its privileges; the owner's are never changed. Returns list_table_privileges.
+BEGIN
+    PERFORM howdah_internal.replace_privileges('table', tab, spec);
+    RETURN howdah.list_table_privileges(tab);
+END;
+$$;
+COMMENT ON FUNCTION howdah.replace_table_privileges(oid, jsonb) IS 'Makes the table''s grants exactly [{"role": name or "role_oid": oid, "direct": ["SELECT", ...], "grant_option": [...]}]: listed roles get exactly those privileges, unlisted roles (PUBLIC included) lose theirs, the owner is never changed; the whole spec is validated first and a refused call changes nothing. Returns list_table_privileges(). Errors: 42P01 unknown table, 42501 not an owner of the table (or a grant made by another role would survive), 22023 bad spec (names the entry and key, unknown privilege, role listed twice), 42704 unknown role.';
+
+CREATE FUNCTION howdah.replace_schema_privileges(sch oid, spec jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- As replace_table_privileges, for schema `sch` and the privileges USAGE and CREATE. Returns
+-- list_schema_privileges.
+BEGIN
+    PERFORM howdah_internal.replace_privileges('schema', sch, spec);
+    RETURN howdah.list_schema_privileges(sch);
+END;
+$$;
+COMMENT ON FUNCTION howdah.replace_schema_privileges(oid, jsonb) IS 'Makes the schema''s grants exactly [{"role": name or "role_oid": oid, "direct": ["USAGE", "CREATE"], "grant_option": [...]}], as replace_table_privileges() does for tables. Returns list_schema_privileges(). Errors: 3F000 unknown schema, 42501 not an owner of the schema, 22023 bad spec, 42704 unknown role.';
+
+---- create above / drop below ----
+
+DROP FUNCTION howdah.replace_schema_privileges(oid, jsonb);
+DROP FUNCTION howdah.replace_table_privileges(oid, jsonb);
+DROP FUNCTION howdah_internal.replace_privileges(text, oid, jsonb);
+DROP FUNCTION howdah_internal.privilege_sql(text, text[], regclass, oid, oid);
+DROP FUNCTION howdah_internal.json_privileges(jsonb, text, text, text);
+DROP FUNCTION howdah.list_schema_privileges(oid);
+DROP FUNCTION howdah.list_table_privileges(oid);
+DROP FUNCTION howdah_internal.acl_json(aclitem[], oid, text);
+DROP FUNCTION howdah_internal.privilege_keywords(text);
+DROP FUNCTION howdah.current_role_info();
+DROP FUNCTION howdah.list_roles();
+DROP FUNCTION howdah_internal.role_json(oid);
