@@ -15,15 +15,23 @@
 
 CREATE FUNCTION howdah_internal.base_type(typ oid)
 RETURNS oid
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    WITH RECURSIVE chain(t, depth) AS (
-        SELECT typ, 0
-        UNION ALL
-        SELECT y.typbasetype, c.depth + 1 FROM chain c JOIN pg_type y ON y.oid = c.t WHERE y.typtype = 'd')
-    SELECT c.t FROM chain c ORDER BY c.depth DESC LIMIT 1;
+AS $$
+-- The type under any domains over `typ` (typ itself when it is no domain). PL/pgSQL rather than
+-- a recursive query: it runs for every filter value, and PL/pgSQL keeps its plan.
+DECLARE
+    t oid := typ;
+    under oid;
+BEGIN
+    LOOP
+        SELECT y.typbasetype INTO under FROM pg_type y WHERE y.oid = t AND y.typtype = 'd';
+        EXIT WHEN under IS NULL;
+        t := under;
+    END LOOP;
+    RETURN t;
 END;
+$$;
 COMMENT ON FUNCTION howdah_internal.base_type(oid) IS 'The type under any domains over `typ` (typ itself when it is no domain). Errors: none.';
 
 CREATE FUNCTION howdah_internal.has_opclass(typ oid, am name)
@@ -42,15 +50,17 @@ DECLARE
     category "char";
 BEGIN
     SELECT y.typtype, y.typelem, y.typcategory INTO kind, elem, category FROM pg_type y WHERE y.oid = base;
+    -- An operator class declared on the type itself or on its polymorphic family ...
     IF EXISTS (SELECT FROM pg_opclass o JOIN pg_am m ON m.oid = o.opcmethod
                 WHERE m.amname = am AND o.opcdefault
-                  AND (o.opcintype = base
-                       OR (o.opcintype = 'anyenum'::regtype AND kind = 'e')
-                       OR (o.opcintype = 'anyrange'::regtype AND kind = 'r')
-                       OR (o.opcintype = 'anymultirange'::regtype AND kind = 'm')
-                       OR (o.opcintype = 'record'::regtype AND kind = 'c')
-                       OR EXISTS (SELECT FROM pg_cast k
-                                   WHERE k.castsource = base AND k.casttarget = o.opcintype AND k.castmethod = 'b'))) THEN
+                  AND o.opcintype IN (base, CASE kind WHEN 'e' THEN 'anyenum'::regtype WHEN 'r' THEN 'anyrange'::regtype
+                                                      WHEN 'm' THEN 'anymultirange'::regtype WHEN 'c' THEN 'record'::regtype END)) THEN
+        RETURN true;
+    END IF;
+    -- ... or on a type it converts to implicitly without a function (varchar -> text), as
+    -- PostgreSQL's own operator lookup allows.
+    IF EXISTS (SELECT FROM pg_cast k JOIN pg_opclass o ON o.opcintype = k.casttarget JOIN pg_am m ON m.oid = o.opcmethod
+                WHERE k.castsource = base AND k.castmethod = 'b' AND k.castcontext = 'i' AND m.amname = am AND o.opcdefault) THEN
         RETURN true;
     END IF;
     -- An array compares when its elements do (anyarray's operator classes).
