@@ -691,7 +691,7 @@ CREATE FUNCTION howdah_internal.key_column(tab regclass, key text, what text,
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 -- A key of a record object: digits only means an attnum, anything else a column name.
-RETURN howdah_internal.record_column(tab, CASE WHEN key ~ '^[0-9]+$' THEN key::jsonb ELSE to_jsonb(key) END, what);
+RETURN howdah_internal.record_column(tab, CASE WHEN key ~ '^[0-9]+$' THEN to_jsonb(key::numeric) ELSE to_jsonb(key) END, what);
 COMMENT ON FUNCTION howdah_internal.key_column(regclass, text, text) IS 'Resolves a JSON object key to a column: a key of digits only is an attnum, any other key a name. Errors: 42703 unknown column.';
 
 CREATE FUNCTION howdah_internal.check_readable(tab regclass)
@@ -1536,5 +1536,5 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION howdah.search_records(oid, jsonb, integer, integer) IS 'Records matching any [{"column": attnum|name, "value": text}] by case-insensitive substring, ranked: exact 3, prefix 2, substring 1 per column, summed; ties by primary key: {"results": [{"<attnum>": value}], "count": n}. Errors: 42P01 unknown table, 42501 no readable column, 42703 unknown column, 22023 bad search, lim or off.';
-SELECT howdah_internal.record_step('catalog', 'howdah', 6, 'up', '006_records.sql', 'd6ee7602ed9cff30eb33d160688b636861fb7cae42d9277e6a1357d70c3caf73', ARRAY['howdah', 'howdah_internal']);
+SELECT howdah_internal.record_step('catalog', 'howdah', 6, 'up', '006_records.sql', 'c725bf3d27e043e1f370ec9cf1940d408c238cb9d7a11e2b32d02b9a3783571c', ARRAY['howdah', 'howdah_internal']);
 UPDATE howdah_internal.version_catalog SET version = 6;

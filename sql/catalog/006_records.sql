@@ -119,7 +119,7 @@ CREATE FUNCTION howdah_internal.key_column(tab regclass, key text, what text,
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 -- A key of a record object: digits only means an attnum, anything else a column name.
-RETURN howdah_internal.record_column(tab, CASE WHEN key ~ '^[0-9]+$' THEN key::jsonb ELSE to_jsonb(key) END, what);
+RETURN howdah_internal.record_column(tab, CASE WHEN key ~ '^[0-9]+$' THEN to_jsonb(key::numeric) ELSE to_jsonb(key) END, what);
 COMMENT ON FUNCTION howdah_internal.key_column(regclass, text, text) IS 'Resolves a JSON object key to a column: a key of digits only is an attnum, any other key a name. Errors: 42703 unknown column.';
 
 CREATE FUNCTION howdah_internal.check_readable(tab regclass)

@@ -1,7 +1,7 @@
 -- add_record: keys by attnum or name, defaults for the rest, values converted by PostgreSQL;
 -- a value that does not convert is refused naming the column, and nothing is written.
 BEGIN;
-SELECT plan(17);
+SELECT plan(18);
 SET LOCAL timezone = 'UTC';
 
 CREATE TABLE public.rec_add (
@@ -22,6 +22,7 @@ SELECT is(howdah.add_record('public.rec_add'::regclass, '{"2": "Bob", "3": "12",
           'by attnum; a string converted to int, a JSON array to text[], an object to jsonb, numeric rounded to its scale');
 SELECT is(howdah.add_record('public.rec_add'::regclass, '{"id": 10, "name": "Cy", "qty": null}') -> '3', 'null', 'an explicit null overrides the default');
 SELECT is(howdah.add_record('public.rec_add_defaults'::regclass, '{}'), '{"1": 1, "2": "yes"}', 'an empty record: all defaults');
+SELECT is(howdah.add_record('public.rec_add_defaults'::regclass, '{"02": "zero-two"}'), '{"1": 2, "2": "zero-two"}', 'a key of digits is an attnum, leading zeros and all');
 SELECT is((SELECT count(*)::int FROM public.rec_add), 3, 'three rows written');
 
 -- Bad input: the SQLSTATE of the conversion, the column in the message, nothing written.
