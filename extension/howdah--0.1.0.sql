@@ -978,38 +978,54 @@ END;
 $$;
 COMMENT ON FUNCTION howdah_internal.json_int(jsonb, text, bigint, bigint, text) IS 'Reads an integer key of a JSON input within bounds, 22023 naming the key otherwise.';
 
-CREATE FUNCTION howdah_internal.column_ref(tab regclass, ref jsonb, what text)
-RETURNS smallint
+CREATE FUNCTION howdah_internal.resolve_column(tab regclass, col jsonb, what text,
+                                              OUT col_num smallint, OUT col_name name, OUT col_type oid)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
--- The attnum of a column of `tab` named by attnum (JSON number) or by name (JSON string);
--- 42703 naming the column and the table when there is none, 22023 for other JSON types.
-DECLARE
-    n smallint;
+-- Resolves a column reference of table `tab`: a JSON number is an attnum, a JSON string a
+-- column name. Returns its attnum, name and type. `what` names the input in messages.
 BEGIN
-    CASE jsonb_typeof(ref)
+    CASE jsonb_typeof(col)
     WHEN 'number' THEN
-        SELECT a.attnum INTO n FROM pg_attribute a
-         WHERE a.attrelid = tab AND a.attnum > 0 AND NOT a.attisdropped
-           AND a.attnum::numeric = (ref #>> '{}')::numeric;
+        IF col::text !~ '^[0-9]+$' THEN
+            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('%s: %s is not a column attnum (a positive integer)', what, col),
+                HINT = 'refer to a column by attnum (a JSON number) or by name (a JSON string)';
+        END IF;
+        SELECT a.attnum, a.attname, a.atttypid INTO col_num, col_name, col_type
+          FROM pg_attribute a
+         WHERE a.attrelid = tab AND a.attnum::text = col::text AND a.attnum > 0 AND NOT a.attisdropped;
+        IF col_num IS NULL THEN
+            RAISE EXCEPTION USING ERRCODE = 'undefined_column',
+                MESSAGE = format('%s: column %s of table %s does not exist', what, col, tab),
+                HINT = 'list_columns(table oid) gives the attnums and names of the columns';
+        END IF;
     WHEN 'string' THEN
-        SELECT a.attnum INTO n FROM pg_attribute a
-         WHERE a.attrelid = tab AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = (ref #>> '{}');
+        SELECT a.attnum, a.attname, a.atttypid INTO col_num, col_name, col_type
+          FROM pg_attribute a
+         WHERE a.attrelid = tab AND a.attname = col #>> '{}' AND a.attnum > 0 AND NOT a.attisdropped;
+        IF col_num IS NULL THEN
+            RAISE EXCEPTION USING ERRCODE = 'undefined_column',
+                MESSAGE = format('%s: column "%s" of table %s does not exist', what, col #>> '{}', tab),
+                HINT = 'list_columns(table oid) gives the attnums and names of the columns';
+        END IF;
     ELSE
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('%s: a column is named by attnum (number) or name (string), got %s', what, coalesce(jsonb_typeof(ref), 'nothing'));
+            MESSAGE = format('%s must be a column attnum (JSON number) or name (JSON string), got %s',
+                             what, coalesce(jsonb_typeof(col), 'nothing')),
+            HINT = format('table %s', tab);
     END CASE;
-    IF n IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'undefined_column',
-            MESSAGE = format('%s: table %s has no column %s', what, tab,
-                             CASE jsonb_typeof(ref) WHEN 'number' THEN 'with attnum ' || (ref #>> '{}') ELSE quote_ident(ref #>> '{}') END),
-            HINT = 'list_columns(table oid) gives the attnums and names';
-    END IF;
-    RETURN n;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.column_ref(regclass, jsonb, text) IS 'Resolves a column named by attnum or name to its attnum, 42703 naming it otherwise.';
+COMMENT ON FUNCTION howdah_internal.resolve_column(regclass, jsonb, text) IS 'Resolves a column given by attnum (JSON number) or name (JSON string) to its attnum, name and type. Errors: 42703 unknown column (naming it and the table), 22023 neither a number nor a string.';
+
+CREATE FUNCTION howdah_internal.column_ref(tab regclass, ref jsonb, what text)
+RETURNS smallint
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+RETURN (howdah_internal.resolve_column(tab, ref, what)).col_num;
+COMMENT ON FUNCTION howdah_internal.column_ref(regclass, jsonb, text) IS 'The attnum of a column given by attnum or name. Errors: as resolve_column.';
 
 CREATE FUNCTION howdah_internal.column_name(tab regclass, attnum smallint)
 RETURNS name
@@ -1734,7 +1750,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION howdah.drop_constraint(oid, oid) IS 'Drops a constraint by oid. Errors: 42P01 unknown table, 42704 unknown constraint, 2BP01 dependents (a key a foreign key needs), 42501 not the owner.';
-SELECT howdah_internal.record_step('catalog', 'howdah', 4, 'up', '004_ddl.sql', '03fd7cdb0dc997d59f84c9d171f36f7d485332f2421dde65092c7bd55f481ca1', ARRAY['howdah', 'howdah_internal']);
+SELECT howdah_internal.record_step('catalog', 'howdah', 4, 'up', '004_ddl.sql', '3b5224a83a3ea7b7260205a82bb4d787ab3d9bdaa07361f901e4d38faf35d369', ARRAY['howdah', 'howdah_internal']);
 UPDATE howdah_internal.version_catalog SET version = 4;
 
 -- ----- catalog 005_privileges.sql -----
@@ -2227,54 +2243,12 @@ END;
 $$;
 COMMENT ON FUNCTION howdah_internal.has_opclass(oid, name) IS 'Whether a type has a default operator class of an index method (btree: ORDER BY, GROUP BY and < work; hash: = works). Errors: none.';
 
-CREATE FUNCTION howdah_internal.record_column(tab regclass, col jsonb, what text,
-                                              OUT col_num smallint, OUT col_name name, OUT col_type oid)
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
--- Resolves a column reference of table `tab`: a JSON number is an attnum, a JSON string a
--- column name. Returns its attnum, name and type. `what` names the input in messages.
-BEGIN
-    CASE jsonb_typeof(col)
-    WHEN 'number' THEN
-        IF col::text !~ '^[0-9]+$' THEN
-            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-                MESSAGE = format('%s: %s is not a column attnum (a positive integer)', what, col),
-                HINT = 'refer to a column by attnum (a JSON number) or by name (a JSON string)';
-        END IF;
-        SELECT a.attnum, a.attname, a.atttypid INTO col_num, col_name, col_type
-          FROM pg_attribute a
-         WHERE a.attrelid = tab AND a.attnum::text = col::text AND a.attnum > 0 AND NOT a.attisdropped;
-        IF col_num IS NULL THEN
-            RAISE EXCEPTION USING ERRCODE = 'undefined_column',
-                MESSAGE = format('%s: column %s of table %s does not exist', what, col, tab),
-                HINT = 'list_columns(table oid) gives the attnums and names of the columns';
-        END IF;
-    WHEN 'string' THEN
-        SELECT a.attnum, a.attname, a.atttypid INTO col_num, col_name, col_type
-          FROM pg_attribute a
-         WHERE a.attrelid = tab AND a.attname = col #>> '{}' AND a.attnum > 0 AND NOT a.attisdropped;
-        IF col_num IS NULL THEN
-            RAISE EXCEPTION USING ERRCODE = 'undefined_column',
-                MESSAGE = format('%s: column "%s" of table %s does not exist', what, col #>> '{}', tab),
-                HINT = 'list_columns(table oid) gives the attnums and names of the columns';
-        END IF;
-    ELSE
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('%s must be a column attnum (JSON number) or name (JSON string), got %s',
-                             what, coalesce(jsonb_typeof(col), 'nothing')),
-            HINT = format('table %s', tab);
-    END CASE;
-END;
-$$;
-COMMENT ON FUNCTION howdah_internal.record_column(regclass, jsonb, text) IS 'Resolves a column given by attnum (JSON number) or name (JSON string) to its attnum, name and type. Errors: 42703 unknown column (naming it and the table), 22023 neither a number nor a string.';
-
 CREATE FUNCTION howdah_internal.key_column(tab regclass, key text, what text,
                                            OUT col_num smallint, OUT col_name name, OUT col_type oid)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 -- A key of a record object: digits only means an attnum, anything else a column name.
-RETURN howdah_internal.record_column(tab, CASE WHEN key ~ '^[0-9]+$' THEN to_jsonb(key::numeric) ELSE to_jsonb(key) END, what);
+RETURN howdah_internal.resolve_column(tab, CASE WHEN key ~ '^[0-9]+$' THEN to_jsonb(key::numeric) ELSE to_jsonb(key) END, what);
 COMMENT ON FUNCTION howdah_internal.key_column(regclass, text, text) IS 'Resolves a JSON object key to a column: a key of digits only is an attnum, any other key a name. Errors: 42703 unknown column.';
 
 CREATE FUNCTION howdah_internal.check_readable(tab regclass)
@@ -2481,7 +2455,7 @@ BEGIN
             MESSAGE = format('%s: a condition needs the keys "column" and "op"', what),
             HINT = format('table %s', tab);
     END IF;
-    SELECT * INTO c FROM howdah_internal.record_column(tab, filter -> 'column', what || '.column');
+    SELECT * INTO c FROM howdah_internal.resolve_column(tab, filter -> 'column', what || '.column');
     op := howdah_internal.json_text(filter, 'op', what);
     v := filter -> 'value';
     ref := format('r.%I', c.col_name);
@@ -2569,7 +2543,7 @@ BEGIN
             HINT = format('table %s', tab);
     END IF;
     FOR i IN 0 .. jsonb_array_length(group_by -> 'columns') - 1 LOOP
-        SELECT * INTO c FROM howdah_internal.record_column(tab, group_by -> 'columns' -> i, format('grouping.columns[%s]', i));
+        SELECT * INTO c FROM howdah_internal.resolve_column(tab, group_by -> 'columns' -> i, format('grouping.columns[%s]', i));
         IF c.col_num = ANY (cols) THEN
             RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
                 MESSAGE = format('grouping.columns[%s]: column "%s" of table %s is listed twice', i, c.col_name, tab);
@@ -2622,7 +2596,7 @@ BEGIN
     FOR i IN 0 .. jsonb_array_length(given) - 1 LOOP
         e := given -> i;
         PERFORM howdah_internal.check_keys(e, ARRAY['column', 'direction', 'nulls'], format('order[%s]', i));
-        SELECT * INTO c FROM howdah_internal.record_column(tab, e -> 'column', format('order[%s].column', i));
+        SELECT * INTO c FROM howdah_internal.resolve_column(tab, e -> 'column', format('order[%s].column', i));
         dir := coalesce(howdah_internal.json_text(e, 'direction', format('order[%s]', i)), 'asc');
         nul := howdah_internal.json_text(e, 'nulls', format('order[%s]', i));
         IF dir NOT IN ('asc', 'desc') OR nul NOT IN ('first', 'last') THEN
@@ -3098,7 +3072,7 @@ BEGIN
     FOR i IN 0 .. jsonb_array_length(search) - 1 LOOP
         e := search -> i;
         PERFORM howdah_internal.check_keys(e, ARRAY['column', 'value'], format('search[%s]', i));
-        SELECT * INTO c FROM howdah_internal.record_column(rel, e -> 'column', format('search[%s].column', i));
+        SELECT * INTO c FROM howdah_internal.resolve_column(rel, e -> 'column', format('search[%s].column', i));
         val := howdah_internal.json_text(e, 'value', format('search[%s]', i));
         IF val IS NULL THEN
             RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
@@ -3119,5 +3093,5 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION howdah.search_records(oid, jsonb, integer, integer) IS 'Records matching any [{"column": attnum|name, "value": text}] by case-insensitive substring, ranked: exact 3, prefix 2, substring 1 per column, summed; ties by primary key: {"results": [{"<attnum>": value}], "count": n}. Errors: 42P01 unknown table, 42501 no readable column, 42703 unknown column, 22023 bad search, lim or off.';
-SELECT howdah_internal.record_step('catalog', 'howdah', 6, 'up', '006_records.sql', 'c725bf3d27e043e1f370ec9cf1940d408c238cb9d7a11e2b32d02b9a3783571c', ARRAY['howdah', 'howdah_internal']);
+SELECT howdah_internal.record_step('catalog', 'howdah', 6, 'up', '006_records.sql', 'cb3745f02c454ff32409ff5b5eb5113db7b663dc782c46bb404fbda69e0e1add', ARRAY['howdah', 'howdah_internal']);
 UPDATE howdah_internal.version_catalog SET version = 6;

@@ -52,38 +52,54 @@ END;
 $$;
 COMMENT ON FUNCTION howdah_internal.json_int(jsonb, text, bigint, bigint, text) IS 'Reads an integer key of a JSON input within bounds, 22023 naming the key otherwise.';
 
-CREATE FUNCTION howdah_internal.column_ref(tab regclass, ref jsonb, what text)
-RETURNS smallint
+CREATE FUNCTION howdah_internal.resolve_column(tab regclass, col jsonb, what text,
+                                              OUT col_num smallint, OUT col_name name, OUT col_type oid)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
--- The attnum of a column of `tab` named by attnum (JSON number) or by name (JSON string);
--- 42703 naming the column and the table when there is none, 22023 for other JSON types.
-DECLARE
-    n smallint;
+-- Resolves a column reference of table `tab`: a JSON number is an attnum, a JSON string a
+-- column name. Returns its attnum, name and type. `what` names the input in messages.
 BEGIN
-    CASE jsonb_typeof(ref)
+    CASE jsonb_typeof(col)
     WHEN 'number' THEN
-        SELECT a.attnum INTO n FROM pg_attribute a
-         WHERE a.attrelid = tab AND a.attnum > 0 AND NOT a.attisdropped
-           AND a.attnum::numeric = (ref #>> '{}')::numeric;
+        IF col::text !~ '^[0-9]+$' THEN
+            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('%s: %s is not a column attnum (a positive integer)', what, col),
+                HINT = 'refer to a column by attnum (a JSON number) or by name (a JSON string)';
+        END IF;
+        SELECT a.attnum, a.attname, a.atttypid INTO col_num, col_name, col_type
+          FROM pg_attribute a
+         WHERE a.attrelid = tab AND a.attnum::text = col::text AND a.attnum > 0 AND NOT a.attisdropped;
+        IF col_num IS NULL THEN
+            RAISE EXCEPTION USING ERRCODE = 'undefined_column',
+                MESSAGE = format('%s: column %s of table %s does not exist', what, col, tab),
+                HINT = 'list_columns(table oid) gives the attnums and names of the columns';
+        END IF;
     WHEN 'string' THEN
-        SELECT a.attnum INTO n FROM pg_attribute a
-         WHERE a.attrelid = tab AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = (ref #>> '{}');
+        SELECT a.attnum, a.attname, a.atttypid INTO col_num, col_name, col_type
+          FROM pg_attribute a
+         WHERE a.attrelid = tab AND a.attname = col #>> '{}' AND a.attnum > 0 AND NOT a.attisdropped;
+        IF col_num IS NULL THEN
+            RAISE EXCEPTION USING ERRCODE = 'undefined_column',
+                MESSAGE = format('%s: column "%s" of table %s does not exist', what, col #>> '{}', tab),
+                HINT = 'list_columns(table oid) gives the attnums and names of the columns';
+        END IF;
     ELSE
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('%s: a column is named by attnum (number) or name (string), got %s', what, coalesce(jsonb_typeof(ref), 'nothing'));
+            MESSAGE = format('%s must be a column attnum (JSON number) or name (JSON string), got %s',
+                             what, coalesce(jsonb_typeof(col), 'nothing')),
+            HINT = format('table %s', tab);
     END CASE;
-    IF n IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'undefined_column',
-            MESSAGE = format('%s: table %s has no column %s', what, tab,
-                             CASE jsonb_typeof(ref) WHEN 'number' THEN 'with attnum ' || (ref #>> '{}') ELSE quote_ident(ref #>> '{}') END),
-            HINT = 'list_columns(table oid) gives the attnums and names';
-    END IF;
-    RETURN n;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.column_ref(regclass, jsonb, text) IS 'Resolves a column named by attnum or name to its attnum, 42703 naming it otherwise.';
+COMMENT ON FUNCTION howdah_internal.resolve_column(regclass, jsonb, text) IS 'Resolves a column given by attnum (JSON number) or name (JSON string) to its attnum, name and type. Errors: 42703 unknown column (naming it and the table), 22023 neither a number nor a string.';
+
+CREATE FUNCTION howdah_internal.column_ref(tab regclass, ref jsonb, what text)
+RETURNS smallint
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+RETURN (howdah_internal.resolve_column(tab, ref, what)).col_num;
+COMMENT ON FUNCTION howdah_internal.column_ref(regclass, jsonb, text) IS 'The attnum of a column given by attnum or name. Errors: as resolve_column.';
 
 CREATE FUNCTION howdah_internal.column_name(tab regclass, attnum smallint)
 RETURNS name
@@ -837,6 +853,7 @@ DROP FUNCTION howdah_internal.resolve_type(jsonb, text);
 DROP FUNCTION howdah_internal.column_list(regclass, smallint[]);
 DROP FUNCTION howdah_internal.column_name(regclass, smallint);
 DROP FUNCTION howdah_internal.column_ref(regclass, jsonb, text);
+DROP FUNCTION howdah_internal.resolve_column(regclass, jsonb, text);
 DROP FUNCTION howdah_internal.json_int(jsonb, text, bigint, bigint, text);
 DROP TYPE howdah.con_def;
 DROP TYPE howdah.col_def;

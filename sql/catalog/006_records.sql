@@ -72,54 +72,12 @@ END;
 $$;
 COMMENT ON FUNCTION howdah_internal.has_opclass(oid, name) IS 'Whether a type has a default operator class of an index method (btree: ORDER BY, GROUP BY and < work; hash: = works). Errors: none.';
 
-CREATE FUNCTION howdah_internal.record_column(tab regclass, col jsonb, what text,
-                                              OUT col_num smallint, OUT col_name name, OUT col_type oid)
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
--- Resolves a column reference of table `tab`: a JSON number is an attnum, a JSON string a
--- column name. Returns its attnum, name and type. `what` names the input in messages.
-BEGIN
-    CASE jsonb_typeof(col)
-    WHEN 'number' THEN
-        IF col::text !~ '^[0-9]+$' THEN
-            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-                MESSAGE = format('%s: %s is not a column attnum (a positive integer)', what, col),
-                HINT = 'refer to a column by attnum (a JSON number) or by name (a JSON string)';
-        END IF;
-        SELECT a.attnum, a.attname, a.atttypid INTO col_num, col_name, col_type
-          FROM pg_attribute a
-         WHERE a.attrelid = tab AND a.attnum::text = col::text AND a.attnum > 0 AND NOT a.attisdropped;
-        IF col_num IS NULL THEN
-            RAISE EXCEPTION USING ERRCODE = 'undefined_column',
-                MESSAGE = format('%s: column %s of table %s does not exist', what, col, tab),
-                HINT = 'list_columns(table oid) gives the attnums and names of the columns';
-        END IF;
-    WHEN 'string' THEN
-        SELECT a.attnum, a.attname, a.atttypid INTO col_num, col_name, col_type
-          FROM pg_attribute a
-         WHERE a.attrelid = tab AND a.attname = col #>> '{}' AND a.attnum > 0 AND NOT a.attisdropped;
-        IF col_num IS NULL THEN
-            RAISE EXCEPTION USING ERRCODE = 'undefined_column',
-                MESSAGE = format('%s: column "%s" of table %s does not exist', what, col #>> '{}', tab),
-                HINT = 'list_columns(table oid) gives the attnums and names of the columns';
-        END IF;
-    ELSE
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('%s must be a column attnum (JSON number) or name (JSON string), got %s',
-                             what, coalesce(jsonb_typeof(col), 'nothing')),
-            HINT = format('table %s', tab);
-    END CASE;
-END;
-$$;
-COMMENT ON FUNCTION howdah_internal.record_column(regclass, jsonb, text) IS 'Resolves a column given by attnum (JSON number) or name (JSON string) to its attnum, name and type. Errors: 42703 unknown column (naming it and the table), 22023 neither a number nor a string.';
-
 CREATE FUNCTION howdah_internal.key_column(tab regclass, key text, what text,
                                            OUT col_num smallint, OUT col_name name, OUT col_type oid)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 -- A key of a record object: digits only means an attnum, anything else a column name.
-RETURN howdah_internal.record_column(tab, CASE WHEN key ~ '^[0-9]+$' THEN to_jsonb(key::numeric) ELSE to_jsonb(key) END, what);
+RETURN howdah_internal.resolve_column(tab, CASE WHEN key ~ '^[0-9]+$' THEN to_jsonb(key::numeric) ELSE to_jsonb(key) END, what);
 COMMENT ON FUNCTION howdah_internal.key_column(regclass, text, text) IS 'Resolves a JSON object key to a column: a key of digits only is an attnum, any other key a name. Errors: 42703 unknown column.';
 
 CREATE FUNCTION howdah_internal.check_readable(tab regclass)
@@ -326,7 +284,7 @@ BEGIN
             MESSAGE = format('%s: a condition needs the keys "column" and "op"', what),
             HINT = format('table %s', tab);
     END IF;
-    SELECT * INTO c FROM howdah_internal.record_column(tab, filter -> 'column', what || '.column');
+    SELECT * INTO c FROM howdah_internal.resolve_column(tab, filter -> 'column', what || '.column');
     op := howdah_internal.json_text(filter, 'op', what);
     v := filter -> 'value';
     ref := format('r.%I', c.col_name);
@@ -414,7 +372,7 @@ BEGIN
             HINT = format('table %s', tab);
     END IF;
     FOR i IN 0 .. jsonb_array_length(group_by -> 'columns') - 1 LOOP
-        SELECT * INTO c FROM howdah_internal.record_column(tab, group_by -> 'columns' -> i, format('grouping.columns[%s]', i));
+        SELECT * INTO c FROM howdah_internal.resolve_column(tab, group_by -> 'columns' -> i, format('grouping.columns[%s]', i));
         IF c.col_num = ANY (cols) THEN
             RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
                 MESSAGE = format('grouping.columns[%s]: column "%s" of table %s is listed twice', i, c.col_name, tab);
@@ -467,7 +425,7 @@ BEGIN
     FOR i IN 0 .. jsonb_array_length(given) - 1 LOOP
         e := given -> i;
         PERFORM howdah_internal.check_keys(e, ARRAY['column', 'direction', 'nulls'], format('order[%s]', i));
-        SELECT * INTO c FROM howdah_internal.record_column(tab, e -> 'column', format('order[%s].column', i));
+        SELECT * INTO c FROM howdah_internal.resolve_column(tab, e -> 'column', format('order[%s].column', i));
         dir := coalesce(howdah_internal.json_text(e, 'direction', format('order[%s]', i)), 'asc');
         nul := howdah_internal.json_text(e, 'nulls', format('order[%s]', i));
         IF dir NOT IN ('asc', 'desc') OR nul NOT IN ('first', 'last') THEN
@@ -943,7 +901,7 @@ BEGIN
     FOR i IN 0 .. jsonb_array_length(search) - 1 LOOP
         e := search -> i;
         PERFORM howdah_internal.check_keys(e, ARRAY['column', 'value'], format('search[%s]', i));
-        SELECT * INTO c FROM howdah_internal.record_column(rel, e -> 'column', format('search[%s].column', i));
+        SELECT * INTO c FROM howdah_internal.resolve_column(rel, e -> 'column', format('search[%s].column', i));
         val := howdah_internal.json_text(e, 'value', format('search[%s]', i));
         IF val IS NULL THEN
             RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
@@ -995,6 +953,5 @@ DROP FUNCTION howdah_internal.record_cols_sql(regclass, text);
 DROP FUNCTION howdah_internal.record_json_sql(regclass, text);
 DROP FUNCTION howdah_internal.check_readable(regclass);
 DROP FUNCTION howdah_internal.key_column(regclass, text, text);
-DROP FUNCTION howdah_internal.record_column(regclass, jsonb, text);
 DROP FUNCTION howdah_internal.has_opclass(oid, name);
 DROP FUNCTION howdah_internal.base_type(oid);

@@ -37,9 +37,9 @@ SELECT throws_ok($$SELECT howdah.alter_columns((SELECT tab FROM rel),
                  'the failing change is named, with the SQLSTATE of the failure (the old default was dropped first)');
 SELECT has_column('co"ls', 'prices; --', 'note', 'the rename before it was rolled back');
 SELECT throws_ok($$SELECT howdah.alter_columns((SELECT tab FROM rel), '[{"column": 99, "name": "x"}]')$$,
-                 '42703', 'alter_columns change 0: table "co""ls"."prices; --" has no column with attnum 99', 'unknown attnum');
+                 '42703', 'alter_columns change 0: column 99 of table "co""ls"."prices; --" does not exist', 'unknown attnum');
 SELECT throws_ok($$SELECT howdah.alter_columns((SELECT tab FROM rel), '[{"column": "no such", "name": "x"}]')$$,
-                 '42703', 'alter_columns change 0: table "co""ls"."prices; --" has no column "no such"', 'unknown column name');
+                 '42703', 'alter_columns change 0: column "no such" of table "co""ls"."prices; --" does not exist', 'unknown column name');
 SELECT throws_ok($$SELECT howdah.alter_columns((SELECT tab FROM rel), '[{"column": "n", "drop": true, "name": "x"}]')$$,
                  '22023', 'alter_columns change 0 (column n): a change that drops a column can do nothing else', 'drop is alone');
 SELECT throws_ok($$SELECT howdah.alter_columns((SELECT tab FROM rel), '[{"column": "n", "default_expr": "pg_sleep(10)"}]')$$,
@@ -49,7 +49,7 @@ SELECT is((SELECT count(*)::int FROM "co""ls"."prices; --" WHERE note = 'it''s; 
 SELECT is(howdah.alter_columns((SELECT tab FROM rel), '[{"column": "n", "drop": true}]') -> -1 ->> 'name', 'note', 'drop through alter_columns');
 SELECT is(howdah.drop_columns((SELECT tab FROM rel), '{4}'), 1, 'drop_columns counts');
 SELECT throws_ok($$SELECT howdah.drop_columns((SELECT tab FROM rel), '{2,42}')$$,
-                 '42703', 'drop_columns: table "co""ls"."prices; --" has no column with attnum 42', 'one unknown attnum drops nothing');
+                 '42703', 'drop_columns: column 42 of table "co""ls"."prices; --" does not exist', 'one unknown attnum drops nothing');
 SELECT has_column('co"ls', 'prices; --', 'price €', 'price € is still there');
 
 -- A role that may read but does not own the table cannot change it.
