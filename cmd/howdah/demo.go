@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	_ "embed"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -14,6 +16,11 @@ import (
 )
 
 const demoDB = "howdah_demo"
+
+// demoSeed is the demo's example data; it needs the catalog module.
+//
+//go:embed demo_seed.sql
+var demoSeed string
 
 func demoCommand() *cli.Command {
 	return &cli.Command{
@@ -51,6 +58,9 @@ func demoCommand() *cli.Command {
 				if _, err := in.Install(ctx, nil); err != nil {
 					return err
 				}
+				if err := seedDemo(ctx, conn, c.App.Writer); err != nil {
+					return err
+				}
 				st, err := in.Status(ctx)
 				if err != nil {
 					return err
@@ -59,6 +69,7 @@ func demoCommand() *cli.Command {
 				fmt.Fprintf(w, "\nhowdah demo is ready: PostgreSQL on 127.0.0.1:%d, data in %s\n\n", cl.Port, cl.Dir)
 				printStatus(w, st)
 				fmt.Fprintf(w, "\nConnect:\n  psql %q -c 'SELECT howdah.version()'\n", url)
+				fmt.Fprintf(w, "  psql %q -c \"SELECT jsonb_pretty(howdah.get_schema_table_details('shop'::regnamespace))\"\n", url)
 				fmt.Fprintf(w, "  export DATABASE_URL=%q   # then: howdah status | verify | ...\n", url)
 				fmt.Fprintf(w, "Stop it with `make demo-stop` (or howdah demo --stop); remove it with howdah demo --destroy.\n")
 				return nil
@@ -102,4 +113,17 @@ func ensureDatabase(ctx context.Context, adminURL, name string) error {
 	}
 	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
 	return err
+}
+
+// seedDemo loads the example data once: not when schema shop already exists.
+func seedDemo(ctx context.Context, conn *pgx.Conn, w io.Writer) error {
+	var seeded bool
+	if err := conn.QueryRow(ctx, "SELECT to_regnamespace('shop') IS NOT NULL").Scan(&seeded); err != nil || seeded {
+		return err
+	}
+	if _, err := conn.Exec(ctx, demoSeed); err != nil {
+		return fmt.Errorf("seed the demo data: %w", err)
+	}
+	fmt.Fprintln(w, "seeded example data: schema shop (customers, products, orders)")
+	return nil
 }

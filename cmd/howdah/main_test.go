@@ -157,8 +157,13 @@ func TestDemoStartsQueryableDatabase(t *testing.T) {
 	if err := pgtest.Connect(t, url).QueryRow(context.Background(), "SELECT howdah.version()::text").Scan(&version); err != nil || !strings.Contains(version, `"core"`) {
 		t.Fatalf("SELECT howdah.version() on the demo: %q %v", version, err)
 	}
-	// A second run reuses the running cluster.
-	if out2, _, code := run(t, "demo", "--dir", dir); code != 0 || !strings.Contains(out2, url) {
+	var orders int
+	if err := pgtest.Connect(t, url).QueryRow(context.Background(),
+		"SELECT (howdah.list_records('shop.orders'::regclass, lim => 1) ->> 'count')::int").Scan(&orders); err != nil || orders != 12 {
+		t.Fatalf("demo example data: %d orders, %v", orders, err)
+	}
+	// A second run reuses the running cluster and does not seed twice.
+	if out2, _, code := run(t, "demo", "--dir", dir); code != 0 || !strings.Contains(out2, url) || strings.Contains(out2, "seeded") {
 		t.Fatalf("second demo run: code %d, out %q", code, out2)
 	}
 	if out, _, _ := run(t, "demo", "--dir", dir, "--stop"); !strings.Contains(out, "stopped") {
