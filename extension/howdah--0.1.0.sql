@@ -602,7 +602,8 @@ CREATE TABLE howdah_queue.jobs (
     payload          jsonb       NOT NULL,
     errors           jsonb       NOT NULL DEFAULT '[]',
     tags             text[]      NOT NULL DEFAULT '{}',
-    CONSTRAINT jobs_queue_name CHECK (queue ~ '^[a-z0-9][a-z0-9_.-]{0,127}$'),
+    -- A bounded repetition such as {0,127} makes PostgreSQL's regex engine ~10x slower: length apart.
+    CONSTRAINT jobs_queue_name CHECK (char_length(queue) <= 128 AND queue ~ '^[a-z0-9][a-z0-9_.-]*$'),
     CONSTRAINT jobs_attempts CHECK (max_attempts >= 1 AND attempt >= 0),
     CONSTRAINT jobs_finalized CHECK ((state IN ('completed', 'failed', 'cancelled')) = (finalized_at IS NOT NULL)),
     CONSTRAINT jobs_running_lease CHECK (state <> 'running' OR (worker_id IS NOT NULL AND lease_expires_at IS NOT NULL)),
@@ -636,7 +637,7 @@ LANGUAGE sql STABLE PARALLEL SAFE
 -- inlined into push_many's set-based validation.
 RETURN CASE
     WHEN queue IS NULL THEN 'queue must not be null'
-    WHEN queue !~ '^[a-z0-9][a-z0-9_.-]{0,127}$' THEN
+    WHEN pg_catalog.char_length(queue) > 128 OR queue !~ '^[a-z0-9][a-z0-9_.-]*$' THEN
         pg_catalog.format('queue name %L is invalid: use 1 to 128 characters among a-z, 0-9, _ . - (starting with a letter or digit)', queue)
 END;
 COMMENT ON FUNCTION howdah_internal.queue_name_problem(text) IS 'What is wrong with a queue name, or NULL when it is valid.';
@@ -788,7 +789,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION howdah_internal.queue_bad_parameter(text) IS 'Raises 22023 with the message when it is not NULL.';
-SELECT howdah_internal.record_step('queue', 'howdah_queue', 1, 'up', '001_jobs.sql', 'f5f1932acc85f3f85c9f61de56de092456d1095cc4d17cd1dc10d0c89673aac3', ARRAY['howdah_queue', 'howdah_internal']);
+SELECT howdah_internal.record_step('queue', 'howdah_queue', 1, 'up', '001_jobs.sql', '98775f8157fd3150cf72273519bf045f159ff0a1ee5f5545e1f2f07ee0c155a6', ARRAY['howdah_queue', 'howdah_internal']);
 UPDATE howdah_internal.version_queue SET version = 1;
 
 -- ----- queue 002_push.sql -----
@@ -852,7 +853,7 @@ END;
 $$;
 COMMENT ON FUNCTION howdah_queue.push(text, jsonb, integer, timestamptz, integer, text, text[]) IS
 'Adds a job and returns its id: push(queue, payload, priority = 0, run_at = now(), max_attempts = 25, unique_key = NULL, tags = ''{}''). '
-'queue matches ^[a-z0-9][a-z0-9_.-]{0,127}$; payload is any JSON value but null; smaller priority runs first; run_at in the future makes the job scheduled. '
+'queue: 1 to 128 characters among a-z 0-9 _ . - starting with a letter or digit; payload is any JSON value but null; smaller priority runs first; run_at in the future makes the job scheduled. '
 'With unique_key, a job of the same queue and key that is not completed, failed or cancelled is kept and its id returned. '
 'Errors: 22023 naming the bad parameter; 40001 when a concurrent transaction holds the key invisibly (REPEATABLE READ).';
 
@@ -938,7 +939,7 @@ COMMENT ON FUNCTION howdah_queue.push_many(jsonb) IS
 'Adds many jobs in one INSERT and returns their ids in input order: push_many(''[{"queue": "mail", "payload": {...}, "priority": 0, "run_at": "2030-01-02T03:04:05Z", "max_attempts": 25, "unique_key": "k", "tags": ["a"]}, ...]''). '
 'Only queue and payload are required; defaults and unique keys work as in push. The trigger sends one wake-up per queue for the whole batch. '
 'Errors: 22023 naming the element (jobs[i], from 0) and key; 40001 as in push. Bad input writes nothing.';
-SELECT howdah_internal.record_step('queue', 'howdah_queue', 2, 'up', '002_push.sql', 'b426c23c317854f202f82ef91e72de2704a0abc82c65aa4d39e1914d6dfc6f35', ARRAY['howdah_queue', 'howdah_internal']);
+SELECT howdah_internal.record_step('queue', 'howdah_queue', 2, 'up', '002_push.sql', 'b7b903e8b809e686676ebb95b0b132d90109b5a6c1f3029656403ab64d212065', ARRAY['howdah_queue', 'howdah_internal']);
 UPDATE howdah_internal.version_queue SET version = 2;
 
 -- ----- queue 003_work.sql -----

@@ -359,9 +359,15 @@ func TestTenThousandJobsEightWorkers(t *testing.T) {
 			OnError: func(err error) { bgErrs.Add(1); t.Logf("background: %v", err) },
 		})
 	}
-	waitFor(t, 45*time.Second, "every job to settle", func() bool {
-		return b.count(t, "SELECT count(*) FROM howdah_queue.jobs WHERE state NOT IN ('completed', 'failed')") == 0
+	start := time.Now()
+	waitFor(t, 50*time.Second, "every job to settle", func() bool {
+		left := b.count(t, "SELECT count(*) FROM howdah_queue.jobs WHERE state NOT IN ('completed', 'failed')")
+		if time.Since(start) > 40*time.Second {
+			t.Logf("%d jobs left, %d settled by handlers", left, settled.Load())
+		}
+		return left == 0
 	})
+	t.Logf("settled in %s", time.Since(start).Round(time.Millisecond))
 
 	rows, err := b.pool.Query(b.ctx, "SELECT id, state::text, attempt, jsonb_array_length(errors) FROM howdah_queue.jobs")
 	if err != nil {

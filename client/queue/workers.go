@@ -108,7 +108,7 @@ type held struct {
 }
 
 type failure struct {
-	id    int64
+	h     *held
 	msg   string
 	retry *time.Duration
 }
@@ -122,7 +122,7 @@ type Workers struct {
 
 	mu        sync.Mutex
 	jobs      map[int64]*held
-	done      []int64
+	done      []*held
 	failed    []failure
 	free      int
 	maybeMore bool // the last claim was full: claim again as soon as a slot frees
@@ -329,17 +329,19 @@ func (w *Workers) claim(n int) ([]*Job, error) {
 	defer w.mu.Unlock()
 	for _, j := range jobs {
 		ctx, cancel := context.WithCancelCause(w.handlerCtx)
-		w.jobs[j.ID] = &held{job: j, cancel: cancel}
+		h := &held{job: j, cancel: cancel}
+		w.jobs[j.ID] = h
 		w.free--
 		w.handlersWG.Add(1)
-		go w.run(ctx, j)
+		go w.run(ctx, h)
 	}
 	return jobs, nil
 }
 
 // run calls the handler, turning a panic into an error, and queues the result.
-func (w *Workers) run(ctx context.Context, j *Job) {
+func (w *Workers) run(ctx context.Context, h *held) {
 	defer w.handlersWG.Done()
+	j := h.job
 	err := w.call(ctx, j)
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -347,16 +349,15 @@ func (w *Workers) run(ctx context.Context, j *Job) {
 	if w.maybeMore && !w.stopping {
 		w.signal(w.wake)
 	}
-	h := w.jobs[j.ID]
-	if h == nil {
+	if w.jobs[j.ID] != h {
 		return // lost (cancelled, rescued) or released by Stop: the result is ignored
 	}
 	h.cancel(nil)
 	h.finished = true
 	if err == nil {
-		w.done = append(w.done, j.ID)
+		w.done = append(w.done, h)
 	} else {
-		f := failure{id: j.ID, msg: err.Error()}
+		f := failure{h: h, msg: err.Error()}
 		if w.cfg.Backoff != nil {
 			d := w.cfg.Backoff(j, err)
 			f.retry = &d
@@ -413,7 +414,11 @@ func (w *Workers) completeLoop() {
 // settle writes one batch of results and reports whether more are waiting.
 func (w *Workers) settle() (bool, error) {
 	w.mu.Lock()
-	ids := slices.Clone(w.done[:min(len(w.done), w.cfg.CompleteBatch)])
+	batch := slices.Clone(w.done[:min(len(w.done), w.cfg.CompleteBatch)])
+	ids := make([]int64, len(batch))
+	for i, h := range batch {
+		ids[i] = h.job.ID
+	}
 	var f *failure
 	if len(ids) == 0 && len(w.failed) > 0 {
 		first := w.failed[0]
@@ -426,23 +431,23 @@ func (w *Workers) settle() (bool, error) {
 			return true, wrap("complete", err)
 		}
 		w.mu.Lock()
-		for _, id := range ids {
-			delete(w.jobs, id)
+		for _, h := range batch {
+			w.forget(h)
 		}
-		w.done = w.done[len(ids):]
+		w.done = w.done[len(batch):]
 	case f != nil:
 		var retry any
 		if f.retry != nil {
 			retry = max(f.retry.Microseconds(), 0)
 		}
 		_, err := w.pool.Exec(w.runCtx, `SELECT howdah_queue.fail($1, $2, $3 * interval '1 microsecond', $4)`,
-			f.id, f.msg, retry, w.cfg.WorkerID)
+			f.h.job.ID, f.msg, retry, w.cfg.WorkerID)
 		if err = wrap("fail", err); err != nil && !errors.Is(err, ErrIllegalState) && !errors.Is(err, ErrNotFound) {
 			return true, err
 		}
 		// Settled, or the job was lost meanwhile: either way it is no longer ours.
 		w.mu.Lock()
-		delete(w.jobs, f.id)
+		w.forget(f.h)
 		w.failed = w.failed[1:]
 	default:
 		return false, nil
@@ -450,6 +455,15 @@ func (w *Workers) settle() (bool, error) {
 	more := len(w.done)+len(w.failed) > 0
 	w.mu.Unlock()
 	return more, nil
+}
+
+// forget drops h from the held jobs unless the id was claimed again since (a retried job can
+// come back to this worker while its previous attempt's result is being written). Call it with
+// w.mu held.
+func (w *Workers) forget(h *held) {
+	if w.jobs[h.job.ID] == h {
+		delete(w.jobs, h.job.ID)
+	}
 }
 
 // every runs fn every d until the workers stop.
@@ -471,8 +485,10 @@ func (w *Workers) every(d time.Duration, fn func() error) {
 func (w *Workers) heartbeat() error {
 	w.mu.Lock()
 	ids := make([]int64, 0, len(w.jobs))
-	for id := range w.jobs {
+	sent := make(map[int64]*held, len(w.jobs))
+	for id, h := range w.jobs {
 		ids = append(ids, id)
+		sent[id] = h
 	}
 	w.mu.Unlock()
 	if len(ids) == 0 {
@@ -490,8 +506,9 @@ func (w *Workers) heartbeat() error {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for _, id := range ids {
-		if h := w.jobs[id]; h != nil && !still[id] {
+	for id, h := range sent {
+		// Only the attempt the heartbeat asked about: the id may have been claimed again since.
+		if !still[id] && w.jobs[id] == h {
 			h.cancel(ErrJobLost)
 			delete(w.jobs, id)
 		}

@@ -38,7 +38,8 @@ CREATE TABLE howdah_queue.jobs (
     payload          jsonb       NOT NULL,
     errors           jsonb       NOT NULL DEFAULT '[]',
     tags             text[]      NOT NULL DEFAULT '{}',
-    CONSTRAINT jobs_queue_name CHECK (queue ~ '^[a-z0-9][a-z0-9_.-]{0,127}$'),
+    -- A bounded repetition such as {0,127} makes PostgreSQL's regex engine ~10x slower: length apart.
+    CONSTRAINT jobs_queue_name CHECK (char_length(queue) <= 128 AND queue ~ '^[a-z0-9][a-z0-9_.-]*$'),
     CONSTRAINT jobs_attempts CHECK (max_attempts >= 1 AND attempt >= 0),
     CONSTRAINT jobs_finalized CHECK ((state IN ('completed', 'failed', 'cancelled')) = (finalized_at IS NOT NULL)),
     CONSTRAINT jobs_running_lease CHECK (state <> 'running' OR (worker_id IS NOT NULL AND lease_expires_at IS NOT NULL)),
@@ -72,7 +73,7 @@ LANGUAGE sql STABLE PARALLEL SAFE
 -- inlined into push_many's set-based validation.
 RETURN CASE
     WHEN queue IS NULL THEN 'queue must not be null'
-    WHEN queue !~ '^[a-z0-9][a-z0-9_.-]{0,127}$' THEN
+    WHEN pg_catalog.char_length(queue) > 128 OR queue !~ '^[a-z0-9][a-z0-9_.-]*$' THEN
         pg_catalog.format('queue name %L is invalid: use 1 to 128 characters among a-z, 0-9, _ . - (starting with a letter or digit)', queue)
 END;
 COMMENT ON FUNCTION howdah_internal.queue_name_problem(text) IS 'What is wrong with a queue name, or NULL when it is valid.';

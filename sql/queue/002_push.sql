@@ -58,7 +58,7 @@ END;
 $$;
 COMMENT ON FUNCTION howdah_queue.push(text, jsonb, integer, timestamptz, integer, text, text[]) IS
 'Adds a job and returns its id: push(queue, payload, priority = 0, run_at = now(), max_attempts = 25, unique_key = NULL, tags = ''{}''). '
-'queue matches ^[a-z0-9][a-z0-9_.-]{0,127}$; payload is any JSON value but null; smaller priority runs first; run_at in the future makes the job scheduled. '
+'queue: 1 to 128 characters among a-z 0-9 _ . - starting with a letter or digit; payload is any JSON value but null; smaller priority runs first; run_at in the future makes the job scheduled. '
 'With unique_key, a job of the same queue and key that is not completed, failed or cancelled is kept and its id returned. '
 'Errors: 22023 naming the bad parameter; 40001 when a concurrent transaction holds the key invisibly (REPEATABLE READ).';
 
