@@ -25,11 +25,29 @@ type benchCase struct {
 	baseline, howdah               func(b *testing.B, env *env)
 }
 
-// env is what cases share: the server.
+// env is what cases share: the server, and notes cases add for lines the ratio table cannot
+// hold (throughput, latency percentiles, sizes), printed after it.
 type env struct {
-	ctx context.Context
-	srv *pgtest.Server
-	seq int
+	ctx   context.Context
+	srv   *pgtest.Server
+	seq   int
+	notes []string
+	noted map[string]int
+}
+
+// note sets the line printed after the table under key: testing.Benchmark runs a case several
+// times with growing N, and the last (largest) run's line is kept.
+func (e *env) note(key, format string, args ...any) {
+	if e.noted == nil {
+		e.noted = map[string]int{}
+	}
+	line := fmt.Sprintf(format, args...)
+	if i, ok := e.noted[key]; ok {
+		e.notes[i] = line
+		return
+	}
+	e.noted[key] = len(e.notes)
+	e.notes = append(e.notes, line)
 }
 
 // freshDB makes a new empty database (outside the timer) and returns its URL.
@@ -82,4 +100,7 @@ func main() {
 			c.howdahName, ot.Round(time.Microsecond), float64(ot)/float64(bt))
 	}
 	w.Flush()
+	for _, n := range e.notes {
+		fmt.Println(n)
+	}
 }

@@ -70,6 +70,7 @@ func Modules() []*Module {
 	return []*Module{
 		{Name: "core", Schema: "howdah", Description: "schemas, install bookkeeping and howdah.version()"},
 		{Name: "catalog", Schema: "howdah", Requires: []string{"core"}, Description: "one SQL function per API call over the catalog and records"},
+		{Name: "queue", Schema: "howdah_queue", Requires: []string{"core"}, Description: "durable jobs: SKIP LOCKED claims, leases, retries, NOTIFY wake-ups"},
 	}
 }
 

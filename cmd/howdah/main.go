@@ -37,6 +37,7 @@ func newApp() *cli.App {
 			uninstallCommand(),
 			bundleCommand(),
 			demoCommand(),
+			queueCommand(),
 		},
 		HideHelpCommand:      false,
 		EnableBashCompletion: true,

@@ -1,0 +1,19 @@
+// Package queue is the Go client of howdah's queue module: Enqueue puts jobs on a queue inside
+// the caller's transaction, and Workers runs a handler over a queue's jobs with bounded
+// concurrency.
+//
+// Workers claims jobs in batches sized to its free slots (one statement, FOR UPDATE SKIP
+// LOCKED), keeps their leases alive with heartbeats, completes successful jobs in batches,
+// records a failed attempt with the handler's error (a panic counts as an error), and runs
+// howdah_queue.rescue periodically so that the jobs of crashed workers come back. It wakes up
+// on the queue's NOTIFY (its own LISTEN connection, reconnected with backoff) and polls at a
+// floor interval because notifications are lost while disconnected. Stop shuts down gracefully:
+// in-flight jobs finish, or are released for another worker when the Stop context ends first.
+//
+// Delivery is at least once: a job whose worker dies or loses its lease runs again elsewhere,
+// so handlers should be idempotent. A late result from a worker that lost the job is ignored.
+//
+// Errors from the database keep their PostgreSQL fields (*Error wraps *pgconn.PgError) and
+// match the sentinels ErrInvalidInput (SQLSTATE 22023), ErrIllegalState (55000) and
+// ErrNotFound (P0002) with errors.Is.
+package queue

@@ -1,0 +1,312 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Job is a row of howdah_queue.jobs.
+type Job struct {
+	ID      int64
+	Queue   string
+	Payload json.RawMessage
+	// State is one of available, scheduled, running, retryable, completed, failed, cancelled.
+	State       string
+	Priority    int16
+	Attempt     int16
+	MaxAttempts int16
+	RunAt       time.Time
+	CreatedAt   time.Time
+	// AttemptedAt, FinalizedAt and LeaseExpiresAt are zero when NULL.
+	AttemptedAt    time.Time
+	FinalizedAt    time.Time
+	LeaseExpiresAt time.Time
+	// WorkerID is the worker holding the job, or that held it last; UniqueKey is "" for none.
+	WorkerID  string
+	UniqueKey string
+	Tags      []string
+	// Errors has one entry per failed attempt, oldest first.
+	Errors []AttemptError
+}
+
+// AttemptError is one failed attempt of a job.
+type AttemptError struct {
+	Attempt int       `json:"attempt"`
+	At      time.Time `json:"at"`
+	Error   string    `json:"error"`
+}
+
+// jobColumns is what scanJob reads, in order.
+const jobColumns = `id, queue, payload, state::text, priority, attempt, max_attempts, run_at, created_at,
+	attempted_at, finalized_at, lease_expires_at, worker_id, unique_key, tags, errors`
+
+func scanJob(row pgx.CollectableRow) (*Job, error) {
+	var j Job
+	var attempted, finalized, lease *time.Time
+	var worker, key *string
+	var errs []byte
+	if err := row.Scan(&j.ID, &j.Queue, &j.Payload, &j.State, &j.Priority, &j.Attempt, &j.MaxAttempts, &j.RunAt,
+		&j.CreatedAt, &attempted, &finalized, &lease, &worker, &key, &j.Tags, &errs); err != nil {
+		return nil, err
+	}
+	for dst, src := range map[*time.Time]*time.Time{&j.AttemptedAt: attempted, &j.FinalizedAt: finalized, &j.LeaseExpiresAt: lease} {
+		if src != nil {
+			*dst = *src
+		}
+	}
+	if worker != nil {
+		j.WorkerID = *worker
+	}
+	if key != nil {
+		j.UniqueKey = *key
+	}
+	var raw []struct {
+		Attempt int       `json:"attempt"`
+		At      time.Time `json:"at"`
+		Error   *string   `json:"error"`
+	}
+	if err := json.Unmarshal(errs, &raw); err != nil {
+		return nil, fmt.Errorf("job %d: errors column: %w", j.ID, err)
+	}
+	for _, r := range raw {
+		e := AttemptError{Attempt: r.Attempt, At: r.At}
+		if r.Error != nil {
+			e.Error = *r.Error
+		}
+		j.Errors = append(j.Errors, e)
+	}
+	return &j, nil
+}
+
+// Querier runs queries: a pgx.Tx, *pgx.Conn or *pgxpool.Pool. Pass a transaction to enqueue
+// atomically with the caller's other writes.
+type Querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// EnqueueOptions are the optional settings of a new job. The zero value means the database's
+// defaults: priority 0, run now, 25 attempts, no unique key, no tags.
+type EnqueueOptions struct {
+	// Priority orders claims: smaller runs first.
+	Priority int16
+	// RunAt schedules the job; the zero time means now.
+	RunAt time.Time
+	// MaxAttempts is how many times the job may run before it fails for good; 0 means 25.
+	MaxAttempts int
+	// UniqueKey, when not "", makes the enqueue a no-op returning the existing job's id while
+	// a job of the same queue and key is not completed, failed or cancelled.
+	UniqueKey string
+	// Tags are free labels stored with the job.
+	Tags []string
+}
+
+// payloadJSON returns payload as JSON: json.RawMessage and []byte are used as they are (and
+// must be valid JSON), anything else is marshalled.
+func payloadJSON(payload any) ([]byte, error) {
+	var b []byte
+	switch p := payload.(type) {
+	case json.RawMessage:
+		b = p
+	case []byte:
+		b = p
+	default:
+		var err error
+		if b, err = json.Marshal(payload); err != nil {
+			return nil, fmt.Errorf("%w: payload: %v", ErrInvalidInput, err)
+		}
+	}
+	if !json.Valid(b) {
+		return nil, fmt.Errorf("%w: payload is not valid JSON", ErrInvalidInput)
+	}
+	return b, nil
+}
+
+func (o *EnqueueOptions) args() (runAt *time.Time, maxAttempts int, key *string, tags []string) {
+	maxAttempts = 25
+	tags = []string{}
+	if o == nil {
+		return
+	}
+	if !o.RunAt.IsZero() {
+		runAt = &o.RunAt
+	}
+	if o.MaxAttempts != 0 {
+		maxAttempts = o.MaxAttempts
+	}
+	if o.UniqueKey != "" {
+		key = &o.UniqueKey
+	}
+	if o.Tags != nil {
+		tags = o.Tags
+	}
+	return
+}
+
+// Enqueue adds a job to queue through db (a transaction makes it part of the caller's work:
+// workers see it at commit) and returns its id, or the existing job's id when opts.UniqueKey
+// is held. payload is marshalled to JSON unless it is json.RawMessage or []byte.
+func Enqueue(ctx context.Context, db Querier, queue string, payload any, opts *EnqueueOptions) (int64, error) {
+	body, err := payloadJSON(payload)
+	if err != nil {
+		return 0, err
+	}
+	var prio int16
+	if opts != nil {
+		prio = opts.Priority
+	}
+	runAt, maxAttempts, key, tags := opts.args()
+	var id int64
+	err = db.QueryRow(ctx, `SELECT howdah_queue.push($1, $2::jsonb, $3, $4, $5, $6, $7)`,
+		queue, string(body), int32(prio), runAt, maxAttempts, key, tags).Scan(&id)
+	return id, wrap("push", err)
+}
+
+// NewJob is one job for EnqueueMany.
+type NewJob struct {
+	Queue   string
+	Payload any
+	EnqueueOptions
+}
+
+// EnqueueMany adds jobs in one statement and returns their ids in order; unique keys work as
+// in Enqueue. The queues' workers get one wake-up per queue for the whole batch.
+func EnqueueMany(ctx context.Context, db Querier, jobs []NewJob) ([]int64, error) {
+	type element struct {
+		Queue       string          `json:"queue"`
+		Payload     json.RawMessage `json:"payload"`
+		Priority    int16           `json:"priority,omitempty"`
+		RunAt       *time.Time      `json:"run_at,omitempty"`
+		MaxAttempts int             `json:"max_attempts,omitempty"`
+		UniqueKey   *string         `json:"unique_key,omitempty"`
+		Tags        []string        `json:"tags,omitempty"`
+	}
+	elems := make([]element, len(jobs))
+	for i := range jobs {
+		body, err := payloadJSON(jobs[i].Payload)
+		if err != nil {
+			return nil, fmt.Errorf("job %d: %w", i, err)
+		}
+		runAt, maxAttempts, key, tags := jobs[i].EnqueueOptions.args()
+		elems[i] = element{Queue: jobs[i].Queue, Payload: body, Priority: jobs[i].Priority, RunAt: runAt,
+			MaxAttempts: maxAttempts, UniqueKey: key, Tags: tags}
+	}
+	arg, err := json.Marshal(elems)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidInput, err)
+	}
+	var ids []int64
+	err = db.QueryRow(ctx, `SELECT howdah_queue.push_many($1::jsonb)`, string(arg)).Scan(&ids)
+	return ids, wrap("push_many", err)
+}
+
+// Cancel cancels a job that is not final (ErrIllegalState otherwise, ErrNotFound for an
+// unknown id) and returns it.
+func Cancel(ctx context.Context, db Querier, id int64) (*Job, error) {
+	return oneJob(ctx, db, "cancel", `SELECT `+jobColumns+` FROM howdah_queue.cancel($1)`, id)
+}
+
+// Retry makes a completed, failed or cancelled job available now with attempt reset to 0 and
+// returns it.
+func Retry(ctx context.Context, db Querier, id int64) (*Job, error) {
+	return oneJob(ctx, db, "retry", `SELECT `+jobColumns+` FROM howdah_queue.retry($1)`, id)
+}
+
+func oneJob(ctx context.Context, db Querier, op, sql string, args ...any) (*Job, error) {
+	rows, err := db.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	j, err := pgx.CollectExactlyOneRow(rows, scanJob)
+	return j, wrap(op, err)
+}
+
+// ListOptions filters List. The zero value lists the 100 newest jobs of every queue.
+type ListOptions struct {
+	// Queue and State filter when not "".
+	Queue, State string
+	// Limit is at most 10000; 0 means 100.
+	Limit int
+	// BeforeID, when not 0, lists jobs with smaller ids: the next page after the last id seen.
+	BeforeID int64
+}
+
+// List returns jobs, newest first.
+func List(ctx context.Context, db Querier, opts ListOptions) ([]*Job, error) {
+	var queue, state *string
+	var before *int64
+	if opts.Queue != "" {
+		queue = &opts.Queue
+	}
+	if opts.State != "" {
+		state = &opts.State
+	}
+	if opts.BeforeID != 0 {
+		before = &opts.BeforeID
+	}
+	if opts.Limit == 0 {
+		opts.Limit = 100
+	}
+	rows, err := db.Query(ctx, `SELECT `+jobColumns+` FROM howdah_queue.list($1, $2::text::howdah_queue.job_state, $3, $4)`,
+		queue, state, opts.Limit, before)
+	if err != nil {
+		return nil, wrap("list", err)
+	}
+	jobs, err := pgx.CollectRows(rows, scanJob)
+	return jobs, wrap("list", err)
+}
+
+// Stat is one row of howdah_queue.stats(): the jobs of a queue in a state.
+type Stat struct {
+	Queue string `json:"queue"`
+	State string `json:"state"`
+	Jobs  int64  `json:"jobs"`
+	// OldestAge is how long the oldest due job has waited (available, scheduled, retryable),
+	// run (running) or been final (others); 0 when no job is due.
+	OldestAge time.Duration `json:"oldest_age"`
+}
+
+// Stats returns the job counts per queue and state.
+func Stats(ctx context.Context, db Querier) ([]Stat, error) {
+	rows, err := db.Query(ctx, `SELECT queue, state::text, jobs,
+		coalesce((extract(epoch FROM oldest_age) * 1e6)::bigint, 0) FROM howdah_queue.stats()`)
+	if err != nil {
+		return nil, wrap("stats", err)
+	}
+	stats, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Stat, error) {
+		var s Stat
+		var micros int64
+		err := r.Scan(&s.Queue, &s.State, &s.Jobs, &micros)
+		s.OldestAge = time.Duration(micros) * time.Microsecond
+		return s, err
+	})
+	return stats, wrap("stats", err)
+}
+
+// Prune deletes completed, failed and cancelled jobs finalized at least olderThan ago, batch
+// rows per statement (0 means 10000) until none is left, and returns how many it deleted.
+// Give it a pool or connection, not a transaction, so that each batch commits on its own.
+func Prune(ctx context.Context, db Querier, olderThan time.Duration, batch int) (int64, error) {
+	if batch == 0 {
+		batch = 10000
+	}
+	var total int64
+	for {
+		var n int
+		err := db.QueryRow(ctx, `SELECT howdah_queue.prune($1 * interval '1 microsecond', $2)`,
+			olderThan.Microseconds(), batch).Scan(&n)
+		if err != nil {
+			return total, wrap("prune", err)
+		}
+		total += int64(n)
+		if n < batch {
+			return total, nil
+		}
+	}
+}

@@ -1,0 +1,580 @@
+package queue
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"runtime/debug"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Channel is the NOTIFY channel of queue wake-ups; the payload is the queue's name.
+const Channel = "howdah_queue"
+
+// Handler runs one job. Returning nil completes it; an error (or a panic) records a failed
+// attempt with the error's text. ctx is cancelled when the job is lost (cause ErrJobLost),
+// when Stop's context ends (ErrStopped), and when the context given to Start is cancelled.
+type Handler func(ctx context.Context, job *Job) error
+
+// Config configures Workers. A nil *Config, and every zero field, means the default.
+type Config struct {
+	// Concurrency is how many handlers run at once; default 10.
+	Concurrency int
+	// Lease is how long a claimed job stays held without a heartbeat before rescue may take it
+	// back; default 30 s.
+	Lease time.Duration
+	// HeartbeatInterval is how often leases are extended; default Lease / 3.
+	HeartbeatInterval time.Duration
+	// PollInterval is the polling floor: claims are tried at least this often even without a
+	// notification; default 1 s.
+	PollInterval time.Duration
+	// RescueInterval is how often this worker runs howdah_queue.rescue for its queue; default
+	// Lease. Negative disables it (run rescue elsewhere).
+	RescueInterval time.Duration
+	// WorkerID names this worker in the jobs it holds (1 to 128 characters); default
+	// "<hostname>-<pid>-<random>".
+	WorkerID string
+	// DisableNotify turns off the LISTEN connection: polling only.
+	DisableNotify bool
+	// Backoff, when set, gives the delay before a failed job's next attempt; nil means the
+	// database's default (2^attempt seconds, at most an hour, with jitter).
+	Backoff func(job *Job, err error) time.Duration
+	// OnError receives errors of the background work (claims, heartbeats, completions,
+	// reconnects); they are retried, so this is for logging. Nil means they are dropped.
+	OnError func(error)
+	// CompleteBatch is the most job ids one complete call carries; default 1000.
+	CompleteBatch int
+}
+
+func (c *Config) withDefaults() (Config, error) {
+	out := Config{}
+	if c != nil {
+		out = *c
+	}
+	if out.Concurrency == 0 {
+		out.Concurrency = 10
+	}
+	if out.Lease == 0 {
+		out.Lease = 30 * time.Second
+	}
+	if out.HeartbeatInterval == 0 {
+		out.HeartbeatInterval = out.Lease / 3
+	}
+	if out.PollInterval == 0 {
+		out.PollInterval = time.Second
+	}
+	if out.RescueInterval == 0 {
+		out.RescueInterval = out.Lease
+	}
+	if out.CompleteBatch == 0 {
+		out.CompleteBatch = 1000
+	}
+	if out.WorkerID == "" {
+		host, _ := os.Hostname()
+		b := make([]byte, 4)
+		_, _ = rand.Read(b)
+		out.WorkerID = fmt.Sprintf("%.80s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
+	}
+	switch {
+	case out.Concurrency < 1 || out.Concurrency > 1000:
+		return out, fmt.Errorf("%w: Concurrency must be from 1 to 1000, got %d", ErrInvalidInput, out.Concurrency)
+	case out.Lease < time.Millisecond:
+		return out, fmt.Errorf("%w: Lease must be at least 1ms, got %s", ErrInvalidInput, out.Lease)
+	case out.HeartbeatInterval <= 0 || out.HeartbeatInterval >= out.Lease:
+		return out, fmt.Errorf("%w: HeartbeatInterval must be positive and shorter than Lease (%s), got %s", ErrInvalidInput, out.Lease, out.HeartbeatInterval)
+	case out.PollInterval < 0:
+		return out, fmt.Errorf("%w: PollInterval must be positive, got %s", ErrInvalidInput, out.PollInterval)
+	case len(out.WorkerID) > 128:
+		return out, fmt.Errorf("%w: WorkerID must be at most 128 characters", ErrInvalidInput)
+	case out.CompleteBatch < 1:
+		return out, fmt.Errorf("%w: CompleteBatch must be positive, got %d", ErrInvalidInput, out.CompleteBatch)
+	}
+	return out, nil
+}
+
+// held is a job this worker claimed and has not yet settled in the database.
+type held struct {
+	job      *Job
+	cancel   context.CancelCauseFunc
+	finished bool // the handler returned; its result is queued for the completer
+}
+
+type failure struct {
+	h     *held
+	msg   string
+	retry *time.Duration
+}
+
+// Workers runs a handler over the jobs of one queue. Make it with New, then Start and Stop.
+type Workers struct {
+	pool    *pgxpool.Pool
+	queue   string
+	handler Handler
+	cfg     Config
+
+	mu        sync.Mutex
+	jobs      map[int64]*held
+	done      []*held
+	failed    []failure
+	free      int
+	maybeMore bool // the last claim was full: claim again as soon as a slot frees
+	started   bool
+	stopping  bool
+
+	wake      chan struct{} // fetch now
+	flush     chan struct{} // the completer has work
+	stopFetch chan struct{}
+	stopDone  chan struct{} // the completer's last flush
+
+	runCtx       context.Context
+	runCancel    context.CancelFunc
+	handlerCtx   context.Context
+	stopHandlers context.CancelCauseFunc
+
+	fetchWG, completeWG, loopsWG, handlersWG sync.WaitGroup
+	stopOnce                                 sync.Once
+	stopErr                                  error
+}
+
+// New returns Workers for queue that run handler with the jobs claimed through pool.
+func New(pool *pgxpool.Pool, queue string, handler Handler, cfg *Config) (*Workers, error) {
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if pool == nil || handler == nil {
+		return nil, fmt.Errorf("%w: New needs a pool and a handler", ErrInvalidInput)
+	}
+	return &Workers{
+		pool: pool, queue: queue, handler: handler, cfg: c,
+		jobs: map[int64]*held{}, free: c.Concurrency,
+		wake: make(chan struct{}, 1), flush: make(chan struct{}, 1),
+		stopFetch: make(chan struct{}), stopDone: make(chan struct{}),
+	}, nil
+}
+
+// WorkerID is the id this worker claims jobs under.
+func (w *Workers) WorkerID() string { return w.cfg.WorkerID }
+
+// Start begins claiming and running jobs in the background and returns at once. Cancelling
+// ctx abandons the workers as a crash would: handlers see their context cancelled and nothing
+// more is written, so the jobs they held come back through rescue after their lease. Use Stop
+// for a graceful shutdown.
+func (w *Workers) Start(ctx context.Context) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.started {
+		return errors.New("queue: Workers already started")
+	}
+	w.started = true
+	w.runCtx, w.runCancel = context.WithCancel(ctx)
+	w.handlerCtx, w.stopHandlers = context.WithCancelCause(w.runCtx)
+
+	w.fetchWG.Add(1)
+	go w.fetchLoop()
+	w.completeWG.Add(1)
+	go w.completeLoop()
+	w.loopsWG.Add(1)
+	go w.every(w.cfg.HeartbeatInterval, w.heartbeat)
+	if w.cfg.RescueInterval > 0 {
+		w.loopsWG.Add(1)
+		go w.every(w.cfg.RescueInterval, w.rescue)
+	}
+	if !w.cfg.DisableNotify {
+		w.loopsWG.Add(1)
+		go w.listenLoop()
+	}
+	w.signal(w.wake)
+	return nil
+}
+
+// Stop shuts the workers down: no more claims; in-flight handlers may finish until ctx ends,
+// then their contexts are cancelled (cause ErrStopped) and their jobs released, available at
+// once to other workers without counting the attempt; finished jobs are completed or failed.
+// It returns ctx's error when handlers had to be interrupted, and any error of the final writes.
+func (w *Workers) Stop(ctx context.Context) error {
+	w.mu.Lock()
+	started := w.started
+	w.stopping = true
+	w.mu.Unlock()
+	if !started {
+		return nil
+	}
+	w.stopOnce.Do(func() { w.stopErr = w.stop(ctx) })
+	return w.stopErr
+}
+
+func (w *Workers) stop(ctx context.Context) error {
+	close(w.stopFetch)
+	w.fetchWG.Wait()
+
+	var errs []error
+	handlersDone := make(chan struct{})
+	go func() { w.handlersWG.Wait(); close(handlersDone) }()
+	select {
+	case <-handlersDone:
+	case <-ctx.Done():
+		errs = append(errs, ctx.Err())
+		w.stopHandlers(ErrStopped)
+		w.mu.Lock()
+		var ids []int64
+		for id, h := range w.jobs {
+			if !h.finished {
+				ids = append(ids, id)
+				delete(w.jobs, id)
+			}
+		}
+		w.mu.Unlock()
+		if len(ids) > 0 && w.runCtx.Err() == nil {
+			rctx, cancel := context.WithTimeout(w.runCtx, 10*time.Second)
+			_, err := w.pool.Exec(rctx, `SELECT howdah_queue.release($1, $2)`, ids, w.cfg.WorkerID)
+			cancel()
+			if err != nil {
+				errs = append(errs, wrap("release", err))
+			}
+		}
+	}
+	close(w.stopDone)
+	w.completeWG.Wait()
+	w.mu.Lock()
+	if n := len(w.done) + len(w.failed); n > 0 && w.runCtx.Err() == nil {
+		errs = append(errs, fmt.Errorf("queue: %d job result(s) not written; their jobs will be rescued", n))
+	}
+	w.mu.Unlock()
+	w.runCancel()
+	w.loopsWG.Wait()
+	return errors.Join(errs...)
+}
+
+func (w *Workers) report(err error) {
+	if err != nil && w.cfg.OnError != nil && w.runCtx.Err() == nil {
+		w.cfg.OnError(err)
+	}
+}
+
+// signal wakes a loop without blocking (the channels hold one pending signal).
+func (w *Workers) signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// fetchLoop claims jobs whenever it is woken (notification, a freed slot after a full claim,
+// start) or the poll interval passes, as many as there are free slots.
+func (w *Workers) fetchLoop() {
+	defer w.fetchWG.Done()
+	tick := time.NewTicker(w.cfg.PollInterval)
+	defer tick.Stop()
+	failures := 0
+	for {
+		select {
+		case <-w.stopFetch:
+			return
+		case <-w.runCtx.Done():
+			return
+		case <-w.wake:
+		case <-tick.C:
+		}
+		for {
+			w.mu.Lock()
+			n := w.free
+			w.mu.Unlock()
+			if n == 0 {
+				break // a slot freeing up wakes us when maybeMore is set
+			}
+			got, err := w.claim(n)
+			if err != nil {
+				w.report(err)
+				failures++
+				if !sleep(w.runCtx, backoff(failures)) {
+					return
+				}
+				break
+			}
+			failures = 0
+			// A full claim means more may be waiting: claim again now if slots freed during
+			// the claim, else as soon as one frees (run signals wake).
+			w.mu.Lock()
+			w.maybeMore = len(got) == n
+			more := w.maybeMore && w.free > 0
+			w.mu.Unlock()
+			if !more {
+				break
+			}
+		}
+	}
+}
+
+// claim takes up to n jobs and starts a handler for each.
+func (w *Workers) claim(n int) ([]*Job, error) {
+	rows, err := w.pool.Query(w.runCtx, `SELECT `+jobColumns+` FROM howdah_queue.claim($1, $2, $3, $4 * interval '1 microsecond')`,
+		w.queue, w.cfg.WorkerID, n, w.cfg.Lease.Microseconds())
+	if err != nil {
+		return nil, wrap("claim", err)
+	}
+	jobs, err := pgx.CollectRows(rows, scanJob)
+	if err != nil {
+		return nil, wrap("claim", err)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, j := range jobs {
+		ctx, cancel := context.WithCancelCause(w.handlerCtx)
+		h := &held{job: j, cancel: cancel}
+		w.jobs[j.ID] = h
+		w.free--
+		w.handlersWG.Add(1)
+		go w.run(ctx, h)
+	}
+	return jobs, nil
+}
+
+// run calls the handler, turning a panic into an error, and queues the result.
+func (w *Workers) run(ctx context.Context, h *held) {
+	defer w.handlersWG.Done()
+	j := h.job
+	err := w.call(ctx, j)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.free++
+	if w.maybeMore && !w.stopping {
+		w.signal(w.wake)
+	}
+	if w.jobs[j.ID] != h {
+		return // lost (cancelled, rescued) or released by Stop: the result is ignored
+	}
+	h.cancel(nil)
+	h.finished = true
+	if err == nil {
+		w.done = append(w.done, h)
+	} else {
+		f := failure{h: h, msg: err.Error()}
+		if w.cfg.Backoff != nil {
+			d := w.cfg.Backoff(j, err)
+			f.retry = &d
+		}
+		w.failed = append(w.failed, f)
+	}
+	w.signal(w.flush)
+}
+
+func (w *Workers) call(ctx context.Context, j *Job) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return w.handler(ctx, j)
+}
+
+// completeLoop writes handler results: completions in batches, failures one by one.
+func (w *Workers) completeLoop() {
+	defer w.completeWG.Done()
+	failures := 0
+	for {
+		final := false
+		select {
+		case <-w.runCtx.Done():
+			return
+		case <-w.flush:
+		case <-w.stopDone:
+			final = true
+		}
+		for {
+			more, err := w.settle()
+			if err != nil {
+				w.report(err)
+				failures++
+				// Stopping: give up after a few tries; rescue will take the jobs back.
+				if (final && failures >= 3) || !sleep(w.runCtx, backoff(failures)) {
+					return
+				}
+				continue
+			}
+			failures = 0
+			if !more {
+				break
+			}
+		}
+		if final {
+			return
+		}
+	}
+}
+
+// settle writes one batch of results and reports whether more are waiting.
+func (w *Workers) settle() (bool, error) {
+	w.mu.Lock()
+	batch := slices.Clone(w.done[:min(len(w.done), w.cfg.CompleteBatch)])
+	ids := make([]int64, len(batch))
+	for i, h := range batch {
+		ids[i] = h.job.ID
+	}
+	var f *failure
+	if len(ids) == 0 && len(w.failed) > 0 {
+		first := w.failed[0]
+		f = &first
+	}
+	w.mu.Unlock()
+	switch {
+	case len(ids) > 0:
+		if _, err := w.pool.Exec(w.runCtx, `SELECT howdah_queue.complete($1, $2)`, ids, w.cfg.WorkerID); err != nil {
+			return true, wrap("complete", err)
+		}
+		w.mu.Lock()
+		for _, h := range batch {
+			w.forget(h)
+		}
+		w.done = w.done[len(batch):]
+	case f != nil:
+		var retry any
+		if f.retry != nil {
+			retry = max(f.retry.Microseconds(), 0)
+		}
+		_, err := w.pool.Exec(w.runCtx, `SELECT howdah_queue.fail($1, $2, $3 * interval '1 microsecond', $4)`,
+			f.h.job.ID, f.msg, retry, w.cfg.WorkerID)
+		if err = wrap("fail", err); err != nil && !errors.Is(err, ErrIllegalState) && !errors.Is(err, ErrNotFound) {
+			return true, err
+		}
+		// Settled, or the job was lost meanwhile: either way it is no longer ours.
+		w.mu.Lock()
+		w.forget(f.h)
+		w.failed = w.failed[1:]
+	default:
+		return false, nil
+	}
+	more := len(w.done)+len(w.failed) > 0
+	w.mu.Unlock()
+	return more, nil
+}
+
+// forget drops h from the held jobs unless the id was claimed again since (a retried job can
+// come back to this worker while its previous attempt's result is being written). Call it with
+// w.mu held.
+func (w *Workers) forget(h *held) {
+	if w.jobs[h.job.ID] == h {
+		delete(w.jobs, h.job.ID)
+	}
+}
+
+// every runs fn every d until the workers stop.
+func (w *Workers) every(d time.Duration, fn func() error) {
+	defer w.loopsWG.Done()
+	tick := time.NewTicker(d)
+	defer tick.Stop()
+	for {
+		select {
+		case <-w.runCtx.Done():
+			return
+		case <-tick.C:
+			w.report(fn())
+		}
+	}
+}
+
+// heartbeat extends the leases of the jobs held and cancels the handlers of jobs that were lost.
+func (w *Workers) heartbeat() error {
+	w.mu.Lock()
+	ids := make([]int64, 0, len(w.jobs))
+	sent := make(map[int64]*held, len(w.jobs))
+	for id, h := range w.jobs {
+		ids = append(ids, id)
+		sent[id] = h
+	}
+	w.mu.Unlock()
+	if len(ids) == 0 {
+		return nil
+	}
+	var kept []int64
+	err := w.pool.QueryRow(w.runCtx, `SELECT howdah_queue.heartbeat($1, $2, $3 * interval '1 microsecond')`,
+		w.cfg.WorkerID, ids, w.cfg.Lease.Microseconds()).Scan(&kept)
+	if err != nil {
+		return wrap("heartbeat", err)
+	}
+	still := make(map[int64]bool, len(kept))
+	for _, id := range kept {
+		still[id] = true
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for id, h := range sent {
+		// Only the attempt the heartbeat asked about: the id may have been claimed again since.
+		if !still[id] && w.jobs[id] == h {
+			h.cancel(ErrJobLost)
+			delete(w.jobs, id)
+		}
+	}
+	return nil
+}
+
+func (w *Workers) rescue() error {
+	_, err := w.pool.Exec(w.runCtx, `SELECT howdah_queue.rescue($1)`, w.queue)
+	return wrap("rescue", err)
+}
+
+// listenLoop holds a dedicated LISTEN connection, reconnecting with backoff, and wakes the
+// fetcher on this queue's notifications and after every (re)connect, since notifications sent
+// while disconnected are lost.
+func (w *Workers) listenLoop() {
+	defer w.loopsWG.Done()
+	failures := 0
+	for w.runCtx.Err() == nil {
+		err := w.listen(func() { failures = 0 })
+		if w.runCtx.Err() != nil {
+			return
+		}
+		w.report(fmt.Errorf("queue listen: %w", err))
+		failures++
+		if !sleep(w.runCtx, backoff(failures)) {
+			return
+		}
+	}
+}
+
+func (w *Workers) listen(connected func()) error {
+	conn, err := pgx.ConnectConfig(w.runCtx, w.pool.Config().ConnConfig)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(w.runCtx, "LISTEN "+Channel); err != nil {
+		return err
+	}
+	connected()
+	w.signal(w.wake)
+	for {
+		n, err := conn.WaitForNotification(w.runCtx)
+		if err != nil {
+			return err
+		}
+		if n.Payload == w.queue {
+			w.signal(w.wake)
+		}
+	}
+}
+
+// backoff is the wait after the n-th consecutive failure: 100 ms doubling, at most 5 s.
+func backoff(n int) time.Duration {
+	return min(100*time.Millisecond<<min(n-1, 6), 5*time.Second)
+}
+
+// sleep waits d or until ctx ends, reporting whether it slept the whole time.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
