@@ -151,7 +151,9 @@ func Internal() *Error {
 }
 
 // New returns an error object with a code, a status and a message.
-func New(code, status int, msg string) *Error { return &Error{Code: code, Message: msg, Status: status} }
+func New(code, status int, msg string) *Error {
+	return &Error{Code: code, Message: msg, Status: status}
+}
 
 // InvalidParams is a -32602 error about one parameter.
 func InvalidParams(param, msg string) *Error {
