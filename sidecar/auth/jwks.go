@@ -37,7 +37,9 @@ type jwk struct {
 	K   string `json:"k"`
 }
 
-func b64(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "=")) }
+func b64(s string) ([]byte, error) {
+	return base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
+}
 
 // parseJWKS reads a JWK Set ({"keys": [...]}); keys with "use" other than "sig" are skipped.
 func parseJWKS(data []byte) (*keySet, error) {
