@@ -235,19 +235,20 @@ func TestSlowSubscriberIsDropped(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		b.notify(t, "jobs", "x")
 	}
-	deadline := time.After(10 * time.Second)
-	for n := 0; ; n++ {
-		select {
-		case _, ok := <-sub.Events():
-			if !ok {
-				if !errors.Is(sub.Err(), ErrSlow) || n != 2 {
-					t.Fatalf("ended after %d events with %v", n, sub.Err())
-				}
-				return
-			}
-		case <-deadline:
+	// Nothing reads yet: the third notification overflows the queue of 2.
+	deadline := time.Now().Add(10 * time.Second)
+	for b.hub.Subscribers() != 0 {
+		if time.Now().After(deadline) {
 			t.Fatal("slow subscriber not dropped")
 		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	n := 0
+	for range sub.Events() {
+		n++
+	}
+	if !errors.Is(sub.Err(), ErrSlow) || n != 2 {
+		t.Fatalf("ended after %d events with %v", n, sub.Err())
 	}
 }
 

@@ -68,7 +68,7 @@ type Hub struct {
 	always    map[string]bool
 	listening map[string]bool // channels LISTENed on the current connection
 	connected bool
-	tried     bool // the first connection attempt has ended (well or not)
+	tried     bool               // the first connection attempt has ended (well or not)
 	dirty     bool               // subscriptions changed since the last sync
 	wake      context.CancelFunc // interrupts the current wait, if any
 	changed   chan struct{}      // closed and replaced when listening or connected change
