@@ -205,18 +205,44 @@ func (s *setupError) Error() string { return s.e.Message }
 const setupSQL = `SELECT pg_catalog.set_config('role', $1, true), pg_catalog.set_config('request.jwt.claims', $2, true),
        pg_catalog.set_config('statement_timeout', $3, true)`
 
-// run sends the session settings and the call in one round trip. pgx sends a batch as one
-// pipeline ending in a single Sync, so both statements run in one implicit transaction: the
-// settings are transaction-local, and an error in either rolls back both.
+// run sends the session settings and the call in one round trip: one pipeline ending in a
+// single Sync, so both statements run in one implicit transaction; the settings are
+// transaction-local, and an error in either rolls back both.
+//
+// Both are unnamed statements, planned for each call. A prepared statement must not be reused
+// across roles: PostgreSQL inlines a simple SQL function into the plan after checking EXECUTE
+// for the role that planned it, and a cached plan skips that check for the next role.
 func (d *Dispatcher) run(ctx context.Context, conn *pgx.Conn, sess Session, c *Call) (json.RawMessage, error) {
-	b := &pgx.Batch{}
-	b.Queue(setupSQL, sess.Role, sess.Claims, d.timeout)
-	b.Queue(c.SQL, c.Args...)
-	br := conn.SendBatch(ctx, b)
-	_, serr := br.Exec()
-	var out *string
-	cerr := br.QueryRow().Scan(&out)
-	closeErr := br.Close()
+	params := make([][]byte, len(c.Args))
+	for i, a := range c.Args {
+		if s, ok := a.(string); ok {
+			params[i] = []byte(s)
+		}
+	}
+	batch := &pgconn.Batch{}
+	batch.ExecParams(setupSQL, [][]byte{[]byte(sess.Role), []byte(sess.Claims), []byte(d.timeout)}, nil, nil, nil)
+	batch.ExecParams(c.SQL, params, nil, nil, nil)
+	mrr := conn.PgConn().ExecBatch(ctx, batch)
+	var (
+		serr, cerr error
+		out        []byte
+		null       bool
+	)
+	if mrr.NextResult() {
+		_, serr = mrr.ResultReader().Close()
+	}
+	if serr == nil && mrr.NextResult() {
+		rr := mrr.ResultReader()
+		for rr.NextRow() {
+			if v := rr.Values()[0]; v == nil {
+				null = true
+			} else {
+				out = append(out[:0], v...)
+			}
+		}
+		_, cerr = rr.Close()
+	}
+	closeErr := mrr.Close()
 	if serr != nil {
 		var pe *pgconn.PgError
 		if errors.As(serr, &pe) {
@@ -236,8 +262,8 @@ func (d *Dispatcher) run(ctx context.Context, conn *pgx.Conn, sess Session, c *C
 	if closeErr != nil {
 		return nil, closeErr
 	}
-	if out == nil {
+	if null || out == nil {
 		return json.RawMessage("null"), nil
 	}
-	return json.RawMessage(*out), nil
+	return json.RawMessage(out), nil
 }

@@ -33,6 +33,7 @@ func setup(t *testing.T, cfg *Config, extraSQL string) *bundle {
 	ctx := context.Background()
 	url := pgtest.NewDatabase(t)
 	conn := pgtest.Connect(t, url)
+	t.Cleanup(func() { dropTestRoles(url) })
 	in, err := installer.New(conn, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -55,6 +56,23 @@ func setup(t *testing.T, cfg *Config, extraSQL string) *bundle {
 		t.Fatal(err)
 	}
 	return &bundle{ctx: ctx, url: url, conn: conn, pool: pool, d: d}
+}
+
+// dropTestRoles drops the roles this package's tests create (names start with
+// howdah_test_rpc_), which outlive the test's database otherwise.
+func dropTestRoles(url string) {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return
+	}
+	defer conn.Close(ctx)
+	var names []string
+	conn.QueryRow(ctx, `SELECT coalesce(array_agg(rolname), '{}') FROM pg_roles WHERE rolname LIKE 'howdah\_test\_rpc\_%'`).Scan(&names)
+	for _, n := range names {
+		conn.Exec(ctx, "DROP OWNED BY "+pgx.Identifier{n}.Sanitize())
+		conn.Exec(ctx, "DROP ROLE "+pgx.Identifier{n}.Sanitize())
+	}
 }
 
 var superuser = Session{Role: "postgres", Claims: `{"role":"postgres"}`}
@@ -282,14 +300,19 @@ func TestErrors(t *testing.T) {
 
 func TestRolesAndPrivileges(t *testing.T) {
 	b := setup(t, nil, shapesSQL+`
-CREATE ROLE howdah_test_reader NOLOGIN;
-CREATE ROLE howdah_test_stranger NOLOGIN;
+CREATE ROLE howdah_test_rpc_reader NOLOGIN;
+CREATE ROLE howdah_test_rpc_stranger NOLOGIN;
 REVOKE EXECUTE ON FUNCTION howdah.t_setof(integer) FROM PUBLIC;
-CREATE ROLE howdah_test_auth LOGIN NOINHERIT;
-GRANT howdah_test_reader TO howdah_test_auth;`)
+CREATE ROLE howdah_test_rpc_auth LOGIN NOINHERIT;
+GRANT howdah_test_rpc_reader TO howdah_test_rpc_auth;
+CREATE ROLE howdah_test_rpc_other NOLOGIN;
+GRANT howdah_test_rpc_other TO howdah_test_rpc_auth;
+CREATE FUNCTION howdah.t_inlined() RETURNS text LANGUAGE sql AS $$ SELECT 'classified' $$;
+REVOKE EXECUTE ON FUNCTION howdah.t_inlined() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION howdah.t_inlined() TO howdah_test_rpc_reader;`)
 	// Log in as the authenticator from here on.
 	cfg, _ := pgxpool.ParseConfig(b.url)
-	cfg.ConnConfig.User = "howdah_test_auth"
+	cfg.ConnConfig.User = "howdah_test_rpc_auth"
 	cfg.MaxConns = 1 // every call on one connection: settings must not leak from one to the next
 	pool, err := pgxpool.NewWithConfig(b.ctx, cfg)
 	if err != nil {
@@ -300,24 +323,35 @@ GRANT howdah_test_reader TO howdah_test_auth;`)
 	if _, err := b.d.Reload(b.ctx); err != nil {
 		t.Fatal(err)
 	}
-	reader := Session{Role: "howdah_test_reader", Claims: `{"role":"howdah_test_reader","sub":"u1"}`}
+	reader := Session{Role: "howdah_test_rpc_reader", Claims: `{"role":"howdah_test_rpc_reader","sub":"u1"}`}
 
 	_, r := b.call(t, reader, "howdah.t_claims", nil)
-	if r.Error != nil || normalise(t, r.Result) != `{"claims":{"role":"howdah_test_reader","sub":"u1"},"user":"howdah_test_reader"}` {
+	if r.Error != nil || normalise(t, r.Result) != `{"claims":{"role":"howdah_test_rpc_reader","sub":"u1"},"user":"howdah_test_rpc_reader"}` {
 		t.Fatalf("claims as reader: %s %+v", r.Result, r.Error)
 	}
 	status, r := b.call(t, reader, "howdah.t_setof", nil)
 	if status != 403 || r.Error == nil || r.Error.Code != -32003 || r.Error.Data.SQLState != "42501" {
 		t.Fatalf("no EXECUTE: status %d %+v", status, r.Error)
 	}
-	for _, role := range []string{"howdah_test_stranger", "postgres", "no such role"} {
+	for _, role := range []string{"howdah_test_rpc_stranger", "postgres", "no such role"} {
 		status, r = b.call(t, Session{Role: role, Claims: "{}"}, "howdah.version", nil)
 		if status != 403 || r.Error == nil || r.Error.Code != -32003 || !strings.Contains(r.Error.Message, "cannot act as role") {
 			t.Fatalf("role %q the authenticator is not granted: status %d %+v", role, status, r.Error)
 		}
 	}
-	self := Session{Role: "howdah_test_auth", Claims: "{}"}
-	if _, r = b.call(t, self, "howdah.t_claims", nil); r.Error != nil || normalise(t, r.Result) != `{"claims":{},"user":"howdah_test_auth"}` {
+	// A simple SQL function is inlined into the plan after an EXECUTE check for the planning
+	// role; a plan cached for one role must never serve another.
+	other := Session{Role: "howdah_test_rpc_other", Claims: "{}"}
+	for i := 0; i < 3; i++ {
+		if _, r = b.call(t, reader, "howdah.t_inlined", nil); r.Error != nil || string(r.Result) != `"classified"` {
+			t.Fatalf("reader calls t_inlined: %s %+v", r.Result, r.Error)
+		}
+		if status, r = b.call(t, other, "howdah.t_inlined", nil); status != 403 || r.Error == nil || r.Error.Data.SQLState != "42501" {
+			t.Fatalf("other role calls t_inlined after reader (call %d): %d %s %+v", i, status, r.Result, r.Error)
+		}
+	}
+	self := Session{Role: "howdah_test_rpc_auth", Claims: "{}"}
+	if _, r = b.call(t, self, "howdah.t_claims", nil); r.Error != nil || normalise(t, r.Result) != `{"claims":{},"user":"howdah_test_rpc_auth"}` {
 		t.Fatalf("role or claims leaked into the next call on the connection: %s %+v", r.Result, r.Error)
 	}
 	// The same role over SQL sees the same thing.
