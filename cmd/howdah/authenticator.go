@@ -15,19 +15,27 @@ func authenticatorFlags() []cli.Flag {
 		&cli.StringFlag{Name: "authenticator", EnvVars: []string{"HOWDAH_AUTHENTICATOR"},
 			Usage: "also create (or update) the sidecar's login `ROLE`: NOINHERIT LOGIN, able to switch only into the --authenticator-grant roles"},
 		&cli.StringSliceFlag{Name: "authenticator-grant", EnvVars: []string{"HOWDAH_AUTHENTICATOR_GRANT"},
-			Usage: "a `ROLE` tokens may name (or the anonymous role), granted to the authenticator (repeatable or comma-separated)"},
+			Usage:  "a `ROLE` tokens may name (or the anonymous role), granted to the authenticator (repeatable or comma-separated)",
+			Action: func(c *cli.Context, _ []string) error { return needAuthenticator(c) }},
 		&cli.StringFlag{Name: "authenticator-password", EnvVars: []string{"HOWDAH_AUTHENTICATOR_PASSWORD"},
-			Usage: "the authenticator's `PASSWORD` (prefer the environment variable; default: leave it unchanged)"},
+			Usage:  "the authenticator's `PASSWORD` (prefer the environment variable; default: leave it unchanged)",
+			Action: func(c *cli.Context, _ string) error { return needAuthenticator(c) }},
 	}
+}
+
+// needAuthenticator refuses the authenticator's options without --authenticator, before
+// anything is installed.
+func needAuthenticator(c *cli.Context) error {
+	if c.String("authenticator") == "" {
+		return fmt.Errorf("--authenticator-grant and --authenticator-password need --authenticator NAME")
+	}
+	return nil
 }
 
 // setupAuthenticator runs after install when --authenticator is given.
 func setupAuthenticator(c *cli.Context) error {
 	name := c.String("authenticator")
 	if name == "" {
-		if len(c.StringSlice("authenticator-grant")) > 0 || c.String("authenticator-password") != "" {
-			return fmt.Errorf("--authenticator-grant and --authenticator-password need --authenticator NAME")
-		}
 		return nil
 	}
 	var roles []string

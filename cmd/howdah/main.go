@@ -37,6 +37,7 @@ func newApp() *cli.App {
 			uninstallCommand(),
 			bundleCommand(),
 			demoCommand(),
+			serveCommand(),
 		},
 		HideHelpCommand:      false,
 		EnableBashCompletion: true,
