@@ -202,6 +202,8 @@ type setupError struct{ e *errmap.Error }
 
 func (s *setupError) Error() string { return s.e.Message }
 
+const setupStmt = "howdah_session"
+
 const setupSQL = `SELECT pg_catalog.set_config('role', $1, true), pg_catalog.set_config('request.jwt.claims', $2, true),
        pg_catalog.set_config('statement_timeout', $3, true)`
 
@@ -219,10 +221,19 @@ func (d *Dispatcher) run(ctx context.Context, conn *pgx.Conn, sess Session, c *C
 			params[i] = []byte(s)
 		}
 	}
+	// The settings statement is the same for every role and calls no function a role could be
+	// denied, so it is prepared once per connection.
+	pc := conn.PgConn()
+	if _, ok := pc.CustomData()[setupStmt]; !ok {
+		if _, err := pc.Prepare(ctx, setupStmt, setupSQL, nil); err != nil {
+			return nil, err
+		}
+		pc.CustomData()[setupStmt] = true
+	}
 	batch := &pgconn.Batch{}
-	batch.ExecParams(setupSQL, [][]byte{[]byte(sess.Role), []byte(sess.Claims), []byte(d.timeout)}, nil, nil, nil)
+	batch.ExecPrepared(setupStmt, [][]byte{[]byte(sess.Role), []byte(sess.Claims), []byte(d.timeout)}, nil, nil)
 	batch.ExecParams(c.SQL, params, nil, nil, nil)
-	mrr := conn.PgConn().ExecBatch(ctx, batch)
+	mrr := pc.ExecBatch(ctx, batch)
 	var (
 		serr, cerr error
 		out        []byte
