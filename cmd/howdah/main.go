@@ -38,6 +38,7 @@ func newApp() *cli.App {
 			bundleCommand(),
 			demoCommand(),
 			queueCommand(),
+			serveCommand(),
 		},
 		HideHelpCommand:      false,
 		EnableBashCompletion: true,

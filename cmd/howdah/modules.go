@@ -36,19 +36,23 @@ func installCommand() *cli.Command {
 		Description: "Installs each module with the modules it requires, applying every pending migration, " +
 			"one transaction per step, under an advisory lock (a second installer waits, then finds nothing to do). " +
 			"Running it again changes nothing.\n\nModules:" + moduleList(),
-		Flags: []cli.Flag{schemaFlag(), jsonFlag()},
+		Flags: append([]cli.Flag{schemaFlag(), jsonFlag()}, authenticatorFlags()...),
 		Action: func(c *cli.Context) error {
 			targets, err := parseTargets(c)
 			if err != nil {
 				return err
 			}
-			return withInstaller(c, func(in *installer.Installer) error {
+			err = withInstaller(c, func(in *installer.Installer) error {
 				rep, err := in.Install(c.Context, targets)
 				if err != nil {
 					return err
 				}
 				return printReport(c, rep, "installed", "nothing to do: every module asked for is installed and up to date")
 			})
+			if err != nil {
+				return err
+			}
+			return setupAuthenticator(c)
 		},
 	}
 }

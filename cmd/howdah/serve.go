@@ -1,0 +1,132 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/urfave/cli/v2"
+
+	"github.com/howdah/howdah/sidecar"
+	"github.com/howdah/howdah/sidecar/auth"
+)
+
+func serveCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "serve",
+		Usage: "serve the installed modules over HTTP: JSON-RPC, Server-Sent Events, health and metrics",
+		Description: "Exposes every function of the installed modules' API schemas as a JSON-RPC 2.0 method at POST /rpc " +
+			"(howdah.version, queue.push...), reloading the list on NOTIFY howdah_reload; streams NOTIFY channels at " +
+			"GET /events?channel=a,b; answers /healthz, /readyz and /metrics. Requests run as the role of their bearer " +
+			"JWT, or --anon-role without one. Stops gracefully on SIGTERM or SIGINT. See docs/sidecar.md.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "db", EnvVars: []string{"HOWDAH_DB"},
+				Usage: "PostgreSQL connection `URL` of the login role (the authenticator); default: the global --db / DATABASE_URL"},
+			&cli.StringFlag{Name: "listen", EnvVars: []string{"HOWDAH_LISTEN"}, Value: "127.0.0.1:8080",
+				Usage: "`ADDRESS` to serve HTTP on"},
+			&cli.StringFlag{Name: "jwt-secret", EnvVars: []string{"HOWDAH_JWT_SECRET"},
+				Usage: "HS256 `SECRET` (32 bytes or more) that verifies bearer tokens (prefer the environment variable)"},
+			&cli.StringFlag{Name: "jwks-file", EnvVars: []string{"HOWDAH_JWKS_FILE"},
+				Usage: "JSON Web Key Set `FILE` whose keys verify RS*/ES*/EdDSA (or HS*) tokens, chosen by kid"},
+			&cli.StringFlag{Name: "anon-role", EnvVars: []string{"HOWDAH_ANON_ROLE"},
+				Usage: "`ROLE` of requests without a token; without it such requests get 401"},
+			&cli.StringFlag{Name: "role-claim", EnvVars: []string{"HOWDAH_ROLE_CLAIM"}, Value: "role",
+				Usage: "the JWT `CLAIM` naming the role"},
+			&cli.DurationFlag{Name: "statement-timeout", EnvVars: []string{"HOWDAH_STATEMENT_TIMEOUT"}, Value: 30 * time.Second,
+				Usage: "`DURATION` after which a call is cancelled (SET LOCAL statement_timeout)"},
+			&cli.IntFlag{Name: "pool-max-conns", EnvVars: []string{"HOWDAH_POOL_MAX_CONNS"}, Value: 10,
+				Usage: "`N` connections at most for requests (one more is used for LISTEN)"},
+			&cli.StringSliceFlag{Name: "events-allow", EnvVars: []string{"HOWDAH_EVENTS_ALLOW"},
+				Usage: "`CHANNEL` /events may follow: a name, or a prefix ending in * (repeatable or comma-separated; default: any)"},
+			&cli.DurationFlag{Name: "sse-heartbeat", EnvVars: []string{"HOWDAH_SSE_HEARTBEAT"}, Value: 15 * time.Second,
+				Usage: "`DURATION` between heartbeat comments on idle event streams"},
+			&cli.IntFlag{Name: "max-body-bytes", EnvVars: []string{"HOWDAH_MAX_BODY_BYTES"}, Value: 1 << 20,
+				Usage: "largest /rpc request body, in `BYTES`"},
+			&cli.DurationFlag{Name: "shutdown-timeout", EnvVars: []string{"HOWDAH_SHUTDOWN_TIMEOUT"}, Value: 30 * time.Second,
+				Usage: "how long to wait for in-flight requests on shutdown (`DURATION`)"},
+			&cli.StringFlag{Name: "log-format", EnvVars: []string{"HOWDAH_LOG_FORMAT"}, Value: "json",
+				Usage: "`FORMAT` of the logs on stderr: json or console"},
+			&cli.StringFlag{Name: "log-level", EnvVars: []string{"HOWDAH_LOG_LEVEL"}, Value: "info",
+				Usage: "`LEVEL` of the logs: debug, info, warn or error"},
+		},
+		Action: runServe,
+	}
+}
+
+func runServe(c *cli.Context) error {
+	logger, err := newLogger(c.App.ErrWriter, c.String("log-format"), c.String("log-level"))
+	if err != nil {
+		return err
+	}
+	dbURL := c.String("db")
+	for _, ctx := range c.Lineage() {
+		if dbURL == "" {
+			dbURL = ctx.String("db")
+		}
+	}
+	var allow []string
+	for _, v := range c.StringSlice("events-allow") {
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				allow = append(allow, p)
+			}
+		}
+	}
+	if c.Int("pool-max-conns") < 1 {
+		return fmt.Errorf("--pool-max-conns must be at least 1")
+	}
+	cfg := &sidecar.Config{
+		DatabaseURL:      dbURL,
+		PoolMaxConns:     int32(c.Int("pool-max-conns")),
+		StatementTimeout: c.Duration("statement-timeout"),
+		Auth: auth.Config{Secret: []byte(c.String("jwt-secret")), JWKSFile: c.String("jwks-file"),
+			AnonRole: c.String("anon-role"), RoleClaim: c.String("role-claim")},
+		EventsAllow:     allow,
+		Heartbeat:       c.Duration("sse-heartbeat"),
+		MaxBodyBytes:    int64(c.Int("max-body-bytes")),
+		ShutdownTimeout: c.Duration("shutdown-timeout"),
+		Logger:          logger,
+	}
+	if _, err := auth.New(&cfg.Auth); err != nil {
+		return err
+	}
+	if cfg.Auth.AnonRole == "" && len(cfg.Auth.Secret) == 0 && cfg.Auth.JWKSFile == "" {
+		return fmt.Errorf("no way to authenticate: set --anon-role, --jwt-secret or --jwks-file (see docs/sidecar.md)")
+	}
+	ctx, stop := signal.NotifyContext(c.Context, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	ln, err := net.Listen("tcp", c.String("listen"))
+	if err != nil {
+		return fmt.Errorf("--listen: %w", err)
+	}
+	srv, err := sidecar.New(ctx, cfg)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	return srv.Serve(ctx, ln)
+}
+
+func newLogger(w io.Writer, format, level string) (zerolog.Logger, error) {
+	lvl, err := zerolog.ParseLevel(level)
+	if err != nil || level == "" {
+		return zerolog.Logger{}, fmt.Errorf("--log-level %q: use debug, info, warn or error", level)
+	}
+	if w == nil {
+		w = os.Stderr
+	}
+	switch format {
+	case "json":
+	case "console":
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.RFC3339}
+	default:
+		return zerolog.Logger{}, fmt.Errorf("--log-format %q: use json or console", format)
+	}
+	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), nil
+}

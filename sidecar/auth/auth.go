@@ -1,0 +1,165 @@
+package auth
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// MinSecretLen is the shortest HS256 secret accepted, in bytes.
+const MinSecretLen = 32
+
+// Config configures an Authenticator. A nil Config accepts no tokens and has no anonymous role.
+type Config struct {
+	// Secret verifies HS256/HS384/HS512 tokens; at least MinSecretLen bytes. Empty: none.
+	Secret []byte
+	// JWKSFile is a JSON Web Key Set file whose keys (RSA, EC, Ed25519, oct) verify tokens
+	// signed with RS*, PS*, ES*, EdDSA or HS*, chosen by the token's kid.
+	JWKSFile string
+	// AnonRole is the role of requests without a token, and of tokens without a role claim.
+	// Empty: such requests are refused with ErrNoCredentials.
+	AnonRole string
+	// RoleClaim is the claim naming the role; empty means "role".
+	RoleClaim string
+	// Leeway tolerates clock skew when checking exp, nbf and iat.
+	Leeway time.Duration
+}
+
+// Identity is who a request runs as.
+type Identity struct {
+	// Role is the PostgreSQL role to switch into.
+	Role string
+	// Claims is the token's claims as a JSON object ({"role": AnonRole} for anonymous requests).
+	Claims string
+	// Anonymous reports that no token was sent.
+	Anonymous bool
+}
+
+// ErrNoCredentials is returned for a request without a token when there is no anonymous role.
+var ErrNoCredentials = errors.New("authentication required: send Authorization: Bearer <JWT>")
+
+// TokenError says why a token was refused.
+type TokenError struct{ Reason string }
+
+func (e *TokenError) Error() string { return "invalid token: " + e.Reason }
+
+// Authenticator turns Authorization headers into identities.
+type Authenticator struct {
+	cfg     Config
+	keys    *keySet
+	parser  *jwt.Parser
+	methods []string
+}
+
+// New checks cfg and loads the JWKS file, if any.
+func New(cfg *Config) (*Authenticator, error) {
+	a := &Authenticator{}
+	if cfg != nil {
+		a.cfg = *cfg
+	}
+	if a.cfg.RoleClaim == "" {
+		a.cfg.RoleClaim = "role"
+	}
+	if len(a.cfg.Secret) > 0 && len(a.cfg.Secret) < MinSecretLen {
+		return nil, fmt.Errorf("the JWT secret is %d bytes long; use at least %d (for example: openssl rand -base64 32)",
+			len(a.cfg.Secret), MinSecretLen)
+	}
+	a.keys = &keySet{}
+	if a.cfg.JWKSFile != "" {
+		data, err := os.ReadFile(a.cfg.JWKSFile)
+		if err != nil {
+			return nil, fmt.Errorf("read the JWKS file: %w", err)
+		}
+		if a.keys, err = parseJWKS(data); err != nil {
+			return nil, fmt.Errorf("JWKS file %q: %w", a.cfg.JWKSFile, err)
+		}
+	}
+	if len(a.cfg.Secret) > 0 {
+		a.methods = append(a.methods, "HS256", "HS384", "HS512")
+	}
+	a.methods = append(a.methods, a.keys.methods()...)
+	a.parser = jwt.NewParser(jwt.WithValidMethods(a.methods), jwt.WithLeeway(a.cfg.Leeway), jwt.WithJSONNumber())
+	return a, nil
+}
+
+// AcceptsTokens reports whether any key is configured.
+func (a *Authenticator) AcceptsTokens() bool { return len(a.methods) > 0 }
+
+// Authenticate returns the identity of a request from its Authorization header ("" when
+// absent). Errors are ErrNoCredentials or a *TokenError; both mean HTTP 401.
+func (a *Authenticator) Authenticate(header string) (*Identity, error) {
+	if header == "" {
+		return a.anonymous()
+	}
+	scheme, token, ok := strings.Cut(strings.TrimSpace(header), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+		return nil, &TokenError{Reason: "the Authorization header must be \"Bearer <JWT>\""}
+	}
+	if !a.AcceptsTokens() {
+		return nil, &TokenError{Reason: "this sidecar has no JWT secret or JWKS configured, so it accepts no tokens"}
+	}
+	claims := jwt.MapClaims{}
+	_, err := a.parser.ParseWithClaims(strings.TrimSpace(token), claims, a.keyFor)
+	if err != nil {
+		switch {
+		case errors.Is(err, jwt.ErrTokenExpired):
+			return nil, &TokenError{Reason: "the token has expired"}
+		case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+			return nil, &TokenError{Reason: "the token is not valid yet"}
+		case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+			return nil, &TokenError{Reason: "bad signature"}
+		case errors.Is(err, jwt.ErrTokenMalformed):
+			return nil, &TokenError{Reason: "malformed token"}
+		}
+		var te *TokenError
+		if errors.As(err, &te) {
+			return nil, te
+		}
+		return nil, &TokenError{Reason: err.Error()}
+	}
+	body, err := json.Marshal(claims)
+	if err != nil {
+		return nil, &TokenError{Reason: "claims are not JSON"}
+	}
+	raw, present := claims[a.cfg.RoleClaim]
+	if !present {
+		if a.cfg.AnonRole == "" {
+			return nil, &TokenError{Reason: fmt.Sprintf("the token has no %q claim and there is no anonymous role", a.cfg.RoleClaim)}
+		}
+		return &Identity{Role: a.cfg.AnonRole, Claims: string(body)}, nil
+	}
+	role, ok := raw.(string)
+	// "none" would make set_config('role', ...) fall back to the login role itself.
+	if !ok || role == "" || role == "none" {
+		return nil, &TokenError{Reason: fmt.Sprintf("the %q claim must name a role", a.cfg.RoleClaim)}
+	}
+	return &Identity{Role: role, Claims: string(body)}, nil
+}
+
+func (a *Authenticator) anonymous() (*Identity, error) {
+	if a.cfg.AnonRole == "" {
+		return nil, ErrNoCredentials
+	}
+	claims, _ := json.Marshal(map[string]string{a.cfg.RoleClaim: a.cfg.AnonRole})
+	return &Identity{Role: a.cfg.AnonRole, Claims: string(claims), Anonymous: true}, nil
+}
+
+func (a *Authenticator) keyFor(t *jwt.Token) (any, error) {
+	alg, _ := t.Header["alg"].(string)
+	kid, _ := t.Header["kid"].(string)
+	if strings.HasPrefix(alg, "HS") && len(a.cfg.Secret) > 0 && (kid == "" || a.keys.byKid(kid) == nil) {
+		return a.cfg.Secret, nil
+	}
+	if k := a.keys.find(kid, alg); k != nil {
+		return k, nil
+	}
+	if kid != "" {
+		return nil, &TokenError{Reason: fmt.Sprintf("no key with kid %q for %s in the JWKS", kid, alg)}
+	}
+	return nil, &TokenError{Reason: fmt.Sprintf("no key for %s tokens", alg)}
+}

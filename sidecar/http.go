@@ -1,0 +1,183 @@
+package sidecar
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/howdah/howdah/sidecar/auth"
+	"github.com/howdah/howdah/sidecar/errmap"
+	"github.com/howdah/howdah/sidecar/events"
+	"github.com/howdah/howdah/sidecar/rpc"
+)
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/rpc", s.instrument("rpc", http.HandlerFunc(s.serveRPC)))
+	sse := events.Handler(s.hub, &events.HandlerConfig{Heartbeat: s.cfg.Heartbeat, Allow: s.channelAllowed})
+	mux.Handle("/events", s.instrument("events", s.authenticated(func(w http.ResponseWriter, r *http.Request, _ *auth.Identity) {
+		s.metrics.sseSubscribers.Inc()
+		defer s.metrics.sseSubscribers.Dec()
+		sse.ServeHTTP(w, r)
+	})))
+	mux.Handle("/healthz", s.instrument("healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
+	})))
+	mux.Handle("/readyz", s.instrument("readyz", http.HandlerFunc(s.serveReady)))
+	mux.Handle("/metrics", s.instrument("metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{})))
+	mux.Handle("/", s.instrument("other", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		errmap.Write(w, errmap.New(errmap.CodeMethodNotFound, http.StatusNotFound,
+			fmt.Sprintf("no route %s %s: use POST /rpc, GET /events, /healthz, /readyz or /metrics", r.Method, r.URL.Path)))
+	})))
+	return s.recoverer(mux)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, _ := json.Marshal(v)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(append(body, '\n'))
+}
+
+// authenticated runs next with the request's identity, or answers 401.
+func (s *Server) authenticated(next func(http.ResponseWriter, *http.Request, *auth.Identity)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := s.auth.Authenticate(r.Header.Get("Authorization"))
+		if err != nil {
+			errmap.Write(w, errmap.Unauthorized(err.Error()))
+			return
+		}
+		next(w, r, id)
+	})
+}
+
+func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		errmap.Write(w, errmap.New(errmap.CodeInvalidRequest, http.StatusMethodNotAllowed,
+			"use POST /rpc with a JSON-RPC 2.0 request as the body"))
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+			errmap.Write(w, errmap.New(errmap.CodeInvalidRequest, http.StatusUnsupportedMediaType,
+				"send the request with Content-Type: application/json"))
+			return
+		}
+	}
+	id, err := s.auth.Authenticate(r.Header.Get("Authorization"))
+	if err != nil {
+		errmap.Write(w, errmap.Unauthorized(err.Error()))
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			errmap.Write(w, errmap.New(errmap.CodeInvalidRequest, http.StatusRequestEntityTooLarge,
+				fmt.Sprintf("the body is larger than %d bytes", s.cfg.MaxBodyBytes)))
+			return
+		}
+		errmap.Write(w, errmap.New(errmap.CodeParse, http.StatusBadRequest, "could not read the body"))
+		return
+	}
+	status, out := s.disp.Handle(r.Context(), rpc.Session{Role: id.Role, Claims: id.Claims}, body)
+	if out == nil {
+		w.WriteHeader(status)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(out)
+}
+
+func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
+	if s.draining.Load() {
+		errmap.Write(w, errmap.New(errmap.CodeUnavailable, http.StatusServiceUnavailable, "shutting down"))
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	var one int
+	if err := s.pool.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil {
+		s.log.Warn().Err(err).Msg("readiness check failed")
+		errmap.Write(w, errmap.New(errmap.CodeUnavailable, http.StatusServiceUnavailable, "the database does not answer"))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "methods": s.disp.Catalog().Len(), "listen": s.hub.Connected()})
+}
+
+// recorder notes the status a handler wrote.
+type recorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach Flush on the real writer (SSE needs it).
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// instrument counts and logs requests to a route.
+func (s *Server) instrument(route string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &recorder{ResponseWriter: w}
+		defer func() {
+			status := rec.status
+			if status == 0 {
+				status = http.StatusOK
+			}
+			s.metrics.http.WithLabelValues(route, fmt.Sprint(status)).Inc()
+			ev := s.log.Debug()
+			if route == "rpc" || route == "events" || status >= 400 {
+				ev = s.log.Info()
+			}
+			ev.Str("method", r.Method).Str("path", r.URL.Path).Int("status", status).
+				Dur("duration", time.Since(start)).Str("remote", r.RemoteAddr).Msg("request")
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
+// recoverer turns a panic into a logged stack and a JSON-RPC internal error, never a trace
+// sent to the client.
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &recorder{ResponseWriter: w}
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.Error().Interface("panic", v).Bytes("stack", debug.Stack()).Str("path", r.URL.Path).Msg("handler panicked")
+			if rec.status == 0 {
+				errmap.Write(w, errmap.Internal())
+			}
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}

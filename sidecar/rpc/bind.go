@@ -1,0 +1,189 @@
+package rpc
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/howdah/howdah/sidecar/errmap"
+)
+
+// Call is a function call ready to run: SQL whose only inputs are text bind parameters, and
+// their values (a string, or nil for SQL NULL). The SQL returns one row of one text column
+// holding the JSON result.
+type Call struct {
+	SQL  string
+	Args []any
+}
+
+// Bind checks params against the function's arguments and builds the call. Errors are -32602
+// naming the parameter; a refused function gives -32601.
+func (f *Function) Bind(params json.RawMessage) (*Call, *errmap.Error) {
+	if f.Refusal != "" {
+		return nil, errmap.New(errmap.CodeMethodNotFound, http.StatusNotFound,
+			fmt.Sprintf("method %q cannot be called: %s", f.Method, f.Refusal))
+	}
+	given := make([]json.RawMessage, len(f.Args)) // nil = not given
+	switch jsonKind(params) {
+	case 0:
+	case '[':
+		var list []json.RawMessage
+		if err := json.Unmarshal(params, &list); err != nil {
+			return nil, errmap.InvalidParams("", "params: "+err.Error())
+		}
+		if len(list) > len(f.Args) {
+			return nil, errmap.InvalidParams("", fmt.Sprintf("%d params given by position; %s takes at most %d (%s)",
+				len(list), f.Method, len(f.Args), f.argList()))
+		}
+		copy(given, list)
+	case '{':
+		var named map[string]json.RawMessage
+		if err := json.Unmarshal(params, &named); err != nil {
+			return nil, errmap.InvalidParams("", "params: "+err.Error())
+		}
+		names := make([]string, 0, len(named))
+		for n := range named {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			i, ok := f.byName[n]
+			if !ok {
+				return nil, errmap.InvalidParams(n, fmt.Sprintf("unknown parameter %q for %s; its parameters are: %s", n, f.Method, f.argList()))
+			}
+			given[i] = named[n]
+		}
+	default:
+		return nil, errmap.InvalidParams("", "params must be an object (by name) or an array (by position)")
+	}
+
+	var sql strings.Builder
+	args := make([]any, 0, len(f.Args))
+	switch {
+	case f.Set:
+		sql.WriteString("SELECT coalesce(pg_catalog.jsonb_agg(r.*), '[]')::text FROM ")
+	case f.ResultKind == KindVoid:
+		sql.WriteString("SELECT NULL::text FROM ")
+	case f.ResultKind == KindJSON:
+		sql.WriteString("SELECT ")
+	default:
+		sql.WriteString("SELECT pg_catalog.to_jsonb(")
+	}
+	sql.WriteString(pgx.Identifier{f.Schema, f.Name}.Sanitize())
+	sql.WriteByte('(')
+	first := true
+	for i, a := range f.Args {
+		raw := given[i]
+		if raw == nil {
+			if !a.HasDefault {
+				return nil, errmap.InvalidParams(a.Name, fmt.Sprintf("missing required parameter %q (%s) for %s", a.Name, a.Type, f.Method))
+			}
+			continue
+		}
+		val, err := a.value(raw)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, val)
+		if !first {
+			sql.WriteString(", ")
+		}
+		first = false
+		if a.Variadic {
+			sql.WriteString("VARIADIC ")
+		}
+		sql.WriteString(pgx.Identifier{a.Name}.Sanitize())
+		sql.WriteString(" => ")
+		p := "$" + strconv.Itoa(len(args)) + "::text"
+		switch a.Kind {
+		case KindArray:
+			fmt.Fprintf(&sql, "ARRAY(SELECT pg_catalog.jsonb_array_elements_text(%s::pg_catalog.jsonb))::%s", p, a.Type)
+		case KindComposite:
+			fmt.Fprintf(&sql, "pg_catalog.jsonb_populate_record(NULL::%s, %s::pg_catalog.jsonb)", a.Type, p)
+		default:
+			fmt.Fprintf(&sql, "%s::%s", p, a.Type)
+		}
+	}
+	sql.WriteByte(')')
+	switch {
+	case f.Set:
+		sql.WriteString(" AS r")
+	case f.ResultKind == KindVoid:
+	case f.ResultKind == KindJSON:
+		sql.WriteString("::text")
+	default:
+		sql.WriteString(")::text")
+	}
+	return &Call{SQL: sql.String(), Args: args}, nil
+}
+
+// value converts one JSON parameter into the text PostgreSQL casts to the argument's type.
+func (a *Arg) value(raw json.RawMessage) (any, *errmap.Error) {
+	k := jsonKind(raw)
+	if k == 'n' {
+		return nil, nil
+	}
+	wrong := func(want string) *errmap.Error {
+		return errmap.InvalidParams(a.Name, fmt.Sprintf("parameter %q (%s) takes %s, not %s", a.Name, a.Type, want, kindName(k)))
+	}
+	switch a.Kind {
+	case KindJSON:
+		return string(raw), nil
+	case KindArray:
+		if k != '[' {
+			return nil, wrong("a JSON array")
+		}
+		return string(raw), nil
+	case KindComposite:
+		if k != '{' {
+			return nil, wrong("a JSON object")
+		}
+		return string(raw), nil
+	}
+	switch k {
+	case '"':
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, errmap.InvalidParams(a.Name, fmt.Sprintf("parameter %q: %v", a.Name, err))
+		}
+		return s, nil
+	case 't', 'f', '0':
+		return strings.TrimSpace(string(raw)), nil
+	}
+	return nil, wrong("a string, a number or a boolean")
+}
+
+func kindName(k byte) string {
+	switch k {
+	case '{':
+		return "a JSON object"
+	case '[':
+		return "a JSON array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case '0':
+		return "a number"
+	}
+	return "null"
+}
+
+func (f *Function) argList() string {
+	if len(f.Args) == 0 {
+		return "none"
+	}
+	parts := make([]string, len(f.Args))
+	for i, a := range f.Args {
+		parts[i] = a.Name + " " + a.Type
+		if a.HasDefault {
+			parts[i] += " (optional)"
+		}
+	}
+	return strings.Join(parts, ", ")
+}

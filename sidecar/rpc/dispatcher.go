@@ -1,0 +1,280 @@
+package rpc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/rs/zerolog"
+
+	"github.com/howdah/howdah/sidecar/errmap"
+)
+
+// Session is who a request runs as: the role to switch to and the claims SQL can read.
+type Session struct {
+	// Role is applied with set_config('role', Role, true), the function form of SET LOCAL ROLE.
+	Role string
+	// Claims is a JSON object, readable as current_setting('request.jwt.claims', true).
+	Claims string
+}
+
+// Outcome is reported to Config.Observe after each call.
+type Outcome struct {
+	// Method is the method name, or "unknown" for one the catalog does not have (to bound label
+	// cardinality), or "invalid" for a request that could not be decoded.
+	Method string
+	// Code is 0 for success, else the JSON-RPC error code.
+	Code     int
+	Duration time.Duration
+}
+
+// Config configures a Dispatcher. A nil Config means defaults.
+type Config struct {
+	// StatementTimeout bounds each call (SET LOCAL statement_timeout); 0 means 30s.
+	StatementTimeout time.Duration
+	// Logger receives internal errors; the zero value logs nothing.
+	Logger zerolog.Logger
+	// Observe, when set, is called after each call (for metrics).
+	Observe func(Outcome)
+}
+
+// Dispatcher runs JSON-RPC requests against the functions of the current catalog.
+type Dispatcher struct {
+	pool    *pgxpool.Pool
+	cfg     Config
+	catalog atomic.Pointer[Catalog]
+	timeout string
+}
+
+// New returns a Dispatcher calling functions through pool, starting with an empty catalog
+// (call Reload).
+func New(pool *pgxpool.Pool, cfg *Config) *Dispatcher {
+	d := &Dispatcher{pool: pool}
+	if cfg != nil {
+		d.cfg = *cfg
+	}
+	if d.cfg.StatementTimeout <= 0 {
+		d.cfg.StatementTimeout = 30 * time.Second
+	}
+	d.timeout = strconv.FormatInt(d.cfg.StatementTimeout.Milliseconds(), 10)
+	d.catalog.Store(newCatalog(nil, nil))
+	return d
+}
+
+// Catalog returns the catalog in use.
+func (d *Dispatcher) Catalog() *Catalog { return d.catalog.Load() }
+
+// Reload reads the catalog again and swaps it in; on error the old one stays.
+func (d *Dispatcher) Reload(ctx context.Context) (*Catalog, error) {
+	c, err := Load(ctx, d.pool)
+	if err != nil {
+		return nil, err
+	}
+	d.catalog.Store(c)
+	return c, nil
+}
+
+// Handle runs a request body as sess and returns the HTTP status and the response body (nil
+// when every request was a notification).
+func (d *Dispatcher) Handle(ctx context.Context, sess Session, body []byte) (int, []byte) {
+	start := time.Now()
+	reqs, batch, derr := Decode(body)
+	if derr != nil {
+		d.observe(Outcome{Method: "invalid", Code: derr.Code, Duration: time.Since(start)})
+		return derr.Status, AppendError(nil, nil, derr)
+	}
+	cat := d.catalog.Load()
+	var conn *pgxpool.Conn
+	defer func() {
+		if conn != nil {
+			conn.Release()
+		}
+	}()
+	var out []byte
+	status := http.StatusOK
+	if batch {
+		out = append(out, '[')
+	}
+	wrote := false
+	for i := range reqs {
+		r := &reqs[i]
+		t0 := time.Now()
+		if i > 0 {
+			start = t0
+		}
+		result, rerr := d.call(ctx, cat, sess, r, &conn)
+		label := "invalid"
+		if r.Err == nil {
+			label = "unknown"
+			if r.Method == DiscoverMethod || cat.Lookup(r.Method) != nil {
+				label = r.Method
+			}
+		}
+		code := 0
+		if rerr != nil {
+			code = rerr.Code
+		}
+		d.observe(Outcome{Method: label, Code: code, Duration: time.Since(start)})
+		if r.Notification() {
+			continue
+		}
+		if wrote {
+			out = append(out, ',')
+		}
+		wrote = true
+		if rerr != nil {
+			out = AppendError(out, r.ID, rerr)
+			if !batch {
+				status = rerr.Status
+			}
+		} else {
+			out = AppendResult(out, r.ID, result)
+		}
+	}
+	if !wrote {
+		return http.StatusNoContent, nil
+	}
+	if batch {
+		out = append(out, ']')
+	}
+	return status, out
+}
+
+func (d *Dispatcher) observe(o Outcome) {
+	if d.cfg.Observe != nil {
+		d.cfg.Observe(o)
+	}
+}
+
+// call runs one request, acquiring *conn on first need.
+func (d *Dispatcher) call(ctx context.Context, cat *Catalog, sess Session, r *Request, conn **pgxpool.Conn) (json.RawMessage, *errmap.Error) {
+	if r.Err != nil {
+		return nil, r.Err
+	}
+	if r.Method == DiscoverMethod {
+		return cat.OpenRPC(), nil
+	}
+	f := cat.Lookup(r.Method)
+	if f == nil {
+		return nil, errmap.New(errmap.CodeMethodNotFound, http.StatusNotFound,
+			"method not found: "+strconv.Quote(r.Method)+"; rpc.discover lists the methods")
+	}
+	c, berr := f.Bind(r.Params)
+	if berr != nil {
+		return nil, berr
+	}
+	if *conn == nil {
+		pc, err := d.pool.Acquire(ctx)
+		if err != nil {
+			d.cfg.Logger.Error().Err(err).Msg("acquire a connection")
+			return nil, errmap.From(err)
+		}
+		*conn = pc
+	}
+	res, err := d.run(ctx, (*conn).Conn(), sess, c)
+	if err != nil {
+		var se *setupError
+		if errors.As(err, &se) {
+			return nil, se.e
+		}
+		e := errmap.From(err)
+		if e.Code == errmap.CodeInternal || e.Code == errmap.CodeUnavailable {
+			d.cfg.Logger.Error().Err(err).Str("method", r.Method).Msg("call failed")
+		}
+		if (*conn).Conn().IsClosed() {
+			(*conn).Release()
+			*conn = nil
+		}
+		return nil, e
+	}
+	return res, nil
+}
+
+// setupError is a failure to apply the session (role, claims): an authorization problem.
+type setupError struct{ e *errmap.Error }
+
+func (s *setupError) Error() string { return s.e.Message }
+
+const setupStmt = "howdah_session"
+
+const setupSQL = `SELECT pg_catalog.set_config('role', $1, true), pg_catalog.set_config('request.jwt.claims', $2, true),
+       pg_catalog.set_config('statement_timeout', $3, true)`
+
+// run sends the session settings and the call in one round trip: one pipeline ending in a
+// single Sync, so both statements run in one implicit transaction; the settings are
+// transaction-local, and an error in either rolls back both.
+//
+// Both are unnamed statements, planned for each call. A prepared statement must not be reused
+// across roles: PostgreSQL inlines a simple SQL function into the plan after checking EXECUTE
+// for the role that planned it, and a cached plan skips that check for the next role.
+func (d *Dispatcher) run(ctx context.Context, conn *pgx.Conn, sess Session, c *Call) (json.RawMessage, error) {
+	params := make([][]byte, len(c.Args))
+	for i, a := range c.Args {
+		if s, ok := a.(string); ok {
+			params[i] = []byte(s)
+		}
+	}
+	// The settings statement is the same for every role and calls no function a role could be
+	// denied, so it is prepared once per connection.
+	pc := conn.PgConn()
+	if _, ok := pc.CustomData()[setupStmt]; !ok {
+		if _, err := pc.Prepare(ctx, setupStmt, setupSQL, nil); err != nil {
+			return nil, err
+		}
+		pc.CustomData()[setupStmt] = true
+	}
+	batch := &pgconn.Batch{}
+	batch.ExecPrepared(setupStmt, [][]byte{[]byte(sess.Role), []byte(sess.Claims), []byte(d.timeout)}, nil, nil)
+	batch.ExecParams(c.SQL, params, nil, nil, nil)
+	mrr := pc.ExecBatch(ctx, batch)
+	var (
+		serr, cerr error
+		out        []byte
+		null       bool
+	)
+	if mrr.NextResult() {
+		_, serr = mrr.ResultReader().Close()
+	}
+	if serr == nil && mrr.NextResult() {
+		rr := mrr.ResultReader()
+		for rr.NextRow() {
+			if v := rr.Values()[0]; v == nil {
+				null = true
+			} else {
+				out = append(out[:0], v...)
+			}
+		}
+		_, cerr = rr.Close()
+	}
+	closeErr := mrr.Close()
+	if serr != nil {
+		var pe *pgconn.PgError
+		if errors.As(serr, &pe) {
+			e := errmap.FromPg(pe)
+			e.Code, e.Status = errmap.CodeForbidden, http.StatusForbidden
+			e.Message = "cannot act as role " + strconv.Quote(sess.Role) + ": " + pe.Message
+			if pe.Code == "42501" && e.Data.Hint == "" {
+				e.Data.Hint = "GRANT " + pgx.Identifier{sess.Role}.Sanitize() + " TO the sidecar's login role (the authenticator)"
+			}
+			return nil, &setupError{e}
+		}
+		return nil, serr
+	}
+	if cerr != nil {
+		return nil, cerr
+	}
+	if closeErr != nil {
+		return nil, closeErr
+	}
+	if null || out == nil {
+		return json.RawMessage("null"), nil
+	}
+	return json.RawMessage(out), nil
+}

@@ -1,0 +1,465 @@
+package rpc
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/howdah/howdah/installer"
+	"github.com/howdah/howdah/internal/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+type bundle struct {
+	ctx  context.Context
+	url  string
+	conn *pgx.Conn
+	pool *pgxpool.Pool
+	d    *Dispatcher
+}
+
+// setup makes a fresh database with every module installed, a pool and a dispatcher whose
+// catalog is loaded, after running extraSQL (fixtures).
+func setup(t *testing.T, cfg *Config, extraSQL string) *bundle {
+	t.Helper()
+	ctx := context.Background()
+	url := pgtest.NewDatabase(t)
+	conn := pgtest.Connect(t, url)
+	t.Cleanup(func() { dropTestRoles(url) })
+	in, err := installer.New(conn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.Install(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if extraSQL != "" {
+		if _, err := conn.Exec(ctx, extraSQL); err != nil {
+			t.Fatalf("fixture: %v", err)
+		}
+	}
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	d := New(pool, cfg)
+	if _, err := d.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return &bundle{ctx: ctx, url: url, conn: conn, pool: pool, d: d}
+}
+
+// dropTestRoles drops the roles this package's tests create (names start with
+// howdah_test_rpc_), which outlive the test's database otherwise.
+func dropTestRoles(url string) {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return
+	}
+	defer conn.Close(ctx)
+	var names []string
+	conn.QueryRow(ctx, `SELECT coalesce(array_agg(rolname), '{}') FROM pg_roles WHERE rolname LIKE 'howdah\_test\_rpc\_%'`).Scan(&names)
+	for _, n := range names {
+		conn.Exec(ctx, "DROP OWNED BY "+pgx.Identifier{n}.Sanitize())
+		conn.Exec(ctx, "DROP ROLE "+pgx.Identifier{n}.Sanitize())
+	}
+}
+
+var superuser = Session{Role: "postgres", Claims: `{"role":"postgres"}`}
+
+type response struct {
+	Result json.RawMessage `json:"result"`
+	Error  *struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+		Data    *struct {
+			SQLState  string `json:"sqlstate"`
+			Message   string `json:"message"`
+			Detail    string `json:"detail"`
+			Hint      string `json:"hint"`
+			Parameter string `json:"parameter"`
+		} `json:"data"`
+	} `json:"error"`
+	ID json.RawMessage `json:"id"`
+}
+
+func (b *bundle) call(t *testing.T, sess Session, method string, params any) (int, response) {
+	t.Helper()
+	req := map[string]any{"jsonrpc": "2.0", "id": 1, "method": method}
+	if params != nil {
+		req["params"] = params
+	}
+	body, _ := json.Marshal(req)
+	status, out := b.d.Handle(b.ctx, sess, body)
+	var r response
+	if err := json.Unmarshal(out, &r); err != nil {
+		t.Fatalf("%s: response is not JSON: %v: %s", method, err, out)
+	}
+	return status, r
+}
+
+// sqlJSON runs query and returns its single jsonb-compatible value as normalised JSON.
+func (b *bundle) sqlJSON(t *testing.T, query string, args ...any) string {
+	t.Helper()
+	var s string
+	if err := b.conn.QueryRow(b.ctx, "SELECT to_jsonb(("+query+"))::text", args...).Scan(&s); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return normalise(t, []byte(s))
+}
+
+func normalise(t *testing.T, raw []byte) string {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Fatalf("not JSON: %v: %s", err, raw)
+	}
+	out, _ := json.Marshal(v)
+	return string(out)
+}
+
+func TestCatalogFunctionsMatchSQL(t *testing.T) {
+	b := setup(t, nil, `CREATE SCHEMA "we;ird ""s"""; CREATE TABLE "we;ird ""s""".t (id int)`)
+	var sch uint32
+	if err := b.conn.QueryRow(b.ctx, `SELECT oid FROM pg_namespace WHERE nspname = 'we;ird "s"'`).Scan(&sch); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		method string
+		params any
+		sql    string
+		args   []any
+	}{
+		{"howdah.version", nil, "SELECT howdah.version()", nil},
+		{"howdah.list_schemas", nil, "SELECT howdah.list_schemas()", nil},
+		{"howdah.list_schemas", []any{}, "SELECT howdah.list_schemas()", nil},
+		{"howdah.get_schema", map[string]any{"sch": sch}, "SELECT howdah.get_schema($1)", []any{sch}},
+		{"howdah.get_schema", []any{sch}, "SELECT howdah.get_schema($1)", []any{sch}},
+		{"howdah.get_schema_table_details", map[string]any{"sch": fmt.Sprint(sch)}, "SELECT howdah.get_schema_table_details($1)", []any{sch}},
+	}
+	for _, c := range cases {
+		status, r := b.call(t, superuser, c.method, c.params)
+		if status != http.StatusOK || r.Error != nil {
+			t.Fatalf("%s %v: status %d, error %+v", c.method, c.params, status, r.Error)
+		}
+		if got, want := normalise(t, r.Result), b.sqlJSON(t, c.sql, c.args...); got != want {
+			t.Errorf("%s %v:\n got %s\nwant %s", c.method, c.params, got, want)
+		}
+		if string(r.ID) != "1" {
+			t.Errorf("id = %s", r.ID)
+		}
+	}
+
+	// Defaults, a quoted reserved-word parameter name and an array parameter.
+	status, r := b.call(t, superuser, "howdah.add_schema", map[string]any{"name": `new "one"; drop`, "description": "made over RPC"})
+	if status != http.StatusOK || r.Error != nil {
+		t.Fatalf("add_schema: %d %+v", status, r.Error)
+	}
+	var added struct {
+		OID         uint32 `json:"oid"`
+		Description string `json:"description"`
+	}
+	if err := json.Unmarshal(r.Result, &added); err != nil || added.OID == 0 || added.Description != "made over RPC" {
+		t.Fatalf("add_schema result %s (%v)", r.Result, err)
+	}
+	status, r = b.call(t, superuser, "howdah.drop_schemas", map[string]any{"sch": []uint32{added.OID}, "cascade": true})
+	if status != http.StatusOK || r.Error != nil || string(r.Result) != "null" {
+		t.Fatalf("drop_schemas: %d %+v %s", status, r.Error, r.Result)
+	}
+	var gone bool
+	if err := b.conn.QueryRow(b.ctx, `SELECT NOT EXISTS (SELECT FROM pg_namespace WHERE oid = $1)`, added.OID).Scan(&gone); err != nil || !gone {
+		t.Fatalf("schema still there after drop_schemas (%v)", err)
+	}
+}
+
+const shapesSQL = `
+CREATE FUNCTION howdah.t_setof(n integer DEFAULT 3) RETURNS SETOF integer LANGUAGE sql AS $$ SELECT generate_series(1, n) $$;
+CREATE FUNCTION howdah.t_table(prefix text) RETURNS TABLE (r integer, label text)
+    LANGUAGE sql AS $$ VALUES (1, prefix || 'a'), (2, prefix || 'b') $$;
+CREATE TYPE howdah.t_pair AS (a integer, b text);
+CREATE FUNCTION howdah.t_composite(p howdah.t_pair) RETURNS howdah.t_pair LANGUAGE sql AS $$ SELECT (p).a + 1, upper((p).b) $$;
+CREATE FUNCTION howdah.t_out(x integer, OUT doubled integer, OUT text_form text) LANGUAGE sql AS $$ SELECT x * 2, x::text $$;
+CREATE FUNCTION howdah.t_text(s text, n numeric DEFAULT 1.5, flag boolean DEFAULT true) RETURNS text
+    LANGUAGE sql AS $$ SELECT s || '/' || n || '/' || flag $$;
+CREATE FUNCTION howdah.t_json(j json) RETURNS json LANGUAGE sql AS $$ SELECT j $$;
+CREATE FUNCTION howdah.t_null() RETURNS text LANGUAGE sql AS $$ SELECT NULL::text $$;
+CREATE FUNCTION howdah.t_ints(xs integer[]) RETURNS integer LANGUAGE sql AS $$ SELECT sum(x)::integer FROM unnest(xs) x $$;
+CREATE FUNCTION howdah.t_variadic(VARIADIC xs text[]) RETURNS text LANGUAGE sql AS $$ SELECT array_to_string(xs, '+') $$;
+CREATE FUNCTION howdah.t_overload(a integer) RETURNS integer LANGUAGE sql AS $$ SELECT a $$;
+CREATE FUNCTION howdah.t_overload(a text) RETURNS text LANGUAGE sql AS $$ SELECT a $$;
+CREATE FUNCTION howdah.t_unnamed(integer) RETURNS integer LANGUAGE sql AS $$ SELECT $1 $$;
+CREATE FUNCTION howdah.t_poly(a anyelement) RETURNS anyelement LANGUAGE sql AS $$ SELECT a $$;
+CREATE FUNCTION howdah.t_sleep(s float8) RETURNS void LANGUAGE sql AS $$ SELECT pg_sleep(s) $$;
+CREATE FUNCTION howdah.t_raise() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = 'nope', DETAIL = 'the detail', HINT = 'the hint'; END $$;
+CREATE FUNCTION howdah.t_claims() RETURNS jsonb LANGUAGE sql AS $$
+    SELECT jsonb_build_object('user', current_user, 'claims', current_setting('request.jwt.claims', true)::jsonb) $$;
+CREATE FUNCTION howdah_internal.t_private() RETURNS integer LANGUAGE sql AS $$ SELECT 1 $$;
+CREATE SCHEMA elsewhere;
+CREATE FUNCTION elsewhere.t_other() RETURNS integer LANGUAGE sql AS $$ SELECT 1 $$;
+COMMENT ON FUNCTION howdah.t_table(text) IS 'Two labelled rows.';
+`
+
+func TestResultShapesAndConversions(t *testing.T) {
+	b := setup(t, nil, shapesSQL)
+	cases := []struct {
+		method string
+		params any
+		want   string
+	}{
+		{"howdah.t_setof", nil, `[1,2,3]`},
+		{"howdah.t_setof", map[string]any{"n": 0}, `[]`},
+		{"howdah.t_table", []any{"x"}, `[{"label":"xa","r":1},{"label":"xb","r":2}]`},
+		{"howdah.t_composite", map[string]any{"p": map[string]any{"a": 1, "b": "q"}}, `{"a":2,"b":"Q"}`},
+		{"howdah.t_out", map[string]any{"x": 21}, `{"doubled":42,"text_form":"21"}`},
+		{"howdah.t_text", map[string]any{"s": "it's; \"quoted\" ✓"}, `"it's; \"quoted\" ✓/1.5/true"`},
+		{"howdah.t_text", []any{"a", 2, false}, `"a/2/false"`},
+		{"howdah.t_text", map[string]any{"s": "a", "n": nil}, `null`},
+		{"howdah.t_json", map[string]any{"j": map[string]any{"k": []any{1, "two", nil}}}, `{"k":[1,"two",null]}`},
+		{"howdah.t_null", nil, `null`},
+		{"howdah.t_ints", map[string]any{"xs": []any{1, 2, nil, 4}}, `7`},
+		{"howdah.t_variadic", map[string]any{"xs": []string{"a", "b"}}, `"a+b"`},
+		{"howdah.t_claims", nil, `{"claims":{"role":"postgres"},"user":"postgres"}`},
+	}
+	for _, c := range cases {
+		status, r := b.call(t, superuser, c.method, c.params)
+		if status != http.StatusOK || r.Error != nil {
+			t.Errorf("%s %v: status %d, error %+v", c.method, c.params, status, r.Error)
+			continue
+		}
+		if got := normalise(t, r.Result); got != c.want {
+			t.Errorf("%s %v = %s, want %s", c.method, c.params, got, c.want)
+		}
+	}
+}
+
+func TestErrors(t *testing.T) {
+	b := setup(t, &Config{StatementTimeout: 200 * time.Millisecond}, shapesSQL)
+	cases := []struct {
+		name, method string
+		params       any
+		status, code int
+		sqlstate     string
+		contains     string
+		param        string
+	}{
+		{"unknown method", "howdah.nope", nil, 404, -32601, "", `"howdah.nope"`, ""},
+		{"private schema", "internal.t_private", nil, 404, -32601, "", "method not found", ""},
+		{"private schema by its name", "howdah_internal.t_private", nil, 404, -32601, "", "method not found", ""},
+		{"not an API schema", "elsewhere.t_other", nil, 404, -32601, "", "method not found", ""},
+		{"overload", "howdah.t_overload", []any{1}, 404, -32601, "", "2 functions answer", ""},
+		{"unnamed", "howdah.t_unnamed", []any{1}, 404, -32601, "", "unnamed arguments", ""},
+		{"polymorphic", "howdah.t_poly", []any{1}, 404, -32601, "", "pseudo-type", ""},
+		{"missing", "howdah.get_schema", map[string]any{}, 400, -32602, "", `missing required parameter "sch"`, "sch"},
+		{"unknown param", "howdah.get_schema", map[string]any{"sch": 1, "schema": 2}, 400, -32602, "", `unknown parameter "schema"`, "schema"},
+		{"too many", "howdah.get_schema", []any{1, 2}, 400, -32602, "", "at most 1", ""},
+		{"object for scalar", "howdah.get_schema", map[string]any{"sch": map[string]any{}}, 400, -32602, "", "not a JSON object", "sch"},
+		{"scalar for array", "howdah.t_ints", map[string]any{"xs": 3}, 400, -32602, "", "a JSON array", "xs"},
+		{"bad input syntax", "howdah.get_schema", map[string]any{"sch": "twelve"}, 400, -32602, "22P02", "invalid input syntax", ""},
+		{"unknown schema oid", "howdah.get_schema", map[string]any{"sch": 1}, 404, -32004, "3F000", "", ""},
+		{"raise", "howdah.t_raise", nil, 400, -32000, "P0001", "nope", ""},
+		{"timeout", "howdah.t_sleep", []any{5}, 504, -32008, "57014", "statement timeout", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			status, r := b.call(t, superuser, c.method, c.params)
+			if r.Error == nil {
+				t.Fatalf("no error; result %s", r.Result)
+			}
+			if status != c.status || r.Error.Code != c.code || !strings.Contains(r.Error.Message, c.contains) {
+				t.Fatalf("status %d code %d message %q; want %d %d containing %q", status, r.Error.Code, r.Error.Message, c.status, c.code, c.contains)
+			}
+			var sqlstate, param string
+			if r.Error.Data != nil {
+				sqlstate, param = r.Error.Data.SQLState, r.Error.Data.Parameter
+			}
+			if sqlstate != c.sqlstate || param != c.param {
+				t.Fatalf("data sqlstate %q parameter %q; want %q %q", sqlstate, param, c.sqlstate, c.param)
+			}
+		})
+	}
+	// The detail and hint of a raised error come through; the connection stays usable.
+	_, r := b.call(t, superuser, "howdah.t_raise", nil)
+	if d := r.Error.Data; d.Detail != "the detail" || d.Hint != "the hint" || d.Message != "nope" {
+		t.Fatalf("data = %+v", d)
+	}
+	if _, r := b.call(t, superuser, "howdah.t_setof", nil); r.Error != nil {
+		t.Fatalf("call after errors: %+v", r.Error)
+	}
+}
+
+func TestRolesAndPrivileges(t *testing.T) {
+	b := setup(t, nil, shapesSQL+`
+CREATE ROLE howdah_test_rpc_reader NOLOGIN;
+CREATE ROLE howdah_test_rpc_stranger NOLOGIN;
+REVOKE EXECUTE ON FUNCTION howdah.t_setof(integer) FROM PUBLIC;
+CREATE ROLE howdah_test_rpc_auth LOGIN NOINHERIT;
+GRANT howdah_test_rpc_reader TO howdah_test_rpc_auth;
+CREATE ROLE howdah_test_rpc_other NOLOGIN;
+GRANT howdah_test_rpc_other TO howdah_test_rpc_auth;
+CREATE FUNCTION howdah.t_inlined() RETURNS text LANGUAGE sql AS $$ SELECT 'classified' $$;
+REVOKE EXECUTE ON FUNCTION howdah.t_inlined() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION howdah.t_inlined() TO howdah_test_rpc_reader;`)
+	// Log in as the authenticator from here on.
+	cfg, _ := pgxpool.ParseConfig(b.url)
+	cfg.ConnConfig.User = "howdah_test_rpc_auth"
+	cfg.MaxConns = 1 // every call on one connection: settings must not leak from one to the next
+	pool, err := pgxpool.NewWithConfig(b.ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	b.d = New(pool, nil)
+	if _, err := b.d.Reload(b.ctx); err != nil {
+		t.Fatal(err)
+	}
+	reader := Session{Role: "howdah_test_rpc_reader", Claims: `{"role":"howdah_test_rpc_reader","sub":"u1"}`}
+
+	_, r := b.call(t, reader, "howdah.t_claims", nil)
+	if r.Error != nil || normalise(t, r.Result) != `{"claims":{"role":"howdah_test_rpc_reader","sub":"u1"},"user":"howdah_test_rpc_reader"}` {
+		t.Fatalf("claims as reader: %s %+v", r.Result, r.Error)
+	}
+	status, r := b.call(t, reader, "howdah.t_setof", nil)
+	if status != 403 || r.Error == nil || r.Error.Code != -32003 || r.Error.Data.SQLState != "42501" {
+		t.Fatalf("no EXECUTE: status %d %+v", status, r.Error)
+	}
+	for _, role := range []string{"howdah_test_rpc_stranger", "postgres", "no such role"} {
+		status, r = b.call(t, Session{Role: role, Claims: "{}"}, "howdah.version", nil)
+		if status != 403 || r.Error == nil || r.Error.Code != -32003 || !strings.Contains(r.Error.Message, "cannot act as role") {
+			t.Fatalf("role %q the authenticator is not granted: status %d %+v", role, status, r.Error)
+		}
+	}
+	// A simple SQL function is inlined into the plan after an EXECUTE check for the planning
+	// role; a plan cached for one role must never serve another.
+	other := Session{Role: "howdah_test_rpc_other", Claims: "{}"}
+	for i := 0; i < 3; i++ {
+		if _, r = b.call(t, reader, "howdah.t_inlined", nil); r.Error != nil || string(r.Result) != `"classified"` {
+			t.Fatalf("reader calls t_inlined: %s %+v", r.Result, r.Error)
+		}
+		if status, r = b.call(t, other, "howdah.t_inlined", nil); status != 403 || r.Error == nil || r.Error.Data.SQLState != "42501" {
+			t.Fatalf("other role calls t_inlined after reader (call %d): %d %s %+v", i, status, r.Result, r.Error)
+		}
+	}
+	self := Session{Role: "howdah_test_rpc_auth", Claims: "{}"}
+	if _, r = b.call(t, self, "howdah.t_claims", nil); r.Error != nil || normalise(t, r.Result) != `{"claims":{},"user":"howdah_test_rpc_auth"}` {
+		t.Fatalf("role or claims leaked into the next call on the connection: %s %+v", r.Result, r.Error)
+	}
+	// The same role over SQL sees the same thing.
+	var viaSQL string
+	if err := b.conn.QueryRow(b.ctx, `SELECT howdah.version()::text`).Scan(&viaSQL); err != nil {
+		t.Fatal(err)
+	}
+	if _, r = b.call(t, reader, "howdah.version", nil); normalise(t, r.Result) != normalise(t, []byte(viaSQL)) {
+		t.Fatalf("version as reader %s, via SQL %s", r.Result, viaSQL)
+	}
+}
+
+func TestBatchAndNotifications(t *testing.T) {
+	b := setup(t, nil, shapesSQL)
+	body := `[
+		{"jsonrpc":"2.0","id":"a","method":"howdah.t_setof","params":{"n":2}},
+		{"jsonrpc":"2.0","method":"howdah.t_setof"},
+		{"jsonrpc":"2.0","id":7,"method":"howdah.t_raise"},
+		{"jsonrpc":"1.0","id":8,"method":"howdah.t_setof"},
+		42,
+		{"jsonrpc":"2.0","id":9,"method":"rpc.discover"}
+	]`
+	status, out := b.d.Handle(b.ctx, superuser, []byte(body))
+	var rs []response
+	if err := json.Unmarshal(out, &rs); err != nil || status != 200 {
+		t.Fatalf("status %d, %v: %s", status, err, out)
+	}
+	if len(rs) != 5 {
+		t.Fatalf("%d responses, want 5 (the notification gets none): %s", len(rs), out)
+	}
+	if string(rs[0].ID) != `"a"` || string(rs[0].Result) != "[1, 2]" && normalise(t, rs[0].Result) != "[1,2]" {
+		t.Errorf("first: %s %s", rs[0].ID, rs[0].Result)
+	}
+	if string(rs[1].ID) != "7" || rs[1].Error == nil || rs[1].Error.Code != -32000 {
+		t.Errorf("second: %+v", rs[1])
+	}
+	if string(rs[2].ID) != "8" || rs[2].Error == nil || rs[2].Error.Code != -32600 {
+		t.Errorf("third: %+v", rs[2])
+	}
+	if string(rs[3].ID) != "null" || rs[3].Error == nil || rs[3].Error.Code != -32600 {
+		t.Errorf("fourth: %+v", rs[3])
+	}
+	var doc struct {
+		Methods []struct {
+			Name        string `json:"name"`
+			Description string `json:"description"`
+			Params      []struct {
+				Name     string `json:"name"`
+				Required bool   `json:"required"`
+			} `json:"params"`
+		} `json:"methods"`
+	}
+	if err := json.Unmarshal(rs[4].Result, &doc); err != nil {
+		t.Fatalf("discover: %v", err)
+	}
+	found := map[string]bool{}
+	for _, m := range doc.Methods {
+		found[m.Name] = true
+		if m.Name == "howdah.t_table" && (m.Description != "Two labelled rows." || len(m.Params) != 1 || !m.Params[0].Required) {
+			t.Errorf("t_table in OpenRPC: %+v", m)
+		}
+		if m.Name == "howdah.add_schema" && (len(m.Params) != 3 || !m.Params[0].Required || m.Params[1].Required) {
+			t.Errorf("add_schema in OpenRPC: %+v", m)
+		}
+	}
+	for _, want := range []string{"howdah.version", "howdah.list_schemas", "howdah.t_table"} {
+		if !found[want] {
+			t.Errorf("rpc.discover lacks %s", want)
+		}
+	}
+	for _, not := range []string{"howdah.t_overload", "internal.t_private", "howdah_internal.t_private", "elsewhere.t_other"} {
+		if found[not] {
+			t.Errorf("rpc.discover lists %s", not)
+		}
+	}
+
+	// Only notifications: no body.
+	status, out = b.d.Handle(b.ctx, superuser, []byte(`{"jsonrpc":"2.0","method":"howdah.t_setof"}`))
+	if status != http.StatusNoContent || out != nil {
+		t.Fatalf("notification: %d %s", status, out)
+	}
+}
+
+func TestReload(t *testing.T) {
+	b := setup(t, nil, "")
+	if _, r := b.call(t, superuser, "howdah.t_later", nil); r.Error == nil || r.Error.Code != -32601 {
+		t.Fatalf("before: %+v", r)
+	}
+	if _, err := b.conn.Exec(b.ctx, `CREATE FUNCTION howdah.t_later() RETURNS integer LANGUAGE sql AS 'SELECT 5'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.d.Reload(b.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, r := b.call(t, superuser, "howdah.t_later", nil); r.Error != nil || string(r.Result) != "5" {
+		t.Fatalf("after reload: %+v %s", r.Error, r.Result)
+	}
+}
+
+func TestEmptyCatalogWithoutCore(t *testing.T) {
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	c, err := Load(ctx, pool)
+	if err != nil || c.Len() != 0 {
+		t.Fatalf("catalog without howdah: %v, %d methods", err, c.Len())
+	}
+}

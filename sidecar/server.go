@@ -1,0 +1,262 @@
+package sidecar
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/rs/zerolog"
+
+	"github.com/howdah/howdah/installer"
+	"github.com/howdah/howdah/sidecar/auth"
+	"github.com/howdah/howdah/sidecar/events"
+	"github.com/howdah/howdah/sidecar/rpc"
+)
+
+// Config configures a Server. Zero fields mean the documented defaults.
+type Config struct {
+	// DatabaseURL is the connection string of the login role (the authenticator).
+	DatabaseURL string
+	// PoolMaxConns bounds the request pool; 0 means 10. The LISTEN hub uses one more connection.
+	PoolMaxConns int32
+	// StatementTimeout bounds each RPC call; 0 means 30s.
+	StatementTimeout time.Duration
+	// Auth configures tokens and the anonymous role.
+	Auth auth.Config
+	// EventsAllow lists the channels /events may follow: exact names, or prefixes ending in
+	// "*". Empty means every valid channel name.
+	EventsAllow []string
+	// Heartbeat is the SSE heartbeat interval; 0 means 15s.
+	Heartbeat time.Duration
+	// MaxBodyBytes bounds a /rpc request body; 0 means 1 MiB.
+	MaxBodyBytes int64
+	// ShutdownTimeout bounds the wait for in-flight requests on shutdown; 0 means 30s.
+	ShutdownTimeout time.Duration
+	// ListenBackoffMax bounds the wait between LISTEN reconnection attempts; 0 means 10s.
+	ListenBackoffMax time.Duration
+	// ReloadDelay groups bursts of howdah_reload notifications into one reload; 0 means 50ms.
+	ReloadDelay time.Duration
+	// Logger receives the server's logs; the zero value logs nothing.
+	Logger zerolog.Logger
+}
+
+// Server is a running sidecar: pool, catalog, hub and HTTP handler.
+type Server struct {
+	cfg     Config
+	log     zerolog.Logger
+	pool    *pgxpool.Pool
+	disp    *rpc.Dispatcher
+	auth    *auth.Authenticator
+	hub     *events.Hub
+	metrics *metrics
+	handler http.Handler
+
+	hubCancel context.CancelFunc
+	bg        sync.WaitGroup
+	draining  atomic.Bool
+	closeOnce sync.Once
+}
+
+// New connects to the database, reads the catalog and starts the LISTEN hub. Close (or Serve
+// returning) releases everything.
+func New(ctx context.Context, cfg *Config) (*Server, error) {
+	s := &Server{cfg: *cfg, log: cfg.Logger}
+	c := &s.cfg
+	if c.PoolMaxConns <= 0 {
+		c.PoolMaxConns = 10
+	}
+	if c.Heartbeat <= 0 {
+		c.Heartbeat = 15 * time.Second
+	}
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = 1 << 20
+	}
+	if c.ShutdownTimeout <= 0 {
+		c.ShutdownTimeout = 30 * time.Second
+	}
+	if c.ReloadDelay <= 0 {
+		c.ReloadDelay = 50 * time.Millisecond
+	}
+	var err error
+	if s.auth, err = auth.New(&c.Auth); err != nil {
+		return nil, err
+	}
+	pcfg, err := pgxpool.ParseConfig(c.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("invalid database URL: %w", err)
+	}
+	pcfg.MaxConns = c.PoolMaxConns
+	pcfg.MaxConnIdleTime = 5 * time.Minute
+	pcfg.MaxConnLifetime = time.Hour
+	pcfg.HealthCheckPeriod = 30 * time.Second
+	if _, ok := pcfg.ConnConfig.RuntimeParams["application_name"]; !ok {
+		pcfg.ConnConfig.RuntimeParams["application_name"] = "howdah serve"
+	}
+	listenCfg := pcfg.ConnConfig.Copy()
+	listenCfg.RuntimeParams["application_name"] = pcfg.ConnConfig.RuntimeParams["application_name"] + " (listen)"
+	if s.pool, err = pgxpool.NewWithConfig(ctx, pcfg); err != nil {
+		return nil, fmt.Errorf("database pool: %w", err)
+	}
+	if err := s.pool.Ping(ctx); err != nil {
+		s.pool.Close()
+		return nil, fmt.Errorf("cannot reach PostgreSQL at %s:%d, database %q, user %q: %w",
+			pcfg.ConnConfig.Host, pcfg.ConnConfig.Port, pcfg.ConnConfig.Database, pcfg.ConnConfig.User, err)
+	}
+	rpc.Version = installer.Release
+	var m *metrics
+	s.disp = rpc.New(s.pool, &rpc.Config{StatementTimeout: c.StatementTimeout, Logger: s.log,
+		Observe: func(o rpc.Outcome) { m.observe(o) }})
+	s.hub = events.New(listenCfg, &events.Config{Channels: []string{installer.ReloadChannel}, Logger: s.log,
+		MaxBackoff: c.ListenBackoffMax})
+	s.metrics = newMetrics(s.pool, s.hub, s.disp)
+	m = s.metrics
+	hubCtx, cancel := context.WithCancel(context.Background())
+	s.hubCancel = cancel
+	s.bg.Add(1)
+	go func() { defer s.bg.Done(); s.hub.Run(hubCtx) }()
+	// LISTEN first, read the catalog second: a change in between is then not missed.
+	sub, err := s.hub.Subscribe(ctx, installer.ReloadChannel)
+	if err == nil {
+		var cat *rpc.Catalog
+		if cat, err = s.disp.Reload(ctx); err == nil {
+			s.log.Info().Int("methods", cat.Len()).Strs("schemas", cat.Schemas).Msg("catalog loaded")
+		} else {
+			err = fmt.Errorf("read the function catalog: %w", err)
+		}
+	}
+	if err != nil {
+		cancel()
+		s.bg.Wait()
+		s.pool.Close()
+		return nil, err
+	}
+	s.bg.Add(1)
+	go func() { defer s.bg.Done(); s.reloadLoop(hubCtx, sub) }()
+	s.handler = s.routes()
+	return s, nil
+}
+
+// Handler is the server's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Pool is the request pool (for tests and benchmarks).
+func (s *Server) Pool() *pgxpool.Pool { return s.pool }
+
+// Hub is the LISTEN hub.
+func (s *Server) Hub() *events.Hub { return s.hub }
+
+// Catalog is the current function catalog.
+func (s *Server) Catalog() *rpc.Catalog { return s.disp.Catalog() }
+
+// reloadLoop re-reads the catalog on howdah_reload and after the hub reconnects.
+func (s *Server) reloadLoop(ctx context.Context, sub *events.Subscription) {
+	for {
+		for range sub.Events() {
+			// Let a burst (an install sends one per step) settle, then drain it.
+			select {
+			case <-time.After(s.cfg.ReloadDelay):
+			case <-ctx.Done():
+				sub.Close()
+				return
+			}
+		drain:
+			for {
+				select {
+				case _, ok := <-sub.Events():
+					if !ok {
+						break drain
+					}
+				default:
+					break drain
+				}
+			}
+			s.reload(ctx)
+		}
+		if ctx.Err() != nil || errors.Is(sub.Err(), events.ErrClosed) {
+			return
+		}
+		// Dropped as too slow: subscribe again and reload, since notifications were lost.
+		var err error
+		if sub, err = s.hub.Subscribe(ctx, installer.ReloadChannel); err != nil {
+			return
+		}
+		s.reload(ctx)
+	}
+}
+
+func (s *Server) reload(ctx context.Context) {
+	cat, err := s.disp.Reload(ctx)
+	if err != nil {
+		s.metrics.reloads.WithLabelValues("error").Inc()
+		s.log.Error().Err(err).Msg("catalog reload failed; keeping the previous catalog")
+		return
+	}
+	s.metrics.reloads.WithLabelValues("ok").Inc()
+	s.log.Info().Int("methods", cat.Len()).Strs("schemas", cat.Schemas).Msg("catalog reloaded")
+}
+
+// Serve answers HTTP on ln until ctx is done, then shuts down gracefully: /readyz turns 503,
+// event streams end, in-flight requests finish (up to ShutdownTimeout), and the connections
+// close. It returns nil after a clean shutdown.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          nil,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	s.log.Info().Str("listen", ln.Addr().String()).Msg("serving")
+	select {
+	case err := <-errc:
+		s.Close()
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info().Msg("shutting down: draining in-flight requests")
+	s.draining.Store(true)
+	// End the event streams first: they never finish on their own.
+	s.hubCancel()
+	<-s.hub.Done()
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	s.Close()
+	if err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	s.log.Info().Msg("stopped")
+	return nil
+}
+
+// Close stops the hub and closes the pool. Serve calls it; call it yourself when you use
+// Handler without Serve.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		s.draining.Store(true)
+		s.hubCancel()
+		s.bg.Wait()
+		s.pool.Close()
+	})
+}
+
+// channelAllowed applies Config.EventsAllow.
+func (s *Server) channelAllowed(ch string) bool {
+	if len(s.cfg.EventsAllow) == 0 {
+		return true
+	}
+	for _, p := range s.cfg.EventsAllow {
+		if prefix, ok := strings.CutSuffix(p, "*"); ok && strings.HasPrefix(ch, prefix) || p == ch {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,651 @@
+package sidecar
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/jackc/pgx/v5"
+	"github.com/rs/zerolog"
+
+	"github.com/howdah/howdah/installer"
+	"github.com/howdah/howdah/internal/pgtest"
+	"github.com/howdah/howdah/sidecar/auth"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+var (
+	secret  = []byte("a test secret that is long enough: 0123456789")
+	roleSeq atomic.Int64
+)
+
+// roles names the roles of one test; role names are cluster-wide, so each test gets its own.
+type roles struct{ anon, user, stranger, authn string }
+
+type bundle struct {
+	ctx   context.Context
+	url   string // as the superuser
+	conn  *pgx.Conn
+	roles roles
+	srv   *Server
+	base  string
+	stop  func() error // ends Serve and returns its result
+}
+
+const fixtureSQL = `
+CREATE FUNCTION howdah.t_secret() RETURNS text LANGUAGE sql AS $$ SELECT 'classified' $$;
+REVOKE EXECUTE ON FUNCTION howdah.t_secret() FROM PUBLIC;
+CREATE FUNCTION howdah.t_whoami() RETURNS jsonb LANGUAGE sql AS $$
+    SELECT jsonb_build_object('user', current_user, 'claims', current_setting('request.jwt.claims', true)::jsonb) $$;
+CREATE FUNCTION howdah.t_slow(s float8) RETURNS text LANGUAGE sql AS $$ SELECT 'done after ' || s FROM pg_sleep(s) $$;
+`
+
+// setup installs every module into a fresh database, creates the roles (an authenticator that
+// is granted anon and user but not stranger), and serves a sidecar logged in as the
+// authenticator on a real 127.0.0.1 listener. edit adjusts the config.
+func setup(t *testing.T, edit func(*Config)) *bundle {
+	t.Helper()
+	ctx := context.Background()
+	dbURL := pgtest.NewDatabase(t)
+	conn := pgtest.Connect(t, dbURL)
+	in, err := installer.New(conn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.Install(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	n := roleSeq.Add(1)
+	r := roles{anon: fmt.Sprintf("howdah_test_anon_%d", n), user: fmt.Sprintf("howdah_test_user %d", n),
+		stranger: fmt.Sprintf("howdah_test_stranger_%d", n), authn: fmt.Sprintf("howdah_test_authn_%d", n)}
+	for _, name := range []string{r.anon, r.user, r.stranger} {
+		if _, err := conn.Exec(ctx, "CREATE ROLE "+pgx.Identifier{name}.Sanitize()+" NOLOGIN"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { dropRoles(dbURL, r.authn, r.anon, r.user, r.stranger) })
+	if _, err := auth.EnsureAuthenticator(ctx, conn, r.authn, "", []string{r.anon, r.user}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, fixtureSQL+"GRANT EXECUTE ON FUNCTION howdah.t_secret() TO "+pgx.Identifier{r.user}.Sanitize()); err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(dbURL)
+	u.User = url.User(r.authn)
+	cfg := &Config{DatabaseURL: u.String(), Auth: auth.Config{Secret: secret, AnonRole: r.anon},
+		Heartbeat: time.Second, ListenBackoffMax: 200 * time.Millisecond, ShutdownTimeout: 10 * time.Second,
+		Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)}
+	if edit != nil {
+		edit(cfg)
+	}
+	b := &bundle{ctx: ctx, url: dbURL, conn: conn, roles: r}
+	b.serve(t, cfg)
+	return b
+}
+
+func (b *bundle) serve(t *testing.T, cfg *Config) {
+	t.Helper()
+	srv, err := New(b.ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(b.ctx)
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	var once atomic.Bool
+	var result error
+	stop := func() error {
+		if once.CompareAndSwap(false, true) {
+			cancel()
+			result = <-done
+		}
+		return result
+	}
+	t.Cleanup(func() { stop() })
+	b.srv, b.base, b.stop = srv, "http://"+ln.Addr().String(), stop
+}
+
+func dropRoles(dbURL string, names ...string) {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		return
+	}
+	defer conn.Close(ctx)
+	for _, n := range names {
+		id := pgx.Identifier{n}.Sanitize()
+		conn.Exec(ctx, "DROP OWNED BY "+id)
+		conn.Exec(ctx, "DROP ROLE IF EXISTS "+id)
+	}
+}
+
+func token(t *testing.T, claims jwt.MapClaims) string {
+	t.Helper()
+	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+type rpcError struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+	Data    *struct {
+		SQLState string `json:"sqlstate"`
+		Hint     string `json:"hint"`
+	} `json:"data"`
+}
+
+type rpcResponse struct {
+	JSONRPC string          `json:"jsonrpc"`
+	Result  json.RawMessage `json:"result"`
+	Error   *rpcError       `json:"error"`
+	ID      json.RawMessage `json:"id"`
+}
+
+// post sends a raw body to /rpc and decodes the JSON-RPC response.
+func (b *bundle) post(t *testing.T, tok, contentType, body string) (*http.Response, rpcResponse) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, b.base+"/rpc", strings.NewReader(body))
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var r rpcResponse
+	if resp.StatusCode != http.StatusNoContent {
+		if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+			t.Fatalf("Content-Type %q, body %s", ct, raw)
+		}
+		if err := json.Unmarshal(raw, &r); err != nil {
+			t.Fatalf("status %d, body is not a JSON-RPC response: %s", resp.StatusCode, raw)
+		}
+	}
+	return resp, r
+}
+
+func (b *bundle) call(t *testing.T, tok, method string, params any) (int, rpcResponse) {
+	t.Helper()
+	req := map[string]any{"jsonrpc": "2.0", "id": 1, "method": method}
+	if params != nil {
+		req["params"] = params
+	}
+	body, _ := json.Marshal(req)
+	resp, r := b.post(t, tok, "application/json", string(body))
+	return resp.StatusCode, r
+}
+
+// asRole runs query under SET LOCAL ROLE and returns its one value as normalised JSON.
+func (b *bundle) asRole(t *testing.T, role, query string) string {
+	t.Helper()
+	tx, err := b.conn.Begin(b.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(b.ctx)
+	if _, err := tx.Exec(b.ctx, "SET LOCAL ROLE "+pgx.Identifier{role}.Sanitize()); err != nil {
+		t.Fatal(err)
+	}
+	var s string
+	if err := tx.QueryRow(b.ctx, "SELECT to_jsonb(("+query+"))::text").Scan(&s); err != nil {
+		t.Fatalf("%s as %s: %v", query, role, err)
+	}
+	return norm(t, []byte(s))
+}
+
+func norm(t *testing.T, raw []byte) string {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Fatalf("not JSON: %s", raw)
+	}
+	out, _ := json.Marshal(v)
+	return string(out)
+}
+
+func TestResultsMatchSQLForTheSameRole(t *testing.T) {
+	b := setup(t, nil)
+	user := token(t, jwt.MapClaims{"role": b.roles.user, "exp": time.Now().Add(time.Hour).Unix()})
+	for _, c := range []struct{ tok, role string }{{"", b.roles.anon}, {user, b.roles.user}} {
+		for method, query := range map[string]string{
+			"howdah.version":      "SELECT howdah.version()",
+			"howdah.list_schemas": "SELECT howdah.list_schemas()",
+		} {
+			status, r := b.call(t, c.tok, method, nil)
+			if status != 200 || r.Error != nil {
+				t.Fatalf("%s as %s: %d %+v", method, c.role, status, r.Error)
+			}
+			if got, want := norm(t, r.Result), b.asRole(t, c.role, query); got != want {
+				t.Errorf("%s as %s over HTTP:\n%s\nover SQL:\n%s", method, c.role, got, want)
+			}
+		}
+	}
+	// The claims and the role reach SQL.
+	_, r := b.call(t, user, "howdah.t_whoami", nil)
+	var who struct {
+		User   string         `json:"user"`
+		Claims map[string]any `json:"claims"`
+	}
+	if err := json.Unmarshal(r.Result, &who); err != nil || who.User != b.roles.user || who.Claims["role"] != b.roles.user {
+		t.Fatalf("whoami with a token: %s (%v)", r.Result, err)
+	}
+	_, r = b.call(t, "", "howdah.t_whoami", nil)
+	if err := json.Unmarshal(r.Result, &who); err != nil || who.User != b.roles.anon {
+		t.Fatalf("whoami anonymous: %s (%v)", r.Result, err)
+	}
+}
+
+func TestAuthAndPrivileges(t *testing.T) {
+	b := setup(t, nil)
+	user := token(t, jwt.MapClaims{"role": b.roles.user})
+	status, r := b.call(t, user, "howdah.t_secret", nil)
+	if status != 200 || string(r.Result) != `"classified"` {
+		t.Fatalf("user calls t_secret: %d %s %+v", status, r.Result, r.Error)
+	}
+	// What the anonymous role may not do, an anonymous request cannot do.
+	status, r = b.call(t, "", "howdah.t_secret", nil)
+	if status != 403 || r.Error == nil || r.Error.Code != -32003 || r.Error.Data.SQLState != "42501" {
+		t.Fatalf("anonymous t_secret: %d %+v", status, r.Error)
+	}
+	// A role the authenticator was not granted: a clean 403, not a 500.
+	status, r = b.call(t, token(t, jwt.MapClaims{"role": b.roles.stranger}), "howdah.version", nil)
+	if status != 403 || r.Error == nil || r.Error.Code != -32003 || r.Error.Data.SQLState != "42501" ||
+		!strings.Contains(r.Error.Message, b.roles.stranger) || !strings.Contains(r.Error.Data.Hint, "GRANT") {
+		t.Fatalf("stranger role: %d %+v", status, r.Error)
+	}
+	// Expired, forged and malformed tokens: 401 with a JSON-RPC error.
+	for name, tok := range map[string]string{
+		"expired": token(t, jwt.MapClaims{"role": b.roles.user, "exp": time.Now().Add(-time.Hour).Unix()}),
+		"forged":  user[:len(user)-4] + "AAAA",
+		"garbage": "not-a-jwt",
+	} {
+		req, _ := http.NewRequest(http.MethodPost, b.base+"/rpc", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"howdah.version"}`))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r rpcResponse
+		json.NewDecoder(resp.Body).Decode(&r)
+		resp.Body.Close()
+		if resp.StatusCode != 401 || r.Error == nil || r.Error.Code != -32001 || resp.Header.Get("WWW-Authenticate") == "" {
+			t.Errorf("%s token: %d %+v", name, resp.StatusCode, r.Error)
+		}
+	}
+	if _, r := b.call(t, token(t, jwt.MapClaims{"role": b.roles.user, "exp": time.Now().Add(-time.Hour).Unix()}), "howdah.version", nil); r.Error == nil || !strings.Contains(r.Error.Message, "expired") {
+		t.Errorf("expired token message: %+v", r.Error)
+	}
+}
+
+func TestNoAnonymousRole(t *testing.T) {
+	b := setup(t, func(c *Config) { c.Auth.AnonRole = "" })
+	status, r := b.call(t, "", "howdah.version", nil)
+	if status != 401 || r.Error == nil || r.Error.Code != -32001 {
+		t.Fatalf("no token, no anon role: %d %+v", status, r.Error)
+	}
+	resp, err := http.Get(b.base + "/events?channel=jobs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 {
+		t.Fatalf("/events without a token: %d", resp.StatusCode)
+	}
+}
+
+func TestHTTPErrors(t *testing.T) {
+	b := setup(t, func(c *Config) { c.MaxBodyBytes = 1000 })
+	cases := []struct {
+		name, ctype, body string
+		status, code      int
+	}{
+		{"garbage", "application/json", `{"jsonrpc":`, 400, -32700},
+		{"not a request", "application/json", `[]`, 400, -32600},
+		{"form post", "application/x-www-form-urlencoded", `{"jsonrpc":"2.0","id":1,"method":"howdah.version"}`, 415, -32600},
+		{"too big", "application/json", `{"jsonrpc":"2.0","id":1,"method":"howdah.version","params":{"x":"` + strings.Repeat("x", 2000) + `"}}`, 413, -32600},
+		{"unknown method", "", `{"jsonrpc":"2.0","id":1,"method":"howdah.nope"}`, 404, -32601},
+		{"private", "", `{"jsonrpc":"2.0","id":1,"method":"howdah_internal.record_step"}`, 404, -32601},
+		{"bad param", "application/json; charset=utf-8", `{"jsonrpc":"2.0","id":1,"method":"howdah.get_schema","params":{"nope":1}}`, 400, -32602},
+	}
+	for _, c := range cases {
+		resp, r := b.post(t, "", c.ctype, c.body)
+		if resp.StatusCode != c.status || r.Error == nil || r.Error.Code != c.code || r.JSONRPC != "2.0" {
+			t.Errorf("%s: status %d error %+v; want %d %d", c.name, resp.StatusCode, r.Error, c.status, c.code)
+		}
+	}
+	// A batch answers 200 with one response per request that has an id.
+	resp, err := http.Post(b.base+"/rpc", "application/json", strings.NewReader(
+		`[{"jsonrpc":"2.0","id":1,"method":"howdah.version"},{"jsonrpc":"2.0","id":2,"method":"howdah.t_secret"},{"jsonrpc":"2.0","method":"howdah.version"}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rs []rpcResponse
+	json.NewDecoder(resp.Body).Decode(&rs)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || len(rs) != 2 || rs[0].Error != nil || rs[1].Error == nil || rs[1].Error.Code != -32003 {
+		t.Fatalf("batch: %d %+v", resp.StatusCode, rs)
+	}
+	// Other verbs and paths answer JSON too.
+	for _, c := range []struct{ method, path string }{{"GET", "/rpc"}, {"GET", "/nowhere"}, {"POST", "/events?channel=a"}} {
+		req, _ := http.NewRequest(c.method, b.base+c.path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode < 400 || resp.Header.Get("Content-Type") != "application/json" {
+			t.Errorf("%s %s: %d %s", c.method, c.path, resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+	}
+}
+
+func TestReloadOnNotify(t *testing.T) {
+	b := setup(t, nil)
+	if _, r := b.call(t, "", "howdah.t_new", nil); r.Error == nil || r.Error.Code != -32601 {
+		t.Fatalf("before: %+v", r)
+	}
+	if _, err := b.conn.Exec(b.ctx, `CREATE FUNCTION howdah.t_new(x integer DEFAULT 2) RETURNS integer LANGUAGE sql AS 'SELECT x * 21';
+		NOTIFY howdah_reload`); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, r := b.call(t, "", "howdah.t_new", nil)
+		if r.Error == nil {
+			if string(r.Result) != "42" {
+				t.Fatalf("t_new = %s", r.Result)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("t_new still not callable 10s after NOTIFY howdah_reload: %+v", r.Error)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// stream reads SSE events (name, data) from /events.
+func (b *bundle) stream(t *testing.T, tok, channels string) <-chan [2]string {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, b.base+"/events?channel="+channels, nil)
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	ctx, cancel := context.WithCancel(b.ctx)
+	t.Cleanup(cancel)
+	resp, err := http.DefaultClient.Do(req.WithContext(ctx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("/events: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	out := make(chan [2]string, 64)
+	go func() {
+		defer close(out)
+		defer resp.Body.Close()
+		sc := bufio.NewScanner(resp.Body)
+		var name, data string
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case line == "" && name != "":
+				out <- [2]string{name, data}
+				name, data = "", ""
+			case strings.HasPrefix(line, "event: "):
+				name = line[len("event: "):]
+			case strings.HasPrefix(line, "data: "):
+				data = line[len("data: "):]
+			}
+		}
+	}()
+	return out
+}
+
+func next(t *testing.T, events <-chan [2]string) [2]string {
+	t.Helper()
+	select {
+	case ev, ok := <-events:
+		if !ok {
+			t.Fatal("event stream ended")
+		}
+		return ev
+	case <-time.After(10 * time.Second):
+		t.Fatal("no event within 10s")
+	}
+	return [2]string{}
+}
+
+func (b *bundle) metric(t *testing.T, name string) string {
+	t.Helper()
+	resp, err := http.Get(b.base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), name+" ") {
+			return strings.TrimPrefix(sc.Text(), name+" ")
+		}
+	}
+	return ""
+}
+
+func TestEventsSurviveBackendTermination(t *testing.T) {
+	b := setup(t, nil)
+	events := b.stream(t, token(t, jwt.MapClaims{"role": b.roles.user}), "howdah_queue,app_events")
+	notify := func(ch, payload string) {
+		if _, err := b.conn.Exec(b.ctx, "SELECT pg_notify($1, $2)", ch, payload); err != nil {
+			t.Fatal(err)
+		}
+	}
+	notify("howdah_queue", "wake")
+	if ev := next(t, events); ev != [2]string{"howdah_queue", "wake"} {
+		t.Fatalf("got %q", ev)
+	}
+	if got := b.metric(t, "howdah_sse_subscribers"); got != "1" {
+		t.Fatalf("howdah_sse_subscribers = %q", got)
+	}
+	var n int
+	if err := b.conn.QueryRow(b.ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = current_database() AND application_name = 'howdah serve (listen)'`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("terminated %d LISTEN backends (%v)", n, err)
+	}
+	if ev := next(t, events); ev[0] != "reconnected" {
+		t.Fatalf("got %q, want a reconnected event", ev)
+	}
+	notify("app_events", "later")
+	if ev := next(t, events); ev != [2]string{"app_events", "later"} {
+		t.Fatalf("after reconnect got %q", ev)
+	}
+	if got := b.metric(t, "howdah_listen_reconnects_total"); got != "1" {
+		t.Fatalf("howdah_listen_reconnects_total = %q", got)
+	}
+	// Reloads still work on the new connection.
+	if _, err := b.conn.Exec(b.ctx, `CREATE FUNCTION howdah.t_after() RETURNS integer LANGUAGE sql AS 'SELECT 1'; NOTIFY howdah_reload`); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for b.srv.Catalog().Lookup("howdah.t_after") == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("no reload after the reconnect")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestHealthReadinessMetrics(t *testing.T) {
+	b := setup(t, func(c *Config) { c.EventsAllow = []string{"howdah_*", "app"} })
+	for path, want := range map[string]string{"/healthz": `"ok"`, "/readyz": `"ready"`} {
+		resp, err := http.Get(b.base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !bytes.Contains(body, []byte(want)) {
+			t.Errorf("%s: %d %s", path, resp.StatusCode, body)
+		}
+	}
+	b.call(t, "", "howdah.version", nil)
+	b.call(t, "", "howdah.t_secret", nil)
+	b.call(t, "", "no.such", nil)
+	for name, want := range map[string]string{
+		`howdah_rpc_calls_total{method="howdah.version",outcome="ok"}`:         "1",
+		`howdah_rpc_calls_total{method="howdah.t_secret",outcome="forbidden"}`: "1",
+		`howdah_rpc_calls_total{method="unknown",outcome="method_not_found"}`:  "1",
+		`howdah_rpc_call_duration_seconds_count{method="howdah.version"}`:      "1",
+		`howdah_listen_connected`:                 "1",
+		`howdah_db_pool_connections{state="max"}`: "10",
+	} {
+		if got := b.metric(t, name); got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+	// The allow-list applies to /events.
+	resp, err := http.Get(b.base + "/events?channel=private_stuff")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 403 {
+		t.Fatalf("channel outside --events-allow: %d", resp.StatusCode)
+	}
+	// Readiness turns 503 when the pool cannot reach the database.
+	b.srv.pool.Close()
+	resp, err = http.Get(b.base + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 503 {
+		t.Fatalf("/readyz with a closed pool: %d", resp.StatusCode)
+	}
+}
+
+func TestGracefulShutdownFinishesInFlight(t *testing.T) {
+	b := setup(t, nil)
+	events := b.stream(t, "", "howdah_queue")
+	type result struct {
+		status int
+		r      rpcResponse
+	}
+	results := make(chan result, 3)
+	for i := 0; i < 3; i++ {
+		go func() {
+			body := `{"jsonrpc":"2.0","id":1,"method":"howdah.t_slow","params":{"s":0.7}}`
+			resp, err := http.Post(b.base+"/rpc", "application/json", strings.NewReader(body))
+			if err != nil {
+				results <- result{status: -1}
+				return
+			}
+			defer resp.Body.Close()
+			var r rpcResponse
+			json.NewDecoder(resp.Body).Decode(&r)
+			results <- result{resp.StatusCode, r}
+		}()
+	}
+	// Wait until the three calls are running in PostgreSQL, then stop the server.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var n int
+		b.conn.QueryRow(b.ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+			AND state = 'active' AND query LIKE '%t_slow%' AND pid <> pg_backend_pid()`).Scan(&n)
+		if n == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d calls running, want 3", n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	stopped := make(chan error, 1)
+	go func() { stopped <- b.stop() }()
+	for i := 0; i < 3; i++ {
+		res := <-results
+		if res.status != 200 || res.r.Error != nil || string(res.r.Result) != `"done after 0.7"` {
+			t.Fatalf("in-flight call during shutdown: %d %s %+v", res.status, res.r.Result, res.r.Error)
+		}
+	}
+	if err := <-stopped; err != nil {
+		t.Fatalf("Serve returned %v", err)
+	}
+	// The event stream ended, and the listener is closed.
+	for range events {
+	}
+	if _, err := http.Get(b.base + "/healthz"); err == nil {
+		t.Fatal("still serving after shutdown")
+	}
+	// Backends leave pg_stat_activity shortly after their client closed the connection.
+	deadline = time.Now().Add(5 * time.Second)
+	for {
+		var left int
+		b.conn.QueryRow(b.ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`).Scan(&left)
+		if left == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections left open 5s after shutdown", left)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestPanicsBecomeJSONErrors(t *testing.T) {
+	s := &Server{}
+	h := s.recoverer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") }))
+	rec := &captureWriter{header: http.Header{}}
+	h.ServeHTTP(rec, &http.Request{URL: &url.URL{Path: "/x"}})
+	var r rpcResponse
+	if err := json.Unmarshal(rec.body.Bytes(), &r); err != nil || rec.status != 500 || r.Error == nil || r.Error.Code != -32603 ||
+		strings.Contains(rec.body.String(), "boom") || strings.Contains(rec.body.String(), "goroutine") {
+		t.Fatalf("panic answer: %d %s", rec.status, rec.body.String())
+	}
+}
+
+type captureWriter struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (c *captureWriter) Header() http.Header         { return c.header }
+func (c *captureWriter) Write(b []byte) (int, error) { return c.body.Write(b) }
+func (c *captureWriter) WriteHeader(s int)           { c.status = s }
+
+func TestStartFailsClearly(t *testing.T) {
+	_, err := New(context.Background(), &Config{DatabaseURL: "postgres://nobody@127.0.0.1:1/x?connect_timeout=2"})
+	if err == nil || !strings.Contains(err.Error(), "cannot reach PostgreSQL at 127.0.0.1:1") {
+		t.Fatalf("unreachable database: %v", err)
+	}
+	_, err = New(context.Background(), &Config{DatabaseURL: "postgres://x@127.0.0.1:1/x", Auth: auth.Config{Secret: []byte("short")}})
+	if err == nil || !errors.Is(err, err) || !strings.Contains(err.Error(), "at least 32") {
+		t.Fatalf("short secret: %v", err)
+	}
+}
