@@ -33,6 +33,7 @@ func demoCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "dir", Value: filepath.Join(os.TempDir(), "howdah-demo"), Usage: "`DIR` for the demo cluster"},
 			&cli.IntFlag{Name: "port", Usage: "TCP port for a new demo cluster (default: a free one)"},
+			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:8080", Usage: "`ADDRESS` of the demo's howdah serve (port 0: a free one)"},
 			&cli.BoolFlag{Name: "stop", Usage: "stop the demo server"},
 			&cli.BoolFlag{Name: "destroy", Usage: "stop the demo server and delete its directory"},
 		},
@@ -65,12 +66,26 @@ func demoCommand() *cli.Command {
 				if err != nil {
 					return err
 				}
+				addr, err := startDemoServer(ctx, cl.Dir, url, c.String("listen"))
+				if err != nil {
+					return err
+				}
+				var orders uint32
+				if err := conn.QueryRow(ctx, "SELECT 'shop.orders'::regclass::oid").Scan(&orders); err != nil {
+					return err
+				}
 				w := c.App.Writer
 				fmt.Fprintf(w, "\nhowdah demo is ready: PostgreSQL on 127.0.0.1:%d, data in %s\n\n", cl.Port, cl.Dir)
 				printStatus(w, st)
 				fmt.Fprintf(w, "\nConnect:\n  psql %q -c 'SELECT howdah.version()'\n", url)
 				fmt.Fprintf(w, "  psql %q -c \"SELECT jsonb_pretty(howdah.get_schema_table_details('shop'::regnamespace))\"\n", url)
-				fmt.Fprintf(w, "  export DATABASE_URL=%q   # then: howdah status | verify | ...\n", url)
+				fmt.Fprintf(w, "  export DATABASE_URL=%q   # then: howdah status | verify | queue stats ...\n", url)
+				fmt.Fprintf(w, "\nhowdah serve is answering on http://%s (anonymous requests run as %s; log in %s):\n",
+					addr, demoWebRole, filepath.Join(cl.Dir, demoServeLog))
+				fmt.Fprintf(w, "  curl -s http://%s/rpc -H 'Content-Type: application/json' -d '{\"jsonrpc\": \"2.0\", \"id\": 1, \"method\": \"howdah.list_records\", \"params\": {\"tab\": %d, \"lim\": 3}}'\n", addr, orders)
+				fmt.Fprintf(w, "  curl -s http://%s/rpc -H 'Content-Type: application/json' -d '{\"jsonrpc\": \"2.0\", \"id\": 1, \"method\": \"rpc.discover\"}'\n", addr)
+				fmt.Fprintf(w, "  curl -sN 'http://%s/events?channel=howdah_queue'   # then push a job from psql\n", addr)
+				fmt.Fprintf(w, "  http://%s/metrics\n", addr)
 				fmt.Fprintf(w, "Stop it with `make demo-stop` (or howdah demo --stop); remove it with howdah demo --destroy.\n")
 				return nil
 			})
@@ -82,6 +97,11 @@ func stopDemo(c *cli.Context) error {
 	cl, err := pgtest.OpenCluster(c.String("dir"))
 	if err != nil {
 		return err
+	}
+	if stopped, err := stopDemoServer(cl.Dir); err != nil {
+		return err
+	} else if stopped {
+		fmt.Fprintln(c.App.Writer, "howdah serve stopped")
 	}
 	if c.Bool("destroy") {
 		if err := cl.Destroy(); err != nil {

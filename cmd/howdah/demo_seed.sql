@@ -40,3 +40,17 @@ BEGIN
     INSERT INTO shop.orders (customer, product, quantity)
     SELECT 1 + i % 3, 1 + i % 3, 1 + i % 4 FROM generate_series(0, 11) i;
 END $$;
+
+-- The role of anonymous HTTP requests in the demo (howdah demo starts howdah serve with
+-- --anon-role howdah_demo_web): it may read the example data and queue statistics.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'howdah_demo_web') THEN
+        CREATE ROLE howdah_demo_web NOLOGIN;
+    END IF;
+END $$;
+GRANT USAGE ON SCHEMA shop TO howdah_demo_web;
+GRANT SELECT ON ALL TABLES IN SCHEMA shop TO howdah_demo_web;
+GRANT USAGE ON SCHEMA howdah_queue TO howdah_demo_web;
+GRANT SELECT ON howdah_queue.jobs TO howdah_demo_web;
+SELECT howdah_queue.push('emails', jsonb_build_object('to', 'ada@example.com', 'subject', 'welcome'));

@@ -4,7 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -144,7 +149,13 @@ func TestDemoStartsQueryableDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { run(t, "demo", "--dir", dir, "--destroy") })
-	out, errOut, code := run(t, "demo", "--dir", dir)
+	// The demo starts `howdah serve` as a background process: give it a real binary, not this
+	// test binary.
+	howdahExecutable = filepath.Join(dir, "howdah")
+	if out, err := exec.Command("go", "build", "-o", howdahExecutable, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, errOut, code := run(t, "demo", "--dir", dir, "--listen", "127.0.0.1:0")
 	if code != 0 {
 		t.Fatalf("demo: code %d, stderr %q", code, errOut)
 	}
@@ -162,11 +173,36 @@ func TestDemoStartsQueryableDatabase(t *testing.T) {
 		"SELECT (howdah.list_records('shop.orders'::regclass, lim => 1) ->> 'count')::int").Scan(&orders); err != nil || orders != 12 {
 		t.Fatalf("demo example data: %d orders, %v", orders, err)
 	}
-	// A second run reuses the running cluster and does not seed twice.
-	if out2, _, code := run(t, "demo", "--dir", dir); code != 0 || !strings.Contains(out2, url) || strings.Contains(out2, "seeded") {
+	// The demo's sidecar answers JSON-RPC as the demo's anonymous role.
+	const serving = "howdah serve is answering on http://"
+	i := strings.Index(out, serving)
+	if i < 0 {
+		t.Fatalf("demo printed no sidecar address: %q", out)
+	}
+	addr := strings.Fields(out[i+len(serving):])[0]
+	var tab uint32
+	if err := pgtest.Connect(t, url).QueryRow(context.Background(), "SELECT 'shop.orders'::regclass::oid").Scan(&tab); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post("http://"+addr+"/rpc", "application/json", strings.NewReader(fmt.Sprintf(
+		`{"jsonrpc": "2.0", "id": 1, "method": "howdah.list_records", "params": {"tab": %d, "lim": 1}}`, tab)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `"count": 12`) {
+		t.Fatalf("list_records over the demo's sidecar: %s", body)
+	}
+	// A second run reuses the running cluster and sidecar and does not seed twice.
+	if out2, _, code := run(t, "demo", "--dir", dir); code != 0 || !strings.Contains(out2, url) ||
+		strings.Contains(out2, "seeded") || !strings.Contains(out2, serving+addr) {
 		t.Fatalf("second demo run: code %d, out %q", code, out2)
 	}
-	if out, _, _ := run(t, "demo", "--dir", dir, "--stop"); !strings.Contains(out, "stopped") {
+	if out, _, _ := run(t, "demo", "--dir", dir, "--stop"); !strings.Contains(out, "howdah serve stopped") || !strings.Contains(out, "demo server stopped") {
 		t.Fatalf("demo --stop: %q", out)
+	}
+	if _, err := http.Get("http://" + addr + "/healthz"); err == nil {
+		t.Fatalf("the demo's sidecar still answers after --stop")
 	}
 }
