@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 
@@ -13,6 +14,7 @@ import (
 
 	"github.com/howdah/howdah/installer"
 	"github.com/howdah/howdah/internal/pgtest"
+	"github.com/howdah/howdah/sidecar/auth"
 )
 
 const demoDB = "howdah_demo"
@@ -66,7 +68,14 @@ func demoCommand() *cli.Command {
 				if err != nil {
 					return err
 				}
-				addr, err := startDemoServer(ctx, cl.Dir, url, c.String("listen"))
+				if _, err := auth.EnsureAuthenticator(ctx, conn, demoAuthenticator, "", []string{demoWebRole}); err != nil {
+					return err
+				}
+				serveURL, err := withUser(url, demoAuthenticator)
+				if err != nil {
+					return err
+				}
+				addr, err := startDemoServer(ctx, cl.Dir, serveURL, c.String("listen"))
 				if err != nil {
 					return err
 				}
@@ -80,13 +89,17 @@ func demoCommand() *cli.Command {
 				fmt.Fprintf(w, "\nConnect:\n  psql %q -c 'SELECT howdah.version()'\n", url)
 				fmt.Fprintf(w, "  psql %q -c \"SELECT jsonb_pretty(howdah.get_schema_table_details('shop'::regnamespace))\"\n", url)
 				fmt.Fprintf(w, "  export DATABASE_URL=%q   # then: howdah status | verify | queue stats ...\n", url)
-				fmt.Fprintf(w, "\nhowdah serve is answering on http://%s (anonymous requests run as %s; log in %s):\n",
-					addr, demoWebRole, filepath.Join(cl.Dir, demoServeLog))
+				fmt.Fprintf(w, "\nhowdah serve is answering on http://%s (logged in as %s; anonymous requests run as %s; log in %s):\n",
+					addr, demoAuthenticator, demoWebRole, filepath.Join(cl.Dir, demoServeLog))
 				fmt.Fprintf(w, "  curl -s http://%s/rpc -H 'Content-Type: application/json' -d '{\"jsonrpc\": \"2.0\", \"id\": 1, \"method\": \"howdah.list_records\", \"params\": {\"tab\": %d, \"lim\": 3}}'\n", addr, orders)
 				fmt.Fprintf(w, "  curl -s http://%s/rpc -H 'Content-Type: application/json' -d '{\"jsonrpc\": \"2.0\", \"id\": 1, \"method\": \"rpc.discover\"}'\n", addr)
 				fmt.Fprintf(w, "  curl -sN 'http://%s/events?channel=howdah_queue'   # then push a job from psql\n", addr)
 				fmt.Fprintf(w, "  http://%s/metrics\n", addr)
-				fmt.Fprintf(w, "Stop it with `make demo-stop` (or howdah demo --stop); remove it with howdah demo --destroy.\n")
+				if c.IsSet("dir") {
+					fmt.Fprintf(w, "Stop it with howdah demo --dir %s --stop; remove it with --destroy instead of --stop.\n", cl.Dir)
+				} else {
+					fmt.Fprintf(w, "Stop it with `make demo-stop` (or howdah demo --stop); remove it with howdah demo --destroy.\n")
+				}
 				return nil
 			})
 		},
@@ -133,6 +146,16 @@ func ensureDatabase(ctx context.Context, adminURL, name string) error {
 	}
 	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
 	return err
+}
+
+// withUser is dbURL with another user name (the demo cluster trusts local connections).
+func withUser(dbURL, user string) (string, error) {
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		return "", err
+	}
+	u.User = url.User(user)
+	return u.String(), nil
 }
 
 // seedDemo loads the example data once: not when schema shop already exists.

@@ -42,7 +42,7 @@ BEGIN
 END $$;
 
 -- The role of anonymous HTTP requests in the demo (howdah demo starts howdah serve with
--- --anon-role howdah_demo_web): it may read the example data and queue statistics.
+-- --anon-role howdah_demo_web): it may read the example data, nothing else.
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'howdah_demo_web') THEN
@@ -51,6 +51,4 @@ BEGIN
 END $$;
 GRANT USAGE ON SCHEMA shop TO howdah_demo_web;
 GRANT SELECT ON ALL TABLES IN SCHEMA shop TO howdah_demo_web;
-GRANT USAGE ON SCHEMA howdah_queue TO howdah_demo_web;
-GRANT SELECT ON howdah_queue.jobs TO howdah_demo_web;
 SELECT howdah_queue.push('emails', jsonb_build_object('to', 'ada@example.com', 'subject', 'welcome'));

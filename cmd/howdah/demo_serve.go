@@ -22,6 +22,9 @@ const (
 	demoServeAddr = "serve.addr"
 	demoServeLog  = "serve.log"
 	demoWebRole   = "howdah_demo_web" // made by demo_seed.sql
+	// demoAuthenticator is the login role of the demo's sidecar: NOINHERIT, it can only switch
+	// into demoWebRole, as docs/sidecar.md recommends (never a superuser).
+	demoAuthenticator = "howdah_demo_authenticator"
 )
 
 // howdahExecutable is the binary the demo runs `serve` with; empty means this one. Tests set it.
