@@ -31,7 +31,8 @@ type Config struct {
 	// Auth configures tokens and the anonymous role.
 	Auth auth.Config
 	// EventsAllow lists the channels /events may follow: exact names, or prefixes ending in
-	// "*". Empty means every valid channel name.
+	// "*". Empty means DefaultEventsAllow: howdah's own channels only. PostgreSQL has no
+	// privileges on channels, so every authenticated caller may follow what this allows.
 	EventsAllow []string
 	// Heartbeat is the SSE heartbeat interval; 0 means 15s.
 	Heartbeat time.Duration
@@ -248,12 +249,18 @@ func (s *Server) Close() {
 	})
 }
 
-// channelAllowed applies Config.EventsAllow.
+// DefaultEventsAllow is what /events may follow when Config.EventsAllow is empty: the
+// channels of howdah's modules (howdah_queue, howdah_reload...). Any other channel must be
+// allowed explicitly, since its payloads may be private.
+var DefaultEventsAllow = []string{"howdah_*"}
+
+// channelAllowed applies Config.EventsAllow (DefaultEventsAllow when empty): deny by default.
 func (s *Server) channelAllowed(ch string) bool {
-	if len(s.cfg.EventsAllow) == 0 {
-		return true
+	allow := s.cfg.EventsAllow
+	if len(allow) == 0 {
+		allow = DefaultEventsAllow
 	}
-	for _, p := range s.cfg.EventsAllow {
+	for _, p := range allow {
 		if prefix, ok := strings.CutSuffix(p, "*"); ok && strings.HasPrefix(ch, prefix) || p == ch {
 			return true
 		}

@@ -457,8 +457,51 @@ func (b *bundle) metric(t *testing.T, name string) string {
 	return ""
 }
 
-func TestEventsSurviveBackendTermination(t *testing.T) {
+// eventsStatus opens /events?channel=channels and returns the status, closing the stream.
+func (b *bundle) eventsStatus(t *testing.T, tok, channels string) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, b.base+"/events?channel="+channels, nil)
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func TestEventsDenyByDefault(t *testing.T) {
 	b := setup(t, nil)
+	user := token(t, jwt.MapClaims{"role": b.roles.user})
+	for _, tok := range []string{"", user} {
+		for channels, want := range map[string]int{
+			"howdah_queue":               200,
+			"howdah_reload,howdah_queue": 200,
+			"app_events":                 403,
+			"howdah_queue,app_events":    403,
+			"howdahx":                    403,
+			"Howdah_queue":               403,
+		} {
+			if got := b.eventsStatus(t, tok, channels); got != want {
+				t.Errorf("no --events-allow, token %t, channels %s: status %d, want %d", tok != "", channels, got, want)
+			}
+		}
+	}
+	// A list replaces the default: howdah's channels must then be listed too.
+	b = setup(t, func(c *Config) { c.EventsAllow = []string{"app_*", "exact"} })
+	for channels, want := range map[string]int{
+		"app_events": 200, "exact": 200, "exactly": 403, "howdah_queue": 403, "other": 403,
+	} {
+		if got := b.eventsStatus(t, "", channels); got != want {
+			t.Errorf("--events-allow app_*,exact, channels %s: status %d, want %d", channels, got, want)
+		}
+	}
+}
+
+func TestEventsSurviveBackendTermination(t *testing.T) {
+	b := setup(t, func(c *Config) { c.EventsAllow = []string{"howdah_*", "app_events"} })
 	events := b.stream(t, token(t, jwt.MapClaims{"role": b.roles.user}), "howdah_queue,app_events")
 	notify := func(ch, payload string) {
 		if _, err := b.conn.Exec(b.ctx, "SELECT pg_notify($1, $2)", ch, payload); err != nil {

@@ -43,7 +43,7 @@ func serveCommand() *cli.Command {
 			&cli.IntFlag{Name: "pool-max-conns", EnvVars: []string{"HOWDAH_POOL_MAX_CONNS"}, Value: 10,
 				Usage: "`N` connections at most for requests (one more is used for LISTEN)"},
 			&cli.StringSliceFlag{Name: "events-allow", EnvVars: []string{"HOWDAH_EVENTS_ALLOW"},
-				Usage: "`CHANNEL` /events may follow: a name, or a prefix ending in * (repeatable or comma-separated; default: any)"},
+				Usage: "`CHANNEL` /events may follow: a name, or a prefix ending in * (repeatable or comma-separated; replaces the default, howdah_*: any other channel is refused)"},
 			&cli.DurationFlag{Name: "sse-heartbeat", EnvVars: []string{"HOWDAH_SSE_HEARTBEAT"}, Value: 15 * time.Second,
 				Usage: "`DURATION` between heartbeat comments on idle event streams"},
 			&cli.IntFlag{Name: "max-body-bytes", EnvVars: []string{"HOWDAH_MAX_BODY_BYTES"}, Value: 1 << 20,
