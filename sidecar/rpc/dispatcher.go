@@ -73,7 +73,15 @@ func (d *Dispatcher) Catalog() *Catalog { return d.catalog.Load() }
 
 // Reload reads the catalog again and swaps it in; on error the old one stays.
 func (d *Dispatcher) Reload(ctx context.Context) (*Catalog, error) {
-	c, err := Load(ctx, d.pool)
+	conn, err := d.pool.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Release()
+	// The read runs as the login role and may cache plans for it: the next call on this
+	// connection must discard them.
+	delete(conn.Conn().PgConn().CustomData(), lastSessionKey)
+	c, err := Load(ctx, conn)
 	if err != nil {
 		return nil, err
 	}
@@ -204,6 +212,12 @@ func (s *setupError) Error() string { return s.e.Message }
 
 const setupStmt = "howdah_session"
 
+// lastSessionKey is the pgconn CustomData key holding the role and claims of the last call on
+// a connection; absent means unknown (a new connection, or one the catalog was read on).
+const lastSessionKey = "howdah_last_session"
+
+func (s Session) key() string { return s.Role + "\x00" + s.Claims }
+
 const setupSQL = `SELECT pg_catalog.set_config('role', $1, true), pg_catalog.set_config('request.jwt.claims', $2, true),
        pg_catalog.set_config('statement_timeout', $3, true)`
 
@@ -211,9 +225,14 @@ const setupSQL = `SELECT pg_catalog.set_config('role', $1, true), pg_catalog.set
 // single Sync, so both statements run in one implicit transaction; the settings are
 // transaction-local, and an error in either rolls back both.
 //
-// Both are unnamed statements, planned for each call. A prepared statement must not be reused
-// across roles: PostgreSQL inlines a simple SQL function into the plan after checking EXECUTE
-// for the role that planned it, and a cached plan skips that check for the next role.
+// The call is an unnamed statement, planned for each call. A prepared statement must not be
+// reused across roles: PostgreSQL inlines a simple SQL function into the plan after checking
+// EXECUTE for the role that planned it, and a cached plan skips that check for the next role.
+// The same holds one level down, for the plans PL/pgSQL caches for each statement of a
+// function for the life of the session: so when the role or the claims differ from the last
+// call's on this connection, the pipeline runs DISCARD PLANS after the settings and before the
+// call, which invalidates every cached plan of the session (PL/pgSQL's included) and is allowed
+// in a transaction.
 func (d *Dispatcher) run(ctx context.Context, conn *pgx.Conn, sess Session, c *Call) (json.RawMessage, error) {
 	params := make([][]byte, len(c.Args))
 	for i, a := range c.Args {
@@ -230,8 +249,14 @@ func (d *Dispatcher) run(ctx context.Context, conn *pgx.Conn, sess Session, c *C
 		}
 		pc.CustomData()[setupStmt] = true
 	}
+	key := sess.key()
+	last, _ := pc.CustomData()[lastSessionKey].(string)
+	discard := last != key
 	batch := &pgconn.Batch{}
 	batch.ExecPrepared(setupStmt, [][]byte{[]byte(sess.Role), []byte(sess.Claims), []byte(d.timeout)}, nil, nil)
+	if discard {
+		batch.ExecParams("DISCARD PLANS", nil, nil, nil, nil)
+	}
 	batch.ExecParams(c.SQL, params, nil, nil, nil)
 	mrr := pc.ExecBatch(ctx, batch)
 	var (
@@ -242,7 +267,16 @@ func (d *Dispatcher) run(ctx context.Context, conn *pgx.Conn, sess Session, c *C
 	if mrr.NextResult() {
 		_, serr = mrr.ResultReader().Close()
 	}
-	if serr == nil && mrr.NextResult() {
+	if serr == nil && discard && mrr.NextResult() {
+		if _, err := mrr.ResultReader().Close(); err != nil {
+			cerr = err
+		} else {
+			// The plans are gone whatever happens to the call; plans made from here on are
+			// made for this session.
+			pc.CustomData()[lastSessionKey] = key
+		}
+	}
+	if serr == nil && cerr == nil && mrr.NextResult() {
 		rr := mrr.ResultReader()
 		for rr.NextRow() {
 			if v := rr.Values()[0]; v == nil {

@@ -309,7 +309,11 @@ CREATE ROLE howdah_test_rpc_other NOLOGIN;
 GRANT howdah_test_rpc_other TO howdah_test_rpc_auth;
 CREATE FUNCTION howdah.t_inlined() RETURNS text LANGUAGE sql AS $$ SELECT 'classified' $$;
 REVOKE EXECUTE ON FUNCTION howdah.t_inlined() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION howdah.t_inlined() TO howdah_test_rpc_reader;`)
+GRANT EXECUTE ON FUNCTION howdah.t_inlined() TO howdah_test_rpc_reader;
+CREATE FUNCTION howdah.t_nested_secret() RETURNS text LANGUAGE sql AS $$ SELECT 'nested secret' $$;
+REVOKE EXECUTE ON FUNCTION howdah.t_nested_secret() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION howdah.t_nested_secret() TO howdah_test_rpc_reader;
+CREATE FUNCTION howdah.t_wrap() RETURNS text LANGUAGE plpgsql AS $$ BEGIN RETURN howdah.t_nested_secret(); END $$;`)
 	// Log in as the authenticator from here on.
 	cfg, _ := pgxpool.ParseConfig(b.url)
 	cfg.ConnConfig.User = "howdah_test_rpc_auth"
@@ -348,6 +352,34 @@ GRANT EXECUTE ON FUNCTION howdah.t_inlined() TO howdah_test_rpc_reader;`)
 		}
 		if status, r = b.call(t, other, "howdah.t_inlined", nil); status != 403 || r.Error == nil || r.Error.Data.SQLState != "42501" {
 			t.Fatalf("other role calls t_inlined after reader (call %d): %d %s %+v", i, status, r.Result, r.Error)
+		}
+	}
+	// One level down: PL/pgSQL caches the plan of its statements for the session, with the SQL
+	// function inlined after an EXECUTE check for the role that planned it.
+	for i := 0; i < 3; i++ {
+		for j := 0; j < 2; j++ {
+			if _, r = b.call(t, reader, "howdah.t_wrap", nil); r.Error != nil || string(r.Result) != `"nested secret"` {
+				t.Fatalf("reader calls t_wrap: %s %+v", r.Result, r.Error)
+			}
+		}
+		if status, r = b.call(t, other, "howdah.t_wrap", nil); status != 403 || r.Error == nil || r.Error.Data.SQLState != "42501" {
+			t.Fatalf("other role calls t_wrap after reader (round %d): %d %s %+v", i, status, r.Result, r.Error)
+		}
+	}
+	// The same role with other claims: plans are discarded too (a function wrongly declared
+	// IMMUTABLE over the claims would be folded into a cached plan).
+	if _, err := b.conn.Exec(b.ctx, `CREATE FUNCTION howdah.t_sub() RETURNS text LANGUAGE sql IMMUTABLE AS
+		$$ SELECT current_setting('request.jwt.claims', true)::jsonb ->> 'sub' $$;
+		CREATE FUNCTION howdah.t_wrap_sub() RETURNS text LANGUAGE plpgsql AS $$ BEGIN RETURN howdah.t_sub(); END $$`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.d.Reload(b.ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, sub := range []string{"u1", "u1", "u2", "u2", "u1"} {
+		s := Session{Role: reader.Role, Claims: `{"sub":"` + sub + `"}`}
+		if _, r = b.call(t, s, "howdah.t_wrap_sub", nil); r.Error != nil || string(r.Result) != `"`+sub+`"` {
+			t.Fatalf("t_wrap_sub as %s: %s %+v", sub, r.Result, r.Error)
 		}
 	}
 	self := Session{Role: "howdah_test_rpc_auth", Claims: "{}"}
