@@ -205,6 +205,12 @@ func (d *Dispatcher) call(ctx context.Context, cat *Catalog, sess Session, r *Re
 	return res, nil
 }
 
+// ErrRoleRefused is the error of a request whose role the login role cannot switch into, or
+// that names the login role itself: 403 with a fixed message and no data.
+func ErrRoleRefused() *errmap.Error {
+	return errmap.New(errmap.CodeForbidden, http.StatusForbidden, "cannot act as the token's role")
+}
+
 // setupError is a failure to apply the session (role, claims): an authorization problem.
 type setupError struct{ e *errmap.Error }
 
@@ -249,6 +255,12 @@ func (d *Dispatcher) run(ctx context.Context, conn *pgx.Conn, sess Session, c *C
 		}
 		pc.CustomData()[setupStmt] = true
 	}
+	// Acting as the login role itself would give the request what only the sidecar may do:
+	// refuse it like "none" (session_authorization is reported by the server at connect).
+	if sess.Role == pc.ParameterStatus("session_authorization") {
+		d.cfg.Logger.Warn().Str("role", sess.Role).Msg("refused a request whose role is the sidecar's login role")
+		return nil, &setupError{ErrRoleRefused()}
+	}
 	key := sess.key()
 	last, _ := pc.CustomData()[lastSessionKey].(string)
 	discard := last != key
@@ -291,13 +303,11 @@ func (d *Dispatcher) run(ctx context.Context, conn *pgx.Conn, sess Session, c *C
 	if serr != nil {
 		var pe *pgconn.PgError
 		if errors.As(serr, &pe) {
-			e := errmap.FromPg(pe)
-			e.Code, e.Status = errmap.CodeForbidden, http.StatusForbidden
-			e.Message = "cannot act as role " + strconv.Quote(sess.Role) + ": " + pe.Message
-			if pe.Code == "42501" && e.Data.Hint == "" {
-				e.Data.Hint = "GRANT " + pgx.Identifier{sess.Role}.Sanitize() + " TO the sidecar's login role (the authenticator)"
-			}
-			return nil, &setupError{e}
+			// One answer whatever the reason (no such role, not granted...): the caller must not
+			// learn which roles exist. The log has the server's words.
+			d.cfg.Logger.Warn().Str("role", sess.Role).Str("sqlstate", pe.Code).Str("error", pe.Message).
+				Str("detail", pe.Detail).Str("hint", pe.Hint).Msg("cannot switch into the request's role")
+			return nil, &setupError{ErrRoleRefused()}
 		}
 		return nil, serr
 	}

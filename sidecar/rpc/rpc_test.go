@@ -1,16 +1,19 @@
 package rpc
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/rs/zerolog"
 
 	"github.com/howdah/howdah/installer"
 	"github.com/howdah/howdah/internal/pgtest"
@@ -323,7 +326,8 @@ CREATE FUNCTION howdah.t_wrap() RETURNS text LANGUAGE plpgsql AS $$ BEGIN RETURN
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	b.d = New(pool, nil)
+	var logs syncBuffer
+	b.d = New(pool, &Config{Logger: zerolog.New(&logs)})
 	if _, err := b.d.Reload(b.ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -337,11 +341,25 @@ CREATE FUNCTION howdah.t_wrap() RETURNS text LANGUAGE plpgsql AS $$ BEGIN RETURN
 	if status != 403 || r.Error == nil || r.Error.Code != -32003 || r.Error.Data.SQLState != "42501" {
 		t.Fatalf("no EXECUTE: status %d %+v", status, r.Error)
 	}
-	for _, role := range []string{"howdah_test_rpc_stranger", "postgres", "no such role"} {
-		status, r = b.call(t, Session{Role: role, Claims: "{}"}, "howdah.version", nil)
-		if status != 403 || r.Error == nil || r.Error.Code != -32003 || !strings.Contains(r.Error.Message, "cannot act as role") {
-			t.Fatalf("role %q the authenticator is not granted: status %d %+v", role, status, r.Error)
+	// Roles the authenticator may not act as, whether they exist or not, and the authenticator
+	// itself: one answer, with nothing about the role, and the server's message in the log.
+	for _, role := range []string{"howdah_test_rpc_stranger", "postgres", "no such role", "howdah_test_rpc_auth"} {
+		logs.Reset()
+		body, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": "howdah.t_claims"})
+		status, out := b.d.Handle(b.ctx, Session{Role: role, Claims: "{}"}, body)
+		if want := `{"jsonrpc":"2.0","error":{"code":-32003,"message":"cannot act as the token's role"},"id":1}`; status != 403 || string(out) != want {
+			t.Fatalf("role %q: status %d %s, want 403 %s", role, status, out, want)
 		}
+		if log := logs.String(); !strings.Contains(log, `"level":"warn"`) || !strings.Contains(log, role) {
+			t.Fatalf("role %q: no warning in the log: %s", role, log)
+		}
+	}
+	if log := logs.String(); !strings.Contains(log, "login role") {
+		t.Fatalf("the authenticator's own role: log %s", log)
+	}
+	b.call(t, Session{Role: "no such role", Claims: "{}"}, "howdah.version", nil)
+	if log := logs.String(); !strings.Contains(log, `does not exist`) {
+		t.Fatalf("the server's message is not logged: %s", log)
 	}
 	// A simple SQL function is inlined into the plan after an EXECUTE check for the planning
 	// role; a plan cached for one role must never serve another.
@@ -382,8 +400,8 @@ CREATE FUNCTION howdah.t_wrap() RETURNS text LANGUAGE plpgsql AS $$ BEGIN RETURN
 			t.Fatalf("t_wrap_sub as %s: %s %+v", sub, r.Result, r.Error)
 		}
 	}
-	self := Session{Role: "howdah_test_rpc_auth", Claims: "{}"}
-	if _, r = b.call(t, self, "howdah.t_claims", nil); r.Error != nil || normalise(t, r.Result) != `{"claims":{},"user":"howdah_test_rpc_auth"}` {
+	if _, r = b.call(t, Session{Role: other.Role, Claims: `{"x":1}`}, "howdah.t_claims", nil); r.Error != nil ||
+		normalise(t, r.Result) != `{"claims":{"x":1},"user":"howdah_test_rpc_other"}` {
 		t.Fatalf("role or claims leaked into the next call on the connection: %s %+v", r.Result, r.Error)
 	}
 	// The same role over SQL sees the same thing.
@@ -394,6 +412,30 @@ CREATE FUNCTION howdah.t_wrap() RETURNS text LANGUAGE plpgsql AS $$ BEGIN RETURN
 	if _, r = b.call(t, reader, "howdah.version", nil); normalise(t, r.Result) != normalise(t, []byte(viaSQL)) {
 		t.Fatalf("version as reader %s, via SQL %s", r.Result, viaSQL)
 	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.String()
+}
+
+func (s *syncBuffer) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.buf.Reset()
 }
 
 func TestBatchAndNotifications(t *testing.T) {
