@@ -110,6 +110,10 @@ func New(ctx context.Context, cfg *Config) (*Server, error) {
 		return nil, fmt.Errorf("cannot reach PostgreSQL at %s:%d, database %q, user %q: %w",
 			pcfg.ConnConfig.Host, pcfg.ConnConfig.Port, pcfg.ConnConfig.Database, pcfg.ConnConfig.User, err)
 	}
+	if err := s.checkLoginRole(ctx); err != nil {
+		s.pool.Close()
+		return nil, err
+	}
 	rpc.Version = installer.Release
 	var m *metrics
 	s.disp = rpc.New(s.pool, &rpc.Config{StatementTimeout: c.StatementTimeout, Logger: s.log,
@@ -142,6 +146,38 @@ func New(ctx context.Context, cfg *Config) (*Server, error) {
 	go func() { defer s.bg.Done(); s.reloadLoop(hubCtx, sub) }()
 	s.handler = s.routes()
 	return s, nil
+}
+
+// checkLoginRole warns when the login role is a superuser (it may switch into any role, so a
+// token can name any role and the database protects nothing) or has BYPASSRLS (an
+// authenticator needs no power of its own), and refuses an anonymous role that is the login
+// role itself.
+func (s *Server) checkLoginRole(ctx context.Context) error {
+	var (
+		login         string
+		super, bypass bool
+	)
+	if err := s.pool.QueryRow(ctx, `SELECT r.rolname::text, r.rolsuper, r.rolbypassrls
+		FROM pg_catalog.pg_roles r WHERE r.rolname = session_user`).Scan(&login, &super, &bypass); err != nil {
+		return fmt.Errorf("read the login role: %w", err)
+	}
+	if s.cfg.Auth.AnonRole == login {
+		return fmt.Errorf("the anonymous role %q is the login role itself: create a role for anonymous requests "+
+			"and grant it to %q", login, login)
+	}
+	var what []string
+	if super {
+		what = append(what, "is a superuser (it may switch into any role, so a token can name any role and the database protects nothing)")
+	}
+	if bypass {
+		what = append(what, "has BYPASSRLS (an authenticator should have no power of its own)")
+	}
+	if len(what) > 0 {
+		s.log.Warn().Str("login_role", login).Bool("superuser", super).Bool("bypassrls", bypass).
+			Msg("UNSAFE LOGIN ROLE: the sidecar's login role " + strings.Join(what, " and ") +
+				"; log in as an authenticator made with `howdah install --authenticator NAME` (docs/sidecar.md)")
+	}
+	return nil
 }
 
 // Handler is the server's HTTP handler.

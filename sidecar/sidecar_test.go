@@ -702,3 +702,38 @@ func TestStartFailsClearly(t *testing.T) {
 		t.Fatalf("short secret: %v", err)
 	}
 }
+
+func TestLoginRoleChecks(t *testing.T) {
+	b := setup(t, nil)
+	authnURL := b.srv.cfg.DatabaseURL
+	start := func(dbURL, anon string) (string, error) {
+		var logs bytes.Buffer
+		srv, err := New(b.ctx, &Config{DatabaseURL: dbURL, Auth: auth.Config{Secret: secret, AnonRole: anon},
+			Logger: zerolog.New(&logs)})
+		if err == nil {
+			srv.Close()
+		}
+		return logs.String(), err
+	}
+	// An authenticator: no warning.
+	if logs, err := start(authnURL, b.roles.anon); err != nil || strings.Contains(logs, `"level":"warn"`) {
+		t.Fatalf("authenticator: %v, logs %s", err, logs)
+	}
+	// A superuser: started, with a warning.
+	if logs, err := start(b.url, b.roles.anon); err != nil || !strings.Contains(logs, `"level":"warn"`) ||
+		!strings.Contains(logs, "UNSAFE LOGIN ROLE") || !strings.Contains(logs, "is a superuser") {
+		t.Fatalf("superuser: %v, logs %s", err, logs)
+	}
+	// BYPASSRLS.
+	if _, err := b.conn.Exec(b.ctx, "ALTER ROLE "+pgx.Identifier{b.roles.authn}.Sanitize()+" BYPASSRLS"); err != nil {
+		t.Fatal(err)
+	}
+	if logs, err := start(authnURL, b.roles.anon); err != nil || !strings.Contains(logs, "UNSAFE LOGIN ROLE") ||
+		!strings.Contains(logs, "has BYPASSRLS") || strings.Contains(logs, "is a superuser") {
+		t.Fatalf("bypassrls: %v, logs %s", err, logs)
+	}
+	// The login role as the anonymous role: refused.
+	if _, err := start(authnURL, b.roles.authn); err == nil || !strings.Contains(err.Error(), "is the login role itself") {
+		t.Fatalf("anonymous role = login role: %v", err)
+	}
+}
