@@ -37,6 +37,9 @@ func setup(t *testing.T, cfg *Config, extraSQL string) *bundle {
 	url := pgtest.NewDatabase(t)
 	conn := pgtest.Connect(t, url)
 	t.Cleanup(func() { dropTestRoles(url) })
+	if _, err := conn.Exec(ctx, `CREATE ROLE howdah_test_rpc_admin SUPERUSER NOLOGIN`); err != nil {
+		t.Fatal(err)
+	}
 	in, err := installer.New(conn, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -78,7 +81,9 @@ func dropTestRoles(url string) {
 	}
 }
 
-var superuser = Session{Role: "postgres", Claims: `{"role":"postgres"}`}
+// superuser is the session most tests call as: a superuser other than the login role (the
+// dispatcher refuses the login role itself), created by setup.
+var superuser = Session{Role: "howdah_test_rpc_admin", Claims: `{"role":"howdah_test_rpc_admin"}`}
 
 type response struct {
 	Result json.RawMessage `json:"result"`
@@ -232,7 +237,7 @@ func TestResultShapesAndConversions(t *testing.T) {
 		{"howdah.t_null", nil, `null`},
 		{"howdah.t_ints", map[string]any{"xs": []any{1, 2, nil, 4}}, `7`},
 		{"howdah.t_variadic", map[string]any{"xs": []string{"a", "b"}}, `"a+b"`},
-		{"howdah.t_claims", nil, `{"claims":{"role":"postgres"},"user":"postgres"}`},
+		{"howdah.t_claims", nil, `{"claims":{"role":"howdah_test_rpc_admin"},"user":"howdah_test_rpc_admin"}`},
 	}
 	for _, c := range cases {
 		status, r := b.call(t, superuser, c.method, c.params)
