@@ -23,7 +23,7 @@ const (
 	CodeForbidden    = -32003 // the role may not do this (privileges, role switching)
 	CodeNotFound     = -32004 // the object the call names does not exist
 	CodeTimeout      = -32008 // the statement ran past the request's statement timeout
-	CodeConflict     = -32009 // a uniqueness, foreign key or serialization conflict: retry or change the input
+	CodeConflict     = -32009 // a conflict with the data's state (uniqueness, foreign keys, dependents, a job's state, serialization): retry or change the input
 	CodeUnavailable  = -32010 // the database cannot take requests now
 )
 
@@ -74,11 +74,14 @@ var Table = []Rule{
 	{"40001", CodeConflict, http.StatusConflict, "serialization failure: retry"},
 	{"40P01", CodeConflict, http.StatusConflict, "deadlock: retry"},
 	{"55P03", CodeConflict, http.StatusConflict, "lock not available"},
+	{"55000", CodeConflict, http.StatusConflict, "object not in prerequisite state (a queue job in the wrong state, records of a table without a primary key)"},
+	{"0A000", CodeApplication, http.StatusBadRequest, "feature not supported"},
 	{"57014", CodeTimeout, http.StatusGatewayTimeout, "statement timeout or cancel"},
 	{"25006", CodeForbidden, http.StatusMethodNotAllowed, "read-only transaction"},
 	{"53400", CodeInternal, http.StatusInternalServerError, "configuration limit exceeded"},
 	{"22", CodeInvalidParams, http.StatusBadRequest, "data exception (22023 invalid parameter value, 22P02 bad input syntax...)"},
 	{"23", CodeInvalidParams, http.StatusBadRequest, "other integrity violations (not null, check)"},
+	{"2B", CodeConflict, http.StatusConflict, "dependent objects still exist (2BP01: drop without cascade)"},
 	{"28", CodeForbidden, http.StatusForbidden, "invalid authorization"},
 	{"0L", CodeForbidden, http.StatusForbidden, "invalid grantor"},
 	{"0P", CodeForbidden, http.StatusForbidden, "invalid role specification"},
@@ -89,8 +92,8 @@ var Table = []Rule{
 	{"57", CodeUnavailable, http.StatusServiceUnavailable, "operator intervention (shutdown)"},
 }
 
-// Fallback is the rule for SQLSTATEs no row of Table matches (classes 09, 25, 2D, 38, 39, 3B,
-// 40, 54, 55, 58, F0, HV, XX...).
+// Fallback is the rule for SQLSTATEs no row of Table matches (classes 09, 0A, 25, 2D, 38, 39,
+// 3B, 40, 54, 55, 58, F0, HV, XX...).
 var Fallback = Rule{"", CodeInternal, http.StatusInternalServerError, "anything else"}
 
 var exact, class = func() (map[string]Rule, map[string]Rule) {

@@ -40,6 +40,7 @@ func TestLookup(t *testing.T) {
 		"42501": CodeForbidden, "22023": CodeInvalidParams, "22P02": CodeInvalidParams, "P0001": CodeApplication,
 		"23505": CodeConflict, "23502": CodeInvalidParams, "42P01": CodeNotFound, "42601": CodeApplication,
 		"57014": CodeTimeout, "57P01": CodeUnavailable, "XX000": CodeInternal, "": CodeInternal, "4": CodeInternal,
+		"55000": CodeConflict, "55006": CodeInternal, "2BP01": CodeConflict, "2B000": CodeConflict, "0A000": CodeApplication,
 	}
 	for code, want := range cases {
 		if got := Lookup(code).Code; got != want {

@@ -210,6 +210,8 @@ CREATE FUNCTION howdah.t_poly(a anyelement) RETURNS anyelement LANGUAGE sql AS $
 CREATE FUNCTION howdah.t_sleep(s float8) RETURNS void LANGUAGE sql AS $$ SELECT pg_sleep(s) $$;
 CREATE FUNCTION howdah.t_raise() RETURNS void LANGUAGE plpgsql AS $$
 BEGIN RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = 'nope', DETAIL = 'the detail', HINT = 'the hint'; END $$;
+CREATE FUNCTION howdah.t_raise_code(code text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION USING ERRCODE = code, MESSAGE = 'raised ' || code, DETAIL = 'secret detail', HINT = 'secret hint'; END $$;
 CREATE FUNCTION howdah.t_claims() RETURNS jsonb LANGUAGE sql AS $$
     SELECT jsonb_build_object('user', current_user, 'claims', current_setting('request.jwt.claims', true)::jsonb) $$;
 CREATE FUNCTION howdah_internal.t_private() RETURNS integer LANGUAGE sql AS $$ SELECT 1 $$;
@@ -277,6 +279,9 @@ func TestErrors(t *testing.T) {
 		{"unknown schema oid", "howdah.get_schema", map[string]any{"sch": 1}, 404, -32004, "3F000", "", ""},
 		{"raise", "howdah.t_raise", nil, 400, -32000, "P0001", "nope", ""},
 		{"timeout", "howdah.t_sleep", []any{5}, 504, -32008, "57014", "statement timeout", ""},
+		{"prerequisite state", "howdah.t_raise_code", []any{"55000"}, 409, -32009, "55000", "raised 55000", ""},
+		{"dependent objects", "howdah.t_raise_code", []any{"2BP01"}, 409, -32009, "2BP01", "raised 2BP01", ""},
+		{"feature not supported", "howdah.t_raise_code", []any{"0A000"}, 400, -32000, "0A000", "raised 0A000", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -295,6 +300,29 @@ func TestErrors(t *testing.T) {
 				t.Fatalf("data sqlstate %q parameter %q; want %q %q", sqlstate, param, c.sqlstate, c.param)
 			}
 		})
+	}
+	// Documented errors of real functions: a table without a key (55000), a schema that is not
+	// empty (2BP01).
+	var sch, tab uint32
+	if _, err := b.conn.Exec(b.ctx, `CREATE SCHEMA "t full"; CREATE TABLE "t full".nokey (a int)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.conn.QueryRow(b.ctx, `SELECT '"t full"'::regnamespace::oid, '"t full".nokey'::regclass::oid`).Scan(&sch, &tab); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		method       string
+		params       any
+		status, code int
+		sqlstate     string
+	}{
+		{"howdah.get_record", map[string]any{"tab": tab, "id": 1}, 409, -32009, "55000"},
+		{"howdah.drop_schemas", map[string]any{"sch": []uint32{sch}}, 409, -32009, "2BP01"},
+	} {
+		status, r := b.call(t, superuser, c.method, c.params)
+		if r.Error == nil || status != c.status || r.Error.Code != c.code || r.Error.Data == nil || r.Error.Data.SQLState != c.sqlstate {
+			t.Errorf("%s %v: %d %s %+v; want %d %d %s", c.method, c.params, status, r.Result, r.Error, c.status, c.code, c.sqlstate)
+		}
 	}
 	// The detail and hint of a raised error come through; the connection stays usable.
 	_, r := b.call(t, superuser, "howdah.t_raise", nil)
