@@ -121,12 +121,20 @@ func Lookup(sqlstate string) Rule {
 	return Fallback
 }
 
-// FromPg turns a PostgreSQL error into an error object through Table, keeping what the server said.
+// FromPg turns a PostgreSQL error into an error object through Table, keeping what the server
+// said, except for internal errors (Fallback, and any rule with CodeInternal): those carry only
+// the SQLSTATE, since their text may hold internals (log the PgError instead).
 func FromPg(pe *pgconn.PgError) *Error {
 	r := Lookup(pe.Code)
+	if r.Code == CodeInternal {
+		return &Error{Code: r.Code, Message: InternalMessage, Status: r.Status, Data: &Data{SQLState: pe.Code}}
+	}
 	return &Error{Code: r.Code, Message: pe.Message, Status: r.Status,
 		Data: &Data{SQLState: pe.Code, Message: pe.Message, Detail: pe.Detail, Hint: pe.Hint}}
 }
+
+// InternalMessage is the message of every internal error.
+const InternalMessage = "internal error"
 
 // From turns any error into an error object: PostgreSQL errors through Table, deadlines into
 // CodeTimeout, anything else into CodeInternal without its text (which may hold internals; log it).
@@ -150,7 +158,7 @@ func From(err error) *Error {
 
 // Internal is the error object for faults the caller cannot fix.
 func Internal() *Error {
-	return &Error{Code: CodeInternal, Message: "internal error: the sidecar's log has the details", Status: http.StatusInternalServerError}
+	return &Error{Code: CodeInternal, Message: InternalMessage, Status: http.StatusInternalServerError}
 }
 
 // New returns an error object with a code, a status and a message.

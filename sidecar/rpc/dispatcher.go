@@ -194,7 +194,13 @@ func (d *Dispatcher) call(ctx context.Context, cat *Catalog, sess Session, r *Re
 		}
 		e := errmap.From(err)
 		if e.Code == errmap.CodeInternal || e.Code == errmap.CodeUnavailable {
-			d.cfg.Logger.Error().Err(err).Str("method", r.Method).Msg("call failed")
+			// The caller got no details: the log has all of them.
+			ev := d.cfg.Logger.Error().Err(err).Str("method", r.Method)
+			var pe *pgconn.PgError
+			if errors.As(err, &pe) {
+				ev = ev.Str("sqlstate", pe.Code).Str("detail", pe.Detail).Str("hint", pe.Hint).Str("where", pe.Where)
+			}
+			ev.Msg("call failed")
 		}
 		if (*conn).Conn().IsClosed() {
 			(*conn).Release()

@@ -254,7 +254,8 @@ func TestResultShapesAndConversions(t *testing.T) {
 }
 
 func TestErrors(t *testing.T) {
-	b := setup(t, &Config{StatementTimeout: 200 * time.Millisecond}, shapesSQL)
+	var logs syncBuffer
+	b := setup(t, &Config{StatementTimeout: 200 * time.Millisecond, Logger: zerolog.New(&logs)}, shapesSQL)
 	cases := []struct {
 		name, method string
 		params       any
@@ -323,6 +324,15 @@ func TestErrors(t *testing.T) {
 		if r.Error == nil || status != c.status || r.Error.Code != c.code || r.Error.Data == nil || r.Error.Data.SQLState != c.sqlstate {
 			t.Errorf("%s %v: %d %s %+v; want %d %d %s", c.method, c.params, status, r.Result, r.Error, c.status, c.code, c.sqlstate)
 		}
+	}
+	// An internal (unmapped) error says nothing but its SQLSTATE; the log has the rest.
+	body, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": "howdah.t_raise_code", "params": []string{"XX000"}})
+	if status, out := b.d.Handle(b.ctx, superuser, body); status != 500 ||
+		string(out) != `{"jsonrpc":"2.0","error":{"code":-32603,"message":"internal error","data":{"sqlstate":"XX000"}},"id":1}` {
+		t.Errorf("unmapped SQLSTATE: %d %s", status, out)
+	}
+	if log := logs.String(); !strings.Contains(log, "raised XX000") || !strings.Contains(log, "secret detail") || !strings.Contains(log, "secret hint") {
+		t.Errorf("the log lacks the internal error: %s", log)
 	}
 	// The detail and hint of a raised error come through; the connection stays usable.
 	_, r := b.call(t, superuser, "howdah.t_raise", nil)
