@@ -102,11 +102,11 @@ func (f *Function) Bind(params json.RawMessage) (*Call, *errmap.Error) {
 		p := "$" + strconv.Itoa(len(args)) + "::text"
 		switch a.Kind {
 		case KindArray:
-			fmt.Fprintf(&sql, "ARRAY(SELECT pg_catalog.jsonb_array_elements_text(%s::pg_catalog.jsonb))::%s", p, a.Type)
+			fmt.Fprintf(&sql, "ARRAY(SELECT pg_catalog.jsonb_array_elements_text(%s::pg_catalog.jsonb))::%s", p, a.Cast)
 		case KindComposite:
-			fmt.Fprintf(&sql, "pg_catalog.jsonb_populate_record(NULL::%s, %s::pg_catalog.jsonb)", a.Type, p)
+			fmt.Fprintf(&sql, "pg_catalog.jsonb_populate_record(NULL::%s, %s::pg_catalog.jsonb)", a.Cast, p)
 		default:
-			fmt.Fprintf(&sql, "%s::%s", p, a.Type)
+			fmt.Fprintf(&sql, "%s::%s", p, a.Cast)
 		}
 	}
 	sql.WriteByte(')')

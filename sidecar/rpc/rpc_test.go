@@ -212,6 +212,8 @@ CREATE FUNCTION howdah.t_raise() RETURNS void LANGUAGE plpgsql AS $$
 BEGIN RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = 'nope', DETAIL = 'the detail', HINT = 'the hint'; END $$;
 CREATE FUNCTION howdah.t_raise_code(code text) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN RAISE EXCEPTION USING ERRCODE = code, MESSAGE = 'raised ' || code, DETAIL = 'secret detail', HINT = 'secret hint'; END $$;
+CREATE FUNCTION howdah.t_fixed(c character, b bit, cs character[] DEFAULT '{}', v bit varying DEFAULT NULL) RETURNS text
+    LANGUAGE sql AS $$ SELECT c || '/' || b::text || '/' || array_to_string(cs, ',') || '/' || coalesce(v::text, '-') $$;
 CREATE FUNCTION howdah.t_claims() RETURNS jsonb LANGUAGE sql AS $$
     SELECT jsonb_build_object('user', current_user, 'claims', current_setting('request.jwt.claims', true)::jsonb) $$;
 CREATE FUNCTION howdah_internal.t_private() RETURNS integer LANGUAGE sql AS $$ SELECT 1 $$;
@@ -240,6 +242,10 @@ func TestResultShapesAndConversions(t *testing.T) {
 		{"howdah.t_ints", map[string]any{"xs": []any{1, 2, nil, 4}}, `7`},
 		{"howdah.t_variadic", map[string]any{"xs": []string{"a", "b"}}, `"a+b"`},
 		{"howdah.t_claims", nil, `{"claims":{"role":"howdah_test_rpc_admin"},"user":"howdah_test_rpc_admin"}`},
+		// character and bit arguments keep their whole value (a cast to character or bit would
+		// mean character(1) and bit(1)).
+		{"howdah.t_fixed", map[string]any{"c": "abc", "b": "101", "cs": []string{"xyz", "é✓"}, "v": "0110"}, `"abc/101/xyz,é✓/0110"`},
+		{"howdah.t_fixed", []any{"a", "1"}, `"a/1//-"`},
 	}
 	for _, c := range cases {
 		status, r := b.call(t, superuser, c.method, c.params)
@@ -250,6 +256,21 @@ func TestResultShapesAndConversions(t *testing.T) {
 		if got := normalise(t, r.Result); got != c.want {
 			t.Errorf("%s %v = %s, want %s", c.method, c.params, got, c.want)
 		}
+	}
+}
+
+func TestDisplayAndCastTypes(t *testing.T) {
+	b := setup(t, nil, shapesSQL)
+	f := b.d.Catalog().Lookup("howdah.t_fixed")
+	var got []string
+	for _, a := range f.Args {
+		got = append(got, a.Type+" as "+a.Cast)
+	}
+	if want := `character as bpchar, bit as "bit", character[] as bpchar[], bit varying as bit varying`; strings.Join(got, ", ") != want {
+		t.Fatalf("t_fixed arguments: %s, want %s", strings.Join(got, ", "), want)
+	}
+	if doc := string(b.d.Catalog().OpenRPC()); !strings.Contains(doc, `"PostgreSQL type character"`) || !strings.Contains(doc, `"PostgreSQL type bit"`) {
+		t.Fatalf("OpenRPC does not show the display types")
 	}
 }
 
