@@ -214,6 +214,9 @@ CREATE FUNCTION howdah.t_raise_code(code text) RETURNS void LANGUAGE plpgsql AS 
 BEGIN RAISE EXCEPTION USING ERRCODE = code, MESSAGE = 'raised ' || code, DETAIL = 'secret detail', HINT = 'secret hint'; END $$;
 CREATE FUNCTION howdah.t_fixed(c character, b bit, cs character[] DEFAULT '{}', v bit varying DEFAULT NULL) RETURNS text
     LANGUAGE sql AS $$ SELECT c || '/' || b::text || '/' || array_to_string(cs, ',') || '/' || coalesce(v::text, '-') $$;
+CREATE FUNCTION howdah.t_nums(i integer, o oid DEFAULT 0, b bigint DEFAULT 0, xs integer[] DEFAULT '{}',
+    p howdah.t_pair DEFAULT NULL, f float8 DEFAULT 0, n numeric DEFAULT 0) RETURNS text
+    LANGUAGE sql AS $$ SELECT concat_ws('/', i, o, b, xs, (p).a, f, n) $$;
 CREATE FUNCTION howdah.t_claims() RETURNS jsonb LANGUAGE sql AS $$
     SELECT jsonb_build_object('user', current_user, 'claims', current_setting('request.jwt.claims', true)::jsonb) $$;
 CREATE FUNCTION howdah_internal.t_private() RETURNS integer LANGUAGE sql AS $$ SELECT 1 $$;
@@ -246,6 +249,10 @@ func TestResultShapesAndConversions(t *testing.T) {
 		// mean character(1) and bit(1)).
 		{"howdah.t_fixed", map[string]any{"c": "abc", "b": "101", "cs": []string{"xyz", "é✓"}, "v": "0110"}, `"abc/101/xyz,é✓/0110"`},
 		{"howdah.t_fixed", []any{"a", "1"}, `"a/1//-"`},
+		// Integral JSON numbers reach integer types however they are written, exactly.
+		{"howdah.t_nums", json.RawMessage(`{"i": 2.0, "o": 1.6676e4, "b": 9.007199254740993e15, "xs": [1.0, 2e0, null, -3],
+			"p": {"a": 4.00, "b": "x"}, "f": 1.5, "n": 1e-3}`), `"2/16676/9007199254740993/{1,2,NULL,-3}/4/1.5/0.001"`},
+		{"howdah.t_nums", json.RawMessage(`[-0.0, 4294967295.0]`), `"0/4294967295/0/{}/0/0"`},
 	}
 	for _, c := range cases {
 		status, r := b.call(t, superuser, c.method, c.params)
@@ -298,6 +305,7 @@ func TestErrors(t *testing.T) {
 		{"object for scalar", "howdah.get_schema", map[string]any{"sch": map[string]any{}}, 400, -32602, "", "not a JSON object", "sch"},
 		{"scalar for array", "howdah.t_ints", map[string]any{"xs": 3}, 400, -32602, "", "a JSON array", "xs"},
 		{"bad input syntax", "howdah.get_schema", map[string]any{"sch": "twelve"}, 400, -32602, "22P02", "invalid input syntax", ""},
+		{"not an integer", "howdah.t_nums", map[string]any{"i": 2.5}, 400, -32602, "22P02", `"2.5"`, ""},
 		{"unknown schema oid", "howdah.get_schema", map[string]any{"sch": 1}, 404, -32004, "3F000", "", ""},
 		{"raise", "howdah.t_raise", nil, 400, -32000, "P0001", "nope", ""},
 		{"timeout", "howdah.t_sleep", []any{5}, 504, -32008, "57014", "statement timeout", ""},
