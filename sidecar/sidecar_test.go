@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -376,6 +375,14 @@ func TestHTTPErrors(t *testing.T) {
 
 func TestReloadOnNotify(t *testing.T) {
 	b := setup(t, nil)
+	var doc struct {
+		Info struct {
+			Version string `json:"version"`
+		} `json:"info"`
+	}
+	if _, r := b.call(t, "", "rpc.discover", nil); json.Unmarshal(r.Result, &doc) != nil || doc.Info.Version != installer.Release {
+		t.Fatalf("rpc.discover info.version = %q, want %q", doc.Info.Version, installer.Release)
+	}
 	if _, r := b.call(t, "", "howdah.t_new", nil); r.Error == nil || r.Error.Code != -32601 {
 		t.Fatalf("before: %+v", r)
 	}
@@ -693,13 +700,44 @@ func (c *captureWriter) Write(b []byte) (int, error) { return c.body.Write(b) }
 func (c *captureWriter) WriteHeader(s int)           { c.status = s }
 
 func TestStartFailsClearly(t *testing.T) {
-	_, err := New(context.Background(), &Config{DatabaseURL: "postgres://nobody@127.0.0.1:1/x?connect_timeout=2"})
+	_, err := New(context.Background(), &Config{DatabaseURL: "postgres://nobody@127.0.0.1:1/x?connect_timeout=2",
+		Auth: auth.Config{AnonRole: "web_anon"}})
 	if err == nil || !strings.Contains(err.Error(), "cannot reach PostgreSQL at 127.0.0.1:1") {
 		t.Fatalf("unreachable database: %v", err)
 	}
-	_, err = New(context.Background(), &Config{DatabaseURL: "postgres://x@127.0.0.1:1/x", Auth: auth.Config{Secret: []byte("short")}})
-	if err == nil || !errors.Is(err, err) || !strings.Contains(err.Error(), "at least 32") {
-		t.Fatalf("short secret: %v", err)
+	// Settings are checked before connecting (the URL is unreachable on purpose).
+	unreachable := "postgres://x@127.0.0.1:1/x?connect_timeout=2"
+	for want, cfg := range map[string]*Config{
+		"at least 32":                          {DatabaseURL: unreachable, Auth: auth.Config{Secret: []byte("short")}},
+		"no way to authenticate":               {DatabaseURL: unreachable},
+		"PoolMaxConns is negative":             {DatabaseURL: unreachable, PoolMaxConns: -1, Auth: auth.Config{AnonRole: "a"}},
+		"Heartbeat is negative":                {DatabaseURL: unreachable, Heartbeat: -time.Second, Auth: auth.Config{AnonRole: "a"}},
+		"PoolMaxConns 4294967296 is too large": {DatabaseURL: unreachable, PoolMaxConns: 1 << 32, Auth: auth.Config{AnonRole: "a"}},
+	} {
+		if _, err := New(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%+v: %v, want an error containing %q", cfg, err, want)
+		}
+	}
+	if _, err := New(context.Background(), nil); err == nil || !strings.Contains(err.Error(), "no way to authenticate") {
+		t.Errorf("nil Config: %v", err)
+	}
+}
+
+func TestConfigDefaults(t *testing.T) {
+	got, err := (*Config)(nil).withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{PoolMaxConns: DefaultPoolMaxConns, StatementTimeout: DefaultStatementTimeout, Heartbeat: DefaultHeartbeat,
+		MaxBodyBytes: DefaultMaxBodyBytes, ShutdownTimeout: DefaultShutdownTimeout, ListenBackoffMax: DefaultListenBackoffMax,
+		ReloadDelay: DefaultReloadDelay}
+	if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
+		t.Fatalf("defaults:\n got %+v\nwant %+v", got, want)
+	}
+	set := Config{PoolMaxConns: 3, StatementTimeout: time.Second, Heartbeat: 2 * time.Second, MaxBodyBytes: 5,
+		ShutdownTimeout: 3 * time.Second, ListenBackoffMax: 4 * time.Second, ReloadDelay: time.Millisecond}
+	if got, err := set.withDefaults(); err != nil || fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", set) {
+		t.Fatalf("set values changed: %+v %v", got, err)
 	}
 }
 

@@ -160,8 +160,9 @@ type rawArg struct {
 }
 
 // Load reads the catalog. With no howdah.version() (core not installed) it returns an empty
-// catalog. The read runs in a read-only transaction of its own.
-func Load(ctx context.Context, db Querier) (*Catalog, error) {
+// catalog. The read runs in a read-only transaction of its own. version is written into the
+// OpenRPC document's info.version.
+func Load(ctx context.Context, db Querier, version string) (*Catalog, error) {
 	tx, err := db.Begin(ctx)
 	if err != nil {
 		return nil, err
@@ -210,7 +211,7 @@ func Load(ctx context.Context, db Querier) (*Catalog, error) {
 		}
 	}
 	sort.Strings(schemas)
-	return newCatalog(schemas, fns), nil
+	return newCatalog(schemas, fns, version), nil
 }
 
 func isJSONType(t string) bool { return t == "jsonb" || t == "json" }
@@ -276,7 +277,7 @@ func (f *Function) build(args []rawArg) {
 	}
 }
 
-func newCatalog(schemas []string, fns []*Function) *Catalog {
+func newCatalog(schemas []string, fns []*Function, version string) *Catalog {
 	c := &Catalog{methods: map[string]*Function{}, Schemas: schemas}
 	groups := map[string][]*Function{}
 	for _, f := range fns {
@@ -298,6 +299,6 @@ func newCatalog(schemas []string, fns []*Function) *Catalog {
 		c.names = append(c.names, method)
 	}
 	sort.Strings(c.names)
-	c.openrpc = openRPC(c)
+	c.openrpc = openRPC(c, version)
 	return c
 }

@@ -35,10 +35,17 @@ type Outcome struct {
 	Duration time.Duration
 }
 
+// DefaultStatementTimeout is Config.StatementTimeout's default.
+const DefaultStatementTimeout = 30 * time.Second
+
 // Config configures a Dispatcher. A nil Config means defaults.
 type Config struct {
-	// StatementTimeout bounds each call (SET LOCAL statement_timeout); 0 means 30s.
+	// StatementTimeout bounds each call (SET LOCAL statement_timeout); 0 means
+	// DefaultStatementTimeout.
 	StatementTimeout time.Duration
+	// Version is the OpenRPC document's info.version (the sidecar gives the howdah release);
+	// empty means "0".
+	Version string
 	// Logger receives internal errors; the zero value logs nothing.
 	Logger zerolog.Logger
 	// Observe, when set, is called after each call (for metrics).
@@ -61,10 +68,13 @@ func New(pool *pgxpool.Pool, cfg *Config) *Dispatcher {
 		d.cfg = *cfg
 	}
 	if d.cfg.StatementTimeout <= 0 {
-		d.cfg.StatementTimeout = 30 * time.Second
+		d.cfg.StatementTimeout = DefaultStatementTimeout
+	}
+	if d.cfg.Version == "" {
+		d.cfg.Version = "0"
 	}
 	d.timeout = strconv.FormatInt(d.cfg.StatementTimeout.Milliseconds(), 10)
-	d.catalog.Store(newCatalog(nil, nil))
+	d.catalog.Store(newCatalog(nil, nil, d.cfg.Version))
 	return d
 }
 
@@ -81,7 +91,7 @@ func (d *Dispatcher) Reload(ctx context.Context) (*Catalog, error) {
 	// The read runs as the login role and may cache plans for it: the next call on this
 	// connection must discard them.
 	delete(conn.Conn().PgConn().CustomData(), lastSessionKey)
-	c, err := Load(ctx, conn)
+	c, err := Load(ctx, conn, d.cfg.Version)
 	if err != nil {
 		return nil, err
 	}

@@ -581,6 +581,30 @@ func TestBatchAndNotifications(t *testing.T) {
 	}
 }
 
+func TestVersionPerDispatcher(t *testing.T) {
+	b := setup(t, nil, "")
+	version := func(d *Dispatcher) string {
+		var doc struct {
+			Info struct {
+				Version string `json:"version"`
+			} `json:"info"`
+		}
+		if err := json.Unmarshal(d.Catalog().OpenRPC(), &doc); err != nil {
+			t.Fatal(err)
+		}
+		return doc.Info.Version
+	}
+	one, two := New(b.pool, &Config{Version: "1.2.3"}), New(b.pool, &Config{Version: "4.5.6"})
+	for _, d := range []*Dispatcher{one, two} {
+		if _, err := d.Reload(b.ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v1, v2, v0 := version(one), version(two), version(b.d); v1 != "1.2.3" || v2 != "4.5.6" || v0 != "0" {
+		t.Fatalf("versions %q %q %q", v1, v2, v0)
+	}
+}
+
 func TestReload(t *testing.T) {
 	b := setup(t, nil, "")
 	if _, r := b.call(t, superuser, "howdah.t_later", nil); r.Error == nil || r.Error.Code != -32601 {
@@ -604,7 +628,7 @@ func TestEmptyCatalogWithoutCore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	c, err := Load(ctx, pool)
+	c, err := Load(ctx, pool, "0")
 	if err != nil || c.Len() != 0 {
 		t.Fatalf("catalog without howdah: %v, %d methods", err, c.Len())
 	}
