@@ -83,14 +83,20 @@ func newRPCSetup(b *testing.B, e *env) *rpcSetup {
 	if _, err := in.Install(e.ctx, nil); err != nil {
 		b.Fatal(err)
 	}
+	// The anonymous role: a superuser like the baseline's login role, so both sides see the
+	// same thing (the sidecar refuses the login role itself as a request's role).
+	if _, err := conn.Exec(e.ctx, `DO $$ BEGIN CREATE ROLE howdah_bench_rpc SUPERUSER NOLOGIN;
+		EXCEPTION WHEN duplicate_object THEN NULL; END $$`); err != nil {
+		b.Fatal(err)
+	}
 	conn.Close(e.ctx)
 	direct, err := pgxpool.New(e.ctx, url+"&pool_max_conns="+fmt.Sprint(rpcConcurrency))
 	if err != nil {
 		b.Fatal(err)
 	}
-	// The sidecar switches into a role on every call, as in production: here the login role itself.
+	// The sidecar switches into a role on every call, as in production.
 	srv, err := sidecar.New(e.ctx, &sidecar.Config{DatabaseURL: url, PoolMaxConns: rpcConcurrency,
-		Auth: auth.Config{AnonRole: "postgres"}})
+		Auth: auth.Config{AnonRole: "howdah_bench_rpc"}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"strings"
@@ -20,31 +21,87 @@ import (
 	"github.com/howdah/howdah/sidecar/rpc"
 )
 
-// Config configures a Server. Zero fields mean the documented defaults.
+// Defaults of Config: a zero field means its default.
+const (
+	DefaultPoolMaxConns     = 10
+	DefaultStatementTimeout = rpc.DefaultStatementTimeout
+	DefaultHeartbeat        = 15 * time.Second
+	DefaultMaxBodyBytes     = 1 << 20
+	DefaultShutdownTimeout  = 30 * time.Second
+	DefaultListenBackoffMax = 10 * time.Second
+	DefaultReloadDelay      = 50 * time.Millisecond
+)
+
+// Config configures a Server. A nil Config, and each zero field, means the default (the
+// Default* constants); negative numbers are refused.
 type Config struct {
-	// DatabaseURL is the connection string of the login role (the authenticator).
+	// DatabaseURL is the connection string of the login role (the authenticator); empty means
+	// the PG* environment variables.
 	DatabaseURL string
-	// PoolMaxConns bounds the request pool; 0 means 10. The LISTEN hub uses one more connection.
-	PoolMaxConns int32
-	// StatementTimeout bounds each RPC call; 0 means 30s.
+	// PoolMaxConns bounds the request pool. The LISTEN hub uses one more connection.
+	PoolMaxConns int
+	// StatementTimeout bounds each RPC call (SET LOCAL statement_timeout).
 	StatementTimeout time.Duration
-	// Auth configures tokens and the anonymous role.
+	// Auth configures tokens and the anonymous role. It must allow some way in: an anonymous
+	// role, a JWT secret or a JWKS file.
 	Auth auth.Config
 	// EventsAllow lists the channels /events may follow: exact names, or prefixes ending in
-	// "*". Empty means every valid channel name.
+	// "*". Empty means DefaultEventsAllow: howdah's own channels only. PostgreSQL has no
+	// privileges on channels, so every authenticated caller may follow what this allows.
 	EventsAllow []string
-	// Heartbeat is the SSE heartbeat interval; 0 means 15s.
+	// Heartbeat is the interval of heartbeat comments on SSE streams.
 	Heartbeat time.Duration
-	// MaxBodyBytes bounds a /rpc request body; 0 means 1 MiB.
+	// MaxBodyBytes bounds a /rpc request body.
 	MaxBodyBytes int64
-	// ShutdownTimeout bounds the wait for in-flight requests on shutdown; 0 means 30s.
+	// ShutdownTimeout bounds the wait for in-flight requests on shutdown.
 	ShutdownTimeout time.Duration
-	// ListenBackoffMax bounds the wait between LISTEN reconnection attempts; 0 means 10s.
+	// ListenBackoffMax bounds the wait between LISTEN reconnection attempts.
 	ListenBackoffMax time.Duration
-	// ReloadDelay groups bursts of howdah_reload notifications into one reload; 0 means 50ms.
+	// ReloadDelay groups bursts of howdah_reload notifications into one reload.
 	ReloadDelay time.Duration
 	// Logger receives the server's logs; the zero value logs nothing.
 	Logger zerolog.Logger
+}
+
+// withDefaults checks c and returns a copy with the defaults filled in.
+func (c *Config) withDefaults() (Config, error) {
+	var out Config
+	if c != nil {
+		out = *c
+	}
+	for _, f := range []struct {
+		name     string
+		negative bool
+	}{
+		{"PoolMaxConns", out.PoolMaxConns < 0}, {"StatementTimeout", out.StatementTimeout < 0},
+		{"Heartbeat", out.Heartbeat < 0}, {"MaxBodyBytes", out.MaxBodyBytes < 0},
+		{"ShutdownTimeout", out.ShutdownTimeout < 0}, {"ListenBackoffMax", out.ListenBackoffMax < 0},
+		{"ReloadDelay", out.ReloadDelay < 0},
+	} {
+		if f.negative {
+			return out, fmt.Errorf("%s is negative: use 0 for the default", f.name)
+		}
+	}
+	if out.PoolMaxConns > math.MaxInt32 {
+		return out, fmt.Errorf("PoolMaxConns %d is too large", out.PoolMaxConns)
+	}
+	def := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	if out.PoolMaxConns == 0 {
+		out.PoolMaxConns = DefaultPoolMaxConns
+	}
+	if out.MaxBodyBytes == 0 {
+		out.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	def(&out.StatementTimeout, DefaultStatementTimeout)
+	def(&out.Heartbeat, DefaultHeartbeat)
+	def(&out.ShutdownTimeout, DefaultShutdownTimeout)
+	def(&out.ListenBackoffMax, DefaultListenBackoffMax)
+	def(&out.ReloadDelay, DefaultReloadDelay)
+	return out, nil
 }
 
 // Server is a running sidecar: pool, catalog, hub and HTTP handler.
@@ -67,32 +124,24 @@ type Server struct {
 // New connects to the database, reads the catalog and starts the LISTEN hub. Close (or Serve
 // returning) releases everything.
 func New(ctx context.Context, cfg *Config) (*Server, error) {
-	s := &Server{cfg: *cfg, log: cfg.Logger}
+	full, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: full, log: full.Logger}
 	c := &s.cfg
-	if c.PoolMaxConns <= 0 {
-		c.PoolMaxConns = 10
-	}
-	if c.Heartbeat <= 0 {
-		c.Heartbeat = 15 * time.Second
-	}
-	if c.MaxBodyBytes <= 0 {
-		c.MaxBodyBytes = 1 << 20
-	}
-	if c.ShutdownTimeout <= 0 {
-		c.ShutdownTimeout = 30 * time.Second
-	}
-	if c.ReloadDelay <= 0 {
-		c.ReloadDelay = 50 * time.Millisecond
-	}
-	var err error
 	if s.auth, err = auth.New(&c.Auth); err != nil {
 		return nil, err
+	}
+	if c.Auth.AnonRole == "" && !s.auth.AcceptsTokens() {
+		return nil, errors.New("no way to authenticate: configure an anonymous role, a JWT secret or a JWKS file " +
+			"(howdah serve: --anon-role, --jwt-secret or --jwks-file; see docs/sidecar.md)")
 	}
 	pcfg, err := pgxpool.ParseConfig(c.DatabaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("invalid database URL: %w", err)
 	}
-	pcfg.MaxConns = c.PoolMaxConns
+	pcfg.MaxConns = int32(c.PoolMaxConns)
 	pcfg.MaxConnIdleTime = 5 * time.Minute
 	pcfg.MaxConnLifetime = time.Hour
 	pcfg.HealthCheckPeriod = 30 * time.Second
@@ -109,9 +158,12 @@ func New(ctx context.Context, cfg *Config) (*Server, error) {
 		return nil, fmt.Errorf("cannot reach PostgreSQL at %s:%d, database %q, user %q: %w",
 			pcfg.ConnConfig.Host, pcfg.ConnConfig.Port, pcfg.ConnConfig.Database, pcfg.ConnConfig.User, err)
 	}
-	rpc.Version = installer.Release
+	if err := s.checkLoginRole(ctx); err != nil {
+		s.pool.Close()
+		return nil, err
+	}
 	var m *metrics
-	s.disp = rpc.New(s.pool, &rpc.Config{StatementTimeout: c.StatementTimeout, Logger: s.log,
+	s.disp = rpc.New(s.pool, &rpc.Config{StatementTimeout: c.StatementTimeout, Logger: s.log, Version: installer.Release,
 		Observe: func(o rpc.Outcome) { m.observe(o) }})
 	s.hub = events.New(listenCfg, &events.Config{Channels: []string{installer.ReloadChannel}, Logger: s.log,
 		MaxBackoff: c.ListenBackoffMax})
@@ -141,6 +193,38 @@ func New(ctx context.Context, cfg *Config) (*Server, error) {
 	go func() { defer s.bg.Done(); s.reloadLoop(hubCtx, sub) }()
 	s.handler = s.routes()
 	return s, nil
+}
+
+// checkLoginRole warns when the login role is a superuser (it may switch into any role, so a
+// token can name any role and the database protects nothing) or has BYPASSRLS (an
+// authenticator needs no power of its own), and refuses an anonymous role that is the login
+// role itself.
+func (s *Server) checkLoginRole(ctx context.Context) error {
+	var (
+		login         string
+		super, bypass bool
+	)
+	if err := s.pool.QueryRow(ctx, `SELECT r.rolname::text, r.rolsuper, r.rolbypassrls
+		FROM pg_catalog.pg_roles r WHERE r.rolname = session_user`).Scan(&login, &super, &bypass); err != nil {
+		return fmt.Errorf("read the login role: %w", err)
+	}
+	if s.cfg.Auth.AnonRole == login {
+		return fmt.Errorf("the anonymous role %q is the login role itself: create a role for anonymous requests "+
+			"and grant it to %q", login, login)
+	}
+	var what []string
+	if super {
+		what = append(what, "is a superuser (it may switch into any role, so a token can name any role and the database protects nothing)")
+	}
+	if bypass {
+		what = append(what, "has BYPASSRLS (an authenticator should have no power of its own)")
+	}
+	if len(what) > 0 {
+		s.log.Warn().Str("login_role", login).Bool("superuser", super).Bool("bypassrls", bypass).
+			Msg("UNSAFE LOGIN ROLE: the sidecar's login role " + strings.Join(what, " and ") +
+				"; log in as an authenticator made with `howdah install --authenticator NAME` (docs/sidecar.md)")
+	}
+	return nil
 }
 
 // Handler is the server's HTTP handler.
@@ -248,12 +332,18 @@ func (s *Server) Close() {
 	})
 }
 
-// channelAllowed applies Config.EventsAllow.
+// DefaultEventsAllow is what /events may follow when Config.EventsAllow is empty: the
+// channels of howdah's modules (howdah_queue, howdah_reload...). Any other channel must be
+// allowed explicitly, since its payloads may be private.
+var DefaultEventsAllow = []string{"howdah_*"}
+
+// channelAllowed applies Config.EventsAllow (DefaultEventsAllow when empty): deny by default.
 func (s *Server) channelAllowed(ch string) bool {
-	if len(s.cfg.EventsAllow) == 0 {
-		return true
+	allow := s.cfg.EventsAllow
+	if len(allow) == 0 {
+		allow = DefaultEventsAllow
 	}
-	for _, p := range s.cfg.EventsAllow {
+	for _, p := range allow {
 		if prefix, ok := strings.CutSuffix(p, "*"); ok && strings.HasPrefix(ch, prefix) || p == ch {
 			return true
 		}

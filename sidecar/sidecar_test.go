@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -272,11 +271,21 @@ func TestAuthAndPrivileges(t *testing.T) {
 	if status != 403 || r.Error == nil || r.Error.Code != -32003 || r.Error.Data.SQLState != "42501" {
 		t.Fatalf("anonymous t_secret: %d %+v", status, r.Error)
 	}
-	// A role the authenticator was not granted: a clean 403, not a 500.
-	status, r = b.call(t, token(t, jwt.MapClaims{"role": b.roles.stranger}), "howdah.version", nil)
-	if status != 403 || r.Error == nil || r.Error.Code != -32003 || r.Error.Data.SQLState != "42501" ||
-		!strings.Contains(r.Error.Message, b.roles.stranger) || !strings.Contains(r.Error.Data.Hint, "GRANT") {
-		t.Fatalf("stranger role: %d %+v", status, r.Error)
+	// A role the authenticator was not granted, a superuser, a role that does not exist and the
+	// authenticator itself: the same clean 403, not a 500, that says nothing about the role.
+	for _, role := range []string{b.roles.stranger, "postgres", "howdah_no_such_role", b.roles.authn} {
+		body := `{"jsonrpc":"2.0","id":1,"method":"howdah.t_whoami"}`
+		req, _ := http.NewRequest(http.MethodPost, b.base+"/rpc", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token(t, jwt.MapClaims{"role": role}))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if want := `{"jsonrpc":"2.0","error":{"code":-32003,"message":"cannot act as the token's role"},"id":1}`; resp.StatusCode != 403 || string(raw) != want {
+			t.Errorf("role %q: %d %s, want 403 %s", role, resp.StatusCode, raw, want)
+		}
 	}
 	// Expired, forged and malformed tokens: 401 with a JSON-RPC error.
 	for name, tok := range map[string]string{
@@ -366,6 +375,14 @@ func TestHTTPErrors(t *testing.T) {
 
 func TestReloadOnNotify(t *testing.T) {
 	b := setup(t, nil)
+	var doc struct {
+		Info struct {
+			Version string `json:"version"`
+		} `json:"info"`
+	}
+	if _, r := b.call(t, "", "rpc.discover", nil); json.Unmarshal(r.Result, &doc) != nil || doc.Info.Version != installer.Release {
+		t.Fatalf("rpc.discover info.version = %q, want %q", doc.Info.Version, installer.Release)
+	}
 	if _, r := b.call(t, "", "howdah.t_new", nil); r.Error == nil || r.Error.Code != -32601 {
 		t.Fatalf("before: %+v", r)
 	}
@@ -457,8 +474,51 @@ func (b *bundle) metric(t *testing.T, name string) string {
 	return ""
 }
 
-func TestEventsSurviveBackendTermination(t *testing.T) {
+// eventsStatus opens /events?channel=channels and returns the status, closing the stream.
+func (b *bundle) eventsStatus(t *testing.T, tok, channels string) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, b.base+"/events?channel="+channels, nil)
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func TestEventsDenyByDefault(t *testing.T) {
 	b := setup(t, nil)
+	user := token(t, jwt.MapClaims{"role": b.roles.user})
+	for _, tok := range []string{"", user} {
+		for channels, want := range map[string]int{
+			"howdah_queue":               200,
+			"howdah_reload,howdah_queue": 200,
+			"app_events":                 403,
+			"howdah_queue,app_events":    403,
+			"howdahx":                    403,
+			"Howdah_queue":               403,
+		} {
+			if got := b.eventsStatus(t, tok, channels); got != want {
+				t.Errorf("no --events-allow, token %t, channels %s: status %d, want %d", tok != "", channels, got, want)
+			}
+		}
+	}
+	// A list replaces the default: howdah's channels must then be listed too.
+	b = setup(t, func(c *Config) { c.EventsAllow = []string{"app_*", "exact"} })
+	for channels, want := range map[string]int{
+		"app_events": 200, "exact": 200, "exactly": 403, "howdah_queue": 403, "other": 403,
+	} {
+		if got := b.eventsStatus(t, "", channels); got != want {
+			t.Errorf("--events-allow app_*,exact, channels %s: status %d, want %d", channels, got, want)
+		}
+	}
+}
+
+func TestEventsSurviveBackendTermination(t *testing.T) {
+	b := setup(t, func(c *Config) { c.EventsAllow = []string{"howdah_*", "app_events"} })
 	events := b.stream(t, token(t, jwt.MapClaims{"role": b.roles.user}), "howdah_queue,app_events")
 	notify := func(ch, payload string) {
 		if _, err := b.conn.Exec(b.ctx, "SELECT pg_notify($1, $2)", ch, payload); err != nil {
@@ -640,12 +700,78 @@ func (c *captureWriter) Write(b []byte) (int, error) { return c.body.Write(b) }
 func (c *captureWriter) WriteHeader(s int)           { c.status = s }
 
 func TestStartFailsClearly(t *testing.T) {
-	_, err := New(context.Background(), &Config{DatabaseURL: "postgres://nobody@127.0.0.1:1/x?connect_timeout=2"})
+	_, err := New(context.Background(), &Config{DatabaseURL: "postgres://nobody@127.0.0.1:1/x?connect_timeout=2",
+		Auth: auth.Config{AnonRole: "web_anon"}})
 	if err == nil || !strings.Contains(err.Error(), "cannot reach PostgreSQL at 127.0.0.1:1") {
 		t.Fatalf("unreachable database: %v", err)
 	}
-	_, err = New(context.Background(), &Config{DatabaseURL: "postgres://x@127.0.0.1:1/x", Auth: auth.Config{Secret: []byte("short")}})
-	if err == nil || !errors.Is(err, err) || !strings.Contains(err.Error(), "at least 32") {
-		t.Fatalf("short secret: %v", err)
+	// Settings are checked before connecting (the URL is unreachable on purpose).
+	unreachable := "postgres://x@127.0.0.1:1/x?connect_timeout=2"
+	for want, cfg := range map[string]*Config{
+		"at least 32":                          {DatabaseURL: unreachable, Auth: auth.Config{Secret: []byte("short")}},
+		"no way to authenticate":               {DatabaseURL: unreachable},
+		"PoolMaxConns is negative":             {DatabaseURL: unreachable, PoolMaxConns: -1, Auth: auth.Config{AnonRole: "a"}},
+		"Heartbeat is negative":                {DatabaseURL: unreachable, Heartbeat: -time.Second, Auth: auth.Config{AnonRole: "a"}},
+		"PoolMaxConns 4294967296 is too large": {DatabaseURL: unreachable, PoolMaxConns: 1 << 32, Auth: auth.Config{AnonRole: "a"}},
+	} {
+		if _, err := New(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%+v: %v, want an error containing %q", cfg, err, want)
+		}
+	}
+	if _, err := New(context.Background(), nil); err == nil || !strings.Contains(err.Error(), "no way to authenticate") {
+		t.Errorf("nil Config: %v", err)
+	}
+}
+
+func TestConfigDefaults(t *testing.T) {
+	got, err := (*Config)(nil).withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{PoolMaxConns: DefaultPoolMaxConns, StatementTimeout: DefaultStatementTimeout, Heartbeat: DefaultHeartbeat,
+		MaxBodyBytes: DefaultMaxBodyBytes, ShutdownTimeout: DefaultShutdownTimeout, ListenBackoffMax: DefaultListenBackoffMax,
+		ReloadDelay: DefaultReloadDelay}
+	if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
+		t.Fatalf("defaults:\n got %+v\nwant %+v", got, want)
+	}
+	set := Config{PoolMaxConns: 3, StatementTimeout: time.Second, Heartbeat: 2 * time.Second, MaxBodyBytes: 5,
+		ShutdownTimeout: 3 * time.Second, ListenBackoffMax: 4 * time.Second, ReloadDelay: time.Millisecond}
+	if got, err := set.withDefaults(); err != nil || fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", set) {
+		t.Fatalf("set values changed: %+v %v", got, err)
+	}
+}
+
+func TestLoginRoleChecks(t *testing.T) {
+	b := setup(t, nil)
+	authnURL := b.srv.cfg.DatabaseURL
+	start := func(dbURL, anon string) (string, error) {
+		var logs bytes.Buffer
+		srv, err := New(b.ctx, &Config{DatabaseURL: dbURL, Auth: auth.Config{Secret: secret, AnonRole: anon},
+			Logger: zerolog.New(&logs)})
+		if err == nil {
+			srv.Close()
+		}
+		return logs.String(), err
+	}
+	// An authenticator: no warning.
+	if logs, err := start(authnURL, b.roles.anon); err != nil || strings.Contains(logs, `"level":"warn"`) {
+		t.Fatalf("authenticator: %v, logs %s", err, logs)
+	}
+	// A superuser: started, with a warning.
+	if logs, err := start(b.url, b.roles.anon); err != nil || !strings.Contains(logs, `"level":"warn"`) ||
+		!strings.Contains(logs, "UNSAFE LOGIN ROLE") || !strings.Contains(logs, "is a superuser") {
+		t.Fatalf("superuser: %v, logs %s", err, logs)
+	}
+	// BYPASSRLS.
+	if _, err := b.conn.Exec(b.ctx, "ALTER ROLE "+pgx.Identifier{b.roles.authn}.Sanitize()+" BYPASSRLS"); err != nil {
+		t.Fatal(err)
+	}
+	if logs, err := start(authnURL, b.roles.anon); err != nil || !strings.Contains(logs, "UNSAFE LOGIN ROLE") ||
+		!strings.Contains(logs, "has BYPASSRLS") || strings.Contains(logs, "is a superuser") {
+		t.Fatalf("bypassrls: %v, logs %s", err, logs)
+	}
+	// The login role as the anonymous role: refused.
+	if _, err := start(authnURL, b.roles.authn); err == nil || !strings.Contains(err.Error(), "is the login role itself") {
+		t.Fatalf("anonymous role = login role: %v", err)
 	}
 }

@@ -36,19 +36,19 @@ func serveCommand() *cli.Command {
 				Usage: "JSON Web Key Set `FILE` whose keys verify RS*/ES*/EdDSA (or HS*) tokens, chosen by kid"},
 			&cli.StringFlag{Name: "anon-role", EnvVars: []string{"HOWDAH_ANON_ROLE"},
 				Usage: "`ROLE` of requests without a token; without it such requests get 401"},
-			&cli.StringFlag{Name: "role-claim", EnvVars: []string{"HOWDAH_ROLE_CLAIM"}, Value: "role",
+			&cli.StringFlag{Name: "role-claim", EnvVars: []string{"HOWDAH_ROLE_CLAIM"}, Value: auth.DefaultRoleClaim,
 				Usage: "the JWT `CLAIM` naming the role"},
-			&cli.DurationFlag{Name: "statement-timeout", EnvVars: []string{"HOWDAH_STATEMENT_TIMEOUT"}, Value: 30 * time.Second,
+			&cli.DurationFlag{Name: "statement-timeout", EnvVars: []string{"HOWDAH_STATEMENT_TIMEOUT"}, Value: sidecar.DefaultStatementTimeout,
 				Usage: "`DURATION` after which a call is cancelled (SET LOCAL statement_timeout)"},
-			&cli.IntFlag{Name: "pool-max-conns", EnvVars: []string{"HOWDAH_POOL_MAX_CONNS"}, Value: 10,
+			&cli.IntFlag{Name: "pool-max-conns", EnvVars: []string{"HOWDAH_POOL_MAX_CONNS"}, Value: sidecar.DefaultPoolMaxConns,
 				Usage: "`N` connections at most for requests (one more is used for LISTEN)"},
 			&cli.StringSliceFlag{Name: "events-allow", EnvVars: []string{"HOWDAH_EVENTS_ALLOW"},
-				Usage: "`CHANNEL` /events may follow: a name, or a prefix ending in * (repeatable or comma-separated; default: any)"},
-			&cli.DurationFlag{Name: "sse-heartbeat", EnvVars: []string{"HOWDAH_SSE_HEARTBEAT"}, Value: 15 * time.Second,
+				Usage: "`CHANNEL` /events may follow: a name, or a prefix ending in * (repeatable or comma-separated; replaces the default, howdah_*: any other channel is refused)"},
+			&cli.DurationFlag{Name: "sse-heartbeat", EnvVars: []string{"HOWDAH_SSE_HEARTBEAT"}, Value: sidecar.DefaultHeartbeat,
 				Usage: "`DURATION` between heartbeat comments on idle event streams"},
-			&cli.IntFlag{Name: "max-body-bytes", EnvVars: []string{"HOWDAH_MAX_BODY_BYTES"}, Value: 1 << 20,
+			&cli.Int64Flag{Name: "max-body-bytes", EnvVars: []string{"HOWDAH_MAX_BODY_BYTES"}, Value: sidecar.DefaultMaxBodyBytes,
 				Usage: "largest /rpc request body, in `BYTES`"},
-			&cli.DurationFlag{Name: "shutdown-timeout", EnvVars: []string{"HOWDAH_SHUTDOWN_TIMEOUT"}, Value: 30 * time.Second,
+			&cli.DurationFlag{Name: "shutdown-timeout", EnvVars: []string{"HOWDAH_SHUTDOWN_TIMEOUT"}, Value: sidecar.DefaultShutdownTimeout,
 				Usage: "how long to wait for in-flight requests on shutdown (`DURATION`)"},
 			&cli.StringFlag{Name: "log-format", EnvVars: []string{"HOWDAH_LOG_FORMAT"}, Value: "json",
 				Usage: "`FORMAT` of the logs on stderr: json or console"},
@@ -78,37 +78,29 @@ func runServe(c *cli.Context) error {
 			}
 		}
 	}
-	if c.Int("pool-max-conns") < 1 {
-		return fmt.Errorf("--pool-max-conns must be at least 1")
-	}
+	// Flags map onto the Config one to one; sidecar.New checks them and fills the defaults.
 	cfg := &sidecar.Config{
 		DatabaseURL:      dbURL,
-		PoolMaxConns:     int32(c.Int("pool-max-conns")),
+		PoolMaxConns:     c.Int("pool-max-conns"),
 		StatementTimeout: c.Duration("statement-timeout"),
 		Auth: auth.Config{Secret: []byte(c.String("jwt-secret")), JWKSFile: c.String("jwks-file"),
 			AnonRole: c.String("anon-role"), RoleClaim: c.String("role-claim")},
 		EventsAllow:     allow,
 		Heartbeat:       c.Duration("sse-heartbeat"),
-		MaxBodyBytes:    int64(c.Int("max-body-bytes")),
+		MaxBodyBytes:    c.Int64("max-body-bytes"),
 		ShutdownTimeout: c.Duration("shutdown-timeout"),
 		Logger:          logger,
 	}
-	if _, err := auth.New(&cfg.Auth); err != nil {
-		return err
-	}
-	if cfg.Auth.AnonRole == "" && len(cfg.Auth.Secret) == 0 && cfg.Auth.JWKSFile == "" {
-		return fmt.Errorf("no way to authenticate: set --anon-role, --jwt-secret or --jwks-file (see docs/sidecar.md)")
-	}
 	ctx, stop := signal.NotifyContext(c.Context, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	ln, err := net.Listen("tcp", c.String("listen"))
-	if err != nil {
-		return fmt.Errorf("--listen: %w", err)
-	}
 	srv, err := sidecar.New(ctx, cfg)
 	if err != nil {
-		ln.Close()
 		return err
+	}
+	ln, err := net.Listen("tcp", c.String("listen"))
+	if err != nil {
+		srv.Close()
+		return fmt.Errorf("--listen: %w", err)
 	}
 	return srv.Serve(ctx, ln)
 }

@@ -26,6 +26,10 @@ func TestServeAnswersAndStops(t *testing.T) {
 	}
 	conn := pgtest.Connect(t, url)
 	t.Cleanup(func() { conn.Exec(context.Background(), "DROP ROLE IF EXISTS howdah_test_cli_authn") })
+	if _, err := conn.Exec(context.Background(), "CREATE ROLE howdah_test_cli_anon NOLOGIN"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Exec(context.Background(), "DROP ROLE IF EXISTS howdah_test_cli_anon") })
 	var inherit bool
 	if err := conn.QueryRow(context.Background(), `SELECT rolinherit FROM pg_roles WHERE rolname = 'howdah_test_cli_authn'`).Scan(&inherit); err != nil || inherit {
 		t.Fatalf("authenticator: inherit %v (%v)", inherit, err)
@@ -43,7 +47,7 @@ func TestServeAnswersAndStops(t *testing.T) {
 	var logs bytes.Buffer
 	app.Writer, app.ErrWriter = &bytes.Buffer{}, &lockedWriter{w: &logs, mu: make(chan struct{}, 1)}
 	app.ExitErrHandler = func(*cli.Context, error) {}
-	t.Setenv("HOWDAH_ANON_ROLE", "postgres")
+	t.Setenv("HOWDAH_ANON_ROLE", "howdah_test_cli_anon")
 	done := make(chan error, 1)
 	go func() {
 		done <- app.RunContext(ctx, []string{"howdah", "serve", "--db", url, "--listen", addr, "--log-level", "debug"})
@@ -89,7 +93,8 @@ func TestServeAnswersAndStops(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("serve did not stop")
 	}
-	for _, want := range []string{`"message":"catalog loaded"`, `"message":"serving"`, `"message":"stopped"`} {
+	// Logged in as a superuser: warned.
+	for _, want := range []string{`"message":"catalog loaded"`, `"message":"serving"`, `"message":"stopped"`, `UNSAFE LOGIN ROLE`} {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("logs lack %s:\n%s", want, logs.String())
 		}

@@ -14,6 +14,9 @@ import (
 // MinSecretLen is the shortest HS256 secret accepted, in bytes.
 const MinSecretLen = 32
 
+// DefaultRoleClaim is the claim naming the role when Config.RoleClaim is empty.
+const DefaultRoleClaim = "role"
+
 // Config configures an Authenticator. A nil Config accepts no tokens and has no anonymous role.
 type Config struct {
 	// Secret verifies HS256/HS384/HS512 tokens; at least MinSecretLen bytes. Empty: none.
@@ -24,7 +27,7 @@ type Config struct {
 	// AnonRole is the role of requests without a token, and of tokens without a role claim.
 	// Empty: such requests are refused with ErrNoCredentials.
 	AnonRole string
-	// RoleClaim is the claim naming the role; empty means "role".
+	// RoleClaim is the claim naming the role; empty means DefaultRoleClaim.
 	RoleClaim string
 	// Leeway tolerates clock skew when checking exp, nbf and iat.
 	Leeway time.Duration
@@ -63,7 +66,7 @@ func New(cfg *Config) (*Authenticator, error) {
 		a.cfg = *cfg
 	}
 	if a.cfg.RoleClaim == "" {
-		a.cfg.RoleClaim = "role"
+		a.cfg.RoleClaim = DefaultRoleClaim
 	}
 	if len(a.cfg.Secret) > 0 && len(a.cfg.Secret) < MinSecretLen {
 		return nil, fmt.Errorf("the JWT secret is %d bytes long; use at least %d (for example: openssl rand -base64 32)",

@@ -181,3 +181,42 @@ func TestEnsureAuthenticator(t *testing.T) {
 		t.Fatalf("unknown role: %v", err)
 	}
 }
+
+func TestEnsureAuthenticatorRefusesPowerfulRoles(t *testing.T) {
+	ctx := context.Background()
+	conn := pgtest.Connect(t, pgtest.NewDatabase(t))
+	cases := map[string]struct{ setup, want string }{
+		"howdah_test_authn_super":  {`CREATE ROLE howdah_test_authn_super SUPERUSER INHERIT`, "is a superuser"},
+		"howdah_test_authn_bypass": {`CREATE ROLE howdah_test_authn_bypass BYPASSRLS INHERIT`, "has BYPASSRLS"},
+		"howdah_test_authn owner": {`CREATE ROLE "howdah_test_authn owner" INHERIT;
+			CREATE TABLE owned (id int); ALTER TABLE owned OWNER TO "howdah_test_authn owner"`, "owns 1 object(s)"},
+		"howdah_test_authn_dbowner": {`CREATE ROLE howdah_test_authn_dbowner INHERIT;
+			DO $$ BEGIN EXECUTE format('ALTER DATABASE %I OWNER TO howdah_test_authn_dbowner', current_database()); END $$`, "owns 1 object(s)"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Cleanup(func() {
+				conn.Exec(ctx, `DO $$ BEGIN EXECUTE format('ALTER DATABASE %I OWNER TO postgres', current_database()); END $$`)
+				conn.Exec(ctx, `DROP OWNED BY `+pgx.Identifier{name}.Sanitize())
+				conn.Exec(ctx, `DROP ROLE IF EXISTS `+pgx.Identifier{name}.Sanitize())
+			})
+			if _, err := conn.Exec(ctx, c.setup); err != nil {
+				t.Fatal(err)
+			}
+			ran, err := EnsureAuthenticator(ctx, conn, name, "pw", nil)
+			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "choose a new role name") || ran != nil {
+				t.Fatalf("ran %q, err %v; want an error containing %q", ran, err, c.want)
+			}
+			// Nothing changed.
+			var inherit, login, hasPassword bool
+			if err := conn.QueryRow(ctx, `SELECT rolinherit, rolcanlogin, rolpassword IS NOT NULL FROM pg_authid WHERE rolname = $1`,
+				name).Scan(&inherit, &login, &hasPassword); err != nil || !inherit || login || hasPassword {
+				t.Fatalf("role changed: inherit %v login %v password %v (%v)", inherit, login, hasPassword, err)
+			}
+		})
+	}
+	// The bootstrap superuser, by name.
+	if _, err := EnsureAuthenticator(ctx, conn, "postgres", "", nil); err == nil || !strings.Contains(err.Error(), "superuser") {
+		t.Fatalf("postgres as the authenticator: %v", err)
+	}
+}

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -13,8 +14,9 @@ const AuthenticatorSQL = `CREATE ROLE howdah_authenticator NOINHERIT LOGIN PASSW
 GRANT web_anon TO howdah_authenticator;   -- the anonymous role, if any
 GRANT web_user TO howdah_authenticator;   -- each role a token may name`
 
-// EnsureAuthenticator creates the login role name (or makes an existing one NOINHERIT LOGIN),
-// sets its password when password is not empty, and grants it each of roles, in one
+// EnsureAuthenticator creates the login role name (or makes an existing one NOINHERIT LOGIN;
+// it refuses an existing role that is a superuser, has BYPASSRLS or owns objects in the
+// database), sets its password when password is not empty, and grants it each of roles, in one
 // transaction. It returns the statements it ran, with the password elided. Running it again
 // changes nothing. The roles must exist.
 func EnsureAuthenticator(ctx context.Context, conn *pgx.Conn, name, password string, roles []string) ([]string, error) {
@@ -42,9 +44,33 @@ func EnsureAuthenticator(ctx context.Context, conn *pgx.Conn, name, password str
 		ran = append(ran, shown)
 		return nil
 	}
-	var exists bool
-	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = $1)`, name).Scan(&exists); err != nil {
+	var (
+		exists, super, bypass bool
+		owns                  int
+	)
+	err = tx.QueryRow(ctx, `SELECT true, r.rolsuper, r.rolbypassrls,
+			(SELECT count(*)::int FROM pg_catalog.pg_shdepend d
+			  WHERE d.refclassid = 'pg_catalog.pg_authid'::pg_catalog.regclass AND d.refobjid = r.oid AND d.deptype = 'o'
+			    AND (d.dbid = db.oid OR (d.classid = 'pg_catalog.pg_database'::pg_catalog.regclass AND d.objid = db.oid)))
+		  FROM pg_catalog.pg_roles r, pg_catalog.pg_database db
+		 WHERE r.rolname = $1 AND db.datname = pg_catalog.current_database()`, name).Scan(&exists, &super, &bypass, &owns)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return nil, err
+	}
+	// An existing role is changed only when it is fit to be an authenticator: one that can do
+	// everything, or that owns objects here (an application's owner role), would keep those
+	// powers, and NOINHERIT would silently change how its other users work.
+	switch {
+	case super:
+		return nil, fmt.Errorf("role %q is a superuser: every role switch succeeds for it, so the database would protect nothing; "+
+			"choose a new role name for the authenticator", name)
+	case bypass:
+		return nil, fmt.Errorf("role %q has BYPASSRLS: row-level security would not apply to it; "+
+			"choose a new role name for the authenticator", name)
+	case owns > 0:
+		return nil, fmt.Errorf("role %q owns %d object(s) in this database (the database itself, schemas, tables, functions...): "+
+			"an owner keeps its privileges on them, and it may be used for other work that NOINHERIT would break; "+
+			"choose a new role name for the authenticator", name, owns)
 	}
 	verb := "CREATE"
 	if exists {

@@ -23,7 +23,7 @@ const (
 	CodeForbidden    = -32003 // the role may not do this (privileges, role switching)
 	CodeNotFound     = -32004 // the object the call names does not exist
 	CodeTimeout      = -32008 // the statement ran past the request's statement timeout
-	CodeConflict     = -32009 // a uniqueness, foreign key or serialization conflict: retry or change the input
+	CodeConflict     = -32009 // a conflict with the data's state (uniqueness, foreign keys, dependents, a job's state, serialization): retry or change the input
 	CodeUnavailable  = -32010 // the database cannot take requests now
 )
 
@@ -74,11 +74,14 @@ var Table = []Rule{
 	{"40001", CodeConflict, http.StatusConflict, "serialization failure: retry"},
 	{"40P01", CodeConflict, http.StatusConflict, "deadlock: retry"},
 	{"55P03", CodeConflict, http.StatusConflict, "lock not available"},
+	{"55000", CodeConflict, http.StatusConflict, "object not in prerequisite state (a queue job in the wrong state, records of a table without a primary key)"},
+	{"0A000", CodeApplication, http.StatusBadRequest, "feature not supported"},
 	{"57014", CodeTimeout, http.StatusGatewayTimeout, "statement timeout or cancel"},
 	{"25006", CodeForbidden, http.StatusMethodNotAllowed, "read-only transaction"},
 	{"53400", CodeInternal, http.StatusInternalServerError, "configuration limit exceeded"},
 	{"22", CodeInvalidParams, http.StatusBadRequest, "data exception (22023 invalid parameter value, 22P02 bad input syntax...)"},
 	{"23", CodeInvalidParams, http.StatusBadRequest, "other integrity violations (not null, check)"},
+	{"2B", CodeConflict, http.StatusConflict, "dependent objects still exist (2BP01: drop without cascade)"},
 	{"28", CodeForbidden, http.StatusForbidden, "invalid authorization"},
 	{"0L", CodeForbidden, http.StatusForbidden, "invalid grantor"},
 	{"0P", CodeForbidden, http.StatusForbidden, "invalid role specification"},
@@ -89,8 +92,8 @@ var Table = []Rule{
 	{"57", CodeUnavailable, http.StatusServiceUnavailable, "operator intervention (shutdown)"},
 }
 
-// Fallback is the rule for SQLSTATEs no row of Table matches (classes 09, 25, 2D, 38, 39, 3B,
-// 40, 54, 55, 58, F0, HV, XX...).
+// Fallback is the rule for SQLSTATEs no row of Table matches (classes 09, 0A, 25, 2D, 38, 39,
+// 3B, 40, 54, 55, 58, F0, HV, XX...).
 var Fallback = Rule{"", CodeInternal, http.StatusInternalServerError, "anything else"}
 
 var exact, class = func() (map[string]Rule, map[string]Rule) {
@@ -118,12 +121,20 @@ func Lookup(sqlstate string) Rule {
 	return Fallback
 }
 
-// FromPg turns a PostgreSQL error into an error object through Table, keeping what the server said.
+// FromPg turns a PostgreSQL error into an error object through Table, keeping what the server
+// said, except for internal errors (Fallback, and any rule with CodeInternal): those carry only
+// the SQLSTATE, since their text may hold internals (log the PgError instead).
 func FromPg(pe *pgconn.PgError) *Error {
 	r := Lookup(pe.Code)
+	if r.Code == CodeInternal {
+		return &Error{Code: r.Code, Message: InternalMessage, Status: r.Status, Data: &Data{SQLState: pe.Code}}
+	}
 	return &Error{Code: r.Code, Message: pe.Message, Status: r.Status,
 		Data: &Data{SQLState: pe.Code, Message: pe.Message, Detail: pe.Detail, Hint: pe.Hint}}
 }
+
+// InternalMessage is the message of every internal error.
+const InternalMessage = "internal error"
 
 // From turns any error into an error object: PostgreSQL errors through Table, deadlines into
 // CodeTimeout, anything else into CodeInternal without its text (which may hold internals; log it).
@@ -147,7 +158,7 @@ func From(err error) *Error {
 
 // Internal is the error object for faults the caller cannot fix.
 func Internal() *Error {
-	return &Error{Code: CodeInternal, Message: "internal error: the sidecar's log has the details", Status: http.StatusInternalServerError}
+	return &Error{Code: CodeInternal, Message: InternalMessage, Status: http.StatusInternalServerError}
 }
 
 // New returns an error object with a code, a status and a message.

@@ -1,6 +1,7 @@
 package errmap
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -40,6 +41,7 @@ func TestLookup(t *testing.T) {
 		"42501": CodeForbidden, "22023": CodeInvalidParams, "22P02": CodeInvalidParams, "P0001": CodeApplication,
 		"23505": CodeConflict, "23502": CodeInvalidParams, "42P01": CodeNotFound, "42601": CodeApplication,
 		"57014": CodeTimeout, "57P01": CodeUnavailable, "XX000": CodeInternal, "": CodeInternal, "4": CodeInternal,
+		"55000": CodeConflict, "55006": CodeInternal, "2BP01": CodeConflict, "2B000": CodeConflict, "0A000": CodeApplication,
 	}
 	for code, want := range cases {
 		if got := Lookup(code).Code; got != want {
@@ -59,6 +61,14 @@ func TestLookup(t *testing.T) {
 	}
 	if e := From(fmt.Errorf("secret internals")); e.Code != CodeInternal || strings.Contains(e.Message, "secret") {
 		t.Errorf("From(other) = %+v", e)
+	}
+	// Internal errors from the server carry their SQLSTATE and nothing else.
+	for _, code := range []string{"XX000", "58030", "53400", "F0000"} {
+		e := From(&pgconn.PgError{Code: code, Message: "secret m", Detail: "secret d", Hint: "secret h", Where: "secret w"})
+		if body, _ := json.Marshal(e); e.Status != 500 ||
+			string(body) != `{"code":-32603,"message":"internal error","data":{"sqlstate":"`+code+`"}}` {
+			t.Errorf("From(PgError %s) = %d %s", code, e.Status, body)
+		}
 	}
 	w := httptest.NewRecorder()
 	Write(w, Unauthorized("no"))

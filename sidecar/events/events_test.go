@@ -4,9 +4,14 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -268,5 +273,88 @@ func TestHubStopEndsStreams(t *testing.T) {
 	}
 	if _, err := h.Subscribe(context.Background(), "jobs"); !errors.Is(err, ErrClosed) {
 		t.Fatalf("subscribe after stop: %v", err)
+	}
+}
+
+// gate is a TCP proxy to a PostgreSQL server that drops every connection until opened.
+type gate struct {
+	ln   net.Listener
+	open atomic.Bool
+}
+
+func newGate(t *testing.T, upstream string) *gate {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &gate{ln: ln}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			if !g.open.Load() {
+				c.Close()
+				continue
+			}
+			up, err := net.Dial("tcp", upstream)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			wg.Add(2)
+			go func() { defer wg.Done(); io.Copy(up, c); up.Close() }()
+			go func() { defer wg.Done(); io.Copy(c, up); c.Close() }()
+			t.Cleanup(func() { c.Close(); up.Close() })
+		}
+	}()
+	return g
+}
+
+func TestReconnectedAfterFailedFirstConnection(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	url := pgtest.NewDatabase(t)
+	connCfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := newGate(t, net.JoinHostPort(connCfg.Host, fmt.Sprint(connCfg.Port)))
+	connCfg.Host, connCfg.Port, connCfg.Fallbacks = "127.0.0.1", uint16(g.ln.Addr().(*net.TCPAddr).Port), nil
+	connCfg.ConnectTimeout = 2 * time.Second
+	h := New(connCfg, &Config{MinBackoff: 20 * time.Millisecond, MaxBackoff: 50 * time.Millisecond})
+	go h.Run(ctx)
+	t.Cleanup(func() { cancel(); <-h.Done() })
+	// The server is out of reach: Subscribe returns once the first attempt failed.
+	sub, err := h.Subscribe(ctx, "jobs")
+	if err != nil || h.Connected() {
+		t.Fatalf("subscribe while unreachable: %v, connected %v", err, h.Connected())
+	}
+	g.open.Store(true)
+	select {
+	case ev := <-sub.Events():
+		if ev.Kind != KindReconnected {
+			t.Fatalf("got %+v, want a reconnected event", ev)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no reconnected event after the server became reachable")
+	}
+	// Now LISTENing: a notification arrives.
+	conn := pgtest.Connect(t, url)
+	if _, err := conn.Exec(ctx, "SELECT pg_notify('jobs', 'hello')"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case ev := <-sub.Events():
+		if ev.Kind != KindNotification || ev.Payload != "hello" {
+			t.Fatalf("got %+v", ev)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no notification")
 	}
 }

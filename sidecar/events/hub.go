@@ -17,8 +17,9 @@ import (
 // Kinds of Event.
 const (
 	KindNotification = "notification"
-	// KindReconnected is sent to every subscriber after the hub reconnected: notifications
-	// may have been lost in between.
+	// KindReconnected is sent to every subscriber when the hub connects after a lost
+	// connection or a failed attempt (the first one included): notifications may have been
+	// lost in between.
 	KindReconnected = "reconnected"
 )
 
@@ -103,7 +104,8 @@ func New(connCfg *pgx.ConnConfig, cfg *Config) *Hub {
 	return h
 }
 
-// Reconnects is the number of times the hub reconnected after losing its connection.
+// Reconnects is the number of times the hub connected after losing its connection or failing
+// to connect (each sent subscribers a Reconnected event).
 func (h *Hub) Reconnects() uint64 { return h.reconnects.Load() }
 
 // Subscribers is the number of open subscriptions.
@@ -236,21 +238,24 @@ func (h *Hub) Run(ctx context.Context) {
 		h.mu.Unlock()
 	}()
 	backoff := h.cfg.MinBackoff
-	first := true
+	// missed: notifications may have been lost since Run started, because a connection was
+	// lost or an attempt failed (subscribers may have subscribed meanwhile).
+	missed := false
 	for ctx.Err() == nil {
 		conn, err := pgx.ConnectConfig(ctx, h.connCfg)
 		if err != nil {
+			missed = true
 			h.mu.Lock()
 			h.tried = true
 			h.signal()
 			h.mu.Unlock()
 		} else {
-			if !first {
+			if missed {
 				h.reconnects.Add(1)
 			}
-			err = h.serve(ctx, conn, !first)
+			err = h.serve(ctx, conn, missed)
 			conn.Close(context.Background())
-			first = false
+			missed = true
 			backoff = h.cfg.MinBackoff
 		}
 		h.mu.Lock()

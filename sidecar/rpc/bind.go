@@ -102,11 +102,11 @@ func (f *Function) Bind(params json.RawMessage) (*Call, *errmap.Error) {
 		p := "$" + strconv.Itoa(len(args)) + "::text"
 		switch a.Kind {
 		case KindArray:
-			fmt.Fprintf(&sql, "ARRAY(SELECT pg_catalog.jsonb_array_elements_text(%s::pg_catalog.jsonb))::%s", p, a.Type)
+			fmt.Fprintf(&sql, "ARRAY(SELECT pg_catalog.jsonb_array_elements_text(%s::pg_catalog.jsonb))::%s", p, a.Cast)
 		case KindComposite:
-			fmt.Fprintf(&sql, "pg_catalog.jsonb_populate_record(NULL::%s, %s::pg_catalog.jsonb)", a.Type, p)
+			fmt.Fprintf(&sql, "pg_catalog.jsonb_populate_record(NULL::%s, %s::pg_catalog.jsonb)", a.Cast, p)
 		default:
-			fmt.Fprintf(&sql, "%s::%s", p, a.Type)
+			fmt.Fprintf(&sql, "%s::%s", p, a.Cast)
 		}
 	}
 	sql.WriteByte(')')
@@ -134,16 +134,19 @@ func (a *Arg) value(raw json.RawMessage) (any, *errmap.Error) {
 	switch a.Kind {
 	case KindJSON:
 		return string(raw), nil
-	case KindArray:
-		if k != '[' {
+	case KindArray, KindComposite:
+		if a.Kind == KindArray && k != '[' {
 			return nil, wrong("a JSON array")
 		}
-		return string(raw), nil
-	case KindComposite:
-		if k != '{' {
+		if a.Kind == KindComposite && k != '{' {
 			return nil, wrong("a JSON object")
 		}
-		return string(raw), nil
+		// Elements and fields are cast from their text too: 2.0 must reach an integer as 2.
+		norm, err := normaliseNumbers(raw)
+		if err != nil {
+			return nil, errmap.InvalidParams(a.Name, fmt.Sprintf("parameter %q: %v", a.Name, err))
+		}
+		return string(norm), nil
 	}
 	switch k {
 	case '"':
@@ -152,8 +155,10 @@ func (a *Arg) value(raw json.RawMessage) (any, *errmap.Error) {
 			return nil, errmap.InvalidParams(a.Name, fmt.Sprintf("parameter %q: %v", a.Name, err))
 		}
 		return s, nil
-	case 't', 'f', '0':
+	case 't', 'f':
 		return strings.TrimSpace(string(raw)), nil
+	case '0':
+		return numberText(raw), nil
 	}
 	return nil, wrong("a string, a number or a boolean")
 }

@@ -27,8 +27,12 @@ const (
 type Arg struct {
 	Name string `json:"name"`
 	// Type is the argument type as format_type prints it with only pg_catalog on the search
-	// path: schema-qualified and quoted where needed, so it can be written into SQL as is.
+	// path (schema-qualified where needed), for people: "character", "bit".
 	Type string `json:"type"`
+	// Cast is the type to cast the argument's text to: format_type with typmod -1, quoted and
+	// qualified so that it can be written into SQL as is, and with no implied length ("bpchar"
+	// and "bit" in quotes, where the display form "character" and bit would mean length 1).
+	Cast string `json:"cast"`
 	// Kind says how a JSON value becomes this type.
 	Kind string `json:"kind"`
 	// Elem is the element type of an array argument.
@@ -120,7 +124,8 @@ SELECT n.nspname::text, p.proname::text, p.oid, p.oid::pg_catalog.regprocedure::
        coalesce((
            SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
                       'name', coalesce(a.name, ''), 'mode', coalesce(a.mode, 'i'),
-                      'type', pg_catalog.format_type(a.typ, NULL), 'typtype', t.typtype::text,
+                      'type', pg_catalog.format_type(a.typ, NULL), 'cast', pg_catalog.format_type(a.typ, -1),
+                      'typtype', t.typtype::text,
                       'category', t.typcategory::text,
                       'base', CASE WHEN t.typtype = 'd' THEN pg_catalog.format_type(t.typbasetype, NULL) END,
                       'elem', CASE WHEN t.typcategory = 'A' AND t.typelem <> 0 AND t.typtype = 'b'
@@ -146,6 +151,7 @@ type rawArg struct {
 	Name     string  `json:"name"`
 	Mode     string  `json:"mode"`
 	Type     string  `json:"type"`
+	Cast     string  `json:"cast"`
 	TypType  string  `json:"typtype"`
 	Category string  `json:"category"`
 	Base     *string `json:"base"`
@@ -154,8 +160,9 @@ type rawArg struct {
 }
 
 // Load reads the catalog. With no howdah.version() (core not installed) it returns an empty
-// catalog. The read runs in a read-only transaction of its own.
-func Load(ctx context.Context, db Querier) (*Catalog, error) {
+// catalog. The read runs in a read-only transaction of its own. version is written into the
+// OpenRPC document's info.version.
+func Load(ctx context.Context, db Querier, version string) (*Catalog, error) {
 	tx, err := db.Begin(ctx)
 	if err != nil {
 		return nil, err
@@ -204,7 +211,7 @@ func Load(ctx context.Context, db Querier) (*Catalog, error) {
 		}
 	}
 	sort.Strings(schemas)
-	return newCatalog(schemas, fns), nil
+	return newCatalog(schemas, fns, version), nil
 }
 
 func isJSONType(t string) bool { return t == "jsonb" || t == "json" }
@@ -235,7 +242,7 @@ func (f *Function) build(args []rawArg) {
 			f.Columns = append(f.Columns, Column{Name: a.Name, Type: a.Type})
 			continue
 		}
-		arg := Arg{Name: a.Name, Type: a.Type, Category: a.Category, Variadic: a.Mode == "v"}
+		arg := Arg{Name: a.Name, Type: a.Type, Cast: a.Cast, Category: a.Category, Variadic: a.Mode == "v"}
 		if a.Default != nil {
 			arg.Default, arg.HasDefault = *a.Default, true
 		}
@@ -270,7 +277,7 @@ func (f *Function) build(args []rawArg) {
 	}
 }
 
-func newCatalog(schemas []string, fns []*Function) *Catalog {
+func newCatalog(schemas []string, fns []*Function, version string) *Catalog {
 	c := &Catalog{methods: map[string]*Function{}, Schemas: schemas}
 	groups := map[string][]*Function{}
 	for _, f := range fns {
@@ -292,6 +299,6 @@ func newCatalog(schemas []string, fns []*Function) *Catalog {
 		c.names = append(c.names, method)
 	}
 	sort.Strings(c.names)
-	c.openrpc = openRPC(c)
+	c.openrpc = openRPC(c, version)
 	return c
 }

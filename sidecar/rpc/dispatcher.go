@@ -35,10 +35,17 @@ type Outcome struct {
 	Duration time.Duration
 }
 
+// DefaultStatementTimeout is Config.StatementTimeout's default.
+const DefaultStatementTimeout = 30 * time.Second
+
 // Config configures a Dispatcher. A nil Config means defaults.
 type Config struct {
-	// StatementTimeout bounds each call (SET LOCAL statement_timeout); 0 means 30s.
+	// StatementTimeout bounds each call (SET LOCAL statement_timeout); 0 means
+	// DefaultStatementTimeout.
 	StatementTimeout time.Duration
+	// Version is the OpenRPC document's info.version (the sidecar gives the howdah release);
+	// empty means "0".
+	Version string
 	// Logger receives internal errors; the zero value logs nothing.
 	Logger zerolog.Logger
 	// Observe, when set, is called after each call (for metrics).
@@ -61,10 +68,13 @@ func New(pool *pgxpool.Pool, cfg *Config) *Dispatcher {
 		d.cfg = *cfg
 	}
 	if d.cfg.StatementTimeout <= 0 {
-		d.cfg.StatementTimeout = 30 * time.Second
+		d.cfg.StatementTimeout = DefaultStatementTimeout
+	}
+	if d.cfg.Version == "" {
+		d.cfg.Version = "0"
 	}
 	d.timeout = strconv.FormatInt(d.cfg.StatementTimeout.Milliseconds(), 10)
-	d.catalog.Store(newCatalog(nil, nil))
+	d.catalog.Store(newCatalog(nil, nil, d.cfg.Version))
 	return d
 }
 
@@ -73,7 +83,15 @@ func (d *Dispatcher) Catalog() *Catalog { return d.catalog.Load() }
 
 // Reload reads the catalog again and swaps it in; on error the old one stays.
 func (d *Dispatcher) Reload(ctx context.Context) (*Catalog, error) {
-	c, err := Load(ctx, d.pool)
+	conn, err := d.pool.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Release()
+	// The read runs as the login role and may cache plans for it: the next call on this
+	// connection must discard them.
+	delete(conn.Conn().PgConn().CustomData(), lastSessionKey)
+	c, err := Load(ctx, conn, d.cfg.Version)
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +204,13 @@ func (d *Dispatcher) call(ctx context.Context, cat *Catalog, sess Session, r *Re
 		}
 		e := errmap.From(err)
 		if e.Code == errmap.CodeInternal || e.Code == errmap.CodeUnavailable {
-			d.cfg.Logger.Error().Err(err).Str("method", r.Method).Msg("call failed")
+			// The caller got no details: the log has all of them.
+			ev := d.cfg.Logger.Error().Err(err).Str("method", r.Method)
+			var pe *pgconn.PgError
+			if errors.As(err, &pe) {
+				ev = ev.Str("sqlstate", pe.Code).Str("detail", pe.Detail).Str("hint", pe.Hint).Str("where", pe.Where)
+			}
+			ev.Msg("call failed")
 		}
 		if (*conn).Conn().IsClosed() {
 			(*conn).Release()
@@ -197,12 +221,24 @@ func (d *Dispatcher) call(ctx context.Context, cat *Catalog, sess Session, r *Re
 	return res, nil
 }
 
+// ErrRoleRefused is the error of a request whose role the login role cannot switch into, or
+// that names the login role itself: 403 with a fixed message and no data.
+func ErrRoleRefused() *errmap.Error {
+	return errmap.New(errmap.CodeForbidden, http.StatusForbidden, "cannot act as the token's role")
+}
+
 // setupError is a failure to apply the session (role, claims): an authorization problem.
 type setupError struct{ e *errmap.Error }
 
 func (s *setupError) Error() string { return s.e.Message }
 
 const setupStmt = "howdah_session"
+
+// lastSessionKey is the pgconn CustomData key holding the role and claims of the last call on
+// a connection; absent means unknown (a new connection, or one the catalog was read on).
+const lastSessionKey = "howdah_last_session"
+
+func (s Session) key() string { return s.Role + "\x00" + s.Claims }
 
 const setupSQL = `SELECT pg_catalog.set_config('role', $1, true), pg_catalog.set_config('request.jwt.claims', $2, true),
        pg_catalog.set_config('statement_timeout', $3, true)`
@@ -211,9 +247,14 @@ const setupSQL = `SELECT pg_catalog.set_config('role', $1, true), pg_catalog.set
 // single Sync, so both statements run in one implicit transaction; the settings are
 // transaction-local, and an error in either rolls back both.
 //
-// Both are unnamed statements, planned for each call. A prepared statement must not be reused
-// across roles: PostgreSQL inlines a simple SQL function into the plan after checking EXECUTE
-// for the role that planned it, and a cached plan skips that check for the next role.
+// The call is an unnamed statement, planned for each call. A prepared statement must not be
+// reused across roles: PostgreSQL inlines a simple SQL function into the plan after checking
+// EXECUTE for the role that planned it, and a cached plan skips that check for the next role.
+// The same holds one level down, for the plans PL/pgSQL caches for each statement of a
+// function for the life of the session: so when the role or the claims differ from the last
+// call's on this connection, the pipeline runs DISCARD PLANS after the settings and before the
+// call, which invalidates every cached plan of the session (PL/pgSQL's included) and is allowed
+// in a transaction.
 func (d *Dispatcher) run(ctx context.Context, conn *pgx.Conn, sess Session, c *Call) (json.RawMessage, error) {
 	params := make([][]byte, len(c.Args))
 	for i, a := range c.Args {
@@ -230,8 +271,20 @@ func (d *Dispatcher) run(ctx context.Context, conn *pgx.Conn, sess Session, c *C
 		}
 		pc.CustomData()[setupStmt] = true
 	}
+	// Acting as the login role itself would give the request what only the sidecar may do:
+	// refuse it like "none" (session_authorization is reported by the server at connect).
+	if sess.Role == pc.ParameterStatus("session_authorization") {
+		d.cfg.Logger.Warn().Str("role", sess.Role).Msg("refused a request whose role is the sidecar's login role")
+		return nil, &setupError{ErrRoleRefused()}
+	}
+	key := sess.key()
+	last, _ := pc.CustomData()[lastSessionKey].(string)
+	discard := last != key
 	batch := &pgconn.Batch{}
 	batch.ExecPrepared(setupStmt, [][]byte{[]byte(sess.Role), []byte(sess.Claims), []byte(d.timeout)}, nil, nil)
+	if discard {
+		batch.ExecParams("DISCARD PLANS", nil, nil, nil, nil)
+	}
 	batch.ExecParams(c.SQL, params, nil, nil, nil)
 	mrr := pc.ExecBatch(ctx, batch)
 	var (
@@ -242,7 +295,16 @@ func (d *Dispatcher) run(ctx context.Context, conn *pgx.Conn, sess Session, c *C
 	if mrr.NextResult() {
 		_, serr = mrr.ResultReader().Close()
 	}
-	if serr == nil && mrr.NextResult() {
+	if serr == nil && discard && mrr.NextResult() {
+		if _, err := mrr.ResultReader().Close(); err != nil {
+			cerr = err
+		} else {
+			// The plans are gone whatever happens to the call; plans made from here on are
+			// made for this session.
+			pc.CustomData()[lastSessionKey] = key
+		}
+	}
+	if serr == nil && cerr == nil && mrr.NextResult() {
 		rr := mrr.ResultReader()
 		for rr.NextRow() {
 			if v := rr.Values()[0]; v == nil {
@@ -257,13 +319,11 @@ func (d *Dispatcher) run(ctx context.Context, conn *pgx.Conn, sess Session, c *C
 	if serr != nil {
 		var pe *pgconn.PgError
 		if errors.As(serr, &pe) {
-			e := errmap.FromPg(pe)
-			e.Code, e.Status = errmap.CodeForbidden, http.StatusForbidden
-			e.Message = "cannot act as role " + strconv.Quote(sess.Role) + ": " + pe.Message
-			if pe.Code == "42501" && e.Data.Hint == "" {
-				e.Data.Hint = "GRANT " + pgx.Identifier{sess.Role}.Sanitize() + " TO the sidecar's login role (the authenticator)"
-			}
-			return nil, &setupError{e}
+			// One answer whatever the reason (no such role, not granted...): the caller must not
+			// learn which roles exist. The log has the server's words.
+			d.cfg.Logger.Warn().Str("role", sess.Role).Str("sqlstate", pe.Code).Str("error", pe.Message).
+				Str("detail", pe.Detail).Str("hint", pe.Hint).Msg("cannot switch into the request's role")
+			return nil, &setupError{ErrRoleRefused()}
 		}
 		return nil, serr
 	}

@@ -5,10 +5,6 @@ import (
 	"strings"
 )
 
-// Version is written into the OpenRPC document's info.version; the sidecar sets it to the
-// howdah release at start-up.
-var Version = "0"
-
 // OpenRPC returns the OpenRPC document describing the callable methods (rpc.discover's result).
 func (c *Catalog) OpenRPC() json.RawMessage { return c.openrpc }
 
@@ -39,10 +35,10 @@ type orDescriptor struct {
 	Schema      map[string]any `json:"schema"`
 }
 
-func openRPC(c *Catalog) json.RawMessage {
+func openRPC(c *Catalog, version string) json.RawMessage {
 	doc := orDoc{
 		OpenRPC: "1.3.2",
-		Info: orInfo{Title: "howdah", Version: Version,
+		Info: orInfo{Title: "howdah", Version: version,
 			Description: "Functions of the installed howdah modules (" + strings.Join(c.Schemas, ", ") + "), called over JSON-RPC 2.0."},
 		Methods: []orMethod{},
 	}

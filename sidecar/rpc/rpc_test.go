@@ -1,16 +1,19 @@
 package rpc
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/rs/zerolog"
 
 	"github.com/howdah/howdah/installer"
 	"github.com/howdah/howdah/internal/pgtest"
@@ -34,6 +37,9 @@ func setup(t *testing.T, cfg *Config, extraSQL string) *bundle {
 	url := pgtest.NewDatabase(t)
 	conn := pgtest.Connect(t, url)
 	t.Cleanup(func() { dropTestRoles(url) })
+	if _, err := conn.Exec(ctx, `CREATE ROLE howdah_test_rpc_admin SUPERUSER NOLOGIN`); err != nil {
+		t.Fatal(err)
+	}
 	in, err := installer.New(conn, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +81,9 @@ func dropTestRoles(url string) {
 	}
 }
 
-var superuser = Session{Role: "postgres", Claims: `{"role":"postgres"}`}
+// superuser is the session most tests call as: a superuser other than the login role (the
+// dispatcher refuses the login role itself), created by setup.
+var superuser = Session{Role: "howdah_test_rpc_admin", Claims: `{"role":"howdah_test_rpc_admin"}`}
 
 type response struct {
 	Result json.RawMessage `json:"result"`
@@ -202,6 +210,13 @@ CREATE FUNCTION howdah.t_poly(a anyelement) RETURNS anyelement LANGUAGE sql AS $
 CREATE FUNCTION howdah.t_sleep(s float8) RETURNS void LANGUAGE sql AS $$ SELECT pg_sleep(s) $$;
 CREATE FUNCTION howdah.t_raise() RETURNS void LANGUAGE plpgsql AS $$
 BEGIN RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = 'nope', DETAIL = 'the detail', HINT = 'the hint'; END $$;
+CREATE FUNCTION howdah.t_raise_code(code text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION USING ERRCODE = code, MESSAGE = 'raised ' || code, DETAIL = 'secret detail', HINT = 'secret hint'; END $$;
+CREATE FUNCTION howdah.t_fixed(c character, b bit, cs character[] DEFAULT '{}', v bit varying DEFAULT NULL) RETURNS text
+    LANGUAGE sql AS $$ SELECT c || '/' || b::text || '/' || array_to_string(cs, ',') || '/' || coalesce(v::text, '-') $$;
+CREATE FUNCTION howdah.t_nums(i integer, o oid DEFAULT 0, b bigint DEFAULT 0, xs integer[] DEFAULT '{}',
+    p howdah.t_pair DEFAULT NULL, f float8 DEFAULT 0, n numeric DEFAULT 0) RETURNS text
+    LANGUAGE sql AS $$ SELECT concat_ws('/', i, o, b, xs, (p).a, f, n) $$;
 CREATE FUNCTION howdah.t_claims() RETURNS jsonb LANGUAGE sql AS $$
     SELECT jsonb_build_object('user', current_user, 'claims', current_setting('request.jwt.claims', true)::jsonb) $$;
 CREATE FUNCTION howdah_internal.t_private() RETURNS integer LANGUAGE sql AS $$ SELECT 1 $$;
@@ -229,7 +244,15 @@ func TestResultShapesAndConversions(t *testing.T) {
 		{"howdah.t_null", nil, `null`},
 		{"howdah.t_ints", map[string]any{"xs": []any{1, 2, nil, 4}}, `7`},
 		{"howdah.t_variadic", map[string]any{"xs": []string{"a", "b"}}, `"a+b"`},
-		{"howdah.t_claims", nil, `{"claims":{"role":"postgres"},"user":"postgres"}`},
+		{"howdah.t_claims", nil, `{"claims":{"role":"howdah_test_rpc_admin"},"user":"howdah_test_rpc_admin"}`},
+		// character and bit arguments keep their whole value (a cast to character or bit would
+		// mean character(1) and bit(1)).
+		{"howdah.t_fixed", map[string]any{"c": "abc", "b": "101", "cs": []string{"xyz", "é✓"}, "v": "0110"}, `"abc/101/xyz,é✓/0110"`},
+		{"howdah.t_fixed", []any{"a", "1"}, `"a/1//-"`},
+		// Integral JSON numbers reach integer types however they are written, exactly.
+		{"howdah.t_nums", json.RawMessage(`{"i": 2.0, "o": 1.6676e4, "b": 9.007199254740993e15, "xs": [1.0, 2e0, null, -3],
+			"p": {"a": 4.00, "b": "x"}, "f": 1.5, "n": 1e-3}`), `"2/16676/9007199254740993/{1,2,NULL,-3}/4/1.5/0.001"`},
+		{"howdah.t_nums", json.RawMessage(`[-0.0, 4294967295.0]`), `"0/4294967295/0/{}/0/0"`},
 	}
 	for _, c := range cases {
 		status, r := b.call(t, superuser, c.method, c.params)
@@ -243,8 +266,24 @@ func TestResultShapesAndConversions(t *testing.T) {
 	}
 }
 
+func TestDisplayAndCastTypes(t *testing.T) {
+	b := setup(t, nil, shapesSQL)
+	f := b.d.Catalog().Lookup("howdah.t_fixed")
+	var got []string
+	for _, a := range f.Args {
+		got = append(got, a.Type+" as "+a.Cast)
+	}
+	if want := `character as bpchar, bit as "bit", character[] as bpchar[], bit varying as bit varying`; strings.Join(got, ", ") != want {
+		t.Fatalf("t_fixed arguments: %s, want %s", strings.Join(got, ", "), want)
+	}
+	if doc := string(b.d.Catalog().OpenRPC()); !strings.Contains(doc, `"PostgreSQL type character"`) || !strings.Contains(doc, `"PostgreSQL type bit"`) {
+		t.Fatalf("OpenRPC does not show the display types")
+	}
+}
+
 func TestErrors(t *testing.T) {
-	b := setup(t, &Config{StatementTimeout: 200 * time.Millisecond}, shapesSQL)
+	var logs syncBuffer
+	b := setup(t, &Config{StatementTimeout: 200 * time.Millisecond, Logger: zerolog.New(&logs)}, shapesSQL)
 	cases := []struct {
 		name, method string
 		params       any
@@ -266,9 +305,13 @@ func TestErrors(t *testing.T) {
 		{"object for scalar", "howdah.get_schema", map[string]any{"sch": map[string]any{}}, 400, -32602, "", "not a JSON object", "sch"},
 		{"scalar for array", "howdah.t_ints", map[string]any{"xs": 3}, 400, -32602, "", "a JSON array", "xs"},
 		{"bad input syntax", "howdah.get_schema", map[string]any{"sch": "twelve"}, 400, -32602, "22P02", "invalid input syntax", ""},
+		{"not an integer", "howdah.t_nums", map[string]any{"i": 2.5}, 400, -32602, "22P02", `"2.5"`, ""},
 		{"unknown schema oid", "howdah.get_schema", map[string]any{"sch": 1}, 404, -32004, "3F000", "", ""},
 		{"raise", "howdah.t_raise", nil, 400, -32000, "P0001", "nope", ""},
 		{"timeout", "howdah.t_sleep", []any{5}, 504, -32008, "57014", "statement timeout", ""},
+		{"prerequisite state", "howdah.t_raise_code", []any{"55000"}, 409, -32009, "55000", "raised 55000", ""},
+		{"dependent objects", "howdah.t_raise_code", []any{"2BP01"}, 409, -32009, "2BP01", "raised 2BP01", ""},
+		{"feature not supported", "howdah.t_raise_code", []any{"0A000"}, 400, -32000, "0A000", "raised 0A000", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -287,6 +330,38 @@ func TestErrors(t *testing.T) {
 				t.Fatalf("data sqlstate %q parameter %q; want %q %q", sqlstate, param, c.sqlstate, c.param)
 			}
 		})
+	}
+	// Documented errors of real functions: a table without a key (55000), a schema that is not
+	// empty (2BP01).
+	var sch, tab uint32
+	if _, err := b.conn.Exec(b.ctx, `CREATE SCHEMA "t full"; CREATE TABLE "t full".nokey (a int)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.conn.QueryRow(b.ctx, `SELECT '"t full"'::regnamespace::oid, '"t full".nokey'::regclass::oid`).Scan(&sch, &tab); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		method       string
+		params       any
+		status, code int
+		sqlstate     string
+	}{
+		{"howdah.get_record", map[string]any{"tab": tab, "id": 1}, 409, -32009, "55000"},
+		{"howdah.drop_schemas", map[string]any{"sch": []uint32{sch}}, 409, -32009, "2BP01"},
+	} {
+		status, r := b.call(t, superuser, c.method, c.params)
+		if r.Error == nil || status != c.status || r.Error.Code != c.code || r.Error.Data == nil || r.Error.Data.SQLState != c.sqlstate {
+			t.Errorf("%s %v: %d %s %+v; want %d %d %s", c.method, c.params, status, r.Result, r.Error, c.status, c.code, c.sqlstate)
+		}
+	}
+	// An internal (unmapped) error says nothing but its SQLSTATE; the log has the rest.
+	body, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": "howdah.t_raise_code", "params": []string{"XX000"}})
+	if status, out := b.d.Handle(b.ctx, superuser, body); status != 500 ||
+		string(out) != `{"jsonrpc":"2.0","error":{"code":-32603,"message":"internal error","data":{"sqlstate":"XX000"}},"id":1}` {
+		t.Errorf("unmapped SQLSTATE: %d %s", status, out)
+	}
+	if log := logs.String(); !strings.Contains(log, "raised XX000") || !strings.Contains(log, "secret detail") || !strings.Contains(log, "secret hint") {
+		t.Errorf("the log lacks the internal error: %s", log)
 	}
 	// The detail and hint of a raised error come through; the connection stays usable.
 	_, r := b.call(t, superuser, "howdah.t_raise", nil)
@@ -309,7 +384,11 @@ CREATE ROLE howdah_test_rpc_other NOLOGIN;
 GRANT howdah_test_rpc_other TO howdah_test_rpc_auth;
 CREATE FUNCTION howdah.t_inlined() RETURNS text LANGUAGE sql AS $$ SELECT 'classified' $$;
 REVOKE EXECUTE ON FUNCTION howdah.t_inlined() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION howdah.t_inlined() TO howdah_test_rpc_reader;`)
+GRANT EXECUTE ON FUNCTION howdah.t_inlined() TO howdah_test_rpc_reader;
+CREATE FUNCTION howdah.t_nested_secret() RETURNS text LANGUAGE sql AS $$ SELECT 'nested secret' $$;
+REVOKE EXECUTE ON FUNCTION howdah.t_nested_secret() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION howdah.t_nested_secret() TO howdah_test_rpc_reader;
+CREATE FUNCTION howdah.t_wrap() RETURNS text LANGUAGE plpgsql AS $$ BEGIN RETURN howdah.t_nested_secret(); END $$;`)
 	// Log in as the authenticator from here on.
 	cfg, _ := pgxpool.ParseConfig(b.url)
 	cfg.ConnConfig.User = "howdah_test_rpc_auth"
@@ -319,7 +398,8 @@ GRANT EXECUTE ON FUNCTION howdah.t_inlined() TO howdah_test_rpc_reader;`)
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	b.d = New(pool, nil)
+	var logs syncBuffer
+	b.d = New(pool, &Config{Logger: zerolog.New(&logs)})
 	if _, err := b.d.Reload(b.ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -333,11 +413,25 @@ GRANT EXECUTE ON FUNCTION howdah.t_inlined() TO howdah_test_rpc_reader;`)
 	if status != 403 || r.Error == nil || r.Error.Code != -32003 || r.Error.Data.SQLState != "42501" {
 		t.Fatalf("no EXECUTE: status %d %+v", status, r.Error)
 	}
-	for _, role := range []string{"howdah_test_rpc_stranger", "postgres", "no such role"} {
-		status, r = b.call(t, Session{Role: role, Claims: "{}"}, "howdah.version", nil)
-		if status != 403 || r.Error == nil || r.Error.Code != -32003 || !strings.Contains(r.Error.Message, "cannot act as role") {
-			t.Fatalf("role %q the authenticator is not granted: status %d %+v", role, status, r.Error)
+	// Roles the authenticator may not act as, whether they exist or not, and the authenticator
+	// itself: one answer, with nothing about the role, and the server's message in the log.
+	for _, role := range []string{"howdah_test_rpc_stranger", "postgres", "no such role", "howdah_test_rpc_auth"} {
+		logs.Reset()
+		body, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": "howdah.t_claims"})
+		status, out := b.d.Handle(b.ctx, Session{Role: role, Claims: "{}"}, body)
+		if want := `{"jsonrpc":"2.0","error":{"code":-32003,"message":"cannot act as the token's role"},"id":1}`; status != 403 || string(out) != want {
+			t.Fatalf("role %q: status %d %s, want 403 %s", role, status, out, want)
 		}
+		if log := logs.String(); !strings.Contains(log, `"level":"warn"`) || !strings.Contains(log, role) {
+			t.Fatalf("role %q: no warning in the log: %s", role, log)
+		}
+	}
+	if log := logs.String(); !strings.Contains(log, "login role") {
+		t.Fatalf("the authenticator's own role: log %s", log)
+	}
+	b.call(t, Session{Role: "no such role", Claims: "{}"}, "howdah.version", nil)
+	if log := logs.String(); !strings.Contains(log, `does not exist`) {
+		t.Fatalf("the server's message is not logged: %s", log)
 	}
 	// A simple SQL function is inlined into the plan after an EXECUTE check for the planning
 	// role; a plan cached for one role must never serve another.
@@ -350,8 +444,36 @@ GRANT EXECUTE ON FUNCTION howdah.t_inlined() TO howdah_test_rpc_reader;`)
 			t.Fatalf("other role calls t_inlined after reader (call %d): %d %s %+v", i, status, r.Result, r.Error)
 		}
 	}
-	self := Session{Role: "howdah_test_rpc_auth", Claims: "{}"}
-	if _, r = b.call(t, self, "howdah.t_claims", nil); r.Error != nil || normalise(t, r.Result) != `{"claims":{},"user":"howdah_test_rpc_auth"}` {
+	// One level down: PL/pgSQL caches the plan of its statements for the session, with the SQL
+	// function inlined after an EXECUTE check for the role that planned it.
+	for i := 0; i < 3; i++ {
+		for j := 0; j < 2; j++ {
+			if _, r = b.call(t, reader, "howdah.t_wrap", nil); r.Error != nil || string(r.Result) != `"nested secret"` {
+				t.Fatalf("reader calls t_wrap: %s %+v", r.Result, r.Error)
+			}
+		}
+		if status, r = b.call(t, other, "howdah.t_wrap", nil); status != 403 || r.Error == nil || r.Error.Data.SQLState != "42501" {
+			t.Fatalf("other role calls t_wrap after reader (round %d): %d %s %+v", i, status, r.Result, r.Error)
+		}
+	}
+	// The same role with other claims: plans are discarded too (a function wrongly declared
+	// IMMUTABLE over the claims would be folded into a cached plan).
+	if _, err := b.conn.Exec(b.ctx, `CREATE FUNCTION howdah.t_sub() RETURNS text LANGUAGE sql IMMUTABLE AS
+		$$ SELECT current_setting('request.jwt.claims', true)::jsonb ->> 'sub' $$;
+		CREATE FUNCTION howdah.t_wrap_sub() RETURNS text LANGUAGE plpgsql AS $$ BEGIN RETURN howdah.t_sub(); END $$`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.d.Reload(b.ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, sub := range []string{"u1", "u1", "u2", "u2", "u1"} {
+		s := Session{Role: reader.Role, Claims: `{"sub":"` + sub + `"}`}
+		if _, r = b.call(t, s, "howdah.t_wrap_sub", nil); r.Error != nil || string(r.Result) != `"`+sub+`"` {
+			t.Fatalf("t_wrap_sub as %s: %s %+v", sub, r.Result, r.Error)
+		}
+	}
+	if _, r = b.call(t, Session{Role: other.Role, Claims: `{"x":1}`}, "howdah.t_claims", nil); r.Error != nil ||
+		normalise(t, r.Result) != `{"claims":{"x":1},"user":"howdah_test_rpc_other"}` {
 		t.Fatalf("role or claims leaked into the next call on the connection: %s %+v", r.Result, r.Error)
 	}
 	// The same role over SQL sees the same thing.
@@ -362,6 +484,30 @@ GRANT EXECUTE ON FUNCTION howdah.t_inlined() TO howdah_test_rpc_reader;`)
 	if _, r = b.call(t, reader, "howdah.version", nil); normalise(t, r.Result) != normalise(t, []byte(viaSQL)) {
 		t.Fatalf("version as reader %s, via SQL %s", r.Result, viaSQL)
 	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.String()
+}
+
+func (s *syncBuffer) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.buf.Reset()
 }
 
 func TestBatchAndNotifications(t *testing.T) {
@@ -435,6 +581,30 @@ func TestBatchAndNotifications(t *testing.T) {
 	}
 }
 
+func TestVersionPerDispatcher(t *testing.T) {
+	b := setup(t, nil, "")
+	version := func(d *Dispatcher) string {
+		var doc struct {
+			Info struct {
+				Version string `json:"version"`
+			} `json:"info"`
+		}
+		if err := json.Unmarshal(d.Catalog().OpenRPC(), &doc); err != nil {
+			t.Fatal(err)
+		}
+		return doc.Info.Version
+	}
+	one, two := New(b.pool, &Config{Version: "1.2.3"}), New(b.pool, &Config{Version: "4.5.6"})
+	for _, d := range []*Dispatcher{one, two} {
+		if _, err := d.Reload(b.ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v1, v2, v0 := version(one), version(two), version(b.d); v1 != "1.2.3" || v2 != "4.5.6" || v0 != "0" {
+		t.Fatalf("versions %q %q %q", v1, v2, v0)
+	}
+}
+
 func TestReload(t *testing.T) {
 	b := setup(t, nil, "")
 	if _, r := b.call(t, superuser, "howdah.t_later", nil); r.Error == nil || r.Error.Code != -32601 {
@@ -458,7 +628,7 @@ func TestEmptyCatalogWithoutCore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	c, err := Load(ctx, pool)
+	c, err := Load(ctx, pool, "0")
 	if err != nil || c.Len() != 0 {
 		t.Fatalf("catalog without howdah: %v, %d methods", err, c.Len())
 	}
