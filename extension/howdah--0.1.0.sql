@@ -270,6 +270,43 @@ SET search_path = pg_catalog, pg_temp
 RETURN howdah_internal.json_get(input, key, 'string', what) #>> '{}';
 COMMENT ON FUNCTION howdah_internal.json_text(jsonb, text, text) IS 'Reads a string key of a JSON input, 22023 when it has another JSON type.';
 
+CREATE FUNCTION howdah_internal.json_int(input jsonb, key text, lo bigint, hi bigint, what text)
+RETURNS bigint
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- input->key as an integer in [lo, hi]; NULL when absent; 22023 naming the key otherwise.
+DECLARE
+    v numeric := howdah_internal.json_get(input, key, 'number', what)::numeric;
+BEGIN
+    IF v IS NOT NULL AND (v <> trunc(v) OR v < lo OR v > hi) THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('%s: key %L must be a whole number from %s to %s, got %s', what, key, lo, hi, v);
+    END IF;
+    RETURN v::bigint;
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.json_int(jsonb, text, bigint, bigint, text) IS 'Reads an integer key of a JSON input within bounds, 22023 naming the key otherwise.';
+
+CREATE FUNCTION howdah_internal.check_name(name text, what text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- `name` when usable as an identifier: 22023 when missing or blank, 42622 over 63 bytes.
+BEGIN
+    IF name IS NULL OR btrim(name) = '' THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = format('%s: a name is required', what);
+    END IF;
+    IF octet_length(name) > 63 THEN
+        RAISE EXCEPTION USING ERRCODE = 'name_too_long',
+            MESSAGE = format('%s: name %L is longer than 63 bytes', what, name);
+    END IF;
+    RETURN name;
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.check_name(text, text) IS 'Checks a new identifier: required, at most 63 bytes.';
+
 CREATE FUNCTION howdah.list_schemas()
 RETURNS jsonb
 LANGUAGE sql STABLE SECURITY INVOKER
@@ -380,7 +417,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION howdah.drop_schemas(oid[], boolean) IS 'Drops schemas by oid, all or none. Errors: 3F000 unknown schema, 2BP01 not empty without cascade, 42501 not the owner.';
-SELECT howdah_internal.record_step('catalog', 'howdah', 1, 'up', '001_schemas.sql', '885161f7ab7d3339c9f4a330a0f8865077cfafe9b9b99743fccd92ee09199cb3', ARRAY['howdah', 'howdah_internal']);
+SELECT howdah_internal.record_step('catalog', 'howdah', 1, 'up', '001_schemas.sql', '0213d34b0552990d28977c844509b01acfd92c22b74ccb669203f465d3f9de7e', ARRAY['howdah', 'howdah_internal']);
 UPDATE howdah_internal.version_catalog SET version = 1;
 
 -- ----- catalog 002_metadata.sql -----
@@ -960,24 +997,6 @@ CREATE TYPE howdah.con_def AS (
 );
 COMMENT ON TYPE howdah.con_def IS 'A validated constraint definition: the JSON {name, type, columns, referent_table, referent_columns, on_delete, on_update, deferrable} after howdah_internal.to_con_def.';
 
-CREATE FUNCTION howdah_internal.json_int(input jsonb, key text, lo bigint, hi bigint, what text)
-RETURNS bigint
-LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
--- input->key as an integer in [lo, hi]; NULL when absent; 22023 naming the key otherwise.
-DECLARE
-    v numeric := howdah_internal.json_get(input, key, 'number', what)::numeric;
-BEGIN
-    IF v IS NOT NULL AND (v <> trunc(v) OR v < lo OR v > hi) THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('%s: key %L must be a whole number from %s to %s, got %s', what, key, lo, hi, v);
-    END IF;
-    RETURN v::bigint;
-END;
-$$;
-COMMENT ON FUNCTION howdah_internal.json_int(jsonb, text, bigint, bigint, text) IS 'Reads an integer key of a JSON input within bounds, 22023 naming the key otherwise.';
-
 CREATE FUNCTION howdah_internal.resolve_column(tab regclass, col jsonb, what text,
                                               OUT col_num smallint, OUT col_name name, OUT col_type oid)
 LANGUAGE plpgsql STABLE
@@ -1198,24 +1217,6 @@ RETURN CASE WHEN jsonb_typeof(v) = 'string' AND typ NOT IN ('json'::regtype, 'js
             ELSE v::text END;
 COMMENT ON FUNCTION howdah_internal.default_literal(jsonb, regtype) IS 'The literal text of a JSON default value for a column type.';
 
-CREATE FUNCTION howdah_internal.check_name(name text, what text)
-RETURNS text
-LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
--- `name` when usable as an identifier: 22023 when missing or blank, 42622 over 63 bytes.
-BEGIN
-    IF name IS NULL OR btrim(name) = '' THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = format('%s: a name is required', what);
-    END IF;
-    IF octet_length(name) > 63 THEN
-        RAISE EXCEPTION USING ERRCODE = 'name_too_long',
-            MESSAGE = format('%s: name %L is longer than 63 bytes', what, name);
-    END IF;
-    RETURN name;
-END;
-$$;
-COMMENT ON FUNCTION howdah_internal.check_name(text, text) IS 'Checks a new identifier: required, at most 63 bytes.';
 
 CREATE FUNCTION howdah_internal.to_col_def(j jsonb, what text)
 RETURNS howdah.col_def
@@ -1750,7 +1751,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION howdah.drop_constraint(oid, oid) IS 'Drops a constraint by oid. Errors: 42P01 unknown table, 42704 unknown constraint, 2BP01 dependents (a key a foreign key needs), 42501 not the owner.';
-SELECT howdah_internal.record_step('catalog', 'howdah', 4, 'up', '004_ddl.sql', '3b5224a83a3ea7b7260205a82bb4d787ab3d9bdaa07361f901e4d38faf35d369', ARRAY['howdah', 'howdah_internal']);
+SELECT howdah_internal.record_step('catalog', 'howdah', 4, 'up', '004_ddl.sql', '1fb0e9553af3f7d9b868dc1bb4daa8d65f5031f99d40ce7977b695d0a555e3ad', ARRAY['howdah', 'howdah_internal']);
 UPDATE howdah_internal.version_catalog SET version = 4;
 
 -- ----- catalog 005_privileges.sql -----

@@ -107,6 +107,43 @@ SET search_path = pg_catalog, pg_temp
 RETURN howdah_internal.json_get(input, key, 'string', what) #>> '{}';
 COMMENT ON FUNCTION howdah_internal.json_text(jsonb, text, text) IS 'Reads a string key of a JSON input, 22023 when it has another JSON type.';
 
+CREATE FUNCTION howdah_internal.json_int(input jsonb, key text, lo bigint, hi bigint, what text)
+RETURNS bigint
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- input->key as an integer in [lo, hi]; NULL when absent; 22023 naming the key otherwise.
+DECLARE
+    v numeric := howdah_internal.json_get(input, key, 'number', what)::numeric;
+BEGIN
+    IF v IS NOT NULL AND (v <> trunc(v) OR v < lo OR v > hi) THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('%s: key %L must be a whole number from %s to %s, got %s', what, key, lo, hi, v);
+    END IF;
+    RETURN v::bigint;
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.json_int(jsonb, text, bigint, bigint, text) IS 'Reads an integer key of a JSON input within bounds, 22023 naming the key otherwise.';
+
+CREATE FUNCTION howdah_internal.check_name(name text, what text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- `name` when usable as an identifier: 22023 when missing or blank, 42622 over 63 bytes.
+BEGIN
+    IF name IS NULL OR btrim(name) = '' THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = format('%s: a name is required', what);
+    END IF;
+    IF octet_length(name) > 63 THEN
+        RAISE EXCEPTION USING ERRCODE = 'name_too_long',
+            MESSAGE = format('%s: name %L is longer than 63 bytes', what, name);
+    END IF;
+    RETURN name;
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.check_name(text, text) IS 'Checks a new identifier: required, at most 63 bytes.';
+
 CREATE FUNCTION howdah.list_schemas()
 RETURNS jsonb
 LANGUAGE sql STABLE SECURITY INVOKER
@@ -225,6 +262,8 @@ DROP FUNCTION howdah.patch_schema(oid, jsonb);
 DROP FUNCTION howdah.add_schema(text, regrole, text);
 DROP FUNCTION howdah.get_schema(oid);
 DROP FUNCTION howdah.list_schemas();
+DROP FUNCTION howdah_internal.check_name(text, text);
+DROP FUNCTION howdah_internal.json_int(jsonb, text, bigint, bigint, text);
 DROP FUNCTION howdah_internal.json_text(jsonb, text, text);
 DROP FUNCTION howdah_internal.json_get(jsonb, text, text, text);
 DROP FUNCTION howdah_internal.check_keys(jsonb, text[], text);

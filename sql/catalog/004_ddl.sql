@@ -34,24 +34,6 @@ CREATE TYPE howdah.con_def AS (
 );
 COMMENT ON TYPE howdah.con_def IS 'A validated constraint definition: the JSON {name, type, columns, referent_table, referent_columns, on_delete, on_update, deferrable} after howdah_internal.to_con_def.';
 
-CREATE FUNCTION howdah_internal.json_int(input jsonb, key text, lo bigint, hi bigint, what text)
-RETURNS bigint
-LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
--- input->key as an integer in [lo, hi]; NULL when absent; 22023 naming the key otherwise.
-DECLARE
-    v numeric := howdah_internal.json_get(input, key, 'number', what)::numeric;
-BEGIN
-    IF v IS NOT NULL AND (v <> trunc(v) OR v < lo OR v > hi) THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('%s: key %L must be a whole number from %s to %s, got %s', what, key, lo, hi, v);
-    END IF;
-    RETURN v::bigint;
-END;
-$$;
-COMMENT ON FUNCTION howdah_internal.json_int(jsonb, text, bigint, bigint, text) IS 'Reads an integer key of a JSON input within bounds, 22023 naming the key otherwise.';
-
 CREATE FUNCTION howdah_internal.resolve_column(tab regclass, col jsonb, what text,
                                               OUT col_num smallint, OUT col_name name, OUT col_type oid)
 LANGUAGE plpgsql STABLE
@@ -272,24 +254,6 @@ RETURN CASE WHEN jsonb_typeof(v) = 'string' AND typ NOT IN ('json'::regtype, 'js
             ELSE v::text END;
 COMMENT ON FUNCTION howdah_internal.default_literal(jsonb, regtype) IS 'The literal text of a JSON default value for a column type.';
 
-CREATE FUNCTION howdah_internal.check_name(name text, what text)
-RETURNS text
-LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
--- `name` when usable as an identifier: 22023 when missing or blank, 42622 over 63 bytes.
-BEGIN
-    IF name IS NULL OR btrim(name) = '' THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = format('%s: a name is required', what);
-    END IF;
-    IF octet_length(name) > 63 THEN
-        RAISE EXCEPTION USING ERRCODE = 'name_too_long',
-            MESSAGE = format('%s: name %L is longer than 63 bytes', what, name);
-    END IF;
-    RETURN name;
-END;
-$$;
-COMMENT ON FUNCTION howdah_internal.check_name(text, text) IS 'Checks a new identifier: required, at most 63 bytes.';
 
 CREATE FUNCTION howdah_internal.to_col_def(j jsonb, what text)
 RETURNS howdah.col_def
@@ -845,7 +809,6 @@ DROP FUNCTION howdah_internal.to_con_def(regclass, jsonb, text);
 DROP FUNCTION howdah_internal.run(text, text);
 DROP FUNCTION howdah_internal.col_def_sql(howdah.col_def);
 DROP FUNCTION howdah_internal.to_col_def(jsonb, text);
-DROP FUNCTION howdah_internal.check_name(text, text);
 DROP FUNCTION howdah_internal.default_literal(jsonb, regtype);
 DROP FUNCTION howdah_internal.default_sql(text, text);
 DROP FUNCTION howdah_internal.typmod_of(regtype, jsonb, text);
@@ -854,6 +817,5 @@ DROP FUNCTION howdah_internal.column_list(regclass, smallint[]);
 DROP FUNCTION howdah_internal.column_name(regclass, smallint);
 DROP FUNCTION howdah_internal.column_ref(regclass, jsonb, text);
 DROP FUNCTION howdah_internal.resolve_column(regclass, jsonb, text);
-DROP FUNCTION howdah_internal.json_int(jsonb, text, bigint, bigint, text);
 DROP TYPE howdah.con_def;
 DROP TYPE howdah.col_def;
