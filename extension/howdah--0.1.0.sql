@@ -341,16 +341,11 @@ AS $$
 DECLARE
     sch oid;
 BEGIN
-    IF add_schema.name IS NULL OR btrim(add_schema.name) = '' THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'schema name must not be empty';
-    END IF;
+    -- Blank and over 63 bytes first: PostgreSQL would truncate a longer name silently.
+    PERFORM howdah_internal.check_name(add_schema.name, 'add_schema');
     IF howdah_internal.is_hidden_schema(add_schema.name::name) THEN
         RAISE EXCEPTION USING ERRCODE = 'reserved_name',
             MESSAGE = format('schema name %L is reserved (system or howdah schema)', add_schema.name);
-    END IF;
-    IF length(add_schema.name) > 63 THEN
-        RAISE EXCEPTION USING ERRCODE = 'name_too_long',
-            MESSAGE = format('schema name %L is longer than 63 bytes', add_schema.name);
     END IF;
     IF owner IS NULL THEN
         EXECUTE format('CREATE SCHEMA %I', add_schema.name);
@@ -365,7 +360,7 @@ BEGIN
     RETURN howdah_internal.schema_json(sch);
 END;
 $$;
-COMMENT ON FUNCTION howdah.add_schema(text, regrole, text) IS 'Creates a schema and returns it as get_schema() does. Errors: 22023 empty name, 42939 reserved name, 42622 name over 63 bytes, 42P06 exists, 42501 no CREATE on the database.';
+COMMENT ON FUNCTION howdah.add_schema(text, regrole, text) IS 'Creates a schema and returns it as get_schema() does. Errors: 22023 blank name, 42622 name over 63 bytes (bytes, not characters), 42939 reserved name (system or howdah*), 42P06 exists, 42501 no CREATE on the database (or not a member of the owner role).';
 
 CREATE FUNCTION howdah.patch_schema(sch oid, patch jsonb)
 RETURNS jsonb
@@ -373,32 +368,37 @@ LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $$
 -- Applies {"name": new name, "description": comment or null, "owner": role name} to a schema
--- and returns it. Keys left out are left alone; an unknown key changes nothing.
+-- and returns it. Keys left out are left alone; the patch is checked before anything changes.
 DECLARE
     nsp name := howdah_internal.visible_schema(sch);
     new_name text;
     new_owner text;
+    new_comment text;
 BEGIN
     PERFORM howdah_internal.check_keys(patch, ARRAY['name', 'description', 'owner'], 'patch_schema patch');
     new_name := howdah_internal.json_text(patch, 'name', 'patch_schema patch');
     new_owner := howdah_internal.json_text(patch, 'owner', 'patch_schema patch');
+    new_comment := howdah_internal.json_text(patch, 'description', 'patch_schema patch');
+    IF patch ? 'name' THEN
+        PERFORM howdah_internal.check_name(new_name, 'patch_schema patch');
+        IF howdah_internal.is_hidden_schema(new_name::name) THEN
+            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('patch_schema patch: %L is not a usable schema name (system or howdah schema)', new_name);
+        END IF;
+    END IF;
     IF patch ? 'description' THEN
-        EXECUTE format('COMMENT ON SCHEMA %I IS %L', nsp, howdah_internal.json_text(patch, 'description', 'patch_schema patch'));
+        EXECUTE format('COMMENT ON SCHEMA %I IS %L', nsp, new_comment);
     END IF;
     IF new_owner IS NOT NULL THEN
         EXECUTE format('ALTER SCHEMA %I OWNER TO %I', nsp, new_owner);
     END IF;
     IF new_name IS NOT NULL AND new_name <> nsp THEN
-        IF btrim(new_name) = '' OR howdah_internal.is_hidden_schema(new_name::name) THEN
-            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-                MESSAGE = format('patch_schema patch: %L is not a usable schema name', new_name);
-        END IF;
         EXECUTE format('ALTER SCHEMA %I RENAME TO %I', nsp, new_name);
     END IF;
     RETURN howdah_internal.schema_json(sch);
 END;
 $$;
-COMMENT ON FUNCTION howdah.patch_schema(oid, jsonb) IS 'Renames, re-comments or re-owns a schema from {"name", "description", "owner"}; returns it. Errors: 22023 bad patch (names the key), 3F000 unknown schema, 42501 not the owner.';
+COMMENT ON FUNCTION howdah.patch_schema(oid, jsonb) IS 'Renames, re-comments or re-owns a schema from {"name", "description", "owner"}; returns it; a refused patch changes nothing. Errors: 3F000 unknown schema, 22023 bad patch (names the key; blank or reserved new name), 42622 new name over 63 bytes, 42P06 new name taken, 42704 unknown owner role, 42501 not the owner.';
 
 CREATE FUNCTION howdah.drop_schemas(sch oid[], "cascade" boolean DEFAULT false)
 RETURNS void
@@ -417,7 +417,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION howdah.drop_schemas(oid[], boolean) IS 'Drops schemas by oid, all or none. Errors: 3F000 unknown schema, 2BP01 not empty without cascade, 42501 not the owner.';
-SELECT howdah_internal.record_step('catalog', 'howdah', 1, 'up', '001_schemas.sql', '0213d34b0552990d28977c844509b01acfd92c22b74ccb669203f465d3f9de7e', ARRAY['howdah', 'howdah_internal']);
+SELECT howdah_internal.record_step('catalog', 'howdah', 1, 'up', '001_schemas.sql', '7fc173c9a739c66ef7cc21fb5863d01c71151086ed9361c82fa521fa8f334cba', ARRAY['howdah', 'howdah_internal']);
 UPDATE howdah_internal.version_catalog SET version = 1;
 
 -- ----- catalog 002_metadata.sql -----
