@@ -270,23 +270,36 @@ SET search_path = pg_catalog, pg_temp
 RETURN howdah_internal.json_get(input, key, 'string', what) #>> '{}';
 COMMENT ON FUNCTION howdah_internal.json_text(jsonb, text, text) IS 'Reads a string key of a JSON input, 22023 when it has another JSON type.';
 
-CREATE FUNCTION howdah_internal.json_int(input jsonb, key text, lo bigint, hi bigint, what text)
+CREATE FUNCTION howdah_internal.json_int_value(v jsonb, lo bigint, hi bigint, what text)
 RETURNS bigint
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
--- input->key as an integer in [lo, hi]; NULL when absent; 22023 naming the key otherwise.
+-- The one reader of integers from JSON input: `v` (a JSON number) as an integer in [lo, hi];
+-- NULL for SQL NULL (an absent input); otherwise, JSON null included, 22023 "<what> must be a
+-- whole number from lo to hi, got <v>", `what` naming the input (key, array element).
 DECLARE
-    v numeric := howdah_internal.json_get(input, key, 'number', what)::numeric;
+    n numeric := CASE WHEN jsonb_typeof(v) = 'number' THEN v::numeric END;
 BEGIN
-    IF v IS NOT NULL AND (v <> trunc(v) OR v < lo OR v > hi) THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('%s: key %L must be a whole number from %s to %s, got %s', what, key, lo, hi, v);
+    IF v IS NULL THEN
+        RETURN NULL;
     END IF;
-    RETURN v::bigint;
+    IF n IS NULL OR n <> trunc(n) OR n < lo OR n > hi THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('%s must be a whole number from %s to %s, got %s', what, lo, hi, v);
+    END IF;
+    RETURN n::bigint;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.json_int(jsonb, text, bigint, bigint, text) IS 'Reads an integer key of a JSON input within bounds, 22023 naming the key otherwise.';
+COMMENT ON FUNCTION howdah_internal.json_int_value(jsonb, bigint, bigint, text) IS 'Reads an integer within bounds from a JSON value (SQL NULL stays NULL). Errors: 22023 anything else, naming the input.';
+
+CREATE FUNCTION howdah_internal.json_int(input jsonb, key text, lo bigint, hi bigint, what text)
+RETURNS bigint
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+-- input->key as an integer in [lo, hi]; NULL when absent or null; 22023 naming the key otherwise.
+RETURN howdah_internal.json_int_value(howdah_internal.json_get(input, key, 'number', what), lo, hi, format('%s: key %L', what, key));
+COMMENT ON FUNCTION howdah_internal.json_int(jsonb, text, bigint, bigint, text) IS 'Reads an integer key of a JSON object input within bounds (json_int_value), 22023 naming the key otherwise.';
 
 CREATE FUNCTION howdah_internal.check_name(name text, what text)
 RETURNS text
@@ -417,7 +430,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION howdah.drop_schemas(oid[], boolean) IS 'Drops schemas by oid, all or none. Errors: 3F000 unknown schema, 2BP01 not empty without cascade, 42501 not the owner.';
-SELECT howdah_internal.record_step('catalog', 'howdah', 1, 'up', '001_schemas.sql', '7fc173c9a739c66ef7cc21fb5863d01c71151086ed9361c82fa521fa8f334cba', ARRAY['howdah', 'howdah_internal']);
+SELECT howdah_internal.record_step('catalog', 'howdah', 1, 'up', '001_schemas.sql', '79c029688535d3d9e022059443eb14de8054624334de546fd3f24df34bd297de', ARRAY['howdah', 'howdah_internal']);
 UPDATE howdah_internal.version_catalog SET version = 1;
 
 -- ----- catalog 002_metadata.sql -----
@@ -613,6 +626,7 @@ DECLARE
     template text;
     col_order smallint[];
     item jsonb;
+    pos bigint;
     n numeric;
 BEGIN
     PERFORM howdah_internal.require_table_owner(rel, 'change its metadata');
@@ -636,13 +650,8 @@ BEGIN
 
     IF jsonb_typeof(meta -> 'column_order') = 'array' THEN
         col_order := '{}';
-        FOR item IN SELECT e FROM jsonb_array_elements(meta -> 'column_order') AS e LOOP
-            IF (CASE WHEN jsonb_typeof(item) = 'number' THEN (item #>> '{}')::numeric <> trunc((item #>> '{}')::numeric)
-                     ELSE true END) THEN
-                RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-                    MESSAGE = format('%s: column_order must list attnums (integers), got %s', what, item);
-            END IF;
-            n := (item #>> '{}')::numeric;
+        FOR item, pos IN SELECT e, i - 1 FROM jsonb_array_elements(meta -> 'column_order') WITH ORDINALITY AS x(e, i) LOOP
+            n := howdah_internal.json_int_value(item, 1, 32767, format('%s: column_order[%s]', what, pos));
             IF NOT EXISTS (SELECT FROM pg_attribute a
                             WHERE a.attrelid = rel AND a.attnum = n AND a.attnum > 0 AND NOT a.attisdropped) THEN
                 RAISE EXCEPTION USING ERRCODE = 'undefined_column',
@@ -734,7 +743,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION howdah.set_column_metadata(oid, smallint, jsonb) IS 'Replaces the display options (a JSON object; NULL clears) of one column; returns {attnum, display_options}. Errors: 42P01 unknown table, 42501 not an owner of the table, 42703 unknown column (names the attnum), 22023 not a JSON object.';
-SELECT howdah_internal.record_step('catalog', 'howdah', 2, 'up', '002_metadata.sql', 'a13258fb77c36a6c964c6b105892b30f537f5eba0be024aa0c3aa3608abee79a', ARRAY['howdah', 'howdah_internal']);
+SELECT howdah_internal.record_step('catalog', 'howdah', 2, 'up', '002_metadata.sql', '4ae36416e0e1cbd9e627e8a9f9fa296594daa2d404ee33ec379123a9c5f28531', ARRAY['howdah', 'howdah_internal']);
 UPDATE howdah_internal.version_catalog SET version = 2;
 
 -- ----- catalog 003_tables.sql -----
@@ -1007,14 +1016,10 @@ AS $$
 BEGIN
     CASE jsonb_typeof(col)
     WHEN 'number' THEN
-        IF col::text !~ '^[0-9]+$' THEN
-            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-                MESSAGE = format('%s: %s is not a column attnum (a positive integer)', what, col),
-                HINT = 'refer to a column by attnum (a JSON number) or by name (a JSON string)';
-        END IF;
+        col_num := howdah_internal.json_int_value(col, 1, 32767, format('%s (a column attnum)', what));
         SELECT a.attnum, a.attname, a.atttypid INTO col_num, col_name, col_type
           FROM pg_attribute a
-         WHERE a.attrelid = tab AND a.attnum::text = col::text AND a.attnum > 0 AND NOT a.attisdropped;
+         WHERE a.attrelid = tab AND a.attnum = col_num AND a.attnum > 0 AND NOT a.attisdropped;
         IF col_num IS NULL THEN
             RAISE EXCEPTION USING ERRCODE = 'undefined_column',
                 MESSAGE = format('%s: column %s of table %s does not exist', what, col, tab),
@@ -1086,9 +1091,8 @@ BEGIN
             t := NULL;  -- not even a type name: reported below like an unknown type
         END;
     WHEN 'number' THEN
-        IF s::numeric BETWEEN 1 AND 4294967295 AND s::numeric = trunc(s::numeric) THEN
-            SELECT p.oid::regtype INTO t FROM pg_type p WHERE p.oid = s::bigint::oid;
-        END IF;
+        SELECT p.oid::regtype INTO t FROM pg_type p
+         WHERE p.oid = howdah_internal.json_int_value(ref, 1, 4294967295, format('%s: key ''type'' (a type oid)', what))::oid;
     ELSE
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('%s: key ''type'' must be a type name (string) or oid (number), got %s', what, coalesce(jsonb_typeof(ref), 'nothing'));
@@ -1751,7 +1755,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION howdah.drop_constraint(oid, oid) IS 'Drops a constraint by oid. Errors: 42P01 unknown table, 42704 unknown constraint, 2BP01 dependents (a key a foreign key needs), 42501 not the owner.';
-SELECT howdah_internal.record_step('catalog', 'howdah', 4, 'up', '004_ddl.sql', '1fb0e9553af3f7d9b868dc1bb4daa8d65f5031f99d40ce7977b695d0a555e3ad', ARRAY['howdah', 'howdah_internal']);
+SELECT howdah_internal.record_step('catalog', 'howdah', 4, 'up', '004_ddl.sql', '7da22c1831338c4a0b1682a1c08d2258f102bd55e85e314589cff6ab6d4e8d58', ARRAY['howdah', 'howdah_internal']);
 UPDATE howdah_internal.version_catalog SET version = 4;
 
 -- ----- catalog 005_privileges.sql -----
@@ -1977,7 +1981,7 @@ DECLARE
     pos bigint;
     where_ text;
     role_name text;
-    role_num numeric;
+    role_num bigint;
     grantee_oid oid;
     want_roles oid[] := '{}'::oid[];
     want_direct jsonb := '{}'::jsonb;   -- grantee oid (as text) -> [privileges]
@@ -2028,19 +2032,15 @@ BEGIN
                 END IF;
             END IF;
         ELSE
-            -- A JSON number as list_roles() gives oids, or a string of digits.
-            IF (CASE jsonb_typeof(entry -> 'role_oid')
-                     WHEN 'number' THEN (entry ->> 'role_oid')::numeric <> trunc((entry ->> 'role_oid')::numeric)
-                     WHEN 'string' THEN (entry ->> 'role_oid') !~ '^[0-9]{1,20}$'
-                     ELSE true END) THEN
-                RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-                    MESSAGE = format('%s: key ''role_oid'' must be an oid (an integer), got %s', where_, entry -> 'role_oid');
-            END IF;
-            role_num := (entry ->> 'role_oid')::numeric;
+            -- A JSON number as list_roles() gives oids, or a string of digits (read as that number).
+            role_num := howdah_internal.json_int_value(
+                CASE WHEN jsonb_typeof(entry -> 'role_oid') = 'string' AND entry ->> 'role_oid' ~ '^[0-9]{1,10}$'
+                     THEN to_jsonb((entry ->> 'role_oid')::bigint) ELSE entry -> 'role_oid' END,
+                0, 4294967295, format('%s: key ''role_oid'' (an oid)', where_));
             IF role_num = 0 THEN
                 grantee_oid := 0;
             ELSE
-                grantee_oid := (SELECT r.oid FROM pg_roles r WHERE r.oid::text::numeric = role_num);
+                grantee_oid := (SELECT r.oid FROM pg_roles r WHERE r.oid = role_num::oid);
                 IF grantee_oid IS NULL THEN
                     RAISE EXCEPTION USING ERRCODE = 'undefined_object',
                         MESSAGE = format('%s: role with oid %s does not exist', where_, role_num),
@@ -2166,7 +2166,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION howdah.replace_schema_privileges(oid, jsonb) IS 'Makes the schema''s grants exactly [{"role": name or "role_oid": oid, "direct": ["USAGE", "CREATE"], "grant_option": [...]}], as replace_table_privileges() does for tables. Returns list_schema_privileges(). Errors: 3F000 unknown schema, 42501 not an owner of the schema, 22023 bad spec, 42704 unknown role.';
-SELECT howdah_internal.record_step('catalog', 'howdah', 5, 'up', '005_privileges.sql', '7f5acc2914e1b54632b41e357c42320792e1dc7f05b001dec46129cdd5a977a7', ARRAY['howdah', 'howdah_internal']);
+SELECT howdah_internal.record_step('catalog', 'howdah', 5, 'up', '005_privileges.sql', '84eaf26a22156460f19440d8d8f99f495a8ee1390c70f76ab54068ab723d5dab', ARRAY['howdah', 'howdah_internal']);
 UPDATE howdah_internal.version_catalog SET version = 5;
 
 -- ----- catalog 006_records.sql -----
@@ -2661,6 +2661,23 @@ BEGIN ATOMIC
 END;
 COMMENT ON FUNCTION howdah_internal.group_json_sql(regclass, smallint[], text) IS 'SQL for the values of the group columns of `alias` as a JSON object keyed by attnum. Errors: none.';
 
+CREATE FUNCTION howdah_internal.check_page(tab regclass, lim integer, off integer)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- The page arguments of list_records and search_records: `lim` (NULL: all) and `off` (NULL: 0)
+-- must not be negative.
+BEGIN
+    IF lim < 0 OR off < 0 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('lim and off must not be negative, got lim %s, off %s', coalesce(lim::text, 'NULL'), coalesce(off::text, 'NULL')),
+            HINT = format('table %s', tab);
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.check_page(regclass, integer, integer) IS 'Checks the page arguments lim and off of a list or search call. Errors: 22023 a negative one.';
+
 CREATE FUNCTION howdah_internal.page_sql(tab regclass, cond text, ord text, lim integer, off integer, group_cols smallint[])
 RETURNS text
 LANGUAGE plpgsql STABLE
@@ -2721,11 +2738,7 @@ DECLARE
     stmt text;
     result jsonb;
 BEGIN
-    IF lim < 0 OR off < 0 THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('lim and off must not be negative, got lim %s, off %s', coalesce(lim::text, 'NULL'), coalesce(off::text, 'NULL')),
-            HINT = format('table %s', rel);
-    END IF;
+    PERFORM howdah_internal.check_page(rel, lim, off);
     PERFORM howdah_internal.check_readable(rel);
     IF filter IS NOT NULL AND jsonb_typeof(filter) <> 'null' THEN
         cond := howdah_internal.filter_sql(rel, filter, 'filter');
@@ -3059,11 +3072,7 @@ DECLARE
     ord text;
     result jsonb;
 BEGIN
-    IF lim < 0 OR off < 0 THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('lim and off must not be negative, got lim %s, off %s', coalesce(lim::text, 'NULL'), coalesce(off::text, 'NULL')),
-            HINT = format('table %s', rel);
-    END IF;
+    PERFORM howdah_internal.check_page(rel, lim, off);
     PERFORM howdah_internal.check_readable(rel);
     IF jsonb_typeof(search) IS DISTINCT FROM 'array' OR jsonb_array_length(search) = 0 THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
@@ -3094,7 +3103,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION howdah.search_records(oid, jsonb, integer, integer) IS 'Records matching any [{"column": attnum|name, "value": text}] by case-insensitive substring, ranked: exact 3, prefix 2, substring 1 per column, summed; ties by primary key: {"results": [{"<attnum>": value}], "count": n}. Errors: 42P01 unknown table, 42501 no readable column, 42703 unknown column, 22023 bad search, lim or off.';
-SELECT howdah_internal.record_step('catalog', 'howdah', 6, 'up', '006_records.sql', 'cb3745f02c454ff32409ff5b5eb5113db7b663dc782c46bb404fbda69e0e1add', ARRAY['howdah', 'howdah_internal']);
+SELECT howdah_internal.record_step('catalog', 'howdah', 6, 'up', '006_records.sql', '0457c2a0d184d419fac619d8dd947ff1df52e7dde2c992489fee1e08e1119ade', ARRAY['howdah', 'howdah_internal']);
 UPDATE howdah_internal.version_catalog SET version = 6;
 
 -- ===== module queue (schema howdah_queue) =====

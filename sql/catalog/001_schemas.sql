@@ -107,23 +107,36 @@ SET search_path = pg_catalog, pg_temp
 RETURN howdah_internal.json_get(input, key, 'string', what) #>> '{}';
 COMMENT ON FUNCTION howdah_internal.json_text(jsonb, text, text) IS 'Reads a string key of a JSON input, 22023 when it has another JSON type.';
 
-CREATE FUNCTION howdah_internal.json_int(input jsonb, key text, lo bigint, hi bigint, what text)
+CREATE FUNCTION howdah_internal.json_int_value(v jsonb, lo bigint, hi bigint, what text)
 RETURNS bigint
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
--- input->key as an integer in [lo, hi]; NULL when absent; 22023 naming the key otherwise.
+-- The one reader of integers from JSON input: `v` (a JSON number) as an integer in [lo, hi];
+-- NULL for SQL NULL (an absent input); otherwise, JSON null included, 22023 "<what> must be a
+-- whole number from lo to hi, got <v>", `what` naming the input (key, array element).
 DECLARE
-    v numeric := howdah_internal.json_get(input, key, 'number', what)::numeric;
+    n numeric := CASE WHEN jsonb_typeof(v) = 'number' THEN v::numeric END;
 BEGIN
-    IF v IS NOT NULL AND (v <> trunc(v) OR v < lo OR v > hi) THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('%s: key %L must be a whole number from %s to %s, got %s', what, key, lo, hi, v);
+    IF v IS NULL THEN
+        RETURN NULL;
     END IF;
-    RETURN v::bigint;
+    IF n IS NULL OR n <> trunc(n) OR n < lo OR n > hi THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('%s must be a whole number from %s to %s, got %s', what, lo, hi, v);
+    END IF;
+    RETURN n::bigint;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.json_int(jsonb, text, bigint, bigint, text) IS 'Reads an integer key of a JSON input within bounds, 22023 naming the key otherwise.';
+COMMENT ON FUNCTION howdah_internal.json_int_value(jsonb, bigint, bigint, text) IS 'Reads an integer within bounds from a JSON value (SQL NULL stays NULL). Errors: 22023 anything else, naming the input.';
+
+CREATE FUNCTION howdah_internal.json_int(input jsonb, key text, lo bigint, hi bigint, what text)
+RETURNS bigint
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+-- input->key as an integer in [lo, hi]; NULL when absent or null; 22023 naming the key otherwise.
+RETURN howdah_internal.json_int_value(howdah_internal.json_get(input, key, 'number', what), lo, hi, format('%s: key %L', what, key));
+COMMENT ON FUNCTION howdah_internal.json_int(jsonb, text, bigint, bigint, text) IS 'Reads an integer key of a JSON object input within bounds (json_int_value), 22023 naming the key otherwise.';
 
 CREATE FUNCTION howdah_internal.check_name(name text, what text)
 RETURNS text
@@ -264,6 +277,7 @@ DROP FUNCTION howdah.get_schema(oid);
 DROP FUNCTION howdah.list_schemas();
 DROP FUNCTION howdah_internal.check_name(text, text);
 DROP FUNCTION howdah_internal.json_int(jsonb, text, bigint, bigint, text);
+DROP FUNCTION howdah_internal.json_int_value(jsonb, bigint, bigint, text);
 DROP FUNCTION howdah_internal.json_text(jsonb, text, text);
 DROP FUNCTION howdah_internal.json_get(jsonb, text, text, text);
 DROP FUNCTION howdah_internal.check_keys(jsonb, text[], text);

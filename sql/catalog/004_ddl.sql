@@ -44,14 +44,10 @@ AS $$
 BEGIN
     CASE jsonb_typeof(col)
     WHEN 'number' THEN
-        IF col::text !~ '^[0-9]+$' THEN
-            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-                MESSAGE = format('%s: %s is not a column attnum (a positive integer)', what, col),
-                HINT = 'refer to a column by attnum (a JSON number) or by name (a JSON string)';
-        END IF;
+        col_num := howdah_internal.json_int_value(col, 1, 32767, format('%s (a column attnum)', what));
         SELECT a.attnum, a.attname, a.atttypid INTO col_num, col_name, col_type
           FROM pg_attribute a
-         WHERE a.attrelid = tab AND a.attnum::text = col::text AND a.attnum > 0 AND NOT a.attisdropped;
+         WHERE a.attrelid = tab AND a.attnum = col_num AND a.attnum > 0 AND NOT a.attisdropped;
         IF col_num IS NULL THEN
             RAISE EXCEPTION USING ERRCODE = 'undefined_column',
                 MESSAGE = format('%s: column %s of table %s does not exist', what, col, tab),
@@ -123,9 +119,8 @@ BEGIN
             t := NULL;  -- not even a type name: reported below like an unknown type
         END;
     WHEN 'number' THEN
-        IF s::numeric BETWEEN 1 AND 4294967295 AND s::numeric = trunc(s::numeric) THEN
-            SELECT p.oid::regtype INTO t FROM pg_type p WHERE p.oid = s::bigint::oid;
-        END IF;
+        SELECT p.oid::regtype INTO t FROM pg_type p
+         WHERE p.oid = howdah_internal.json_int_value(ref, 1, 4294967295, format('%s: key ''type'' (a type oid)', what))::oid;
     ELSE
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('%s: key ''type'' must be a type name (string) or oid (number), got %s', what, coalesce(jsonb_typeof(ref), 'nothing'));

@@ -220,7 +220,7 @@ DECLARE
     pos bigint;
     where_ text;
     role_name text;
-    role_num numeric;
+    role_num bigint;
     grantee_oid oid;
     want_roles oid[] := '{}'::oid[];
     want_direct jsonb := '{}'::jsonb;   -- grantee oid (as text) -> [privileges]
@@ -271,19 +271,15 @@ BEGIN
                 END IF;
             END IF;
         ELSE
-            -- A JSON number as list_roles() gives oids, or a string of digits.
-            IF (CASE jsonb_typeof(entry -> 'role_oid')
-                     WHEN 'number' THEN (entry ->> 'role_oid')::numeric <> trunc((entry ->> 'role_oid')::numeric)
-                     WHEN 'string' THEN (entry ->> 'role_oid') !~ '^[0-9]{1,20}$'
-                     ELSE true END) THEN
-                RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-                    MESSAGE = format('%s: key ''role_oid'' must be an oid (an integer), got %s', where_, entry -> 'role_oid');
-            END IF;
-            role_num := (entry ->> 'role_oid')::numeric;
+            -- A JSON number as list_roles() gives oids, or a string of digits (read as that number).
+            role_num := howdah_internal.json_int_value(
+                CASE WHEN jsonb_typeof(entry -> 'role_oid') = 'string' AND entry ->> 'role_oid' ~ '^[0-9]{1,10}$'
+                     THEN to_jsonb((entry ->> 'role_oid')::bigint) ELSE entry -> 'role_oid' END,
+                0, 4294967295, format('%s: key ''role_oid'' (an oid)', where_));
             IF role_num = 0 THEN
                 grantee_oid := 0;
             ELSE
-                grantee_oid := (SELECT r.oid FROM pg_roles r WHERE r.oid::text::numeric = role_num);
+                grantee_oid := (SELECT r.oid FROM pg_roles r WHERE r.oid = role_num::oid);
                 IF grantee_oid IS NULL THEN
                     RAISE EXCEPTION USING ERRCODE = 'undefined_object',
                         MESSAGE = format('%s: role with oid %s does not exist', where_, role_num),

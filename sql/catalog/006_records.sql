@@ -489,6 +489,23 @@ BEGIN ATOMIC
 END;
 COMMENT ON FUNCTION howdah_internal.group_json_sql(regclass, smallint[], text) IS 'SQL for the values of the group columns of `alias` as a JSON object keyed by attnum. Errors: none.';
 
+CREATE FUNCTION howdah_internal.check_page(tab regclass, lim integer, off integer)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- The page arguments of list_records and search_records: `lim` (NULL: all) and `off` (NULL: 0)
+-- must not be negative.
+BEGIN
+    IF lim < 0 OR off < 0 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('lim and off must not be negative, got lim %s, off %s', coalesce(lim::text, 'NULL'), coalesce(off::text, 'NULL')),
+            HINT = format('table %s', tab);
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.check_page(regclass, integer, integer) IS 'Checks the page arguments lim and off of a list or search call. Errors: 22023 a negative one.';
+
 CREATE FUNCTION howdah_internal.page_sql(tab regclass, cond text, ord text, lim integer, off integer, group_cols smallint[])
 RETURNS text
 LANGUAGE plpgsql STABLE
@@ -549,11 +566,7 @@ DECLARE
     stmt text;
     result jsonb;
 BEGIN
-    IF lim < 0 OR off < 0 THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('lim and off must not be negative, got lim %s, off %s', coalesce(lim::text, 'NULL'), coalesce(off::text, 'NULL')),
-            HINT = format('table %s', rel);
-    END IF;
+    PERFORM howdah_internal.check_page(rel, lim, off);
     PERFORM howdah_internal.check_readable(rel);
     IF filter IS NOT NULL AND jsonb_typeof(filter) <> 'null' THEN
         cond := howdah_internal.filter_sql(rel, filter, 'filter');
@@ -887,11 +900,7 @@ DECLARE
     ord text;
     result jsonb;
 BEGIN
-    IF lim < 0 OR off < 0 THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('lim and off must not be negative, got lim %s, off %s', coalesce(lim::text, 'NULL'), coalesce(off::text, 'NULL')),
-            HINT = format('table %s', rel);
-    END IF;
+    PERFORM howdah_internal.check_page(rel, lim, off);
     PERFORM howdah_internal.check_readable(rel);
     IF jsonb_typeof(search) IS DISTINCT FROM 'array' OR jsonb_array_length(search) = 0 THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
@@ -940,6 +949,7 @@ DROP FUNCTION howdah_internal.record_by_name(regclass, jsonb, text);
 DROP FUNCTION howdah.list_records(oid, integer, integer, jsonb, jsonb, jsonb);
 DROP FUNCTION howdah_internal.list_records(oid, integer, integer, jsonb, jsonb, jsonb);
 DROP FUNCTION howdah_internal.page_sql(regclass, text, text, integer, integer, smallint[]);
+DROP FUNCTION howdah_internal.check_page(regclass, integer, integer);
 DROP FUNCTION howdah_internal.group_json_sql(regclass, smallint[], text);
 DROP FUNCTION howdah_internal.order_sql(regclass, jsonb, smallint[]);
 DROP FUNCTION howdah_internal.grouping_columns(regclass, jsonb);
