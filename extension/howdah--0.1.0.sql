@@ -2773,12 +2773,32 @@ AS $$
 -- columns, "grouping". Records are built as JSON only for the rows of the page (outside the
 -- sorted, limited subquery); the count is a second scan of the filtered rows in the same
 -- statement, or the page's length when the page is everything.
+--
+-- Groups follow the group columns' types, as GROUP BY does: window functions over the filtered
+-- rows, partitioned by those columns, give each row the size of its group and a group key
+-- (dense_rank). PARTITION BY compares with each type's default operator class, so citext
+-- values that differ only in case are one group, and NULL is a group of its own. The order
+-- starts with the group columns, so the rows of a group are adjacent on the page.
 DECLARE
     page text;
     total text;
+    gcols text;
+    n_alias text := '?group count';
+    k_alias text := '?group key';
 BEGIN
-    page := format('SELECT %s FROM %s AS r WHERE %s%s%s%s',
-                   howdah_internal.record_cols_sql(tab, 'r'), tab, cond,
+    -- Output names for the window values that no column of the table has.
+    WHILE EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = tab AND a.attname IN (n_alias, k_alias)) LOOP
+        n_alias := n_alias || '?';
+        k_alias := k_alias || '?';
+    END LOOP;
+    gcols := (SELECT string_agg(format('r.%I', a.attname), ', ' ORDER BY g.ord)
+                FROM unnest(group_cols) WITH ORDINALITY AS g(n, ord) JOIN pg_attribute a ON a.attrelid = tab AND a.attnum = g.n);
+    page := format('SELECT %s%s FROM %s AS r WHERE %s%s%s%s',
+                   howdah_internal.record_cols_sql(tab, 'r'),
+                   CASE WHEN cardinality(group_cols) > 0
+                        THEN format(', count(*) OVER (PARTITION BY %s) AS %I, dense_rank() OVER (ORDER BY %s) AS %I', gcols, n_alias, gcols, k_alias)
+                        ELSE '' END,
+                   tab, cond,
                    CASE WHEN ord <> '' THEN ' ORDER BY ' || ord ELSE '' END,
                    CASE WHEN lim IS NOT NULL THEN ' LIMIT ' || lim ELSE '' END,
                    CASE WHEN off > 0 THEN ' OFFSET ' || off ELSE '' END);
@@ -2790,22 +2810,20 @@ BEGIN
                       CASE WHEN lim IS NULL AND coalesce(off, 0) = 0 THEN 'jsonb_array_length(p.results)' ELSE total END,
                       howdah_internal.record_json_sql(tab, 's'), page);
     END IF;
-    -- A group is identified by its values as JSON (null-safe, hashable).
-    RETURN format('WITH page AS (SELECT %s AS j, %s AS g, row_number() OVER () - 1 AS i FROM (%s) AS s), '
-                  'groups AS (SELECT page.g, min(page.i) AS first, jsonb_agg(page.i ORDER BY page.i) AS indices FROM page GROUP BY page.g) '
+    -- A group's values are those of its first row on the page.
+    RETURN format('WITH page AS (SELECT %s AS j, %s AS g, s.%I AS n, s.%I AS k, row_number() OVER () - 1 AS i FROM (%s) AS s), '
+                  'groups AS (SELECT page.k, min(page.n) AS n, min(page.i) AS first, jsonb_agg(page.i ORDER BY page.i) AS indices FROM page GROUP BY page.k) '
                   'SELECT jsonb_build_object(''results'', coalesce((SELECT jsonb_agg(page.j ORDER BY page.i) FROM page), ''[]''), '
                   '''count'', %s, '
                   '''grouping'', jsonb_build_object(''columns'', %L::jsonb, ''groups'', coalesce((SELECT jsonb_agg(jsonb_build_object('
-                      '''id'', x.id, ''count'', x.n, ''values'', x.g, ''result_indices'', x.indices) ORDER BY x.id) '
-                    'FROM (SELECT groups.g, groups.indices, row_number() OVER (ORDER BY groups.first) AS id, counts.n '
-                          'FROM groups JOIN (SELECT %s AS g, count(*) AS n FROM %s AS r WHERE (%s) AND %s IN (SELECT groups.g FROM groups) GROUP BY 1) AS counts '
-                          'ON counts.g = groups.g) AS x), ''[]'')))',
-                  howdah_internal.record_json_sql(tab, 's'), howdah_internal.group_json_sql(tab, group_cols, 's'), page,
-                  total, to_jsonb(group_cols),
-                  howdah_internal.group_json_sql(tab, group_cols, 'r'), tab, cond, howdah_internal.group_json_sql(tab, group_cols, 'r'));
+                      '''id'', x.id, ''count'', x.n, ''values'', page.g, ''result_indices'', x.indices) ORDER BY x.id) '
+                    'FROM (SELECT groups.n, groups.first, groups.indices, row_number() OVER (ORDER BY groups.first) AS id FROM groups) AS x '
+                    'JOIN page ON page.i = x.first), ''[]'')))',
+                  howdah_internal.record_json_sql(tab, 's'), howdah_internal.group_json_sql(tab, group_cols, 's'), n_alias, k_alias, page,
+                  total, to_jsonb(group_cols));
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.page_sql(regclass, text, text, integer, integer, smallint[]) IS 'Builds the single statement of list_records/search_records from a compiled condition and order. Errors: none.';
+COMMENT ON FUNCTION howdah_internal.page_sql(regclass, text, text, integer, integer, smallint[]) IS 'Builds the single statement of list_records/search_records from a compiled condition and order; groups follow the group columns'' types (window functions), not their JSON. Errors: none.';
 
 CREATE FUNCTION howdah_internal.list_records(tab oid, lim integer, off integer, order_by jsonb, filter jsonb, group_by jsonb)
 RETURNS jsonb
@@ -3207,7 +3225,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION howdah.search_records(oid, jsonb, integer, integer) IS 'Records matching any [{"column": attnum|name, "value": text}] by case-insensitive substring, ranked: exact 3, prefix 2, substring 1 per column, summed; ties by primary key: {"results": [{"<attnum>": value}], "count": n}. Errors: 42P01 unknown table, 42501 no readable column, 42703 unknown column, 22023 bad search, lim or off.';
-SELECT howdah_internal.record_step('catalog', 'howdah', 6, 'up', '006_records.sql', 'd4147c11ecf772668714fc57e7da38f4f697d02267278bd86e0f5ea6a2f64d30', ARRAY['howdah', 'howdah_internal']);
+SELECT howdah_internal.record_step('catalog', 'howdah', 6, 'up', '006_records.sql', '0f370d0c0858a848e559b8008fed27e1833264ccf3faa96d1a0fabd5d772e974', ARRAY['howdah', 'howdah_internal']);
 UPDATE howdah_internal.version_catalog SET version = 6;
 
 -- ===== module queue (schema howdah_queue) =====
