@@ -75,7 +75,8 @@ SELECT throws_ok(pg_temp.try('[{"role": "howdah_test_good", "direct": ["UPDATE"]
                  '42501', 'UPDATE on table "sch; x"."t""q" was granted to howdah_test_other by howdah_test_good and cannot be revoked by the owner',
                  'a grant by another role that would survive is an error naming both roles');
 SELECT throws_ok(pg_temp.try('[{"role": "howdah_test_other", "direct": ["SELECT"]}]'),
-                 '2BP01', NULL, 'revoking a grant option others used is refused by PostgreSQL (dependent privileges)');
+                 '2BP01', 'cannot take the grant option for UPDATE on table "sch; x"."t""q" from howdah_test_good: howdah_test_good has granted UPDATE to howdah_test_other with it',
+                 'revoking a grant option others used is refused up front, naming the table, the roles and the privilege');
 SELECT is((SELECT relacl::text FROM pg_class WHERE oid = (SELECT oid FROM t)), (SELECT acl FROM t),
           'and those refusals changed nothing either (PUBLIC still has SELECT)');
 
