@@ -152,8 +152,8 @@ BEGIN ATOMIC
                     '[]')
       FROM howdah_internal.modules m;
 END;
-COMMENT ON FUNCTION howdah.version() IS 'The installed howdah modules as a JSON array: [{"module": "core", "schema": "howdah", "version": 1, "updated_at": "..."}, ...].';
-SELECT howdah_internal.record_step('core', 'howdah', 1, 'up', '001_core.sql', 'cc8b3ee980a9e799f55055bb5470f19ac3589d520396d8fb9109debf145df1fe', ARRAY['howdah', 'howdah_internal']);
+COMMENT ON FUNCTION howdah.version() IS 'The installed howdah modules as a JSON array: [{"module": "core", "schema": "howdah", "version": 1, "updated_at": "..."}, ...]. Errors: none.';
+SELECT howdah_internal.record_step('core', 'howdah', 1, 'up', '001_core.sql', '1a685313d5dd868df8a3b8adc46acb46692b1bf0086c3e38cfd57dcdb4b69e55', ARRAY['howdah', 'howdah_internal']);
 UPDATE howdah_internal.version_core SET version = 1;
 
 -- ===== module catalog (schema howdah) =====
@@ -329,7 +329,7 @@ BEGIN ATOMIC
       FROM pg_namespace n
      WHERE NOT howdah_internal.is_hidden_schema(n.nspname);
 END;
-COMMENT ON FUNCTION howdah.list_schemas() IS 'Every schema except system and howdah schemas, with the current role''s privileges: [{oid, name, description, owner_oid, owner, current_role_owns, current_role_priv, table_count}].';
+COMMENT ON FUNCTION howdah.list_schemas() IS 'Every schema except system and howdah schemas, with the current role''s privileges: [{oid, name, description, owner_oid, owner, current_role_owns, current_role_priv, table_count}]. Errors: none.';
 
 CREATE FUNCTION howdah.get_schema(sch oid)
 RETURNS jsonb
@@ -430,7 +430,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION howdah.drop_schemas(oid[], boolean) IS 'Drops schemas by oid, all or none. Errors: 3F000 unknown schema, 2BP01 not empty without cascade, 42501 not the owner.';
-SELECT howdah_internal.record_step('catalog', 'howdah', 1, 'up', '001_schemas.sql', '79c029688535d3d9e022059443eb14de8054624334de546fd3f24df34bd297de', ARRAY['howdah', 'howdah_internal']);
+SELECT howdah_internal.record_step('catalog', 'howdah', 1, 'up', '001_schemas.sql', 'de5582cbf4aa34c594545be7cdaeecfe6b14c98572e826b328e12757b9b49536', ARRAY['howdah', 'howdah_internal']);
 UPDATE howdah_internal.version_catalog SET version = 1;
 
 -- ----- catalog 002_metadata.sql -----
@@ -680,7 +680,7 @@ BEGIN
     RETURN howdah_internal.table_meta_json(rel);
 END;
 $$;
-COMMENT ON FUNCTION howdah.set_table_metadata(oid, jsonb) IS 'Sets a table''s display metadata from {"preview_template": "{2} ({1})", "column_order": [attnum, ...]}: keys left out are kept, null clears; returns get_table_metadata(). Errors: 42P01 unknown table, 42501 not an owner of the table, 22023 bad meta (unknown key, wrong JSON type, empty template, a column listed twice), 42703 the template or column_order names a column that does not exist.';
+COMMENT ON FUNCTION howdah.set_table_metadata(oid, jsonb) IS 'Sets a table''s display metadata from {"preview_template": "{2} ({1})", "column_order": [attnum, ...]}: keys left out are kept, null clears; returns get_table_metadata(). Errors: 42P01 unknown table, 42501 not an owner of the table, 22023 bad meta (unknown key, wrong JSON type, empty template, a column_order entry that is not a whole number from 1 to 32767, a column listed twice), 42703 the template or column_order names a column that does not exist.';
 
 CREATE FUNCTION howdah.get_column_metadata(tab oid)
 RETURNS jsonb
@@ -743,7 +743,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION howdah.set_column_metadata(oid, smallint, jsonb) IS 'Replaces the display options (a JSON object; NULL clears) of one column; returns {attnum, display_options}. Errors: 42P01 unknown table, 42501 not an owner of the table, 42703 unknown column (names the attnum), 22023 not a JSON object.';
-SELECT howdah_internal.record_step('catalog', 'howdah', 2, 'up', '002_metadata.sql', '4ae36416e0e1cbd9e627e8a9f9fa296594daa2d404ee33ec379123a9c5f28531', ARRAY['howdah', 'howdah_internal']);
+SELECT howdah_internal.record_step('catalog', 'howdah', 2, 'up', '002_metadata.sql', 'fa5982432d851135fe4365b2a8ebb8f137ae6331761efba1c3838377d1171ddb', ARRAY['howdah', 'howdah_internal']);
 UPDATE howdah_internal.version_catalog SET version = 2;
 
 -- ----- catalog 003_tables.sql -----
@@ -1587,7 +1587,7 @@ BEGIN
     RETURN howdah_internal.table_json(tab, true);
 END;
 $$;
-COMMENT ON FUNCTION howdah.add_table(oid, text, jsonb, jsonb, text) IS 'Creates a table from JSON column and constraint definitions; returns it as get_table() does. Columns: [{name, type, type_options, not_null, default, default_expr, identity, primary_key, description}], default one identity primary key "id". Errors: 3F000 unknown schema, 22023 bad definition (names the key and column), 42704 unknown type, 42622 name too long, 42P07 table exists, 42501 no CREATE on the schema.';
+COMMENT ON FUNCTION howdah.add_table(oid, text, jsonb, jsonb, text) IS 'Creates a table from JSON column and constraint definitions; returns it as get_table() does. Columns: [{name, type, type_options, not_null, default, default_expr, identity, primary_key, description}], default one identity primary key "id". Errors: 3F000 unknown schema, 22023 bad definition (names the key and column), 42704 unknown type, 42622 a table, column or constraint name over 63 bytes, 42703 a constraint names an unknown column, 42P01 unknown referent table, 42P07 table exists, 42701 a column given twice, 42501 no CREATE on the schema, and any other error of a column or constraint keeps its SQLSTATE, labelled with it.';
 
 CREATE FUNCTION howdah.patch_table(tab oid, patch jsonb)
 RETURNS jsonb
@@ -1616,7 +1616,7 @@ BEGIN
     RETURN howdah_internal.table_json(tab, true);
 END;
 $$;
-COMMENT ON FUNCTION howdah.patch_table(oid, jsonb) IS 'Renames, re-comments and changes the columns of a table from {"name", "description", "columns"}; returns it as get_table() does. Errors: 42P01 unknown table, 22023 bad patch (names the key), 42703 unknown column, 42501 not the owner, and any error of a column change, labelled with the change.';
+COMMENT ON FUNCTION howdah.patch_table(oid, jsonb) IS 'Renames, re-comments and changes the columns of a table from {"name", "description", "columns"}; returns it as get_table() does. Errors: 42P01 unknown table, 22023 bad patch (names the key), 42703 unknown column, 42704 unknown type, 42622 new name over 63 bytes, 42P07 new name taken, 42501 not the owner, and any error of a column change, labelled with the change.';
 
 CREATE FUNCTION howdah.drop_table(tab oid, "cascade" boolean DEFAULT false)
 RETURNS void
@@ -1647,7 +1647,7 @@ BEGIN
     RETURN howdah_internal.add_columns(howdah_internal.visible_table(tab), columns, 'add_columns columns');
 END;
 $$;
-COMMENT ON FUNCTION howdah.add_columns(oid, jsonb) IS 'Adds columns [{name, type, type_options, not_null, default, default_expr, identity, primary_key, description}] and returns their attnums. Errors: 42P01 unknown table, 22023 bad definition (names the key and column), 42704 unknown type, 42701 column exists, 42501 not the owner.';
+COMMENT ON FUNCTION howdah.add_columns(oid, jsonb) IS 'Adds columns [{name, type, type_options, not_null, default, default_expr, identity, primary_key, description}] and returns their attnums. Errors: 42P01 unknown table, 22023 bad definition (names the key and column), 42704 unknown type, 42622 name over 63 bytes, 42701 column exists, 42501 not the owner, and any other error of an ADD COLUMN keeps its SQLSTATE, labelled with the column (22P02 a default that does not convert, 42P16 a second primary key).';
 
 CREATE FUNCTION howdah.alter_columns(tab oid, changes jsonb)
 RETURNS jsonb
@@ -1663,7 +1663,7 @@ BEGIN
     RETURN howdah_internal.columns_json(rel);
 END;
 $$;
-COMMENT ON FUNCTION howdah.alter_columns(oid, jsonb) IS 'Changes columns from [{column (attnum or name), name, type, type_options, default, default_expr, not_null, description, drop}]: one statement per change, retyping with USING column::type; returns the columns. Errors: 42P01 unknown table, 42703 unknown column, 22023 bad change, and any error of a statement, labelled with the change (e.g. 22P02 when values do not convert).';
+COMMENT ON FUNCTION howdah.alter_columns(oid, jsonb) IS 'Changes columns from [{column (attnum or name), name, type, type_options, default, default_expr, not_null, description, drop}]: one statement per change, retyping with USING column::type; returns the columns. Errors: 42P01 unknown table, 42703 unknown column, 22023 bad change, 42704 unknown type, 42622 new name over 63 bytes, 42501 not the owner, and any error of a statement, labelled with the change (e.g. 22P02 when values do not convert, 42701 a new name taken).';
 
 CREATE FUNCTION howdah.drop_columns(tab oid, attnums smallint[])
 RETURNS integer
@@ -1686,7 +1686,7 @@ BEGIN
     RETURN (SELECT count(DISTINCT n) FROM unnest(attnums) n);
 END;
 $$;
-COMMENT ON FUNCTION howdah.drop_columns(oid, smallint[]) IS 'Drops columns by attnum, all or none; returns the count. Errors: 42P01 unknown table, 42703 unknown attnum, 2BP01 dependents, 42501 not the owner.';
+COMMENT ON FUNCTION howdah.drop_columns(oid, smallint[]) IS 'Drops columns by attnum, all or none; returns the count. Errors: 42P01 unknown table, 42703 unknown attnum, 22023 an attnum below 1 or NULL, 2BP01 dependents, 42501 not the owner.';
 
 CREATE FUNCTION howdah_internal.fk_action(code "char")
 RETURNS text
@@ -1733,7 +1733,7 @@ BEGIN
     RETURN howdah_internal.add_constraints(howdah_internal.visible_table(tab), constraints, 'add_constraints constraints');
 END;
 $$;
-COMMENT ON FUNCTION howdah.add_constraints(oid, jsonb) IS 'Adds primary key, unique and foreign key constraints from [{name, type, columns, referent_table, referent_columns, on_delete, on_update, deferrable}]; returns their oids. Errors: 42P01 unknown table, 42703 unknown column, 22023 bad definition, 23505/23503 existing rows violate it, 42501 not the owner — each labelled with the constraint.';
+COMMENT ON FUNCTION howdah.add_constraints(oid, jsonb) IS 'Adds primary key, unique and foreign key constraints from [{name, type, columns, referent_table, referent_columns, on_delete, on_update, deferrable}]; returns their oids. Errors: 42P01 unknown table or referent table, 42703 unknown column, 22023 bad definition, 42622 name over 63 bytes, 42710 or 42P07 name taken, 42P16 a second primary key, 42830 referent columns without a unique key, 23505/23503 existing rows violate it, 42501 not the owner — each labelled with the constraint.';
 
 CREATE FUNCTION howdah.drop_constraint(tab oid, con oid)
 RETURNS void
@@ -1755,7 +1755,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION howdah.drop_constraint(oid, oid) IS 'Drops a constraint by oid. Errors: 42P01 unknown table, 42704 unknown constraint, 2BP01 dependents (a key a foreign key needs), 42501 not the owner.';
-SELECT howdah_internal.record_step('catalog', 'howdah', 4, 'up', '004_ddl.sql', '7da22c1831338c4a0b1682a1c08d2258f102bd55e85e314589cff6ab6d4e8d58', ARRAY['howdah', 'howdah_internal']);
+SELECT howdah_internal.record_step('catalog', 'howdah', 4, 'up', '004_ddl.sql', '1a4ffa12a8ec2e76c5b22befa4307cebe72bd3dda978d772d0391279eff42ba7', ARRAY['howdah', 'howdah_internal']);
 UPDATE howdah_internal.version_catalog SET version = 4;
 
 -- ----- catalog 005_privileges.sql -----
@@ -1805,7 +1805,7 @@ BEGIN ATOMIC
     SELECT coalesce(jsonb_agg(howdah_internal.role_json(r.oid) ORDER BY r.rolname), '[]')
       FROM pg_roles r;
 END;
-COMMENT ON FUNCTION howdah.list_roles() IS 'Every role, by name: [{oid, name, builtin, super, inherits, create_role, create_db, login, description, members: [{oid, admin}]}]. builtin marks PostgreSQL''s predefined pg_* roles; members are the roles granted membership in this one.';
+COMMENT ON FUNCTION howdah.list_roles() IS 'Every role, by name: [{oid, name, builtin, super, inherits, create_role, create_db, login, description, members: [{oid, admin}]}]. builtin marks PostgreSQL''s predefined pg_* roles; members are the roles granted membership in this one. Errors: none.';
 
 CREATE FUNCTION howdah.current_role_info()
 RETURNS jsonb
@@ -1833,7 +1833,7 @@ BEGIN ATOMIC
       FROM pg_roles cur, pg_roles ses
      WHERE cur.rolname = current_user AND ses.rolname = session_user;
 END;
-COMMENT ON FUNCTION howdah.current_role_info() IS 'The current role and what it may act as: {current_role: {as list_roles()}, session_user: {oid, name}, parent_roles: [{oid, name, builtin, direct, admin, inherited}]}. parent_roles are the roles the current role is a member of (pg_has_role MEMBER, so every role for a superuser); inherited means their privileges apply without SET ROLE (pg_has_role USAGE).';
+COMMENT ON FUNCTION howdah.current_role_info() IS 'The current role and what it may act as: {current_role: {as list_roles()}, session_user: {oid, name}, parent_roles: [{oid, name, builtin, direct, admin, inherited}]}. parent_roles are the roles the current role is a member of (pg_has_role MEMBER, so every role for a superuser); inherited means their privileges apply without SET ROLE (pg_has_role USAGE). Errors: none.';
 
 CREATE FUNCTION howdah_internal.privilege_keywords(kind text)
 RETURNS text[]
@@ -2190,7 +2190,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION howdah.replace_schema_privileges(oid, jsonb) IS 'Makes the schema''s grants exactly [{"role": name or "role_oid": oid, "direct": ["USAGE", "CREATE"], "grant_option": [...]}], as replace_table_privileges() does for tables. Returns list_schema_privileges(). Errors: 3F000 unknown schema, 42501 not an owner of the schema, or a grant made by another role would survive, 2BP01 a role would lose a grant option it has used to grant to others (names the schema, both roles and the privilege), 22023 bad spec, 42704 unknown role.';
-SELECT howdah_internal.record_step('catalog', 'howdah', 5, 'up', '005_privileges.sql', '46d158a24fff4c5097fe9024a41332498e282162a47ad6bceca297475aa1b890', ARRAY['howdah', 'howdah_internal']);
+SELECT howdah_internal.record_step('catalog', 'howdah', 5, 'up', '005_privileges.sql', '8b07ecb7f252eb7e30678a906bb530513c017676c3f2353c9c100fc1d862ebc3', ARRAY['howdah', 'howdah_internal']);
 UPDATE howdah_internal.version_catalog SET version = 5;
 
 -- ----- catalog 006_records.sql -----

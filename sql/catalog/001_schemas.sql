@@ -166,7 +166,7 @@ BEGIN ATOMIC
       FROM pg_namespace n
      WHERE NOT howdah_internal.is_hidden_schema(n.nspname);
 END;
-COMMENT ON FUNCTION howdah.list_schemas() IS 'Every schema except system and howdah schemas, with the current role''s privileges: [{oid, name, description, owner_oid, owner, current_role_owns, current_role_priv, table_count}].';
+COMMENT ON FUNCTION howdah.list_schemas() IS 'Every schema except system and howdah schemas, with the current role''s privileges: [{oid, name, description, owner_oid, owner, current_role_owns, current_role_priv, table_count}]. Errors: none.';
 
 CREATE FUNCTION howdah.get_schema(sch oid)
 RETURNS jsonb

@@ -244,7 +244,7 @@ BEGIN
     RETURN howdah_internal.table_meta_json(rel);
 END;
 $$;
-COMMENT ON FUNCTION howdah.set_table_metadata(oid, jsonb) IS 'Sets a table''s display metadata from {"preview_template": "{2} ({1})", "column_order": [attnum, ...]}: keys left out are kept, null clears; returns get_table_metadata(). Errors: 42P01 unknown table, 42501 not an owner of the table, 22023 bad meta (unknown key, wrong JSON type, empty template, a column listed twice), 42703 the template or column_order names a column that does not exist.';
+COMMENT ON FUNCTION howdah.set_table_metadata(oid, jsonb) IS 'Sets a table''s display metadata from {"preview_template": "{2} ({1})", "column_order": [attnum, ...]}: keys left out are kept, null clears; returns get_table_metadata(). Errors: 42P01 unknown table, 42501 not an owner of the table, 22023 bad meta (unknown key, wrong JSON type, empty template, a column_order entry that is not a whole number from 1 to 32767, a column listed twice), 42703 the template or column_order names a column that does not exist.';
 
 CREATE FUNCTION howdah.get_column_metadata(tab oid)
 RETURNS jsonb

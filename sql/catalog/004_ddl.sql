@@ -615,7 +615,7 @@ BEGIN
     RETURN howdah_internal.table_json(tab, true);
 END;
 $$;
-COMMENT ON FUNCTION howdah.add_table(oid, text, jsonb, jsonb, text) IS 'Creates a table from JSON column and constraint definitions; returns it as get_table() does. Columns: [{name, type, type_options, not_null, default, default_expr, identity, primary_key, description}], default one identity primary key "id". Errors: 3F000 unknown schema, 22023 bad definition (names the key and column), 42704 unknown type, 42622 name too long, 42P07 table exists, 42501 no CREATE on the schema.';
+COMMENT ON FUNCTION howdah.add_table(oid, text, jsonb, jsonb, text) IS 'Creates a table from JSON column and constraint definitions; returns it as get_table() does. Columns: [{name, type, type_options, not_null, default, default_expr, identity, primary_key, description}], default one identity primary key "id". Errors: 3F000 unknown schema, 22023 bad definition (names the key and column), 42704 unknown type, 42622 a table, column or constraint name over 63 bytes, 42703 a constraint names an unknown column, 42P01 unknown referent table, 42P07 table exists, 42701 a column given twice, 42501 no CREATE on the schema, and any other error of a column or constraint keeps its SQLSTATE, labelled with it.';
 
 CREATE FUNCTION howdah.patch_table(tab oid, patch jsonb)
 RETURNS jsonb
@@ -644,7 +644,7 @@ BEGIN
     RETURN howdah_internal.table_json(tab, true);
 END;
 $$;
-COMMENT ON FUNCTION howdah.patch_table(oid, jsonb) IS 'Renames, re-comments and changes the columns of a table from {"name", "description", "columns"}; returns it as get_table() does. Errors: 42P01 unknown table, 22023 bad patch (names the key), 42703 unknown column, 42501 not the owner, and any error of a column change, labelled with the change.';
+COMMENT ON FUNCTION howdah.patch_table(oid, jsonb) IS 'Renames, re-comments and changes the columns of a table from {"name", "description", "columns"}; returns it as get_table() does. Errors: 42P01 unknown table, 22023 bad patch (names the key), 42703 unknown column, 42704 unknown type, 42622 new name over 63 bytes, 42P07 new name taken, 42501 not the owner, and any error of a column change, labelled with the change.';
 
 CREATE FUNCTION howdah.drop_table(tab oid, "cascade" boolean DEFAULT false)
 RETURNS void
@@ -675,7 +675,7 @@ BEGIN
     RETURN howdah_internal.add_columns(howdah_internal.visible_table(tab), columns, 'add_columns columns');
 END;
 $$;
-COMMENT ON FUNCTION howdah.add_columns(oid, jsonb) IS 'Adds columns [{name, type, type_options, not_null, default, default_expr, identity, primary_key, description}] and returns their attnums. Errors: 42P01 unknown table, 22023 bad definition (names the key and column), 42704 unknown type, 42701 column exists, 42501 not the owner.';
+COMMENT ON FUNCTION howdah.add_columns(oid, jsonb) IS 'Adds columns [{name, type, type_options, not_null, default, default_expr, identity, primary_key, description}] and returns their attnums. Errors: 42P01 unknown table, 22023 bad definition (names the key and column), 42704 unknown type, 42622 name over 63 bytes, 42701 column exists, 42501 not the owner, and any other error of an ADD COLUMN keeps its SQLSTATE, labelled with the column (22P02 a default that does not convert, 42P16 a second primary key).';
 
 CREATE FUNCTION howdah.alter_columns(tab oid, changes jsonb)
 RETURNS jsonb
@@ -691,7 +691,7 @@ BEGIN
     RETURN howdah_internal.columns_json(rel);
 END;
 $$;
-COMMENT ON FUNCTION howdah.alter_columns(oid, jsonb) IS 'Changes columns from [{column (attnum or name), name, type, type_options, default, default_expr, not_null, description, drop}]: one statement per change, retyping with USING column::type; returns the columns. Errors: 42P01 unknown table, 42703 unknown column, 22023 bad change, and any error of a statement, labelled with the change (e.g. 22P02 when values do not convert).';
+COMMENT ON FUNCTION howdah.alter_columns(oid, jsonb) IS 'Changes columns from [{column (attnum or name), name, type, type_options, default, default_expr, not_null, description, drop}]: one statement per change, retyping with USING column::type; returns the columns. Errors: 42P01 unknown table, 42703 unknown column, 22023 bad change, 42704 unknown type, 42622 new name over 63 bytes, 42501 not the owner, and any error of a statement, labelled with the change (e.g. 22P02 when values do not convert, 42701 a new name taken).';
 
 CREATE FUNCTION howdah.drop_columns(tab oid, attnums smallint[])
 RETURNS integer
@@ -714,7 +714,7 @@ BEGIN
     RETURN (SELECT count(DISTINCT n) FROM unnest(attnums) n);
 END;
 $$;
-COMMENT ON FUNCTION howdah.drop_columns(oid, smallint[]) IS 'Drops columns by attnum, all or none; returns the count. Errors: 42P01 unknown table, 42703 unknown attnum, 2BP01 dependents, 42501 not the owner.';
+COMMENT ON FUNCTION howdah.drop_columns(oid, smallint[]) IS 'Drops columns by attnum, all or none; returns the count. Errors: 42P01 unknown table, 42703 unknown attnum, 22023 an attnum below 1 or NULL, 2BP01 dependents, 42501 not the owner.';
 
 CREATE FUNCTION howdah_internal.fk_action(code "char")
 RETURNS text
@@ -761,7 +761,7 @@ BEGIN
     RETURN howdah_internal.add_constraints(howdah_internal.visible_table(tab), constraints, 'add_constraints constraints');
 END;
 $$;
-COMMENT ON FUNCTION howdah.add_constraints(oid, jsonb) IS 'Adds primary key, unique and foreign key constraints from [{name, type, columns, referent_table, referent_columns, on_delete, on_update, deferrable}]; returns their oids. Errors: 42P01 unknown table, 42703 unknown column, 22023 bad definition, 23505/23503 existing rows violate it, 42501 not the owner — each labelled with the constraint.';
+COMMENT ON FUNCTION howdah.add_constraints(oid, jsonb) IS 'Adds primary key, unique and foreign key constraints from [{name, type, columns, referent_table, referent_columns, on_delete, on_update, deferrable}]; returns their oids. Errors: 42P01 unknown table or referent table, 42703 unknown column, 22023 bad definition, 42622 name over 63 bytes, 42710 or 42P07 name taken, 42P16 a second primary key, 42830 referent columns without a unique key, 23505/23503 existing rows violate it, 42501 not the owner — each labelled with the constraint.';
 
 CREATE FUNCTION howdah.drop_constraint(tab oid, con oid)
 RETURNS void

@@ -44,7 +44,7 @@ BEGIN ATOMIC
     SELECT coalesce(jsonb_agg(howdah_internal.role_json(r.oid) ORDER BY r.rolname), '[]')
       FROM pg_roles r;
 END;
-COMMENT ON FUNCTION howdah.list_roles() IS 'Every role, by name: [{oid, name, builtin, super, inherits, create_role, create_db, login, description, members: [{oid, admin}]}]. builtin marks PostgreSQL''s predefined pg_* roles; members are the roles granted membership in this one.';
+COMMENT ON FUNCTION howdah.list_roles() IS 'Every role, by name: [{oid, name, builtin, super, inherits, create_role, create_db, login, description, members: [{oid, admin}]}]. builtin marks PostgreSQL''s predefined pg_* roles; members are the roles granted membership in this one. Errors: none.';
 
 CREATE FUNCTION howdah.current_role_info()
 RETURNS jsonb
@@ -72,7 +72,7 @@ BEGIN ATOMIC
       FROM pg_roles cur, pg_roles ses
      WHERE cur.rolname = current_user AND ses.rolname = session_user;
 END;
-COMMENT ON FUNCTION howdah.current_role_info() IS 'The current role and what it may act as: {current_role: {as list_roles()}, session_user: {oid, name}, parent_roles: [{oid, name, builtin, direct, admin, inherited}]}. parent_roles are the roles the current role is a member of (pg_has_role MEMBER, so every role for a superuser); inherited means their privileges apply without SET ROLE (pg_has_role USAGE).';
+COMMENT ON FUNCTION howdah.current_role_info() IS 'The current role and what it may act as: {current_role: {as list_roles()}, session_user: {oid, name}, parent_roles: [{oid, name, builtin, direct, admin, inherited}]}. parent_roles are the roles the current role is a member of (pg_has_role MEMBER, so every role for a superuser); inherited means their privileges apply without SET ROLE (pg_has_role USAGE). Errors: none.';
 
 CREATE FUNCTION howdah_internal.privilege_keywords(kind text)
 RETURNS text[]
