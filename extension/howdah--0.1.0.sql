@@ -152,8 +152,8 @@ BEGIN ATOMIC
                     '[]')
       FROM howdah_internal.modules m;
 END;
-COMMENT ON FUNCTION howdah.version() IS 'The installed howdah modules as a JSON array: [{"module": "core", "schema": "howdah", "version": 1, "updated_at": "..."}, ...].';
-SELECT howdah_internal.record_step('core', 'howdah', 1, 'up', '001_core.sql', 'cc8b3ee980a9e799f55055bb5470f19ac3589d520396d8fb9109debf145df1fe', ARRAY['howdah', 'howdah_internal']);
+COMMENT ON FUNCTION howdah.version() IS 'The installed howdah modules as a JSON array: [{"module": "core", "schema": "howdah", "version": 1, "updated_at": "..."}, ...]. Errors: none.';
+SELECT howdah_internal.record_step('core', 'howdah', 1, 'up', '001_core.sql', '1a685313d5dd868df8a3b8adc46acb46692b1bf0086c3e38cfd57dcdb4b69e55', ARRAY['howdah', 'howdah_internal']);
 UPDATE howdah_internal.version_core SET version = 1;
 
 -- ===== module catalog (schema howdah) =====
@@ -270,6 +270,56 @@ SET search_path = pg_catalog, pg_temp
 RETURN howdah_internal.json_get(input, key, 'string', what) #>> '{}';
 COMMENT ON FUNCTION howdah_internal.json_text(jsonb, text, text) IS 'Reads a string key of a JSON input, 22023 when it has another JSON type.';
 
+CREATE FUNCTION howdah_internal.json_int_value(v jsonb, lo bigint, hi bigint, what text)
+RETURNS bigint
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- The one reader of integers from JSON input: `v` (a JSON number) as an integer in [lo, hi];
+-- NULL for SQL NULL (an absent input); otherwise, JSON null included, 22023 "<what> must be a
+-- whole number from lo to hi, got <v>", `what` naming the input (key, array element).
+DECLARE
+    n numeric := CASE WHEN jsonb_typeof(v) = 'number' THEN v::numeric END;
+BEGIN
+    IF v IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF n IS NULL OR n <> trunc(n) OR n < lo OR n > hi THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('%s must be a whole number from %s to %s, got %s', what, lo, hi, v);
+    END IF;
+    RETURN n::bigint;
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.json_int_value(jsonb, bigint, bigint, text) IS 'Reads an integer within bounds from a JSON value (SQL NULL stays NULL). Errors: 22023 anything else, naming the input.';
+
+CREATE FUNCTION howdah_internal.json_int(input jsonb, key text, lo bigint, hi bigint, what text)
+RETURNS bigint
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+-- input->key as an integer in [lo, hi]; NULL when absent or null; 22023 naming the key otherwise.
+RETURN howdah_internal.json_int_value(howdah_internal.json_get(input, key, 'number', what), lo, hi, format('%s: key %L', what, key));
+COMMENT ON FUNCTION howdah_internal.json_int(jsonb, text, bigint, bigint, text) IS 'Reads an integer key of a JSON object input within bounds (json_int_value), 22023 naming the key otherwise.';
+
+CREATE FUNCTION howdah_internal.check_name(name text, what text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- `name` when usable as an identifier: 22023 when missing or blank, 42622 over 63 bytes.
+BEGIN
+    IF name IS NULL OR btrim(name) = '' THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = format('%s: a name is required', what);
+    END IF;
+    IF octet_length(name) > 63 THEN
+        RAISE EXCEPTION USING ERRCODE = 'name_too_long',
+            MESSAGE = format('%s: name %L is longer than 63 bytes', what, name);
+    END IF;
+    RETURN name;
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.check_name(text, text) IS 'Checks a new identifier: required, at most 63 bytes.';
+
 CREATE FUNCTION howdah.list_schemas()
 RETURNS jsonb
 LANGUAGE sql STABLE SECURITY INVOKER
@@ -279,7 +329,7 @@ BEGIN ATOMIC
       FROM pg_namespace n
      WHERE NOT howdah_internal.is_hidden_schema(n.nspname);
 END;
-COMMENT ON FUNCTION howdah.list_schemas() IS 'Every schema except system and howdah schemas, with the current role''s privileges: [{oid, name, description, owner_oid, owner, current_role_owns, current_role_priv, table_count}].';
+COMMENT ON FUNCTION howdah.list_schemas() IS 'Every schema except system and howdah schemas, with the current role''s privileges: [{oid, name, description, owner_oid, owner, current_role_owns, current_role_priv, table_count}]. Errors: none.';
 
 CREATE FUNCTION howdah.get_schema(sch oid)
 RETURNS jsonb
@@ -304,16 +354,11 @@ AS $$
 DECLARE
     sch oid;
 BEGIN
-    IF add_schema.name IS NULL OR btrim(add_schema.name) = '' THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'schema name must not be empty';
-    END IF;
+    -- Blank and over 63 bytes first: PostgreSQL would truncate a longer name silently.
+    PERFORM howdah_internal.check_name(add_schema.name, 'add_schema');
     IF howdah_internal.is_hidden_schema(add_schema.name::name) THEN
         RAISE EXCEPTION USING ERRCODE = 'reserved_name',
             MESSAGE = format('schema name %L is reserved (system or howdah schema)', add_schema.name);
-    END IF;
-    IF length(add_schema.name) > 63 THEN
-        RAISE EXCEPTION USING ERRCODE = 'name_too_long',
-            MESSAGE = format('schema name %L is longer than 63 bytes', add_schema.name);
     END IF;
     IF owner IS NULL THEN
         EXECUTE format('CREATE SCHEMA %I', add_schema.name);
@@ -328,7 +373,7 @@ BEGIN
     RETURN howdah_internal.schema_json(sch);
 END;
 $$;
-COMMENT ON FUNCTION howdah.add_schema(text, regrole, text) IS 'Creates a schema and returns it as get_schema() does. Errors: 22023 empty name, 42939 reserved name, 42622 name over 63 bytes, 42P06 exists, 42501 no CREATE on the database.';
+COMMENT ON FUNCTION howdah.add_schema(text, regrole, text) IS 'Creates a schema and returns it as get_schema() does. Errors: 22023 blank name, 42622 name over 63 bytes (bytes, not characters), 42939 reserved name (system or howdah*), 42P06 exists, 42501 no CREATE on the database (or not a member of the owner role).';
 
 CREATE FUNCTION howdah.patch_schema(sch oid, patch jsonb)
 RETURNS jsonb
@@ -336,32 +381,37 @@ LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $$
 -- Applies {"name": new name, "description": comment or null, "owner": role name} to a schema
--- and returns it. Keys left out are left alone; an unknown key changes nothing.
+-- and returns it. Keys left out are left alone; the patch is checked before anything changes.
 DECLARE
     nsp name := howdah_internal.visible_schema(sch);
     new_name text;
     new_owner text;
+    new_comment text;
 BEGIN
     PERFORM howdah_internal.check_keys(patch, ARRAY['name', 'description', 'owner'], 'patch_schema patch');
     new_name := howdah_internal.json_text(patch, 'name', 'patch_schema patch');
     new_owner := howdah_internal.json_text(patch, 'owner', 'patch_schema patch');
+    new_comment := howdah_internal.json_text(patch, 'description', 'patch_schema patch');
+    IF patch ? 'name' THEN
+        PERFORM howdah_internal.check_name(new_name, 'patch_schema patch');
+        IF howdah_internal.is_hidden_schema(new_name::name) THEN
+            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('patch_schema patch: %L is not a usable schema name (system or howdah schema)', new_name);
+        END IF;
+    END IF;
     IF patch ? 'description' THEN
-        EXECUTE format('COMMENT ON SCHEMA %I IS %L', nsp, howdah_internal.json_text(patch, 'description', 'patch_schema patch'));
+        EXECUTE format('COMMENT ON SCHEMA %I IS %L', nsp, new_comment);
     END IF;
     IF new_owner IS NOT NULL THEN
         EXECUTE format('ALTER SCHEMA %I OWNER TO %I', nsp, new_owner);
     END IF;
     IF new_name IS NOT NULL AND new_name <> nsp THEN
-        IF btrim(new_name) = '' OR howdah_internal.is_hidden_schema(new_name::name) THEN
-            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-                MESSAGE = format('patch_schema patch: %L is not a usable schema name', new_name);
-        END IF;
         EXECUTE format('ALTER SCHEMA %I RENAME TO %I', nsp, new_name);
     END IF;
     RETURN howdah_internal.schema_json(sch);
 END;
 $$;
-COMMENT ON FUNCTION howdah.patch_schema(oid, jsonb) IS 'Renames, re-comments or re-owns a schema from {"name", "description", "owner"}; returns it. Errors: 22023 bad patch (names the key), 3F000 unknown schema, 42501 not the owner.';
+COMMENT ON FUNCTION howdah.patch_schema(oid, jsonb) IS 'Renames, re-comments or re-owns a schema from {"name", "description", "owner"}; returns it; a refused patch changes nothing. Errors: 3F000 unknown schema, 22023 bad patch (names the key; blank or reserved new name), 42622 new name over 63 bytes, 42P06 new name taken, 42704 unknown owner role, 42501 not the owner.';
 
 CREATE FUNCTION howdah.drop_schemas(sch oid[], "cascade" boolean DEFAULT false)
 RETURNS void
@@ -380,7 +430,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION howdah.drop_schemas(oid[], boolean) IS 'Drops schemas by oid, all or none. Errors: 3F000 unknown schema, 2BP01 not empty without cascade, 42501 not the owner.';
-SELECT howdah_internal.record_step('catalog', 'howdah', 1, 'up', '001_schemas.sql', '885161f7ab7d3339c9f4a330a0f8865077cfafe9b9b99743fccd92ee09199cb3', ARRAY['howdah', 'howdah_internal']);
+SELECT howdah_internal.record_step('catalog', 'howdah', 1, 'up', '001_schemas.sql', 'de5582cbf4aa34c594545be7cdaeecfe6b14c98572e826b328e12757b9b49536', ARRAY['howdah', 'howdah_internal']);
 UPDATE howdah_internal.version_catalog SET version = 1;
 
 -- ----- catalog 002_metadata.sql -----
@@ -576,6 +626,7 @@ DECLARE
     template text;
     col_order smallint[];
     item jsonb;
+    pos bigint;
     n numeric;
 BEGIN
     PERFORM howdah_internal.require_table_owner(rel, 'change its metadata');
@@ -599,13 +650,8 @@ BEGIN
 
     IF jsonb_typeof(meta -> 'column_order') = 'array' THEN
         col_order := '{}';
-        FOR item IN SELECT e FROM jsonb_array_elements(meta -> 'column_order') AS e LOOP
-            IF (CASE WHEN jsonb_typeof(item) = 'number' THEN (item #>> '{}')::numeric <> trunc((item #>> '{}')::numeric)
-                     ELSE true END) THEN
-                RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-                    MESSAGE = format('%s: column_order must list attnums (integers), got %s', what, item);
-            END IF;
-            n := (item #>> '{}')::numeric;
+        FOR item, pos IN SELECT e, i - 1 FROM jsonb_array_elements(meta -> 'column_order') WITH ORDINALITY AS x(e, i) LOOP
+            n := howdah_internal.json_int_value(item, 1, 32767, format('%s: column_order[%s]', what, pos));
             IF NOT EXISTS (SELECT FROM pg_attribute a
                             WHERE a.attrelid = rel AND a.attnum = n AND a.attnum > 0 AND NOT a.attisdropped) THEN
                 RAISE EXCEPTION USING ERRCODE = 'undefined_column',
@@ -634,7 +680,7 @@ BEGIN
     RETURN howdah_internal.table_meta_json(rel);
 END;
 $$;
-COMMENT ON FUNCTION howdah.set_table_metadata(oid, jsonb) IS 'Sets a table''s display metadata from {"preview_template": "{2} ({1})", "column_order": [attnum, ...]}: keys left out are kept, null clears; returns get_table_metadata(). Errors: 42P01 unknown table, 42501 not an owner of the table, 22023 bad meta (unknown key, wrong JSON type, empty template, a column listed twice), 42703 the template or column_order names a column that does not exist.';
+COMMENT ON FUNCTION howdah.set_table_metadata(oid, jsonb) IS 'Sets a table''s display metadata from {"preview_template": "{2} ({1})", "column_order": [attnum, ...]}: keys left out are kept, null clears; returns get_table_metadata(). Errors: 42P01 unknown table, 42501 not an owner of the table, 22023 bad meta (unknown key, wrong JSON type, empty template, a column_order entry that is not a whole number from 1 to 32767, a column listed twice), 42703 the template or column_order names a column that does not exist.';
 
 CREATE FUNCTION howdah.get_column_metadata(tab oid)
 RETURNS jsonb
@@ -697,7 +743,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION howdah.set_column_metadata(oid, smallint, jsonb) IS 'Replaces the display options (a JSON object; NULL clears) of one column; returns {attnum, display_options}. Errors: 42P01 unknown table, 42501 not an owner of the table, 42703 unknown column (names the attnum), 22023 not a JSON object.';
-SELECT howdah_internal.record_step('catalog', 'howdah', 2, 'up', '002_metadata.sql', 'a13258fb77c36a6c964c6b105892b30f537f5eba0be024aa0c3aa3608abee79a', ARRAY['howdah', 'howdah_internal']);
+SELECT howdah_internal.record_step('catalog', 'howdah', 2, 'up', '002_metadata.sql', 'fa5982432d851135fe4365b2a8ebb8f137ae6331761efba1c3838377d1171ddb', ARRAY['howdah', 'howdah_internal']);
 UPDATE howdah_internal.version_catalog SET version = 2;
 
 -- ----- catalog 003_tables.sql -----
@@ -960,24 +1006,6 @@ CREATE TYPE howdah.con_def AS (
 );
 COMMENT ON TYPE howdah.con_def IS 'A validated constraint definition: the JSON {name, type, columns, referent_table, referent_columns, on_delete, on_update, deferrable} after howdah_internal.to_con_def.';
 
-CREATE FUNCTION howdah_internal.json_int(input jsonb, key text, lo bigint, hi bigint, what text)
-RETURNS bigint
-LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
--- input->key as an integer in [lo, hi]; NULL when absent; 22023 naming the key otherwise.
-DECLARE
-    v numeric := howdah_internal.json_get(input, key, 'number', what)::numeric;
-BEGIN
-    IF v IS NOT NULL AND (v <> trunc(v) OR v < lo OR v > hi) THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('%s: key %L must be a whole number from %s to %s, got %s', what, key, lo, hi, v);
-    END IF;
-    RETURN v::bigint;
-END;
-$$;
-COMMENT ON FUNCTION howdah_internal.json_int(jsonb, text, bigint, bigint, text) IS 'Reads an integer key of a JSON input within bounds, 22023 naming the key otherwise.';
-
 CREATE FUNCTION howdah_internal.resolve_column(tab regclass, col jsonb, what text,
                                               OUT col_num smallint, OUT col_name name, OUT col_type oid)
 LANGUAGE plpgsql STABLE
@@ -988,14 +1016,10 @@ AS $$
 BEGIN
     CASE jsonb_typeof(col)
     WHEN 'number' THEN
-        IF col::text !~ '^[0-9]+$' THEN
-            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-                MESSAGE = format('%s: %s is not a column attnum (a positive integer)', what, col),
-                HINT = 'refer to a column by attnum (a JSON number) or by name (a JSON string)';
-        END IF;
+        col_num := howdah_internal.json_int_value(col, 1, 32767, format('%s (a column attnum)', what));
         SELECT a.attnum, a.attname, a.atttypid INTO col_num, col_name, col_type
           FROM pg_attribute a
-         WHERE a.attrelid = tab AND a.attnum::text = col::text AND a.attnum > 0 AND NOT a.attisdropped;
+         WHERE a.attrelid = tab AND a.attnum = col_num AND a.attnum > 0 AND NOT a.attisdropped;
         IF col_num IS NULL THEN
             RAISE EXCEPTION USING ERRCODE = 'undefined_column',
                 MESSAGE = format('%s: column %s of table %s does not exist', what, col, tab),
@@ -1067,9 +1091,8 @@ BEGIN
             t := NULL;  -- not even a type name: reported below like an unknown type
         END;
     WHEN 'number' THEN
-        IF s::numeric BETWEEN 1 AND 4294967295 AND s::numeric = trunc(s::numeric) THEN
-            SELECT p.oid::regtype INTO t FROM pg_type p WHERE p.oid = s::bigint::oid;
-        END IF;
+        SELECT p.oid::regtype INTO t FROM pg_type p
+         WHERE p.oid = howdah_internal.json_int_value(ref, 1, 4294967295, format('%s: key ''type'' (a type oid)', what))::oid;
     ELSE
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('%s: key ''type'' must be a type name (string) or oid (number), got %s', what, coalesce(jsonb_typeof(ref), 'nothing'));
@@ -1198,24 +1221,6 @@ RETURN CASE WHEN jsonb_typeof(v) = 'string' AND typ NOT IN ('json'::regtype, 'js
             ELSE v::text END;
 COMMENT ON FUNCTION howdah_internal.default_literal(jsonb, regtype) IS 'The literal text of a JSON default value for a column type.';
 
-CREATE FUNCTION howdah_internal.check_name(name text, what text)
-RETURNS text
-LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
--- `name` when usable as an identifier: 22023 when missing or blank, 42622 over 63 bytes.
-BEGIN
-    IF name IS NULL OR btrim(name) = '' THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = format('%s: a name is required', what);
-    END IF;
-    IF octet_length(name) > 63 THEN
-        RAISE EXCEPTION USING ERRCODE = 'name_too_long',
-            MESSAGE = format('%s: name %L is longer than 63 bytes', what, name);
-    END IF;
-    RETURN name;
-END;
-$$;
-COMMENT ON FUNCTION howdah_internal.check_name(text, text) IS 'Checks a new identifier: required, at most 63 bytes.';
 
 CREATE FUNCTION howdah_internal.to_col_def(j jsonb, what text)
 RETURNS howdah.col_def
@@ -1582,7 +1587,7 @@ BEGIN
     RETURN howdah_internal.table_json(tab, true);
 END;
 $$;
-COMMENT ON FUNCTION howdah.add_table(oid, text, jsonb, jsonb, text) IS 'Creates a table from JSON column and constraint definitions; returns it as get_table() does. Columns: [{name, type, type_options, not_null, default, default_expr, identity, primary_key, description}], default one identity primary key "id". Errors: 3F000 unknown schema, 22023 bad definition (names the key and column), 42704 unknown type, 42622 name too long, 42P07 table exists, 42501 no CREATE on the schema.';
+COMMENT ON FUNCTION howdah.add_table(oid, text, jsonb, jsonb, text) IS 'Creates a table from JSON column and constraint definitions; returns it as get_table() does. Columns: [{name, type, type_options, not_null, default, default_expr, identity, primary_key, description}], default one identity primary key "id". Errors: 3F000 unknown schema, 22023 bad definition (names the key and column), 42704 unknown type, 42622 a table, column or constraint name over 63 bytes, 42703 a constraint names an unknown column, 42P01 unknown referent table, 42P07 table exists, 42701 a column given twice, 42501 no CREATE on the schema, and any other error of a column or constraint keeps its SQLSTATE, labelled with it.';
 
 CREATE FUNCTION howdah.patch_table(tab oid, patch jsonb)
 RETURNS jsonb
@@ -1611,7 +1616,7 @@ BEGIN
     RETURN howdah_internal.table_json(tab, true);
 END;
 $$;
-COMMENT ON FUNCTION howdah.patch_table(oid, jsonb) IS 'Renames, re-comments and changes the columns of a table from {"name", "description", "columns"}; returns it as get_table() does. Errors: 42P01 unknown table, 22023 bad patch (names the key), 42703 unknown column, 42501 not the owner, and any error of a column change, labelled with the change.';
+COMMENT ON FUNCTION howdah.patch_table(oid, jsonb) IS 'Renames, re-comments and changes the columns of a table from {"name", "description", "columns"}; returns it as get_table() does. Errors: 42P01 unknown table, 22023 bad patch (names the key), 42703 unknown column, 42704 unknown type, 42622 new name over 63 bytes, 42P07 new name taken, 42501 not the owner, and any error of a column change, labelled with the change.';
 
 CREATE FUNCTION howdah.drop_table(tab oid, "cascade" boolean DEFAULT false)
 RETURNS void
@@ -1642,7 +1647,7 @@ BEGIN
     RETURN howdah_internal.add_columns(howdah_internal.visible_table(tab), columns, 'add_columns columns');
 END;
 $$;
-COMMENT ON FUNCTION howdah.add_columns(oid, jsonb) IS 'Adds columns [{name, type, type_options, not_null, default, default_expr, identity, primary_key, description}] and returns their attnums. Errors: 42P01 unknown table, 22023 bad definition (names the key and column), 42704 unknown type, 42701 column exists, 42501 not the owner.';
+COMMENT ON FUNCTION howdah.add_columns(oid, jsonb) IS 'Adds columns [{name, type, type_options, not_null, default, default_expr, identity, primary_key, description}] and returns their attnums. Errors: 42P01 unknown table, 22023 bad definition (names the key and column), 42704 unknown type, 42622 name over 63 bytes, 42701 column exists, 42501 not the owner, and any other error of an ADD COLUMN keeps its SQLSTATE, labelled with the column (22P02 a default that does not convert, 42P16 a second primary key).';
 
 CREATE FUNCTION howdah.alter_columns(tab oid, changes jsonb)
 RETURNS jsonb
@@ -1658,7 +1663,7 @@ BEGIN
     RETURN howdah_internal.columns_json(rel);
 END;
 $$;
-COMMENT ON FUNCTION howdah.alter_columns(oid, jsonb) IS 'Changes columns from [{column (attnum or name), name, type, type_options, default, default_expr, not_null, description, drop}]: one statement per change, retyping with USING column::type; returns the columns. Errors: 42P01 unknown table, 42703 unknown column, 22023 bad change, and any error of a statement, labelled with the change (e.g. 22P02 when values do not convert).';
+COMMENT ON FUNCTION howdah.alter_columns(oid, jsonb) IS 'Changes columns from [{column (attnum or name), name, type, type_options, default, default_expr, not_null, description, drop}]: one statement per change, retyping with USING column::type; returns the columns. Errors: 42P01 unknown table, 42703 unknown column, 22023 bad change, 42704 unknown type, 42622 new name over 63 bytes, 42501 not the owner, and any error of a statement, labelled with the change (e.g. 22P02 when values do not convert, 42701 a new name taken).';
 
 CREATE FUNCTION howdah.drop_columns(tab oid, attnums smallint[])
 RETURNS integer
@@ -1681,7 +1686,7 @@ BEGIN
     RETURN (SELECT count(DISTINCT n) FROM unnest(attnums) n);
 END;
 $$;
-COMMENT ON FUNCTION howdah.drop_columns(oid, smallint[]) IS 'Drops columns by attnum, all or none; returns the count. Errors: 42P01 unknown table, 42703 unknown attnum, 2BP01 dependents, 42501 not the owner.';
+COMMENT ON FUNCTION howdah.drop_columns(oid, smallint[]) IS 'Drops columns by attnum, all or none; returns the count. Errors: 42P01 unknown table, 42703 unknown attnum, 22023 an attnum below 1 or NULL, 2BP01 dependents, 42501 not the owner.';
 
 CREATE FUNCTION howdah_internal.fk_action(code "char")
 RETURNS text
@@ -1728,7 +1733,7 @@ BEGIN
     RETURN howdah_internal.add_constraints(howdah_internal.visible_table(tab), constraints, 'add_constraints constraints');
 END;
 $$;
-COMMENT ON FUNCTION howdah.add_constraints(oid, jsonb) IS 'Adds primary key, unique and foreign key constraints from [{name, type, columns, referent_table, referent_columns, on_delete, on_update, deferrable}]; returns their oids. Errors: 42P01 unknown table, 42703 unknown column, 22023 bad definition, 23505/23503 existing rows violate it, 42501 not the owner — each labelled with the constraint.';
+COMMENT ON FUNCTION howdah.add_constraints(oid, jsonb) IS 'Adds primary key, unique and foreign key constraints from [{name, type, columns, referent_table, referent_columns, on_delete, on_update, deferrable}]; returns their oids. Errors: 42P01 unknown table or referent table, 42703 unknown column, 22023 bad definition, 42622 name over 63 bytes, 42710 or 42P07 name taken, 42P16 a second primary key, 42830 referent columns without a unique key, 23505/23503 existing rows violate it, 42501 not the owner — each labelled with the constraint.';
 
 CREATE FUNCTION howdah.drop_constraint(tab oid, con oid)
 RETURNS void
@@ -1750,7 +1755,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION howdah.drop_constraint(oid, oid) IS 'Drops a constraint by oid. Errors: 42P01 unknown table, 42704 unknown constraint, 2BP01 dependents (a key a foreign key needs), 42501 not the owner.';
-SELECT howdah_internal.record_step('catalog', 'howdah', 4, 'up', '004_ddl.sql', '3b5224a83a3ea7b7260205a82bb4d787ab3d9bdaa07361f901e4d38faf35d369', ARRAY['howdah', 'howdah_internal']);
+SELECT howdah_internal.record_step('catalog', 'howdah', 4, 'up', '004_ddl.sql', '1a4ffa12a8ec2e76c5b22befa4307cebe72bd3dda978d772d0391279eff42ba7', ARRAY['howdah', 'howdah_internal']);
 UPDATE howdah_internal.version_catalog SET version = 4;
 
 -- ----- catalog 005_privileges.sql -----
@@ -1762,7 +1767,8 @@ UPDATE howdah_internal.version_catalog SET version = 4;
 --
 -- Errors: 22023 (invalid_parameter_value) for a bad spec, naming the entry and the key; 42704
 -- (undefined_object) for an unknown role; 42P01 / 3F000 for an unknown table / schema oid; 42501
--- when the caller does not own the object.
+-- when the caller does not own the object or another role's grant would survive; 2BP01 when a
+-- role would lose a grant option it has used.
 
 CREATE FUNCTION howdah_internal.role_json(role_oid oid)
 RETURNS jsonb
@@ -1799,7 +1805,7 @@ BEGIN ATOMIC
     SELECT coalesce(jsonb_agg(howdah_internal.role_json(r.oid) ORDER BY r.rolname), '[]')
       FROM pg_roles r;
 END;
-COMMENT ON FUNCTION howdah.list_roles() IS 'Every role, by name: [{oid, name, builtin, super, inherits, create_role, create_db, login, description, members: [{oid, admin}]}]. builtin marks PostgreSQL''s predefined pg_* roles; members are the roles granted membership in this one.';
+COMMENT ON FUNCTION howdah.list_roles() IS 'Every role, by name: [{oid, name, builtin, super, inherits, create_role, create_db, login, description, members: [{oid, admin}]}]. builtin marks PostgreSQL''s predefined pg_* roles; members are the roles granted membership in this one. Errors: none.';
 
 CREATE FUNCTION howdah.current_role_info()
 RETURNS jsonb
@@ -1827,7 +1833,7 @@ BEGIN ATOMIC
       FROM pg_roles cur, pg_roles ses
      WHERE cur.rolname = current_user AND ses.rolname = session_user;
 END;
-COMMENT ON FUNCTION howdah.current_role_info() IS 'The current role and what it may act as: {current_role: {as list_roles()}, session_user: {oid, name}, parent_roles: [{oid, name, builtin, direct, admin, inherited}]}. parent_roles are the roles the current role is a member of (pg_has_role MEMBER, so every role for a superuser); inherited means their privileges apply without SET ROLE (pg_has_role USAGE).';
+COMMENT ON FUNCTION howdah.current_role_info() IS 'The current role and what it may act as: {current_role: {as list_roles()}, session_user: {oid, name}, parent_roles: [{oid, name, builtin, direct, admin, inherited}]}. parent_roles are the roles the current role is a member of (pg_has_role MEMBER, so every role for a superuser); inherited means their privileges apply without SET ROLE (pg_has_role USAGE). Errors: none.';
 
 CREATE FUNCTION howdah_internal.privilege_keywords(kind text)
 RETURNS text[]
@@ -1965,7 +1971,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 -- Makes the ACL of the table or schema `obj` say exactly what `spec` says (see
 -- replace_table_privileges). Order: find the object, check ownership, validate the whole spec,
--- then GRANT/REVOKE per role, then check the result.
+-- refuse grant options others depend on, then GRANT/REVOKE per role, then check the result.
 DECLARE
     what text := format('replace_%s_privileges spec', kind);
     shown text;       -- the object for messages
@@ -1976,7 +1982,7 @@ DECLARE
     pos bigint;
     where_ text;
     role_name text;
-    role_num numeric;
+    role_num bigint;
     grantee_oid oid;
     want_roles oid[] := '{}'::oid[];
     want_direct jsonb := '{}'::jsonb;   -- grantee oid (as text) -> [privileges]
@@ -1986,6 +1992,7 @@ DECLARE
     cur_direct text[];
     cur_grant text[];
     todo text[];
+    dep record;
     bad record;
 BEGIN
     IF kind = 'table' THEN
@@ -2027,19 +2034,15 @@ BEGIN
                 END IF;
             END IF;
         ELSE
-            -- A JSON number as list_roles() gives oids, or a string of digits.
-            IF (CASE jsonb_typeof(entry -> 'role_oid')
-                     WHEN 'number' THEN (entry ->> 'role_oid')::numeric <> trunc((entry ->> 'role_oid')::numeric)
-                     WHEN 'string' THEN (entry ->> 'role_oid') !~ '^[0-9]{1,20}$'
-                     ELSE true END) THEN
-                RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-                    MESSAGE = format('%s: key ''role_oid'' must be an oid (an integer), got %s', where_, entry -> 'role_oid');
-            END IF;
-            role_num := (entry ->> 'role_oid')::numeric;
+            -- A JSON number as list_roles() gives oids, or a string of digits (read as that number).
+            role_num := howdah_internal.json_int_value(
+                CASE WHEN jsonb_typeof(entry -> 'role_oid') = 'string' AND entry ->> 'role_oid' ~ '^[0-9]{1,10}$'
+                     THEN to_jsonb((entry ->> 'role_oid')::bigint) ELSE entry -> 'role_oid' END,
+                0, 4294967295, format('%s: key ''role_oid'' (an oid)', where_));
             IF role_num = 0 THEN
                 grantee_oid := 0;
             ELSE
-                grantee_oid := (SELECT r.oid FROM pg_roles r WHERE r.oid::text::numeric = role_num);
+                grantee_oid := (SELECT r.oid FROM pg_roles r WHERE r.oid = role_num::oid);
                 IF grantee_oid IS NULL THEN
                     RAISE EXCEPTION USING ERRCODE = 'undefined_object',
                         MESSAGE = format('%s: role with oid %s does not exist', where_, role_num),
@@ -2073,13 +2076,35 @@ BEGIN
         want_grant := want_grant || jsonb_build_object(grantee_oid::text, grantable);
     END LOOP;
 
-    -- Apply, role by role: every grantee of the current ACL and every listed role, but never the
-    -- owner.
     IF kind = 'table' THEN
         SELECT coalesce(c.relacl, acldefault('r', c.relowner)) INTO acl FROM pg_class c WHERE c.oid = obj;
     ELSE
         SELECT coalesce(n.nspacl, acldefault('n', n.nspowner)) INTO acl FROM pg_namespace n WHERE n.oid = obj;
     END IF;
+
+    -- A role that would lose a grant option (from the owner) it has used to grant the privilege
+    -- to others: PostgreSQL refuses that REVOKE without CASCADE (2BP01, naming no object), and
+    -- CASCADE would silently take the others' grants too. Refuse before the first change.
+    SELECT g.grantee AS holder, d.grantee AS other, g.privilege_type INTO dep
+      FROM aclexplode(acl) g
+      JOIN aclexplode(acl) d ON d.grantor = g.grantee AND d.privilege_type = g.privilege_type AND d.grantee <> g.grantee
+     WHERE g.is_grantable AND g.grantor = owner_oid AND g.grantee <> owner_oid
+       AND NOT coalesce(want_grant -> g.grantee::text, '[]') ? g.privilege_type
+     ORDER BY g.grantee, array_position(howdah_internal.privilege_keywords(kind), g.privilege_type::text), d.grantee
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'dependent_objects_still_exist',
+            MESSAGE = format('cannot take the grant option for %s on %s from %s: %s has granted %s to %s with it',
+                             dep.privilege_type, shown, dep.holder::regrole, dep.holder::regrole, dep.privilege_type,
+                             CASE WHEN dep.other = 0 THEN 'PUBLIC' ELSE dep.other::regrole::text END),
+            HINT = format('keep %s in the grant_option of %s, or first remove what it granted: as %s, %s; or as the owner, %s CASCADE',
+                          dep.privilege_type, dep.holder::regrole, dep.holder::regrole,
+                          howdah_internal.privilege_sql('revoke', ARRAY[dep.privilege_type::text], catalog, obj, dep.other),
+                          howdah_internal.privilege_sql('revoke', ARRAY[dep.privilege_type::text], catalog, obj, dep.holder));
+    END IF;
+
+    -- Apply, role by role: every grantee of the current ACL and every listed role, but never the
+    -- owner.
     FOR grantee_oid IN
         SELECT g FROM (SELECT e.grantee AS g FROM aclexplode(acl) e UNION SELECT unnest(want_roles)) u
          WHERE g <> owner_oid ORDER BY g
@@ -2150,7 +2175,7 @@ BEGIN
     RETURN howdah.list_table_privileges(tab);
 END;
 $$;
-COMMENT ON FUNCTION howdah.replace_table_privileges(oid, jsonb) IS 'Makes the table''s grants exactly [{"role": name or "role_oid": oid, "direct": ["SELECT", ...], "grant_option": [...]}]: listed roles get exactly those privileges, unlisted roles (PUBLIC included) lose theirs, the owner is never changed; the whole spec is validated first and a refused call changes nothing. Returns list_table_privileges(). Errors: 42P01 unknown table, 42501 not an owner of the table (or a grant made by another role would survive), 22023 bad spec (names the entry and key, unknown privilege, role listed twice), 42704 unknown role.';
+COMMENT ON FUNCTION howdah.replace_table_privileges(oid, jsonb) IS 'Makes the table''s grants exactly [{"role": name or "role_oid": oid, "direct": ["SELECT", ...], "grant_option": [...]}]: listed roles get exactly those privileges, unlisted roles (PUBLIC included) lose theirs, the owner is never changed; the whole spec is validated first and a refused call changes nothing. Returns list_table_privileges(). Errors: 42P01 unknown table, 42501 not an owner of the table, or a grant made by another role (through its grant option) would survive, 2BP01 a role would lose a grant option it has used to grant to others (names the table, both roles and the privilege), 22023 bad spec (names the entry and key, unknown privilege, role listed twice), 42704 unknown role.';
 
 CREATE FUNCTION howdah.replace_schema_privileges(sch oid, spec jsonb)
 RETURNS jsonb
@@ -2164,8 +2189,8 @@ BEGIN
     RETURN howdah.list_schema_privileges(sch);
 END;
 $$;
-COMMENT ON FUNCTION howdah.replace_schema_privileges(oid, jsonb) IS 'Makes the schema''s grants exactly [{"role": name or "role_oid": oid, "direct": ["USAGE", "CREATE"], "grant_option": [...]}], as replace_table_privileges() does for tables. Returns list_schema_privileges(). Errors: 3F000 unknown schema, 42501 not an owner of the schema, 22023 bad spec, 42704 unknown role.';
-SELECT howdah_internal.record_step('catalog', 'howdah', 5, 'up', '005_privileges.sql', '7f5acc2914e1b54632b41e357c42320792e1dc7f05b001dec46129cdd5a977a7', ARRAY['howdah', 'howdah_internal']);
+COMMENT ON FUNCTION howdah.replace_schema_privileges(oid, jsonb) IS 'Makes the schema''s grants exactly [{"role": name or "role_oid": oid, "direct": ["USAGE", "CREATE"], "grant_option": [...]}], as replace_table_privileges() does for tables. Returns list_schema_privileges(). Errors: 3F000 unknown schema, 42501 not an owner of the schema, or a grant made by another role would survive, 2BP01 a role would lose a grant option it has used to grant to others (names the schema, both roles and the privilege), 22023 bad spec, 42704 unknown role.';
+SELECT howdah_internal.record_step('catalog', 'howdah', 5, 'up', '005_privileges.sql', '8b07ecb7f252eb7e30678a906bb530513c017676c3f2353c9c100fc1d862ebc3', ARRAY['howdah', 'howdah_internal']);
 UPDATE howdah_internal.version_catalog SET version = 5;
 
 -- ----- catalog 006_records.sql -----
@@ -2205,43 +2230,119 @@ END;
 $$;
 COMMENT ON FUNCTION howdah_internal.base_type(oid) IS 'The type under any domains over `typ` (typ itself when it is no domain). Errors: none.';
 
-CREATE FUNCTION howdah_internal.has_opclass(typ oid, am name)
-RETURNS boolean
+CREATE FUNCTION howdah_internal.default_opclass(typ oid, am name)
+RETURNS oid
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
--- True when type `typ` (or the type under its domains) has a default operator class of index
--- method `am` ('btree': values sort and compare; 'hash': values compare for equality):
--- directly, through a binary-coercible type (varchar -> text), or as an enum, range,
--- multirange, composite, or array of such.
+-- The default operator class of index method `am` ('btree': values sort and compare; 'hash':
+-- values compare for equality) that serves type `typ` (or the type under its domains), as
+-- PostgreSQL picks it for ORDER BY, GROUP BY and an index: declared on the type itself, on
+-- its polymorphic family (enum, range, multirange, composite), on a type it converts to
+-- without a function (varchar -> text), or anyarray's for an array whose elements have one.
+-- NULL when there is none.
 DECLARE
     base oid := howdah_internal.base_type(typ);
     kind "char";
     elem oid;
     category "char";
+    opc oid;
 BEGIN
     SELECT y.typtype, y.typelem, y.typcategory INTO kind, elem, category FROM pg_type y WHERE y.oid = base;
-    -- An operator class declared on the type itself or on its polymorphic family ...
-    IF EXISTS (SELECT FROM pg_opclass o JOIN pg_am m ON m.oid = o.opcmethod
-                WHERE m.amname = am AND o.opcdefault
-                  AND o.opcintype IN (base, CASE kind WHEN 'e' THEN 'anyenum'::regtype WHEN 'r' THEN 'anyrange'::regtype
-                                                      WHEN 'm' THEN 'anymultirange'::regtype WHEN 'c' THEN 'record'::regtype END)) THEN
-        RETURN true;
+    SELECT o.oid INTO opc
+      FROM pg_opclass o JOIN pg_am m ON m.oid = o.opcmethod
+     WHERE m.amname = am AND o.opcdefault
+       AND o.opcintype IN (base, CASE kind WHEN 'e' THEN 'anyenum'::regtype WHEN 'r' THEN 'anyrange'::regtype
+                                           WHEN 'm' THEN 'anymultirange'::regtype WHEN 'c' THEN 'record'::regtype END)
+     ORDER BY o.opcintype <> base
+     LIMIT 1;
+    IF opc IS NOT NULL THEN
+        RETURN opc;
     END IF;
-    -- ... or on a type it converts to implicitly without a function (varchar -> text), as
-    -- PostgreSQL's own operator lookup allows.
-    IF EXISTS (SELECT FROM pg_cast k JOIN pg_opclass o ON o.opcintype = k.casttarget JOIN pg_am m ON m.oid = o.opcmethod
-                WHERE k.castsource = base AND k.castmethod = 'b' AND k.castcontext = 'i' AND m.amname = am AND o.opcdefault) THEN
-        RETURN true;
+    -- A type it converts to implicitly without a function, as PostgreSQL's own lookup allows.
+    SELECT o.oid INTO opc
+      FROM pg_cast k
+      JOIN pg_opclass o ON o.opcintype = k.casttarget
+      JOIN pg_am m ON m.oid = o.opcmethod
+      JOIN pg_type y ON y.oid = k.casttarget
+     WHERE k.castsource = base AND k.castmethod = 'b' AND k.castcontext = 'i' AND m.amname = am AND o.opcdefault
+     ORDER BY y.typispreferred DESC, o.oid
+     LIMIT 1;
+    IF opc IS NOT NULL THEN
+        RETURN opc;
     END IF;
     -- An array compares when its elements do (anyarray's operator classes).
-    IF category = 'A' AND elem <> 0 AND EXISTS (SELECT FROM pg_type y WHERE y.oid = base AND y.typsubscript = 'array_subscript_handler'::regproc) THEN
-        RETURN howdah_internal.has_opclass(elem, am);
+    IF category = 'A' AND elem <> 0
+       AND EXISTS (SELECT FROM pg_type y WHERE y.oid = base AND y.typsubscript = 'array_subscript_handler'::regproc)
+       AND howdah_internal.default_opclass(elem, am) IS NOT NULL THEN
+        SELECT o.oid INTO opc
+          FROM pg_opclass o JOIN pg_am m ON m.oid = o.opcmethod
+         WHERE m.amname = am AND o.opcdefault AND o.opcintype = 'anyarray'::regtype;
     END IF;
-    RETURN false;
+    RETURN opc;
 END;
 $$;
+COMMENT ON FUNCTION howdah_internal.default_opclass(oid, name) IS 'The default operator class of an index method (btree, hash) that serves a type, or NULL. Errors: none.';
+
+CREATE FUNCTION howdah_internal.has_opclass(typ oid, am name)
+RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+RETURN howdah_internal.default_opclass(typ, am) IS NOT NULL;
 COMMENT ON FUNCTION howdah_internal.has_opclass(oid, name) IS 'Whether a type has a default operator class of an index method (btree: ORDER BY, GROUP BY and < work; hash: = works). Errors: none.';
+
+CREATE FUNCTION howdah_internal.compare_sql(typ oid, op text, lhs text, rhs text)
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- SQL comparing the expressions `lhs` and `rhs` (both of type `typ`) with the type's own
+-- operator for `op` (=, <>, <, <=, >=, >; '= ANY' with an array expression as `rhs`), or NULL
+-- when the type has none. The operator is the one its default btree operator class gives the
+-- strategy (1 <, 2 <=, 3 =, 4 >=, 5 >), else for = its default hash class's; <> is the
+-- negator of =, else NOT (=). It is written schema-qualified, OPERATOR(schema.op), because the
+-- functions run with search_path pinned to pg_catalog: an unqualified = on citext would
+-- compare as text, one on hstore would not be found. Its name must be `op` itself (hstore
+-- orders with #<#, so < does not apply to it), so only these fixed names reach the SQL.
+DECLARE
+    want text := CASE op WHEN '<>' THEN '=' WHEN '= ANY' THEN '=' ELSE op END;
+    strategy int2 := CASE want WHEN '<' THEN 1 WHEN '<=' THEN 2 WHEN '=' THEN 3 WHEN '>=' THEN 4 WHEN '>' THEN 5 END;
+    opr oid;
+    neg oid;
+    qualified text;
+BEGIN
+    IF strategy IS NULL OR op NOT IN ('=', '<>', '<', '<=', '>=', '>', '= ANY') THEN
+        RETURN NULL;
+    END IF;
+    SELECT a.amopopr INTO opr
+      FROM pg_opclass c JOIN pg_amop a ON a.amopfamily = c.opcfamily AND a.amoplefttype = c.opcintype
+                                      AND a.amoprighttype = c.opcintype AND a.amopstrategy = strategy
+     WHERE c.oid = howdah_internal.default_opclass(typ, 'btree');
+    IF opr IS NULL AND want = '=' THEN
+        SELECT a.amopopr INTO opr
+          FROM pg_opclass c JOIN pg_amop a ON a.amopfamily = c.opcfamily AND a.amoplefttype = c.opcintype
+                                          AND a.amoprighttype = c.opcintype AND a.amopstrategy = 1
+         WHERE c.oid = howdah_internal.default_opclass(typ, 'hash');
+    END IF;
+    SELECT format('OPERATOR(%I.%s)', n.nspname, o.oprname), o.oprnegate INTO qualified, neg
+      FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace
+     WHERE o.oid = opr AND o.oprname = want;
+    IF qualified IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF op = '<>' THEN
+        RETURN coalesce((SELECT format('%s OPERATOR(%I.%s) %s', lhs, n.nspname, o.oprname, rhs)
+                           FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace
+                          WHERE o.oid = neg AND o.oprname = '<>'),
+                        format('NOT (%s %s %s)', lhs, qualified, rhs));
+    END IF;
+    IF op = '= ANY' THEN
+        RETURN format('%s %s ANY (%s)', lhs, qualified, rhs);
+    END IF;
+    RETURN format('%s %s %s', lhs, qualified, rhs);
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.compare_sql(oid, text, text, text) IS 'SQL comparing two expressions of a type with the type''s own operator (from its default btree or hash operator class), schema-qualified; NULL when the type has none. Errors: none.';
 
 CREATE FUNCTION howdah_internal.key_column(tab regclass, key text, what text,
                                            OUT col_num smallint, OUT col_name name, OUT col_type oid)
@@ -2475,8 +2576,10 @@ BEGIN
             MESSAGE = format('%s: op %s needs a "value" (column "%s" of table %s)', what, op, c.col_name, tab);
     END IF;
 
-    IF op IN ('<', '>', '<=', '>=') AND NOT howdah_internal.has_opclass(c.col_type, 'btree')
-       OR op IN ('=', '<>', 'in') AND NOT (howdah_internal.has_opclass(c.col_type, 'btree') OR howdah_internal.has_opclass(c.col_type, 'hash')) THEN
+    -- The comparison ops use the column type's own operators (see compare_sql); a type without
+    -- one is refused here rather than by the statement. The placeholder stands for the value.
+    IF op IN ('=', '<>', '<', '>', '<=', '>=', 'in')
+       AND howdah_internal.compare_sql(c.col_type, CASE op WHEN 'in' THEN '=' ELSE op END, ref, '$') IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('%s: op %s does not apply to column "%s" of table %s, of type %s', what, op, c.col_name, tab, format_type(c.col_type, NULL)),
             HINT = 'compare its text form with contains, starts_with or iequal';
@@ -2488,7 +2591,7 @@ BEGIN
             PERFORM howdah_internal.check_value(tab, c.col_name, c.col_type, v, what || '.value', true);
         END IF;
         vals := ARRAY[howdah_internal.value_sql(tab, c.col_name, c.col_type, v, what || '.value')];
-        cond := format('%s %s %s', ref, op, vals[1]);
+        cond := howdah_internal.compare_sql(c.col_type, op, ref, vals[1]);
     WHEN 'is_null' THEN
         cond := format('%s IS NULL', ref);
     WHEN 'is_not_null' THEN
@@ -2516,7 +2619,15 @@ BEGIN
             END IF;
             vals := vals || howdah_internal.value_sql(tab, c.col_name, c.col_type, v -> i, format('%s.value[%s]', what, i));
         END LOOP;
-        cond := CASE WHEN cardinality(vals) = 0 THEN 'false' ELSE format('%s IN (%s)', ref, array_to_string(vals, ', ')) END;
+        IF cardinality(vals) = 0 THEN
+            cond := 'false';
+        ELSIF (SELECT y.typarray <> 0 AND y.typcategory <> 'A' FROM pg_type y WHERE y.oid = howdah_internal.base_type(c.col_type)) THEN
+            -- col = ANY (ARRAY[...]), as PostgreSQL turns IN (...) into, with the type's own =.
+            cond := howdah_internal.compare_sql(c.col_type, '= ANY', ref, 'ARRAY[' || array_to_string(vals, ', ') || ']');
+        ELSE
+            -- Values that are arrays themselves would make ARRAY[...] multi-dimensional.
+            cond := '(' || array_to_string(ARRAY(SELECT howdah_internal.compare_sql(c.col_type, '=', ref, x) FROM unnest(vals) AS x), ' OR ') || ')';
+        END IF;
     END CASE;
     RETURN cond;
 END;
@@ -2660,6 +2771,23 @@ BEGIN ATOMIC
 END;
 COMMENT ON FUNCTION howdah_internal.group_json_sql(regclass, smallint[], text) IS 'SQL for the values of the group columns of `alias` as a JSON object keyed by attnum. Errors: none.';
 
+CREATE FUNCTION howdah_internal.check_page(tab regclass, lim integer, off integer)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- The page arguments of list_records and search_records: `lim` (NULL: all) and `off` (NULL: 0)
+-- must not be negative.
+BEGIN
+    IF lim < 0 OR off < 0 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('lim and off must not be negative, got lim %s, off %s', coalesce(lim::text, 'NULL'), coalesce(off::text, 'NULL')),
+            HINT = format('table %s', tab);
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.check_page(regclass, integer, integer) IS 'Checks the page arguments lim and off of a list or search call. Errors: 22023 a negative one.';
+
 CREATE FUNCTION howdah_internal.page_sql(tab regclass, cond text, ord text, lim integer, off integer, group_cols smallint[])
 RETURNS text
 LANGUAGE plpgsql STABLE
@@ -2669,12 +2797,32 @@ AS $$
 -- columns, "grouping". Records are built as JSON only for the rows of the page (outside the
 -- sorted, limited subquery); the count is a second scan of the filtered rows in the same
 -- statement, or the page's length when the page is everything.
+--
+-- Groups follow the group columns' types, as GROUP BY does: window functions over the filtered
+-- rows, partitioned by those columns, give each row the size of its group and a group key
+-- (dense_rank). PARTITION BY compares with each type's default operator class, so citext
+-- values that differ only in case are one group, and NULL is a group of its own. The order
+-- starts with the group columns, so the rows of a group are adjacent on the page.
 DECLARE
     page text;
     total text;
+    gcols text;
+    n_alias text := '?group count';
+    k_alias text := '?group key';
 BEGIN
-    page := format('SELECT %s FROM %s AS r WHERE %s%s%s%s',
-                   howdah_internal.record_cols_sql(tab, 'r'), tab, cond,
+    -- Output names for the window values that no column of the table has.
+    WHILE EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = tab AND a.attname IN (n_alias, k_alias)) LOOP
+        n_alias := n_alias || '?';
+        k_alias := k_alias || '?';
+    END LOOP;
+    gcols := (SELECT string_agg(format('r.%I', a.attname), ', ' ORDER BY g.ord)
+                FROM unnest(group_cols) WITH ORDINALITY AS g(n, ord) JOIN pg_attribute a ON a.attrelid = tab AND a.attnum = g.n);
+    page := format('SELECT %s%s FROM %s AS r WHERE %s%s%s%s',
+                   howdah_internal.record_cols_sql(tab, 'r'),
+                   CASE WHEN cardinality(group_cols) > 0
+                        THEN format(', count(*) OVER (PARTITION BY %s) AS %I, dense_rank() OVER (ORDER BY %s) AS %I', gcols, n_alias, gcols, k_alias)
+                        ELSE '' END,
+                   tab, cond,
                    CASE WHEN ord <> '' THEN ' ORDER BY ' || ord ELSE '' END,
                    CASE WHEN lim IS NOT NULL THEN ' LIMIT ' || lim ELSE '' END,
                    CASE WHEN off > 0 THEN ' OFFSET ' || off ELSE '' END);
@@ -2686,22 +2834,20 @@ BEGIN
                       CASE WHEN lim IS NULL AND coalesce(off, 0) = 0 THEN 'jsonb_array_length(p.results)' ELSE total END,
                       howdah_internal.record_json_sql(tab, 's'), page);
     END IF;
-    -- A group is identified by its values as JSON (null-safe, hashable).
-    RETURN format('WITH page AS (SELECT %s AS j, %s AS g, row_number() OVER () - 1 AS i FROM (%s) AS s), '
-                  'groups AS (SELECT page.g, min(page.i) AS first, jsonb_agg(page.i ORDER BY page.i) AS indices FROM page GROUP BY page.g) '
+    -- A group's values are those of its first row on the page.
+    RETURN format('WITH page AS (SELECT %s AS j, %s AS g, s.%I AS n, s.%I AS k, row_number() OVER () - 1 AS i FROM (%s) AS s), '
+                  'groups AS (SELECT page.k, min(page.n) AS n, min(page.i) AS first, jsonb_agg(page.i ORDER BY page.i) AS indices FROM page GROUP BY page.k) '
                   'SELECT jsonb_build_object(''results'', coalesce((SELECT jsonb_agg(page.j ORDER BY page.i) FROM page), ''[]''), '
                   '''count'', %s, '
                   '''grouping'', jsonb_build_object(''columns'', %L::jsonb, ''groups'', coalesce((SELECT jsonb_agg(jsonb_build_object('
-                      '''id'', x.id, ''count'', x.n, ''values'', x.g, ''result_indices'', x.indices) ORDER BY x.id) '
-                    'FROM (SELECT groups.g, groups.indices, row_number() OVER (ORDER BY groups.first) AS id, counts.n '
-                          'FROM groups JOIN (SELECT %s AS g, count(*) AS n FROM %s AS r WHERE (%s) AND %s IN (SELECT groups.g FROM groups) GROUP BY 1) AS counts '
-                          'ON counts.g = groups.g) AS x), ''[]'')))',
-                  howdah_internal.record_json_sql(tab, 's'), howdah_internal.group_json_sql(tab, group_cols, 's'), page,
-                  total, to_jsonb(group_cols),
-                  howdah_internal.group_json_sql(tab, group_cols, 'r'), tab, cond, howdah_internal.group_json_sql(tab, group_cols, 'r'));
+                      '''id'', x.id, ''count'', x.n, ''values'', page.g, ''result_indices'', x.indices) ORDER BY x.id) '
+                    'FROM (SELECT groups.n, groups.first, groups.indices, row_number() OVER (ORDER BY groups.first) AS id FROM groups) AS x '
+                    'JOIN page ON page.i = x.first), ''[]'')))',
+                  howdah_internal.record_json_sql(tab, 's'), howdah_internal.group_json_sql(tab, group_cols, 's'), n_alias, k_alias, page,
+                  total, to_jsonb(group_cols));
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.page_sql(regclass, text, text, integer, integer, smallint[]) IS 'Builds the single statement of list_records/search_records from a compiled condition and order. Errors: none.';
+COMMENT ON FUNCTION howdah_internal.page_sql(regclass, text, text, integer, integer, smallint[]) IS 'Builds the single statement of list_records/search_records from a compiled condition and order; groups follow the group columns'' types (window functions), not their JSON. Errors: none.';
 
 CREATE FUNCTION howdah_internal.list_records(tab oid, lim integer, off integer, order_by jsonb, filter jsonb, group_by jsonb)
 RETURNS jsonb
@@ -2720,11 +2866,7 @@ DECLARE
     stmt text;
     result jsonb;
 BEGIN
-    IF lim < 0 OR off < 0 THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('lim and off must not be negative, got lim %s, off %s', coalesce(lim::text, 'NULL'), coalesce(off::text, 'NULL')),
-            HINT = format('table %s', rel);
-    END IF;
+    PERFORM howdah_internal.check_page(rel, lim, off);
     PERFORM howdah_internal.check_readable(rel);
     IF filter IS NOT NULL AND jsonb_typeof(filter) <> 'null' THEN
         cond := howdah_internal.filter_sql(rel, filter, 'filter');
@@ -2878,13 +3020,31 @@ COMMENT ON FUNCTION howdah_internal.id_by_name(regclass, smallint[], jsonb, text
 
 CREATE FUNCTION howdah_internal.id_match_sql(tab regclass, pk smallint[], alias text)
 RETURNS text
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    SELECT string_agg(format('r.%I = %I.%I', a.attname, alias, a.attname), ' AND ' ORDER BY k.ord)
-      FROM unnest(pk) WITH ORDINALITY AS k(n, ord) JOIN pg_attribute a ON a.attrelid = tab AND a.attnum = k.n;
+AS $$
+-- SQL matching the key columns of alias r with those of `alias`, each with its type's own =
+-- (compare_sql), so a citext key matches as citext does.
+DECLARE
+    parts text[] := '{}'::text[];
+    part text;
+    a record;
+BEGIN
+    FOR a IN SELECT y.attname, y.atttypid FROM unnest(pk) WITH ORDINALITY AS k(n, ord)
+               JOIN pg_attribute y ON y.attrelid = tab AND y.attnum = k.n ORDER BY k.ord LOOP
+        part := howdah_internal.compare_sql(a.atttypid, '=', format('r.%I', a.attname), format('%I.%I', alias, a.attname));
+        IF part IS NULL THEN
+            -- A primary key's type has a btree operator class; never leave a key column out.
+            RAISE EXCEPTION USING ERRCODE = 'undefined_function',
+                MESSAGE = format('no equality operator for key column "%s" of table %s, of type %s',
+                                 a.attname, tab, format_type(a.atttypid, NULL));
+        END IF;
+        parts := parts || part;
+    END LOOP;
+    RETURN array_to_string(parts, ' AND ');
 END;
-COMMENT ON FUNCTION howdah_internal.id_match_sql(regclass, smallint[], text) IS 'SQL matching the key columns of alias r with those of `alias`. Errors: none.';
+$$;
+COMMENT ON FUNCTION howdah_internal.id_match_sql(regclass, smallint[], text) IS 'SQL matching the key columns of alias r with those of `alias`, with each type''s own = operator. Errors: 42883 a key type without one (PostgreSQL does not allow such a key).';
 
 CREATE FUNCTION howdah.get_record(tab oid, id jsonb)
 RETURNS jsonb
@@ -3058,11 +3218,7 @@ DECLARE
     ord text;
     result jsonb;
 BEGIN
-    IF lim < 0 OR off < 0 THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('lim and off must not be negative, got lim %s, off %s', coalesce(lim::text, 'NULL'), coalesce(off::text, 'NULL')),
-            HINT = format('table %s', rel);
-    END IF;
+    PERFORM howdah_internal.check_page(rel, lim, off);
     PERFORM howdah_internal.check_readable(rel);
     IF jsonb_typeof(search) IS DISTINCT FROM 'array' OR jsonb_array_length(search) = 0 THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
@@ -3093,7 +3249,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION howdah.search_records(oid, jsonb, integer, integer) IS 'Records matching any [{"column": attnum|name, "value": text}] by case-insensitive substring, ranked: exact 3, prefix 2, substring 1 per column, summed; ties by primary key: {"results": [{"<attnum>": value}], "count": n}. Errors: 42P01 unknown table, 42501 no readable column, 42703 unknown column, 22023 bad search, lim or off.';
-SELECT howdah_internal.record_step('catalog', 'howdah', 6, 'up', '006_records.sql', 'cb3745f02c454ff32409ff5b5eb5113db7b663dc782c46bb404fbda69e0e1add', ARRAY['howdah', 'howdah_internal']);
+SELECT howdah_internal.record_step('catalog', 'howdah', 6, 'up', '006_records.sql', '0f370d0c0858a848e559b8008fed27e1833264ccf3faa96d1a0fabd5d772e974', ARRAY['howdah', 'howdah_internal']);
 UPDATE howdah_internal.version_catalog SET version = 6;
 
 -- ===== module queue (schema howdah_queue) =====

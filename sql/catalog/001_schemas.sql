@@ -107,6 +107,56 @@ SET search_path = pg_catalog, pg_temp
 RETURN howdah_internal.json_get(input, key, 'string', what) #>> '{}';
 COMMENT ON FUNCTION howdah_internal.json_text(jsonb, text, text) IS 'Reads a string key of a JSON input, 22023 when it has another JSON type.';
 
+CREATE FUNCTION howdah_internal.json_int_value(v jsonb, lo bigint, hi bigint, what text)
+RETURNS bigint
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- The one reader of integers from JSON input: `v` (a JSON number) as an integer in [lo, hi];
+-- NULL for SQL NULL (an absent input); otherwise, JSON null included, 22023 "<what> must be a
+-- whole number from lo to hi, got <v>", `what` naming the input (key, array element).
+DECLARE
+    n numeric := CASE WHEN jsonb_typeof(v) = 'number' THEN v::numeric END;
+BEGIN
+    IF v IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF n IS NULL OR n <> trunc(n) OR n < lo OR n > hi THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('%s must be a whole number from %s to %s, got %s', what, lo, hi, v);
+    END IF;
+    RETURN n::bigint;
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.json_int_value(jsonb, bigint, bigint, text) IS 'Reads an integer within bounds from a JSON value (SQL NULL stays NULL). Errors: 22023 anything else, naming the input.';
+
+CREATE FUNCTION howdah_internal.json_int(input jsonb, key text, lo bigint, hi bigint, what text)
+RETURNS bigint
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+-- input->key as an integer in [lo, hi]; NULL when absent or null; 22023 naming the key otherwise.
+RETURN howdah_internal.json_int_value(howdah_internal.json_get(input, key, 'number', what), lo, hi, format('%s: key %L', what, key));
+COMMENT ON FUNCTION howdah_internal.json_int(jsonb, text, bigint, bigint, text) IS 'Reads an integer key of a JSON object input within bounds (json_int_value), 22023 naming the key otherwise.';
+
+CREATE FUNCTION howdah_internal.check_name(name text, what text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- `name` when usable as an identifier: 22023 when missing or blank, 42622 over 63 bytes.
+BEGIN
+    IF name IS NULL OR btrim(name) = '' THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = format('%s: a name is required', what);
+    END IF;
+    IF octet_length(name) > 63 THEN
+        RAISE EXCEPTION USING ERRCODE = 'name_too_long',
+            MESSAGE = format('%s: name %L is longer than 63 bytes', what, name);
+    END IF;
+    RETURN name;
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.check_name(text, text) IS 'Checks a new identifier: required, at most 63 bytes.';
+
 CREATE FUNCTION howdah.list_schemas()
 RETURNS jsonb
 LANGUAGE sql STABLE SECURITY INVOKER
@@ -116,7 +166,7 @@ BEGIN ATOMIC
       FROM pg_namespace n
      WHERE NOT howdah_internal.is_hidden_schema(n.nspname);
 END;
-COMMENT ON FUNCTION howdah.list_schemas() IS 'Every schema except system and howdah schemas, with the current role''s privileges: [{oid, name, description, owner_oid, owner, current_role_owns, current_role_priv, table_count}].';
+COMMENT ON FUNCTION howdah.list_schemas() IS 'Every schema except system and howdah schemas, with the current role''s privileges: [{oid, name, description, owner_oid, owner, current_role_owns, current_role_priv, table_count}]. Errors: none.';
 
 CREATE FUNCTION howdah.get_schema(sch oid)
 RETURNS jsonb
@@ -141,16 +191,11 @@ AS $$
 DECLARE
     sch oid;
 BEGIN
-    IF add_schema.name IS NULL OR btrim(add_schema.name) = '' THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'schema name must not be empty';
-    END IF;
+    -- Blank and over 63 bytes first: PostgreSQL would truncate a longer name silently.
+    PERFORM howdah_internal.check_name(add_schema.name, 'add_schema');
     IF howdah_internal.is_hidden_schema(add_schema.name::name) THEN
         RAISE EXCEPTION USING ERRCODE = 'reserved_name',
             MESSAGE = format('schema name %L is reserved (system or howdah schema)', add_schema.name);
-    END IF;
-    IF length(add_schema.name) > 63 THEN
-        RAISE EXCEPTION USING ERRCODE = 'name_too_long',
-            MESSAGE = format('schema name %L is longer than 63 bytes', add_schema.name);
     END IF;
     IF owner IS NULL THEN
         EXECUTE format('CREATE SCHEMA %I', add_schema.name);
@@ -165,7 +210,7 @@ BEGIN
     RETURN howdah_internal.schema_json(sch);
 END;
 $$;
-COMMENT ON FUNCTION howdah.add_schema(text, regrole, text) IS 'Creates a schema and returns it as get_schema() does. Errors: 22023 empty name, 42939 reserved name, 42622 name over 63 bytes, 42P06 exists, 42501 no CREATE on the database.';
+COMMENT ON FUNCTION howdah.add_schema(text, regrole, text) IS 'Creates a schema and returns it as get_schema() does. Errors: 22023 blank name, 42622 name over 63 bytes (bytes, not characters), 42939 reserved name (system or howdah*), 42P06 exists, 42501 no CREATE on the database (or not a member of the owner role).';
 
 CREATE FUNCTION howdah.patch_schema(sch oid, patch jsonb)
 RETURNS jsonb
@@ -173,32 +218,37 @@ LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $$
 -- Applies {"name": new name, "description": comment or null, "owner": role name} to a schema
--- and returns it. Keys left out are left alone; an unknown key changes nothing.
+-- and returns it. Keys left out are left alone; the patch is checked before anything changes.
 DECLARE
     nsp name := howdah_internal.visible_schema(sch);
     new_name text;
     new_owner text;
+    new_comment text;
 BEGIN
     PERFORM howdah_internal.check_keys(patch, ARRAY['name', 'description', 'owner'], 'patch_schema patch');
     new_name := howdah_internal.json_text(patch, 'name', 'patch_schema patch');
     new_owner := howdah_internal.json_text(patch, 'owner', 'patch_schema patch');
+    new_comment := howdah_internal.json_text(patch, 'description', 'patch_schema patch');
+    IF patch ? 'name' THEN
+        PERFORM howdah_internal.check_name(new_name, 'patch_schema patch');
+        IF howdah_internal.is_hidden_schema(new_name::name) THEN
+            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('patch_schema patch: %L is not a usable schema name (system or howdah schema)', new_name);
+        END IF;
+    END IF;
     IF patch ? 'description' THEN
-        EXECUTE format('COMMENT ON SCHEMA %I IS %L', nsp, howdah_internal.json_text(patch, 'description', 'patch_schema patch'));
+        EXECUTE format('COMMENT ON SCHEMA %I IS %L', nsp, new_comment);
     END IF;
     IF new_owner IS NOT NULL THEN
         EXECUTE format('ALTER SCHEMA %I OWNER TO %I', nsp, new_owner);
     END IF;
     IF new_name IS NOT NULL AND new_name <> nsp THEN
-        IF btrim(new_name) = '' OR howdah_internal.is_hidden_schema(new_name::name) THEN
-            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-                MESSAGE = format('patch_schema patch: %L is not a usable schema name', new_name);
-        END IF;
         EXECUTE format('ALTER SCHEMA %I RENAME TO %I', nsp, new_name);
     END IF;
     RETURN howdah_internal.schema_json(sch);
 END;
 $$;
-COMMENT ON FUNCTION howdah.patch_schema(oid, jsonb) IS 'Renames, re-comments or re-owns a schema from {"name", "description", "owner"}; returns it. Errors: 22023 bad patch (names the key), 3F000 unknown schema, 42501 not the owner.';
+COMMENT ON FUNCTION howdah.patch_schema(oid, jsonb) IS 'Renames, re-comments or re-owns a schema from {"name", "description", "owner"}; returns it; a refused patch changes nothing. Errors: 3F000 unknown schema, 22023 bad patch (names the key; blank or reserved new name), 42622 new name over 63 bytes, 42P06 new name taken, 42704 unknown owner role, 42501 not the owner.';
 
 CREATE FUNCTION howdah.drop_schemas(sch oid[], "cascade" boolean DEFAULT false)
 RETURNS void
@@ -225,6 +275,9 @@ DROP FUNCTION howdah.patch_schema(oid, jsonb);
 DROP FUNCTION howdah.add_schema(text, regrole, text);
 DROP FUNCTION howdah.get_schema(oid);
 DROP FUNCTION howdah.list_schemas();
+DROP FUNCTION howdah_internal.check_name(text, text);
+DROP FUNCTION howdah_internal.json_int(jsonb, text, bigint, bigint, text);
+DROP FUNCTION howdah_internal.json_int_value(jsonb, bigint, bigint, text);
 DROP FUNCTION howdah_internal.json_text(jsonb, text, text);
 DROP FUNCTION howdah_internal.json_get(jsonb, text, text, text);
 DROP FUNCTION howdah_internal.check_keys(jsonb, text[], text);

@@ -190,6 +190,7 @@ DECLARE
     template text;
     col_order smallint[];
     item jsonb;
+    pos bigint;
     n numeric;
 BEGIN
     PERFORM howdah_internal.require_table_owner(rel, 'change its metadata');
@@ -213,13 +214,8 @@ BEGIN
 
     IF jsonb_typeof(meta -> 'column_order') = 'array' THEN
         col_order := '{}';
-        FOR item IN SELECT e FROM jsonb_array_elements(meta -> 'column_order') AS e LOOP
-            IF (CASE WHEN jsonb_typeof(item) = 'number' THEN (item #>> '{}')::numeric <> trunc((item #>> '{}')::numeric)
-                     ELSE true END) THEN
-                RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-                    MESSAGE = format('%s: column_order must list attnums (integers), got %s', what, item);
-            END IF;
-            n := (item #>> '{}')::numeric;
+        FOR item, pos IN SELECT e, i - 1 FROM jsonb_array_elements(meta -> 'column_order') WITH ORDINALITY AS x(e, i) LOOP
+            n := howdah_internal.json_int_value(item, 1, 32767, format('%s: column_order[%s]', what, pos));
             IF NOT EXISTS (SELECT FROM pg_attribute a
                             WHERE a.attrelid = rel AND a.attnum = n AND a.attnum > 0 AND NOT a.attisdropped) THEN
                 RAISE EXCEPTION USING ERRCODE = 'undefined_column',
@@ -248,7 +244,7 @@ BEGIN
     RETURN howdah_internal.table_meta_json(rel);
 END;
 $$;
-COMMENT ON FUNCTION howdah.set_table_metadata(oid, jsonb) IS 'Sets a table''s display metadata from {"preview_template": "{2} ({1})", "column_order": [attnum, ...]}: keys left out are kept, null clears; returns get_table_metadata(). Errors: 42P01 unknown table, 42501 not an owner of the table, 22023 bad meta (unknown key, wrong JSON type, empty template, a column listed twice), 42703 the template or column_order names a column that does not exist.';
+COMMENT ON FUNCTION howdah.set_table_metadata(oid, jsonb) IS 'Sets a table''s display metadata from {"preview_template": "{2} ({1})", "column_order": [attnum, ...]}: keys left out are kept, null clears; returns get_table_metadata(). Errors: 42P01 unknown table, 42501 not an owner of the table, 22023 bad meta (unknown key, wrong JSON type, empty template, a column_order entry that is not a whole number from 1 to 32767, a column listed twice), 42703 the template or column_order names a column that does not exist.';
 
 CREATE FUNCTION howdah.get_column_metadata(tab oid)
 RETURNS jsonb

@@ -34,24 +34,6 @@ CREATE TYPE howdah.con_def AS (
 );
 COMMENT ON TYPE howdah.con_def IS 'A validated constraint definition: the JSON {name, type, columns, referent_table, referent_columns, on_delete, on_update, deferrable} after howdah_internal.to_con_def.';
 
-CREATE FUNCTION howdah_internal.json_int(input jsonb, key text, lo bigint, hi bigint, what text)
-RETURNS bigint
-LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
--- input->key as an integer in [lo, hi]; NULL when absent; 22023 naming the key otherwise.
-DECLARE
-    v numeric := howdah_internal.json_get(input, key, 'number', what)::numeric;
-BEGIN
-    IF v IS NOT NULL AND (v <> trunc(v) OR v < lo OR v > hi) THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('%s: key %L must be a whole number from %s to %s, got %s', what, key, lo, hi, v);
-    END IF;
-    RETURN v::bigint;
-END;
-$$;
-COMMENT ON FUNCTION howdah_internal.json_int(jsonb, text, bigint, bigint, text) IS 'Reads an integer key of a JSON input within bounds, 22023 naming the key otherwise.';
-
 CREATE FUNCTION howdah_internal.resolve_column(tab regclass, col jsonb, what text,
                                               OUT col_num smallint, OUT col_name name, OUT col_type oid)
 LANGUAGE plpgsql STABLE
@@ -62,14 +44,10 @@ AS $$
 BEGIN
     CASE jsonb_typeof(col)
     WHEN 'number' THEN
-        IF col::text !~ '^[0-9]+$' THEN
-            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-                MESSAGE = format('%s: %s is not a column attnum (a positive integer)', what, col),
-                HINT = 'refer to a column by attnum (a JSON number) or by name (a JSON string)';
-        END IF;
+        col_num := howdah_internal.json_int_value(col, 1, 32767, format('%s (a column attnum)', what));
         SELECT a.attnum, a.attname, a.atttypid INTO col_num, col_name, col_type
           FROM pg_attribute a
-         WHERE a.attrelid = tab AND a.attnum::text = col::text AND a.attnum > 0 AND NOT a.attisdropped;
+         WHERE a.attrelid = tab AND a.attnum = col_num AND a.attnum > 0 AND NOT a.attisdropped;
         IF col_num IS NULL THEN
             RAISE EXCEPTION USING ERRCODE = 'undefined_column',
                 MESSAGE = format('%s: column %s of table %s does not exist', what, col, tab),
@@ -141,9 +119,8 @@ BEGIN
             t := NULL;  -- not even a type name: reported below like an unknown type
         END;
     WHEN 'number' THEN
-        IF s::numeric BETWEEN 1 AND 4294967295 AND s::numeric = trunc(s::numeric) THEN
-            SELECT p.oid::regtype INTO t FROM pg_type p WHERE p.oid = s::bigint::oid;
-        END IF;
+        SELECT p.oid::regtype INTO t FROM pg_type p
+         WHERE p.oid = howdah_internal.json_int_value(ref, 1, 4294967295, format('%s: key ''type'' (a type oid)', what))::oid;
     ELSE
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('%s: key ''type'' must be a type name (string) or oid (number), got %s', what, coalesce(jsonb_typeof(ref), 'nothing'));
@@ -272,24 +249,6 @@ RETURN CASE WHEN jsonb_typeof(v) = 'string' AND typ NOT IN ('json'::regtype, 'js
             ELSE v::text END;
 COMMENT ON FUNCTION howdah_internal.default_literal(jsonb, regtype) IS 'The literal text of a JSON default value for a column type.';
 
-CREATE FUNCTION howdah_internal.check_name(name text, what text)
-RETURNS text
-LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
--- `name` when usable as an identifier: 22023 when missing or blank, 42622 over 63 bytes.
-BEGIN
-    IF name IS NULL OR btrim(name) = '' THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = format('%s: a name is required', what);
-    END IF;
-    IF octet_length(name) > 63 THEN
-        RAISE EXCEPTION USING ERRCODE = 'name_too_long',
-            MESSAGE = format('%s: name %L is longer than 63 bytes', what, name);
-    END IF;
-    RETURN name;
-END;
-$$;
-COMMENT ON FUNCTION howdah_internal.check_name(text, text) IS 'Checks a new identifier: required, at most 63 bytes.';
 
 CREATE FUNCTION howdah_internal.to_col_def(j jsonb, what text)
 RETURNS howdah.col_def
@@ -656,7 +615,7 @@ BEGIN
     RETURN howdah_internal.table_json(tab, true);
 END;
 $$;
-COMMENT ON FUNCTION howdah.add_table(oid, text, jsonb, jsonb, text) IS 'Creates a table from JSON column and constraint definitions; returns it as get_table() does. Columns: [{name, type, type_options, not_null, default, default_expr, identity, primary_key, description}], default one identity primary key "id". Errors: 3F000 unknown schema, 22023 bad definition (names the key and column), 42704 unknown type, 42622 name too long, 42P07 table exists, 42501 no CREATE on the schema.';
+COMMENT ON FUNCTION howdah.add_table(oid, text, jsonb, jsonb, text) IS 'Creates a table from JSON column and constraint definitions; returns it as get_table() does. Columns: [{name, type, type_options, not_null, default, default_expr, identity, primary_key, description}], default one identity primary key "id". Errors: 3F000 unknown schema, 22023 bad definition (names the key and column), 42704 unknown type, 42622 a table, column or constraint name over 63 bytes, 42703 a constraint names an unknown column, 42P01 unknown referent table, 42P07 table exists, 42701 a column given twice, 42501 no CREATE on the schema, and any other error of a column or constraint keeps its SQLSTATE, labelled with it.';
 
 CREATE FUNCTION howdah.patch_table(tab oid, patch jsonb)
 RETURNS jsonb
@@ -685,7 +644,7 @@ BEGIN
     RETURN howdah_internal.table_json(tab, true);
 END;
 $$;
-COMMENT ON FUNCTION howdah.patch_table(oid, jsonb) IS 'Renames, re-comments and changes the columns of a table from {"name", "description", "columns"}; returns it as get_table() does. Errors: 42P01 unknown table, 22023 bad patch (names the key), 42703 unknown column, 42501 not the owner, and any error of a column change, labelled with the change.';
+COMMENT ON FUNCTION howdah.patch_table(oid, jsonb) IS 'Renames, re-comments and changes the columns of a table from {"name", "description", "columns"}; returns it as get_table() does. Errors: 42P01 unknown table, 22023 bad patch (names the key), 42703 unknown column, 42704 unknown type, 42622 new name over 63 bytes, 42P07 new name taken, 42501 not the owner, and any error of a column change, labelled with the change.';
 
 CREATE FUNCTION howdah.drop_table(tab oid, "cascade" boolean DEFAULT false)
 RETURNS void
@@ -716,7 +675,7 @@ BEGIN
     RETURN howdah_internal.add_columns(howdah_internal.visible_table(tab), columns, 'add_columns columns');
 END;
 $$;
-COMMENT ON FUNCTION howdah.add_columns(oid, jsonb) IS 'Adds columns [{name, type, type_options, not_null, default, default_expr, identity, primary_key, description}] and returns their attnums. Errors: 42P01 unknown table, 22023 bad definition (names the key and column), 42704 unknown type, 42701 column exists, 42501 not the owner.';
+COMMENT ON FUNCTION howdah.add_columns(oid, jsonb) IS 'Adds columns [{name, type, type_options, not_null, default, default_expr, identity, primary_key, description}] and returns their attnums. Errors: 42P01 unknown table, 22023 bad definition (names the key and column), 42704 unknown type, 42622 name over 63 bytes, 42701 column exists, 42501 not the owner, and any other error of an ADD COLUMN keeps its SQLSTATE, labelled with the column (22P02 a default that does not convert, 42P16 a second primary key).';
 
 CREATE FUNCTION howdah.alter_columns(tab oid, changes jsonb)
 RETURNS jsonb
@@ -732,7 +691,7 @@ BEGIN
     RETURN howdah_internal.columns_json(rel);
 END;
 $$;
-COMMENT ON FUNCTION howdah.alter_columns(oid, jsonb) IS 'Changes columns from [{column (attnum or name), name, type, type_options, default, default_expr, not_null, description, drop}]: one statement per change, retyping with USING column::type; returns the columns. Errors: 42P01 unknown table, 42703 unknown column, 22023 bad change, and any error of a statement, labelled with the change (e.g. 22P02 when values do not convert).';
+COMMENT ON FUNCTION howdah.alter_columns(oid, jsonb) IS 'Changes columns from [{column (attnum or name), name, type, type_options, default, default_expr, not_null, description, drop}]: one statement per change, retyping with USING column::type; returns the columns. Errors: 42P01 unknown table, 42703 unknown column, 22023 bad change, 42704 unknown type, 42622 new name over 63 bytes, 42501 not the owner, and any error of a statement, labelled with the change (e.g. 22P02 when values do not convert, 42701 a new name taken).';
 
 CREATE FUNCTION howdah.drop_columns(tab oid, attnums smallint[])
 RETURNS integer
@@ -755,7 +714,7 @@ BEGIN
     RETURN (SELECT count(DISTINCT n) FROM unnest(attnums) n);
 END;
 $$;
-COMMENT ON FUNCTION howdah.drop_columns(oid, smallint[]) IS 'Drops columns by attnum, all or none; returns the count. Errors: 42P01 unknown table, 42703 unknown attnum, 2BP01 dependents, 42501 not the owner.';
+COMMENT ON FUNCTION howdah.drop_columns(oid, smallint[]) IS 'Drops columns by attnum, all or none; returns the count. Errors: 42P01 unknown table, 42703 unknown attnum, 22023 an attnum below 1 or NULL, 2BP01 dependents, 42501 not the owner.';
 
 CREATE FUNCTION howdah_internal.fk_action(code "char")
 RETURNS text
@@ -802,7 +761,7 @@ BEGIN
     RETURN howdah_internal.add_constraints(howdah_internal.visible_table(tab), constraints, 'add_constraints constraints');
 END;
 $$;
-COMMENT ON FUNCTION howdah.add_constraints(oid, jsonb) IS 'Adds primary key, unique and foreign key constraints from [{name, type, columns, referent_table, referent_columns, on_delete, on_update, deferrable}]; returns their oids. Errors: 42P01 unknown table, 42703 unknown column, 22023 bad definition, 23505/23503 existing rows violate it, 42501 not the owner — each labelled with the constraint.';
+COMMENT ON FUNCTION howdah.add_constraints(oid, jsonb) IS 'Adds primary key, unique and foreign key constraints from [{name, type, columns, referent_table, referent_columns, on_delete, on_update, deferrable}]; returns their oids. Errors: 42P01 unknown table or referent table, 42703 unknown column, 22023 bad definition, 42622 name over 63 bytes, 42710 or 42P07 name taken, 42P16 a second primary key, 42830 referent columns without a unique key, 23505/23503 existing rows violate it, 42501 not the owner — each labelled with the constraint.';
 
 CREATE FUNCTION howdah.drop_constraint(tab oid, con oid)
 RETURNS void
@@ -845,7 +804,6 @@ DROP FUNCTION howdah_internal.to_con_def(regclass, jsonb, text);
 DROP FUNCTION howdah_internal.run(text, text);
 DROP FUNCTION howdah_internal.col_def_sql(howdah.col_def);
 DROP FUNCTION howdah_internal.to_col_def(jsonb, text);
-DROP FUNCTION howdah_internal.check_name(text, text);
 DROP FUNCTION howdah_internal.default_literal(jsonb, regtype);
 DROP FUNCTION howdah_internal.default_sql(text, text);
 DROP FUNCTION howdah_internal.typmod_of(regtype, jsonb, text);
@@ -854,6 +812,5 @@ DROP FUNCTION howdah_internal.column_list(regclass, smallint[]);
 DROP FUNCTION howdah_internal.column_name(regclass, smallint);
 DROP FUNCTION howdah_internal.column_ref(regclass, jsonb, text);
 DROP FUNCTION howdah_internal.resolve_column(regclass, jsonb, text);
-DROP FUNCTION howdah_internal.json_int(jsonb, text, bigint, bigint, text);
 DROP TYPE howdah.con_def;
 DROP TYPE howdah.col_def;

@@ -6,7 +6,8 @@
 --
 -- Errors: 22023 (invalid_parameter_value) for a bad spec, naming the entry and the key; 42704
 -- (undefined_object) for an unknown role; 42P01 / 3F000 for an unknown table / schema oid; 42501
--- when the caller does not own the object.
+-- when the caller does not own the object or another role's grant would survive; 2BP01 when a
+-- role would lose a grant option it has used.
 
 CREATE FUNCTION howdah_internal.role_json(role_oid oid)
 RETURNS jsonb
@@ -43,7 +44,7 @@ BEGIN ATOMIC
     SELECT coalesce(jsonb_agg(howdah_internal.role_json(r.oid) ORDER BY r.rolname), '[]')
       FROM pg_roles r;
 END;
-COMMENT ON FUNCTION howdah.list_roles() IS 'Every role, by name: [{oid, name, builtin, super, inherits, create_role, create_db, login, description, members: [{oid, admin}]}]. builtin marks PostgreSQL''s predefined pg_* roles; members are the roles granted membership in this one.';
+COMMENT ON FUNCTION howdah.list_roles() IS 'Every role, by name: [{oid, name, builtin, super, inherits, create_role, create_db, login, description, members: [{oid, admin}]}]. builtin marks PostgreSQL''s predefined pg_* roles; members are the roles granted membership in this one. Errors: none.';
 
 CREATE FUNCTION howdah.current_role_info()
 RETURNS jsonb
@@ -71,7 +72,7 @@ BEGIN ATOMIC
       FROM pg_roles cur, pg_roles ses
      WHERE cur.rolname = current_user AND ses.rolname = session_user;
 END;
-COMMENT ON FUNCTION howdah.current_role_info() IS 'The current role and what it may act as: {current_role: {as list_roles()}, session_user: {oid, name}, parent_roles: [{oid, name, builtin, direct, admin, inherited}]}. parent_roles are the roles the current role is a member of (pg_has_role MEMBER, so every role for a superuser); inherited means their privileges apply without SET ROLE (pg_has_role USAGE).';
+COMMENT ON FUNCTION howdah.current_role_info() IS 'The current role and what it may act as: {current_role: {as list_roles()}, session_user: {oid, name}, parent_roles: [{oid, name, builtin, direct, admin, inherited}]}. parent_roles are the roles the current role is a member of (pg_has_role MEMBER, so every role for a superuser); inherited means their privileges apply without SET ROLE (pg_has_role USAGE). Errors: none.';
 
 CREATE FUNCTION howdah_internal.privilege_keywords(kind text)
 RETURNS text[]
@@ -209,7 +210,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 -- Makes the ACL of the table or schema `obj` say exactly what `spec` says (see
 -- replace_table_privileges). Order: find the object, check ownership, validate the whole spec,
--- then GRANT/REVOKE per role, then check the result.
+-- refuse grant options others depend on, then GRANT/REVOKE per role, then check the result.
 DECLARE
     what text := format('replace_%s_privileges spec', kind);
     shown text;       -- the object for messages
@@ -220,7 +221,7 @@ DECLARE
     pos bigint;
     where_ text;
     role_name text;
-    role_num numeric;
+    role_num bigint;
     grantee_oid oid;
     want_roles oid[] := '{}'::oid[];
     want_direct jsonb := '{}'::jsonb;   -- grantee oid (as text) -> [privileges]
@@ -230,6 +231,7 @@ DECLARE
     cur_direct text[];
     cur_grant text[];
     todo text[];
+    dep record;
     bad record;
 BEGIN
     IF kind = 'table' THEN
@@ -271,19 +273,15 @@ BEGIN
                 END IF;
             END IF;
         ELSE
-            -- A JSON number as list_roles() gives oids, or a string of digits.
-            IF (CASE jsonb_typeof(entry -> 'role_oid')
-                     WHEN 'number' THEN (entry ->> 'role_oid')::numeric <> trunc((entry ->> 'role_oid')::numeric)
-                     WHEN 'string' THEN (entry ->> 'role_oid') !~ '^[0-9]{1,20}$'
-                     ELSE true END) THEN
-                RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-                    MESSAGE = format('%s: key ''role_oid'' must be an oid (an integer), got %s', where_, entry -> 'role_oid');
-            END IF;
-            role_num := (entry ->> 'role_oid')::numeric;
+            -- A JSON number as list_roles() gives oids, or a string of digits (read as that number).
+            role_num := howdah_internal.json_int_value(
+                CASE WHEN jsonb_typeof(entry -> 'role_oid') = 'string' AND entry ->> 'role_oid' ~ '^[0-9]{1,10}$'
+                     THEN to_jsonb((entry ->> 'role_oid')::bigint) ELSE entry -> 'role_oid' END,
+                0, 4294967295, format('%s: key ''role_oid'' (an oid)', where_));
             IF role_num = 0 THEN
                 grantee_oid := 0;
             ELSE
-                grantee_oid := (SELECT r.oid FROM pg_roles r WHERE r.oid::text::numeric = role_num);
+                grantee_oid := (SELECT r.oid FROM pg_roles r WHERE r.oid = role_num::oid);
                 IF grantee_oid IS NULL THEN
                     RAISE EXCEPTION USING ERRCODE = 'undefined_object',
                         MESSAGE = format('%s: role with oid %s does not exist', where_, role_num),
@@ -317,13 +315,35 @@ BEGIN
         want_grant := want_grant || jsonb_build_object(grantee_oid::text, grantable);
     END LOOP;
 
-    -- Apply, role by role: every grantee of the current ACL and every listed role, but never the
-    -- owner.
     IF kind = 'table' THEN
         SELECT coalesce(c.relacl, acldefault('r', c.relowner)) INTO acl FROM pg_class c WHERE c.oid = obj;
     ELSE
         SELECT coalesce(n.nspacl, acldefault('n', n.nspowner)) INTO acl FROM pg_namespace n WHERE n.oid = obj;
     END IF;
+
+    -- A role that would lose a grant option (from the owner) it has used to grant the privilege
+    -- to others: PostgreSQL refuses that REVOKE without CASCADE (2BP01, naming no object), and
+    -- CASCADE would silently take the others' grants too. Refuse before the first change.
+    SELECT g.grantee AS holder, d.grantee AS other, g.privilege_type INTO dep
+      FROM aclexplode(acl) g
+      JOIN aclexplode(acl) d ON d.grantor = g.grantee AND d.privilege_type = g.privilege_type AND d.grantee <> g.grantee
+     WHERE g.is_grantable AND g.grantor = owner_oid AND g.grantee <> owner_oid
+       AND NOT coalesce(want_grant -> g.grantee::text, '[]') ? g.privilege_type
+     ORDER BY g.grantee, array_position(howdah_internal.privilege_keywords(kind), g.privilege_type::text), d.grantee
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'dependent_objects_still_exist',
+            MESSAGE = format('cannot take the grant option for %s on %s from %s: %s has granted %s to %s with it',
+                             dep.privilege_type, shown, dep.holder::regrole, dep.holder::regrole, dep.privilege_type,
+                             CASE WHEN dep.other = 0 THEN 'PUBLIC' ELSE dep.other::regrole::text END),
+            HINT = format('keep %s in the grant_option of %s, or first remove what it granted: as %s, %s; or as the owner, %s CASCADE',
+                          dep.privilege_type, dep.holder::regrole, dep.holder::regrole,
+                          howdah_internal.privilege_sql('revoke', ARRAY[dep.privilege_type::text], catalog, obj, dep.other),
+                          howdah_internal.privilege_sql('revoke', ARRAY[dep.privilege_type::text], catalog, obj, dep.holder));
+    END IF;
+
+    -- Apply, role by role: every grantee of the current ACL and every listed role, but never the
+    -- owner.
     FOR grantee_oid IN
         SELECT g FROM (SELECT e.grantee AS g FROM aclexplode(acl) e UNION SELECT unnest(want_roles)) u
          WHERE g <> owner_oid ORDER BY g
@@ -394,7 +414,7 @@ BEGIN
     RETURN howdah.list_table_privileges(tab);
 END;
 $$;
-COMMENT ON FUNCTION howdah.replace_table_privileges(oid, jsonb) IS 'Makes the table''s grants exactly [{"role": name or "role_oid": oid, "direct": ["SELECT", ...], "grant_option": [...]}]: listed roles get exactly those privileges, unlisted roles (PUBLIC included) lose theirs, the owner is never changed; the whole spec is validated first and a refused call changes nothing. Returns list_table_privileges(). Errors: 42P01 unknown table, 42501 not an owner of the table (or a grant made by another role would survive), 22023 bad spec (names the entry and key, unknown privilege, role listed twice), 42704 unknown role.';
+COMMENT ON FUNCTION howdah.replace_table_privileges(oid, jsonb) IS 'Makes the table''s grants exactly [{"role": name or "role_oid": oid, "direct": ["SELECT", ...], "grant_option": [...]}]: listed roles get exactly those privileges, unlisted roles (PUBLIC included) lose theirs, the owner is never changed; the whole spec is validated first and a refused call changes nothing. Returns list_table_privileges(). Errors: 42P01 unknown table, 42501 not an owner of the table, or a grant made by another role (through its grant option) would survive, 2BP01 a role would lose a grant option it has used to grant to others (names the table, both roles and the privilege), 22023 bad spec (names the entry and key, unknown privilege, role listed twice), 42704 unknown role.';
 
 CREATE FUNCTION howdah.replace_schema_privileges(sch oid, spec jsonb)
 RETURNS jsonb
@@ -408,7 +428,7 @@ BEGIN
     RETURN howdah.list_schema_privileges(sch);
 END;
 $$;
-COMMENT ON FUNCTION howdah.replace_schema_privileges(oid, jsonb) IS 'Makes the schema''s grants exactly [{"role": name or "role_oid": oid, "direct": ["USAGE", "CREATE"], "grant_option": [...]}], as replace_table_privileges() does for tables. Returns list_schema_privileges(). Errors: 3F000 unknown schema, 42501 not an owner of the schema, 22023 bad spec, 42704 unknown role.';
+COMMENT ON FUNCTION howdah.replace_schema_privileges(oid, jsonb) IS 'Makes the schema''s grants exactly [{"role": name or "role_oid": oid, "direct": ["USAGE", "CREATE"], "grant_option": [...]}], as replace_table_privileges() does for tables. Returns list_schema_privileges(). Errors: 3F000 unknown schema, 42501 not an owner of the schema, or a grant made by another role would survive, 2BP01 a role would lose a grant option it has used to grant to others (names the schema, both roles and the privilege), 22023 bad spec, 42704 unknown role.';
 
 ---- create above / drop below ----
 

@@ -34,43 +34,119 @@ END;
 $$;
 COMMENT ON FUNCTION howdah_internal.base_type(oid) IS 'The type under any domains over `typ` (typ itself when it is no domain). Errors: none.';
 
-CREATE FUNCTION howdah_internal.has_opclass(typ oid, am name)
-RETURNS boolean
+CREATE FUNCTION howdah_internal.default_opclass(typ oid, am name)
+RETURNS oid
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
--- True when type `typ` (or the type under its domains) has a default operator class of index
--- method `am` ('btree': values sort and compare; 'hash': values compare for equality):
--- directly, through a binary-coercible type (varchar -> text), or as an enum, range,
--- multirange, composite, or array of such.
+-- The default operator class of index method `am` ('btree': values sort and compare; 'hash':
+-- values compare for equality) that serves type `typ` (or the type under its domains), as
+-- PostgreSQL picks it for ORDER BY, GROUP BY and an index: declared on the type itself, on
+-- its polymorphic family (enum, range, multirange, composite), on a type it converts to
+-- without a function (varchar -> text), or anyarray's for an array whose elements have one.
+-- NULL when there is none.
 DECLARE
     base oid := howdah_internal.base_type(typ);
     kind "char";
     elem oid;
     category "char";
+    opc oid;
 BEGIN
     SELECT y.typtype, y.typelem, y.typcategory INTO kind, elem, category FROM pg_type y WHERE y.oid = base;
-    -- An operator class declared on the type itself or on its polymorphic family ...
-    IF EXISTS (SELECT FROM pg_opclass o JOIN pg_am m ON m.oid = o.opcmethod
-                WHERE m.amname = am AND o.opcdefault
-                  AND o.opcintype IN (base, CASE kind WHEN 'e' THEN 'anyenum'::regtype WHEN 'r' THEN 'anyrange'::regtype
-                                                      WHEN 'm' THEN 'anymultirange'::regtype WHEN 'c' THEN 'record'::regtype END)) THEN
-        RETURN true;
+    SELECT o.oid INTO opc
+      FROM pg_opclass o JOIN pg_am m ON m.oid = o.opcmethod
+     WHERE m.amname = am AND o.opcdefault
+       AND o.opcintype IN (base, CASE kind WHEN 'e' THEN 'anyenum'::regtype WHEN 'r' THEN 'anyrange'::regtype
+                                           WHEN 'm' THEN 'anymultirange'::regtype WHEN 'c' THEN 'record'::regtype END)
+     ORDER BY o.opcintype <> base
+     LIMIT 1;
+    IF opc IS NOT NULL THEN
+        RETURN opc;
     END IF;
-    -- ... or on a type it converts to implicitly without a function (varchar -> text), as
-    -- PostgreSQL's own operator lookup allows.
-    IF EXISTS (SELECT FROM pg_cast k JOIN pg_opclass o ON o.opcintype = k.casttarget JOIN pg_am m ON m.oid = o.opcmethod
-                WHERE k.castsource = base AND k.castmethod = 'b' AND k.castcontext = 'i' AND m.amname = am AND o.opcdefault) THEN
-        RETURN true;
+    -- A type it converts to implicitly without a function, as PostgreSQL's own lookup allows.
+    SELECT o.oid INTO opc
+      FROM pg_cast k
+      JOIN pg_opclass o ON o.opcintype = k.casttarget
+      JOIN pg_am m ON m.oid = o.opcmethod
+      JOIN pg_type y ON y.oid = k.casttarget
+     WHERE k.castsource = base AND k.castmethod = 'b' AND k.castcontext = 'i' AND m.amname = am AND o.opcdefault
+     ORDER BY y.typispreferred DESC, o.oid
+     LIMIT 1;
+    IF opc IS NOT NULL THEN
+        RETURN opc;
     END IF;
     -- An array compares when its elements do (anyarray's operator classes).
-    IF category = 'A' AND elem <> 0 AND EXISTS (SELECT FROM pg_type y WHERE y.oid = base AND y.typsubscript = 'array_subscript_handler'::regproc) THEN
-        RETURN howdah_internal.has_opclass(elem, am);
+    IF category = 'A' AND elem <> 0
+       AND EXISTS (SELECT FROM pg_type y WHERE y.oid = base AND y.typsubscript = 'array_subscript_handler'::regproc)
+       AND howdah_internal.default_opclass(elem, am) IS NOT NULL THEN
+        SELECT o.oid INTO opc
+          FROM pg_opclass o JOIN pg_am m ON m.oid = o.opcmethod
+         WHERE m.amname = am AND o.opcdefault AND o.opcintype = 'anyarray'::regtype;
     END IF;
-    RETURN false;
+    RETURN opc;
 END;
 $$;
+COMMENT ON FUNCTION howdah_internal.default_opclass(oid, name) IS 'The default operator class of an index method (btree, hash) that serves a type, or NULL. Errors: none.';
+
+CREATE FUNCTION howdah_internal.has_opclass(typ oid, am name)
+RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+RETURN howdah_internal.default_opclass(typ, am) IS NOT NULL;
 COMMENT ON FUNCTION howdah_internal.has_opclass(oid, name) IS 'Whether a type has a default operator class of an index method (btree: ORDER BY, GROUP BY and < work; hash: = works). Errors: none.';
+
+CREATE FUNCTION howdah_internal.compare_sql(typ oid, op text, lhs text, rhs text)
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- SQL comparing the expressions `lhs` and `rhs` (both of type `typ`) with the type's own
+-- operator for `op` (=, <>, <, <=, >=, >; '= ANY' with an array expression as `rhs`), or NULL
+-- when the type has none. The operator is the one its default btree operator class gives the
+-- strategy (1 <, 2 <=, 3 =, 4 >=, 5 >), else for = its default hash class's; <> is the
+-- negator of =, else NOT (=). It is written schema-qualified, OPERATOR(schema.op), because the
+-- functions run with search_path pinned to pg_catalog: an unqualified = on citext would
+-- compare as text, one on hstore would not be found. Its name must be `op` itself (hstore
+-- orders with #<#, so < does not apply to it), so only these fixed names reach the SQL.
+DECLARE
+    want text := CASE op WHEN '<>' THEN '=' WHEN '= ANY' THEN '=' ELSE op END;
+    strategy int2 := CASE want WHEN '<' THEN 1 WHEN '<=' THEN 2 WHEN '=' THEN 3 WHEN '>=' THEN 4 WHEN '>' THEN 5 END;
+    opr oid;
+    neg oid;
+    qualified text;
+BEGIN
+    IF strategy IS NULL OR op NOT IN ('=', '<>', '<', '<=', '>=', '>', '= ANY') THEN
+        RETURN NULL;
+    END IF;
+    SELECT a.amopopr INTO opr
+      FROM pg_opclass c JOIN pg_amop a ON a.amopfamily = c.opcfamily AND a.amoplefttype = c.opcintype
+                                      AND a.amoprighttype = c.opcintype AND a.amopstrategy = strategy
+     WHERE c.oid = howdah_internal.default_opclass(typ, 'btree');
+    IF opr IS NULL AND want = '=' THEN
+        SELECT a.amopopr INTO opr
+          FROM pg_opclass c JOIN pg_amop a ON a.amopfamily = c.opcfamily AND a.amoplefttype = c.opcintype
+                                          AND a.amoprighttype = c.opcintype AND a.amopstrategy = 1
+         WHERE c.oid = howdah_internal.default_opclass(typ, 'hash');
+    END IF;
+    SELECT format('OPERATOR(%I.%s)', n.nspname, o.oprname), o.oprnegate INTO qualified, neg
+      FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace
+     WHERE o.oid = opr AND o.oprname = want;
+    IF qualified IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF op = '<>' THEN
+        RETURN coalesce((SELECT format('%s OPERATOR(%I.%s) %s', lhs, n.nspname, o.oprname, rhs)
+                           FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace
+                          WHERE o.oid = neg AND o.oprname = '<>'),
+                        format('NOT (%s %s %s)', lhs, qualified, rhs));
+    END IF;
+    IF op = '= ANY' THEN
+        RETURN format('%s %s ANY (%s)', lhs, qualified, rhs);
+    END IF;
+    RETURN format('%s %s %s', lhs, qualified, rhs);
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.compare_sql(oid, text, text, text) IS 'SQL comparing two expressions of a type with the type''s own operator (from its default btree or hash operator class), schema-qualified; NULL when the type has none. Errors: none.';
 
 CREATE FUNCTION howdah_internal.key_column(tab regclass, key text, what text,
                                            OUT col_num smallint, OUT col_name name, OUT col_type oid)
@@ -304,8 +380,10 @@ BEGIN
             MESSAGE = format('%s: op %s needs a "value" (column "%s" of table %s)', what, op, c.col_name, tab);
     END IF;
 
-    IF op IN ('<', '>', '<=', '>=') AND NOT howdah_internal.has_opclass(c.col_type, 'btree')
-       OR op IN ('=', '<>', 'in') AND NOT (howdah_internal.has_opclass(c.col_type, 'btree') OR howdah_internal.has_opclass(c.col_type, 'hash')) THEN
+    -- The comparison ops use the column type's own operators (see compare_sql); a type without
+    -- one is refused here rather than by the statement. The placeholder stands for the value.
+    IF op IN ('=', '<>', '<', '>', '<=', '>=', 'in')
+       AND howdah_internal.compare_sql(c.col_type, CASE op WHEN 'in' THEN '=' ELSE op END, ref, '$') IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('%s: op %s does not apply to column "%s" of table %s, of type %s', what, op, c.col_name, tab, format_type(c.col_type, NULL)),
             HINT = 'compare its text form with contains, starts_with or iequal';
@@ -317,7 +395,7 @@ BEGIN
             PERFORM howdah_internal.check_value(tab, c.col_name, c.col_type, v, what || '.value', true);
         END IF;
         vals := ARRAY[howdah_internal.value_sql(tab, c.col_name, c.col_type, v, what || '.value')];
-        cond := format('%s %s %s', ref, op, vals[1]);
+        cond := howdah_internal.compare_sql(c.col_type, op, ref, vals[1]);
     WHEN 'is_null' THEN
         cond := format('%s IS NULL', ref);
     WHEN 'is_not_null' THEN
@@ -345,7 +423,15 @@ BEGIN
             END IF;
             vals := vals || howdah_internal.value_sql(tab, c.col_name, c.col_type, v -> i, format('%s.value[%s]', what, i));
         END LOOP;
-        cond := CASE WHEN cardinality(vals) = 0 THEN 'false' ELSE format('%s IN (%s)', ref, array_to_string(vals, ', ')) END;
+        IF cardinality(vals) = 0 THEN
+            cond := 'false';
+        ELSIF (SELECT y.typarray <> 0 AND y.typcategory <> 'A' FROM pg_type y WHERE y.oid = howdah_internal.base_type(c.col_type)) THEN
+            -- col = ANY (ARRAY[...]), as PostgreSQL turns IN (...) into, with the type's own =.
+            cond := howdah_internal.compare_sql(c.col_type, '= ANY', ref, 'ARRAY[' || array_to_string(vals, ', ') || ']');
+        ELSE
+            -- Values that are arrays themselves would make ARRAY[...] multi-dimensional.
+            cond := '(' || array_to_string(ARRAY(SELECT howdah_internal.compare_sql(c.col_type, '=', ref, x) FROM unnest(vals) AS x), ' OR ') || ')';
+        END IF;
     END CASE;
     RETURN cond;
 END;
@@ -489,6 +575,23 @@ BEGIN ATOMIC
 END;
 COMMENT ON FUNCTION howdah_internal.group_json_sql(regclass, smallint[], text) IS 'SQL for the values of the group columns of `alias` as a JSON object keyed by attnum. Errors: none.';
 
+CREATE FUNCTION howdah_internal.check_page(tab regclass, lim integer, off integer)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- The page arguments of list_records and search_records: `lim` (NULL: all) and `off` (NULL: 0)
+-- must not be negative.
+BEGIN
+    IF lim < 0 OR off < 0 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('lim and off must not be negative, got lim %s, off %s', coalesce(lim::text, 'NULL'), coalesce(off::text, 'NULL')),
+            HINT = format('table %s', tab);
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.check_page(regclass, integer, integer) IS 'Checks the page arguments lim and off of a list or search call. Errors: 22023 a negative one.';
+
 CREATE FUNCTION howdah_internal.page_sql(tab regclass, cond text, ord text, lim integer, off integer, group_cols smallint[])
 RETURNS text
 LANGUAGE plpgsql STABLE
@@ -498,12 +601,32 @@ AS $$
 -- columns, "grouping". Records are built as JSON only for the rows of the page (outside the
 -- sorted, limited subquery); the count is a second scan of the filtered rows in the same
 -- statement, or the page's length when the page is everything.
+--
+-- Groups follow the group columns' types, as GROUP BY does: window functions over the filtered
+-- rows, partitioned by those columns, give each row the size of its group and a group key
+-- (dense_rank). PARTITION BY compares with each type's default operator class, so citext
+-- values that differ only in case are one group, and NULL is a group of its own. The order
+-- starts with the group columns, so the rows of a group are adjacent on the page.
 DECLARE
     page text;
     total text;
+    gcols text;
+    n_alias text := '?group count';
+    k_alias text := '?group key';
 BEGIN
-    page := format('SELECT %s FROM %s AS r WHERE %s%s%s%s',
-                   howdah_internal.record_cols_sql(tab, 'r'), tab, cond,
+    -- Output names for the window values that no column of the table has.
+    WHILE EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = tab AND a.attname IN (n_alias, k_alias)) LOOP
+        n_alias := n_alias || '?';
+        k_alias := k_alias || '?';
+    END LOOP;
+    gcols := (SELECT string_agg(format('r.%I', a.attname), ', ' ORDER BY g.ord)
+                FROM unnest(group_cols) WITH ORDINALITY AS g(n, ord) JOIN pg_attribute a ON a.attrelid = tab AND a.attnum = g.n);
+    page := format('SELECT %s%s FROM %s AS r WHERE %s%s%s%s',
+                   howdah_internal.record_cols_sql(tab, 'r'),
+                   CASE WHEN cardinality(group_cols) > 0
+                        THEN format(', count(*) OVER (PARTITION BY %s) AS %I, dense_rank() OVER (ORDER BY %s) AS %I', gcols, n_alias, gcols, k_alias)
+                        ELSE '' END,
+                   tab, cond,
                    CASE WHEN ord <> '' THEN ' ORDER BY ' || ord ELSE '' END,
                    CASE WHEN lim IS NOT NULL THEN ' LIMIT ' || lim ELSE '' END,
                    CASE WHEN off > 0 THEN ' OFFSET ' || off ELSE '' END);
@@ -515,22 +638,20 @@ BEGIN
                       CASE WHEN lim IS NULL AND coalesce(off, 0) = 0 THEN 'jsonb_array_length(p.results)' ELSE total END,
                       howdah_internal.record_json_sql(tab, 's'), page);
     END IF;
-    -- A group is identified by its values as JSON (null-safe, hashable).
-    RETURN format('WITH page AS (SELECT %s AS j, %s AS g, row_number() OVER () - 1 AS i FROM (%s) AS s), '
-                  'groups AS (SELECT page.g, min(page.i) AS first, jsonb_agg(page.i ORDER BY page.i) AS indices FROM page GROUP BY page.g) '
+    -- A group's values are those of its first row on the page.
+    RETURN format('WITH page AS (SELECT %s AS j, %s AS g, s.%I AS n, s.%I AS k, row_number() OVER () - 1 AS i FROM (%s) AS s), '
+                  'groups AS (SELECT page.k, min(page.n) AS n, min(page.i) AS first, jsonb_agg(page.i ORDER BY page.i) AS indices FROM page GROUP BY page.k) '
                   'SELECT jsonb_build_object(''results'', coalesce((SELECT jsonb_agg(page.j ORDER BY page.i) FROM page), ''[]''), '
                   '''count'', %s, '
                   '''grouping'', jsonb_build_object(''columns'', %L::jsonb, ''groups'', coalesce((SELECT jsonb_agg(jsonb_build_object('
-                      '''id'', x.id, ''count'', x.n, ''values'', x.g, ''result_indices'', x.indices) ORDER BY x.id) '
-                    'FROM (SELECT groups.g, groups.indices, row_number() OVER (ORDER BY groups.first) AS id, counts.n '
-                          'FROM groups JOIN (SELECT %s AS g, count(*) AS n FROM %s AS r WHERE (%s) AND %s IN (SELECT groups.g FROM groups) GROUP BY 1) AS counts '
-                          'ON counts.g = groups.g) AS x), ''[]'')))',
-                  howdah_internal.record_json_sql(tab, 's'), howdah_internal.group_json_sql(tab, group_cols, 's'), page,
-                  total, to_jsonb(group_cols),
-                  howdah_internal.group_json_sql(tab, group_cols, 'r'), tab, cond, howdah_internal.group_json_sql(tab, group_cols, 'r'));
+                      '''id'', x.id, ''count'', x.n, ''values'', page.g, ''result_indices'', x.indices) ORDER BY x.id) '
+                    'FROM (SELECT groups.n, groups.first, groups.indices, row_number() OVER (ORDER BY groups.first) AS id FROM groups) AS x '
+                    'JOIN page ON page.i = x.first), ''[]'')))',
+                  howdah_internal.record_json_sql(tab, 's'), howdah_internal.group_json_sql(tab, group_cols, 's'), n_alias, k_alias, page,
+                  total, to_jsonb(group_cols));
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.page_sql(regclass, text, text, integer, integer, smallint[]) IS 'Builds the single statement of list_records/search_records from a compiled condition and order. Errors: none.';
+COMMENT ON FUNCTION howdah_internal.page_sql(regclass, text, text, integer, integer, smallint[]) IS 'Builds the single statement of list_records/search_records from a compiled condition and order; groups follow the group columns'' types (window functions), not their JSON. Errors: none.';
 
 CREATE FUNCTION howdah_internal.list_records(tab oid, lim integer, off integer, order_by jsonb, filter jsonb, group_by jsonb)
 RETURNS jsonb
@@ -549,11 +670,7 @@ DECLARE
     stmt text;
     result jsonb;
 BEGIN
-    IF lim < 0 OR off < 0 THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('lim and off must not be negative, got lim %s, off %s', coalesce(lim::text, 'NULL'), coalesce(off::text, 'NULL')),
-            HINT = format('table %s', rel);
-    END IF;
+    PERFORM howdah_internal.check_page(rel, lim, off);
     PERFORM howdah_internal.check_readable(rel);
     IF filter IS NOT NULL AND jsonb_typeof(filter) <> 'null' THEN
         cond := howdah_internal.filter_sql(rel, filter, 'filter');
@@ -707,13 +824,31 @@ COMMENT ON FUNCTION howdah_internal.id_by_name(regclass, smallint[], jsonb, text
 
 CREATE FUNCTION howdah_internal.id_match_sql(tab regclass, pk smallint[], alias text)
 RETURNS text
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    SELECT string_agg(format('r.%I = %I.%I', a.attname, alias, a.attname), ' AND ' ORDER BY k.ord)
-      FROM unnest(pk) WITH ORDINALITY AS k(n, ord) JOIN pg_attribute a ON a.attrelid = tab AND a.attnum = k.n;
+AS $$
+-- SQL matching the key columns of alias r with those of `alias`, each with its type's own =
+-- (compare_sql), so a citext key matches as citext does.
+DECLARE
+    parts text[] := '{}'::text[];
+    part text;
+    a record;
+BEGIN
+    FOR a IN SELECT y.attname, y.atttypid FROM unnest(pk) WITH ORDINALITY AS k(n, ord)
+               JOIN pg_attribute y ON y.attrelid = tab AND y.attnum = k.n ORDER BY k.ord LOOP
+        part := howdah_internal.compare_sql(a.atttypid, '=', format('r.%I', a.attname), format('%I.%I', alias, a.attname));
+        IF part IS NULL THEN
+            -- A primary key's type has a btree operator class; never leave a key column out.
+            RAISE EXCEPTION USING ERRCODE = 'undefined_function',
+                MESSAGE = format('no equality operator for key column "%s" of table %s, of type %s',
+                                 a.attname, tab, format_type(a.atttypid, NULL));
+        END IF;
+        parts := parts || part;
+    END LOOP;
+    RETURN array_to_string(parts, ' AND ');
 END;
-COMMENT ON FUNCTION howdah_internal.id_match_sql(regclass, smallint[], text) IS 'SQL matching the key columns of alias r with those of `alias`. Errors: none.';
+$$;
+COMMENT ON FUNCTION howdah_internal.id_match_sql(regclass, smallint[], text) IS 'SQL matching the key columns of alias r with those of `alias`, with each type''s own = operator. Errors: 42883 a key type without one (PostgreSQL does not allow such a key).';
 
 CREATE FUNCTION howdah.get_record(tab oid, id jsonb)
 RETURNS jsonb
@@ -887,11 +1022,7 @@ DECLARE
     ord text;
     result jsonb;
 BEGIN
-    IF lim < 0 OR off < 0 THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('lim and off must not be negative, got lim %s, off %s', coalesce(lim::text, 'NULL'), coalesce(off::text, 'NULL')),
-            HINT = format('table %s', rel);
-    END IF;
+    PERFORM howdah_internal.check_page(rel, lim, off);
     PERFORM howdah_internal.check_readable(rel);
     IF jsonb_typeof(search) IS DISTINCT FROM 'array' OR jsonb_array_length(search) = 0 THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
@@ -940,6 +1071,7 @@ DROP FUNCTION howdah_internal.record_by_name(regclass, jsonb, text);
 DROP FUNCTION howdah.list_records(oid, integer, integer, jsonb, jsonb, jsonb);
 DROP FUNCTION howdah_internal.list_records(oid, integer, integer, jsonb, jsonb, jsonb);
 DROP FUNCTION howdah_internal.page_sql(regclass, text, text, integer, integer, smallint[]);
+DROP FUNCTION howdah_internal.check_page(regclass, integer, integer);
 DROP FUNCTION howdah_internal.group_json_sql(regclass, smallint[], text);
 DROP FUNCTION howdah_internal.order_sql(regclass, jsonb, smallint[]);
 DROP FUNCTION howdah_internal.grouping_columns(regclass, jsonb);
@@ -953,5 +1085,7 @@ DROP FUNCTION howdah_internal.record_cols_sql(regclass, text);
 DROP FUNCTION howdah_internal.record_json_sql(regclass, text);
 DROP FUNCTION howdah_internal.check_readable(regclass);
 DROP FUNCTION howdah_internal.key_column(regclass, text, text);
+DROP FUNCTION howdah_internal.compare_sql(oid, text, text, text);
 DROP FUNCTION howdah_internal.has_opclass(oid, name);
+DROP FUNCTION howdah_internal.default_opclass(oid, name);
 DROP FUNCTION howdah_internal.base_type(oid);

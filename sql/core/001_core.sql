@@ -141,7 +141,7 @@ BEGIN ATOMIC
                     '[]')
       FROM howdah_internal.modules m;
 END;
-COMMENT ON FUNCTION howdah.version() IS 'The installed howdah modules as a JSON array: [{"module": "core", "schema": "howdah", "version": 1, "updated_at": "..."}, ...].';
+COMMENT ON FUNCTION howdah.version() IS 'The installed howdah modules as a JSON array: [{"module": "core", "schema": "howdah", "version": 1, "updated_at": "..."}, ...]. Errors: none.';
 
 ---- create above / drop below ----
 

@@ -54,9 +54,9 @@ SELECT throws_ok(pg_temp.set_sql('{"preview_template": "{99999999999999999999}"}
 SELECT throws_ok(pg_temp.set_sql('{"column_order": {"1": 2}}'), '22023',
                  'set_table_metadata meta for table "select"."we""ird; tab ✓": key ''column_order'' must be an array of attnums, got object', 'order must be an array');
 SELECT throws_ok(pg_temp.set_sql('{"column_order": [1, "2"]}'), '22023',
-                 'set_table_metadata meta for table "select"."we""ird; tab ✓": column_order must list attnums (integers), got "2"', 'order lists integers');
+                 'set_table_metadata meta for table "select"."we""ird; tab ✓": column_order[1] must be a whole number from 1 to 32767, got "2"', 'order lists integers');
 SELECT throws_ok(pg_temp.set_sql('{"column_order": [1, 2.5]}'), '22023',
-                 'set_table_metadata meta for table "select"."we""ird; tab ✓": column_order must list attnums (integers), got 2.5', 'not fractions');
+                 'set_table_metadata meta for table "select"."we""ird; tab ✓": column_order[1] must be a whole number from 1 to 32767, got 2.5', 'not fractions');
 SELECT throws_ok(pg_temp.set_sql('{"column_order": [3, 1, 3]}'), '22023',
                  'column_order of table "select"."we""ird; tab ✓" lists column 3 twice', 'no duplicates');
 ALTER TABLE "select"."we""ird; tab ✓" DROP COLUMN "from";

@@ -33,9 +33,9 @@ SELECT throws_ok(pg_temp.try(format('[{"role": "howdah_test_good", "role_oid": %
 SELECT throws_ok(pg_temp.try('[{"role": 5, "direct": []}]'), '22023',
                  pg_temp.msg(1, 'key ''role'' must be a string, got number'), 'a role that is not a string');
 SELECT throws_ok(pg_temp.try('[{"role_oid": "12ab", "direct": []}]'), '22023',
-                 pg_temp.msg(1, 'key ''role_oid'' must be an oid (an integer), got "12ab"'), 'a role_oid that is not an integer');
+                 pg_temp.msg(1, 'key ''role_oid'' (an oid) must be a whole number from 0 to 4294967295, got "12ab"'), 'a role_oid that is not an integer');
 SELECT throws_ok(pg_temp.try('[{"role_oid": 1.5, "direct": []}]'), '22023',
-                 pg_temp.msg(1, 'key ''role_oid'' must be an oid (an integer), got 1.5'), 'a fractional role_oid');
+                 pg_temp.msg(1, 'key ''role_oid'' (an oid) must be a whole number from 0 to 4294967295, got 1.5'), 'a fractional role_oid');
 SELECT throws_ok(pg_temp.try('[{"role": "howdah_test_good", "direct": []}, {"role": "howdah_test_nobody''s \"here\"", "direct": []}]'), '42704',
                  pg_temp.msg(2, 'role ''howdah_test_nobody''''s "here"'' does not exist'), 'an unknown role name, quoted');
 SELECT throws_ok(pg_temp.try('[{"role_oid": 4294967295, "direct": []}]'), '42704',
@@ -75,7 +75,8 @@ SELECT throws_ok(pg_temp.try('[{"role": "howdah_test_good", "direct": ["UPDATE"]
                  '42501', 'UPDATE on table "sch; x"."t""q" was granted to howdah_test_other by howdah_test_good and cannot be revoked by the owner',
                  'a grant by another role that would survive is an error naming both roles');
 SELECT throws_ok(pg_temp.try('[{"role": "howdah_test_other", "direct": ["SELECT"]}]'),
-                 '2BP01', NULL, 'revoking a grant option others used is refused by PostgreSQL (dependent privileges)');
+                 '2BP01', 'cannot take the grant option for UPDATE on table "sch; x"."t""q" from howdah_test_good: howdah_test_good has granted UPDATE to howdah_test_other with it',
+                 'revoking a grant option others used is refused up front, naming the table, the roles and the privilege');
 SELECT is((SELECT relacl::text FROM pg_class WHERE oid = (SELECT oid FROM t)), (SELECT acl FROM t),
           'and those refusals changed nothing either (PUBLIC still has SELECT)');
 

@@ -16,7 +16,7 @@ SELECT throws_ok($$SELECT howdah.list_records('"rec; err"."T"'::regclass, filter
 SELECT throws_ok($$SELECT howdah.list_records('"rec; err"."T"'::regclass, filter => '{"and": [{"column": 42, "op": "=", "value": 1}]}')$$,
                  '42703', 'filter.and[0].column: column 42 of table "rec; err"."T" does not exist', 'unknown attnum');
 SELECT throws_ok($$SELECT howdah.list_records('"rec; err"."T"'::regclass, filter => '{"column": 1.5, "op": "=", "value": 1}')$$,
-                 '22023', 'filter.column: 1.5 is not a column attnum (a positive integer)', 'a fractional attnum');
+                 '22023', 'filter.column (a column attnum) must be a whole number from 1 to 32767, got 1.5', 'a fractional attnum');
 SELECT throws_ok($$SELECT howdah.list_records('"rec; err"."T"'::regclass, filter => '{"column": true, "op": "=", "value": 1}')$$,
                  '22023', 'filter.column must be a column attnum (JSON number) or name (JSON string), got boolean', 'column of the wrong JSON type');
 

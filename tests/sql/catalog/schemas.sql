@@ -19,7 +19,7 @@ SELECT is(howdah.get_schema('"we""ird'';drop"'::regnamespace) ->> 'description',
 SELECT ok(howdah.list_schemas() @> jsonb_build_array(jsonb_build_object('name', repeat('x', 63), 'table_count', 0)), 'list_schemas shows them');
 
 SELECT throws_ok($$SELECT howdah.add_schema(repeat('y', 64))$$, '42622', NULL, 'a 64-byte name is refused');
-SELECT throws_ok($$SELECT howdah.add_schema('')$$, '22023', 'schema name must not be empty', 'an empty name is refused');
+SELECT throws_ok($$SELECT howdah.add_schema('')$$, '22023', 'add_schema: a name is required', 'an empty name is refused');
 SELECT throws_ok($$SELECT howdah.add_schema('howdah_evil')$$, '42939', NULL, 'howdah names are reserved');
 SELECT throws_ok($$SELECT howdah.add_schema('select')$$, '42P06', NULL, 'an existing name is refused');
 
