@@ -219,4 +219,17 @@ func TestEnsureAuthenticatorRefusesPowerfulRoles(t *testing.T) {
 	if _, err := EnsureAuthenticator(ctx, conn, "postgres", "", nil); err == nil || !strings.Contains(err.Error(), "superuser") {
 		t.Fatalf("postgres as the authenticator: %v", err)
 	}
+	// Nor is a superuser or BYPASSRLS role handed to tokens; nothing is created.
+	t.Cleanup(func() { conn.Exec(ctx, `DROP ROLE IF EXISTS howdah_test_authn_grant_bypass`) })
+	if _, err := conn.Exec(ctx, `CREATE ROLE howdah_test_authn_grant_bypass NOLOGIN BYPASSRLS`); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []string{"postgres", "howdah_test_authn_grant_bypass"} {
+		_, err := EnsureAuthenticator(ctx, conn, "howdah_test_authn_new", "", []string{r})
+		var exists bool
+		conn.QueryRow(ctx, `SELECT EXISTS (SELECT FROM pg_roles WHERE rolname = 'howdah_test_authn_new')`).Scan(&exists)
+		if err == nil || !strings.Contains(err.Error(), "bypass the database's checks") || exists {
+			t.Fatalf("granting %s to a new authenticator: err %v, role created %v", r, err, exists)
+		}
+	}
 }

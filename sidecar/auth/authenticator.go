@@ -18,7 +18,7 @@ GRANT web_user TO howdah_authenticator;   -- each role a token may name`
 // it refuses an existing role that is a superuser, has BYPASSRLS or owns objects in the
 // database), sets its password when password is not empty, and grants it each of roles, in one
 // transaction. It returns the statements it ran, with the password elided. Running it again
-// changes nothing. The roles must exist.
+// changes nothing. The roles must exist and must not be superusers or have BYPASSRLS.
 func EnsureAuthenticator(ctx context.Context, conn *pgx.Conn, name, password string, roles []string) ([]string, error) {
 	if name == "" {
 		return nil, fmt.Errorf("the authenticator needs a role name")
@@ -86,12 +86,20 @@ func EnsureAuthenticator(ctx context.Context, conn *pgx.Conn, name, password str
 		}
 	}
 	for _, r := range roles {
-		var granted bool
+		var granted, powerful bool
 		err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM pg_catalog.pg_auth_members m
 			JOIN pg_catalog.pg_roles g ON g.oid = m.roleid JOIN pg_catalog.pg_roles u ON u.oid = m.member
-			WHERE g.rolname = $1 AND u.rolname = $2)`, r, name).Scan(&granted)
+			WHERE g.rolname = $1 AND u.rolname = $2),
+			coalesce((SELECT g.rolsuper OR g.rolbypassrls FROM pg_catalog.pg_roles g WHERE g.rolname = $1), false)`,
+			r, name).Scan(&granted, &powerful)
 		if err != nil {
 			return nil, err
+		}
+		// A token naming such a role would act with no privilege checks or without row-level
+		// security: refuse to hand it out.
+		if powerful {
+			return nil, fmt.Errorf("role %q is a superuser or has BYPASSRLS: tokens naming it would bypass the database's checks; "+
+				"grant the authenticator ordinary roles only", r)
 		}
 		if granted {
 			continue
