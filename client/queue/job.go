@@ -49,21 +49,30 @@ func scanJob(row pgx.CollectableRow) (*Job, error) {
 	var j Job
 	var attempted, finalized, lease *time.Time
 	var worker, key *string
-	var errs []byte
-	if err := row.Scan(&j.ID, &j.Queue, &j.Payload, &j.State, &j.Priority, &j.Attempt, &j.MaxAttempts, &j.RunAt,
+	// []byte targets take the JSON as it is: a json.RawMessage target would make pgx parse it.
+	var payload, errs []byte
+	if err := row.Scan(&j.ID, &j.Queue, &payload, &j.State, &j.Priority, &j.Attempt, &j.MaxAttempts, &j.RunAt,
 		&j.CreatedAt, &attempted, &finalized, &lease, &worker, &key, &j.Tags, &errs); err != nil {
 		return nil, err
 	}
-	for dst, src := range map[*time.Time]*time.Time{&j.AttemptedAt: attempted, &j.FinalizedAt: finalized, &j.LeaseExpiresAt: lease} {
-		if src != nil {
-			*dst = *src
-		}
+	j.Payload = payload
+	if attempted != nil {
+		j.AttemptedAt = *attempted
+	}
+	if finalized != nil {
+		j.FinalizedAt = *finalized
+	}
+	if lease != nil {
+		j.LeaseExpiresAt = *lease
 	}
 	if worker != nil {
 		j.WorkerID = *worker
 	}
 	if key != nil {
 		j.UniqueKey = *key
+	}
+	if string(errs) == "[]" {
+		return &j, nil // no failed attempt yet: the common case, not worth a JSON parse
 	}
 	var raw []struct {
 		Attempt int       `json:"attempt"`
