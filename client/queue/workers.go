@@ -393,7 +393,7 @@ func (w *Workers) claim(n int) ([]*Job, error) {
 	if err != nil {
 		return nil, wrap("claim", err)
 	}
-	jobs, err := pgx.CollectRows(rows, scanJob)
+	jobs, err := scanJobs(rows)
 	return jobs, wrap("claim", err)
 }
 
@@ -414,7 +414,7 @@ func (w *Workers) completeAndClaim(ids []int64, n int) ([]*Job, error) {
 		_ = br.Close()
 		return nil, wrap("claim", err)
 	}
-	jobs, err := pgx.CollectRows(rows, scanJob)
+	jobs, err := scanJobs(rows)
 	if err != nil {
 		_ = br.Close()
 		return nil, wrap("claim", err)
