@@ -3634,7 +3634,7 @@ DECLARE
     -- 'running' as a variable, a parameter of the generic plan: jobs_running_idx (WHERE state =
     -- 'running') then cannot be used, so the plan looks the ids up in jobs_pkey rather than read
     -- every running job when statistics say few jobs run.
-    running CONSTANT howdah_queue.job_state := 'running';
+    running CONSTANT howdah_queue.job_state := 'running'::howdah_queue.job_state;
 BEGIN
     UPDATE howdah_queue.jobs j
        SET state = 'completed', finalized_at = now(), lease_expires_at = NULL
@@ -3761,7 +3761,7 @@ $$;
 COMMENT ON FUNCTION howdah_queue.rescue(text) IS
 'Takes back running jobs whose lease expired: rescue(queue = NULL: every queue) records an error on each and makes it retryable now, or failed when its attempts are used up, and returns how many. '
 'Run it periodically (the Go client does, every lease); it skips rows other sessions have locked. Errors: 22023 for an invalid queue name.';
-SELECT howdah_internal.record_step('queue', 'howdah_queue', 3, 'up', '003_work.sql', '51a14b32f3b09656a62f9347ed58963546d66503e1276f59497f57ab42e99aec', ARRAY['howdah_queue', 'howdah_internal']);
+SELECT howdah_internal.record_step('queue', 'howdah_queue', 3, 'up', '003_work.sql', '07260160af59b075a21db43eada6913c3461de4f43e262a25704e00ffbfa5609', ARRAY['howdah_queue', 'howdah_internal']);
 UPDATE howdah_internal.version_queue SET version = 3;
 
 -- ----- queue 004_admin.sql -----

@@ -106,7 +106,7 @@ DECLARE
     -- 'running' as a variable, a parameter of the generic plan: jobs_running_idx (WHERE state =
     -- 'running') then cannot be used, so the plan looks the ids up in jobs_pkey rather than read
     -- every running job when statistics say few jobs run.
-    running CONSTANT howdah_queue.job_state := 'running';
+    running CONSTANT howdah_queue.job_state := 'running'::howdah_queue.job_state;
 BEGIN
     UPDATE howdah_queue.jobs j
        SET state = 'completed', finalized_at = now(), lease_expires_at = NULL
