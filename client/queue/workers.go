@@ -296,6 +296,11 @@ func (w *Workers) syncLoop() {
 			if err != nil {
 				w.report(err)
 				failures++
+				select {
+				case <-w.stopDone: // Stop is waiting: this is the last flush
+					final = true
+				default:
+				}
 				// Stopping: give up after a few tries; rescue will take the jobs back.
 				if (final && failures >= 3) || !sleep(w.runCtx, backoff(failures)) {
 					return
