@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -152,105 +153,11 @@ func init() {
 		},
 	})
 
-	// End to end: a producer enqueues in batches of 500 while consumers claim and complete.
-	var e2e [2]jobsPerSecond
-	cases = append(cases, benchCase{
-		name: "queue end to end: enqueue → claim → complete", baselineName: "bare SKIP LOCKED loop", howdahName: "Go Workers",
-		baseline: func(b *testing.B, e *env) {
-			pool := queuePool(b, e)
-			resetQueue(b, e, pool)
-			var consumed atomic.Int64
-			var wg sync.WaitGroup
-			for range 4 {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for consumed.Load() < int64(b.N) {
-						rows, err := pool.Query(e.ctx, `WITH c AS (SELECT id FROM bare_jobs WHERE NOT locked ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED)
-							UPDATE bare_jobs j SET locked = true FROM c WHERE j.id = c.id RETURNING j.id, j.payload`)
-						if err != nil {
-							b.Error(err)
-							return
-						}
-						var ids []int64
-						for rows.Next() {
-							var id int64
-							var payload []byte
-							if err := rows.Scan(&id, &payload); err != nil {
-								b.Error(err)
-								return
-							}
-							ids = append(ids, id)
-						}
-						if rows.Err() != nil {
-							b.Error(rows.Err())
-							return
-						}
-						if len(ids) == 0 {
-							time.Sleep(time.Millisecond)
-							continue
-						}
-						if _, err := pool.Exec(e.ctx, "DELETE FROM bare_jobs WHERE id = ANY ($1)", ids); err != nil {
-							b.Error(err)
-							return
-						}
-						consumed.Add(int64(len(ids)))
-					}
-				}()
-			}
-			produce(b, e, func(n int) {
-				exec(b, e, pool, "INSERT INTO bare_jobs (payload) SELECT j -> 'payload' FROM jsonb_array_elements($1::jsonb) j", batchJSON("e2e", n))
-			})
-			wg.Wait()
-			e2e[0].record(b, b.N)
-		},
-		howdah: func(b *testing.B, e *env) {
-			pool := queuePool(b, e)
-			resetQueue(b, e, pool)
-			b.StopTimer()
-			var done atomic.Int64
-			finished := make(chan struct{})
-			// Four Workers, as four consumers run the baseline: each claims and completes on
-			// its own connections.
-			var ws []*queue.Workers
-			for range 4 {
-				w, err := queue.New(pool, "e2e", func(ctx context.Context, j *queue.Job) error {
-					if done.Add(1) == int64(b.N) {
-						close(finished)
-					}
-					return nil
-				}, &queue.Config{Concurrency: 100, OnError: func(err error) { b.Log(err) }})
-				if err != nil {
-					b.Fatal(err)
-				}
-				if err := w.Start(e.ctx); err != nil {
-					b.Fatal(err)
-				}
-				ws = append(ws, w)
-			}
-			b.StartTimer()
-			produce(b, e, func(n int) { exec(b, e, pool, "SELECT howdah_queue.push_many($1::jsonb)", batchJSON("e2e", n)) })
-			<-finished
-			// Done when the last completion is written.
-			for {
-				var left bool
-				if err := pool.QueryRow(e.ctx, "SELECT EXISTS (SELECT FROM howdah_queue.jobs WHERE state <> 'completed')").Scan(&left); err != nil {
-					b.Fatal(err)
-				}
-				if !left {
-					break
-				}
-				time.Sleep(time.Millisecond)
-			}
-			b.StopTimer()
-			e2e[1].record(b, b.N)
-			for _, w := range ws {
-				_ = w.Stop(e.ctx)
-			}
-			e.note("e2e", "queue end to end: %.0f jobs/s with the Go client, 4 Workers × 100 slots (bare SKIP LOCKED + DELETE loop, 4 consumers × 100 jobs: %.0f jobs/s): %.2fx",
-				e2e[1].rate(), e2e[0].rate(), e2e[1].rate()/e2e[0].rate())
-		},
-	})
+	// End to end: a producer enqueues in batches of 500 while consumers claim and complete. Four
+	// consumers stand for four worker processes; one consumer with 400 slots is how a single
+	// process runs (both sides use less CPU per job without claimers competing for the same rows).
+	e2eCase(4, 100)
+	e2eCase(1, 400)
 
 	// Wake-up latency: enqueue → handler start through NOTIFY (polling every hour), against
 	// a bare NOTIFY → LISTEN round trip.
@@ -307,52 +214,87 @@ func init() {
 		},
 	})
 
-	// Churn with pruning: 1,000 jobs per op through the SQL functions, pruning every op; the
-	// table must stay small (autovacuum and prune keep up) however many jobs went through.
+	// Churn with pruning: 1,000,000 jobs in batches of 1,000 through the SQL functions, pruning
+	// every batch, with autovacuum as the only vacuum; the table must stay small however many jobs
+	// went through. One op is the whole run.
 	cases = append(cases, benchCase{
-		name: "queue churn: 1000 jobs in → done → gone", baselineName: "bare INSERT/UPDATE/DELETE", howdahName: "push_many/claim/complete/prune",
+		name: "queue churn: 1,000,000 jobs in → done → gone", baselineName: "bare INSERT/UPDATE/DELETE", howdahName: "push_many/claim/complete/prune",
 		baseline: func(b *testing.B, e *env) {
 			pool := queuePool(b, e)
 			resetQueue(b, e, pool)
 			arg := batchJSON("churn", 1000)
+			restore := fastAutovacuum(b, e, pool)
+			defer restore()
 			for b.Loop() {
-				exec(b, e, pool, "INSERT INTO bare_jobs (payload) SELECT j -> 'payload' FROM jsonb_array_elements($1::jsonb) j", arg)
-				exec(b, e, pool, `WITH c AS (SELECT id FROM bare_jobs WHERE NOT locked ORDER BY id LIMIT 1000 FOR UPDATE SKIP LOCKED)
-					UPDATE bare_jobs j SET locked = true FROM c WHERE j.id = c.id`)
-				exec(b, e, pool, "DELETE FROM bare_jobs WHERE locked")
+				for range churnJobs / 1000 {
+					exec(b, e, pool, "INSERT INTO bare_jobs (payload) SELECT j -> 'payload' FROM jsonb_array_elements($1::jsonb) j", arg)
+					exec(b, e, pool, `WITH c AS (SELECT id FROM bare_jobs WHERE NOT locked ORDER BY id LIMIT 1000 FOR UPDATE SKIP LOCKED)
+						UPDATE bare_jobs j SET locked = true FROM c WHERE j.id = c.id`)
+					exec(b, e, pool, "DELETE FROM bare_jobs WHERE locked")
+				}
 			}
 		},
 		howdah: func(b *testing.B, e *env) {
 			pool := queuePool(b, e)
 			resetQueue(b, e, pool)
 			arg := batchJSON("churn", 1000)
-			var maxSize int64
-			cycles := 0
-			for b.Loop() {
-				// Plain VACUUM every 20,000 jobs stands in for autovacuum, whose one-minute
-				// naptime is longer than the benchmark.
-				if cycles++; cycles%20 == 0 {
-					exec(b, e, pool, "VACUUM howdah_queue.jobs")
-				}
-				exec(b, e, pool, "SELECT howdah_queue.push_many($1::jsonb)", arg)
-				exec(b, e, pool, `SELECT howdah_queue.complete(array_agg(id)) FROM howdah_queue.claim('churn', 'bench', 1000)`)
-				exec(b, e, pool, "SELECT howdah_queue.prune(interval '0', 100000)")
-				var size int64
-				if err := pool.QueryRow(e.ctx, "SELECT pg_total_relation_size('howdah_queue.jobs')").Scan(&size); err != nil {
+			restore := fastAutovacuum(b, e, pool)
+			defer restore()
+			var maxSize, size, live, dead, vacuums int64
+			var at []string
+			stats := func() {
+				if err := pool.QueryRow(e.ctx, `SELECT pg_total_relation_size(relid), n_live_tup, n_dead_tup, autovacuum_count
+					FROM pg_stat_user_tables WHERE relid = 'howdah_queue.jobs'::regclass`).Scan(&size, &live, &dead, &vacuums); err != nil {
 					b.Fatal(err)
 				}
-				maxSize = max(maxSize, size)
+			}
+			for b.Loop() {
+				maxSize, at = 0, nil
+				stats()
+				vacuums0 := vacuums
+				for i := range churnJobs / 1000 {
+					exec(b, e, pool, "SELECT howdah_queue.push_many($1::jsonb)", arg)
+					exec(b, e, pool, `SELECT howdah_queue.complete(array_agg(id)) FROM howdah_queue.claim('churn', 'bench', 1000)`)
+					exec(b, e, pool, "SELECT howdah_queue.prune(interval '0', 100000)")
+					b.StopTimer()
+					stats()
+					maxSize = max(maxSize, size)
+					if (i+1)%250 == 0 {
+						at = append(at, fmt.Sprintf("%d kB after %dk", size/1024, (i+1)))
+					}
+					b.StartTimer()
+				}
+				vacuums -= vacuums0
 			}
 			b.StopTimer()
-			var size, live, dead int64
-			if err := pool.QueryRow(e.ctx, `SELECT pg_total_relation_size('howdah_queue.jobs'), n_live_tup, n_dead_tup
-				FROM pg_stat_user_tables WHERE relid = 'howdah_queue.jobs'::regclass`).Scan(&size, &live, &dead); err != nil {
-				b.Fatal(err)
-			}
-			e.note("churn", "queue churn with pruning, %d jobs through push_many → claim → complete → prune: table + indexes %d kB at the end, %d kB at most; %d live, %d dead tuples (VACUUM every 20,000 jobs)",
-				1000*b.N, size/1024, maxSize/1024, live, dead)
+			e.note("churn", "queue churn with pruning, %d jobs through push_many → claim → complete → prune, autovacuum only (%s): table + indexes %s; %d kB at most; %d live, %d dead tuples at the end; %d autovacuums",
+				churnJobs, autovacuumNote, strings.Join(at, ", "), maxSize/1024, live, dead, vacuums)
 		},
 	})
+}
+
+// churnJobs is how many jobs the churn case puts through, as the issue asks.
+const churnJobs = 1_000_000
+
+// autovacuumNote says how autovacuum ran during the churn case.
+var autovacuumNote = "autovacuum_naptime 1s on the bench's own server"
+
+// fastAutovacuum sets autovacuum_naptime to 1 s when the bench runs its own throwaway server (a
+// queue with thousands of jobs a second wants vacuums that often; the table's own settings make
+// each one due after 2% churn), and returns what restores it. On a server given by
+// HOWDAH_TEST_DATABASE_URL it changes nothing and the note says so.
+func fastAutovacuum(b *testing.B, e *env, pool *pgxpool.Pool) func() {
+	b.Helper()
+	if e.srv.Cluster == nil {
+		autovacuumNote = "the server's own autovacuum_naptime"
+		return func() {}
+	}
+	exec(b, e, pool, "ALTER SYSTEM SET autovacuum_naptime = '1s'")
+	exec(b, e, pool, "SELECT pg_reload_conf()")
+	return func() {
+		exec(b, e, pool, "ALTER SYSTEM RESET autovacuum_naptime")
+		exec(b, e, pool, "SELECT pg_reload_conf()")
+	}
 }
 
 // produce enqueues b.N jobs in batches of 500 through insert(n).
@@ -360,4 +302,107 @@ func produce(b *testing.B, e *env, insert func(n int)) {
 	for left := b.N; left > 0; left -= 500 {
 		insert(min(left, 500))
 	}
+}
+
+// e2eCase adds the end-to-end case with consumers claimers (consumer loops for the baseline,
+// Workers for howdah), each with slots jobs at a time.
+func e2eCase(consumers, slots int) {
+	var e2e [2]jobsPerSecond
+	key := fmt.Sprintf("e2e%d", consumers)
+	cases = append(cases, benchCase{
+		name:         fmt.Sprintf("queue end to end, %d×%d: enqueue → claim → complete", consumers, slots),
+		baselineName: "bare SKIP LOCKED loop", howdahName: "Go Workers",
+		baseline: func(b *testing.B, e *env) {
+			pool := queuePool(b, e)
+			resetQueue(b, e, pool)
+			var consumed atomic.Int64
+			var wg sync.WaitGroup
+			for range consumers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for consumed.Load() < int64(b.N) {
+						rows, err := pool.Query(e.ctx, `WITH c AS (SELECT id FROM bare_jobs WHERE NOT locked ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+							UPDATE bare_jobs j SET locked = true FROM c WHERE j.id = c.id RETURNING j.id, j.payload`, slots)
+						if err != nil {
+							b.Error(err)
+							return
+						}
+						var ids []int64
+						for rows.Next() {
+							var id int64
+							var payload []byte
+							if err := rows.Scan(&id, &payload); err != nil {
+								b.Error(err)
+								return
+							}
+							ids = append(ids, id)
+						}
+						if rows.Err() != nil {
+							b.Error(rows.Err())
+							return
+						}
+						if len(ids) == 0 {
+							time.Sleep(time.Millisecond)
+							continue
+						}
+						if _, err := pool.Exec(e.ctx, "DELETE FROM bare_jobs WHERE id = ANY ($1)", ids); err != nil {
+							b.Error(err)
+							return
+						}
+						consumed.Add(int64(len(ids)))
+					}
+				}()
+			}
+			produce(b, e, func(n int) {
+				exec(b, e, pool, "INSERT INTO bare_jobs (payload) SELECT j -> 'payload' FROM jsonb_array_elements($1::jsonb) j", batchJSON("e2e", n))
+			})
+			wg.Wait()
+			e2e[0].record(b, b.N)
+		},
+		howdah: func(b *testing.B, e *env) {
+			pool := queuePool(b, e)
+			resetQueue(b, e, pool)
+			b.StopTimer()
+			var done atomic.Int64
+			finished := make(chan struct{})
+			var ws []*queue.Workers
+			for range consumers {
+				w, err := queue.New(pool, "e2e", func(ctx context.Context, j *queue.Job) error {
+					if done.Add(1) == int64(b.N) {
+						close(finished)
+					}
+					return nil
+				}, &queue.Config{Concurrency: slots, OnError: func(err error) { b.Log(err) }})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := w.Start(e.ctx); err != nil {
+					b.Fatal(err)
+				}
+				ws = append(ws, w)
+			}
+			b.StartTimer()
+			produce(b, e, func(n int) { exec(b, e, pool, "SELECT howdah_queue.push_many($1::jsonb)", batchJSON("e2e", n)) })
+			<-finished
+			// Done when the last completion is written.
+			for {
+				var left bool
+				if err := pool.QueryRow(e.ctx, "SELECT EXISTS (SELECT FROM howdah_queue.jobs WHERE state <> 'completed')").Scan(&left); err != nil {
+					b.Fatal(err)
+				}
+				if !left {
+					break
+				}
+				time.Sleep(time.Millisecond)
+			}
+			b.StopTimer()
+			e2e[1].record(b, b.N)
+			for _, w := range ws {
+				_ = w.Stop(e.ctx)
+			}
+			e.note(key, "queue end to end, %d Workers × %d slots: %.0f jobs/s with the Go client (bare SKIP LOCKED + DELETE loop, %d consumers × %d jobs: %.0f jobs/s): %.2fx",
+				consumers, slots, e2e[1].rate(), consumers, slots, e2e[0].rate(), e2e[1].rate()/e2e[0].rate())
+		},
+	})
 }

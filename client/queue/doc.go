@@ -3,12 +3,13 @@
 // concurrency.
 //
 // Workers claims jobs in batches sized to its free slots (one statement, FOR UPDATE SKIP
-// LOCKED), keeps their leases alive with heartbeats, completes successful jobs in batches,
-// records a failed attempt with the handler's error (a panic counts as an error), and runs
-// howdah_queue.rescue periodically so that the jobs of crashed workers come back. It wakes up
-// on the queue's NOTIFY (its own LISTEN connection, reconnected with backoff) and polls at a
-// floor interval because notifications are lost while disconnected. Stop shuts down gracefully:
-// in-flight jobs finish, or are released for another worker when the Stop context ends first.
+// LOCKED), keeps their leases alive with heartbeats, completes successful jobs in batches (sent
+// with the next claim in one round trip), records a failed attempt with the handler's error (a
+// panic counts as an error), and runs howdah_queue.rescue periodically so that the jobs of
+// crashed workers come back. It wakes up on the queue's NOTIFY (its own LISTEN connection,
+// reconnected with backoff) and polls at a floor interval because notifications are lost while
+// disconnected. Stop shuts down gracefully: in-flight jobs finish, or are released for another
+// worker when the Stop context ends first.
 //
 // Delivery is at least once: a job whose worker dies or loses its lease runs again elsewhere,
 // so handlers should be idempotent. A late result from a worker that lost the job is ignored.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 // Job is a row of howdah_queue.jobs.
@@ -45,25 +46,52 @@ type AttemptError struct {
 const jobColumns = `id, queue, payload, state::text, priority, attempt, max_attempts, run_at, created_at,
 	attempted_at, finalized_at, lease_expires_at, worker_id, unique_key, tags, errors`
 
+// scanJob reads one row of jobColumns. Workers claim tens of thousands of jobs a second, so it
+// allocates little: nullable columns go into pgtype values rather than pointers, and the
+// strings that repeat from row to row (queue, state, worker) are read as bytes and made into
+// strings once per result set (see jobScanner).
 func scanJob(row pgx.CollectableRow) (*Job, error) {
+	var s jobScanner
+	return s.scan(row)
+}
+
+// jobScanner is scanJob with memory of the last queue, state and worker id it saw: one
+// scanner per result set makes a claim's rows share those strings.
+type jobScanner struct {
+	queue, state, worker string
+}
+
+// intern returns last when b spells it, else b as a new string (remembered in *last).
+func intern(last *string, b []byte) string {
+	if string(b) != *last { // compiled without allocating
+		*last = string(b)
+	}
+	return *last
+}
+
+func (s *jobScanner) scan(row pgx.CollectableRow) (*Job, error) {
 	var j Job
-	var attempted, finalized, lease *time.Time
-	var worker, key *string
-	var errs []byte
-	if err := row.Scan(&j.ID, &j.Queue, &j.Payload, &j.State, &j.Priority, &j.Attempt, &j.MaxAttempts, &j.RunAt,
+	var attempted, finalized, lease pgtype.Timestamptz
+	var key pgtype.Text
+	// []byte for payload takes the JSON as it is (a json.RawMessage target would make pgx parse
+	// it); DriverBytes borrow the row's memory, valid until the next row, for what is copied or
+	// interned right away.
+	var payload []byte
+	var queue, state, worker, errs pgtype.DriverBytes
+	if err := row.Scan(&j.ID, &queue, &payload, &state, &j.Priority, &j.Attempt, &j.MaxAttempts, &j.RunAt,
 		&j.CreatedAt, &attempted, &finalized, &lease, &worker, &key, &j.Tags, &errs); err != nil {
 		return nil, err
 	}
-	for dst, src := range map[*time.Time]*time.Time{&j.AttemptedAt: attempted, &j.FinalizedAt: finalized, &j.LeaseExpiresAt: lease} {
-		if src != nil {
-			*dst = *src
-		}
-	}
+	j.Queue = intern(&s.queue, queue)
+	j.State = intern(&s.state, state)
 	if worker != nil {
-		j.WorkerID = *worker
+		j.WorkerID = intern(&s.worker, worker)
 	}
-	if key != nil {
-		j.UniqueKey = *key
+	j.Payload = payload
+	j.AttemptedAt, j.FinalizedAt, j.LeaseExpiresAt = attempted.Time, finalized.Time, lease.Time
+	j.UniqueKey = key.String
+	if string(errs) == "[]" {
+		return &j, nil // no failed attempt yet: the common case, not worth a JSON parse
 	}
 	var raw []struct {
 		Attempt int       `json:"attempt"`
@@ -81,6 +109,12 @@ func scanJob(row pgx.CollectableRow) (*Job, error) {
 		j.Errors = append(j.Errors, e)
 	}
 	return &j, nil
+}
+
+// scanJobs collects the rows of a query of jobColumns.
+func scanJobs(rows pgx.Rows) ([]*Job, error) {
+	var s jobScanner
+	return pgx.CollectRows(rows, s.scan)
 }
 
 // Querier runs queries: a pgx.Tx, *pgx.Conn or *pgxpool.Pool. Pass a transaction to enqueue
@@ -258,7 +292,7 @@ func List(ctx context.Context, db Querier, opts ListOptions) ([]*Job, error) {
 	if err != nil {
 		return nil, wrap("list", err)
 	}
-	jobs, err := pgx.CollectRows(rows, scanJob)
+	jobs, err := scanJobs(rows)
 	return jobs, wrap("list", err)
 }
 

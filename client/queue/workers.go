@@ -129,19 +129,22 @@ type Workers struct {
 	started   bool
 	stopping  bool
 
-	wake      chan struct{} // fetch now
-	flush     chan struct{} // the completer has work
-	stopFetch chan struct{}
-	stopDone  chan struct{} // the completer's last flush
+	wake     chan struct{} // claim now
+	flush    chan struct{} // results are waiting to be written
+	stopDone chan struct{} // handlers are done or released: write the last results and exit
+
+	// claiming counts the claim in flight, if any: Stop waits for it so that no handler starts
+	// after Stop stopped claims. Add is called with mu held and stopping false.
+	claiming sync.WaitGroup
 
 	runCtx       context.Context
 	runCancel    context.CancelFunc
 	handlerCtx   context.Context
 	stopHandlers context.CancelCauseFunc
 
-	fetchWG, completeWG, loopsWG, handlersWG sync.WaitGroup
-	stopOnce                                 sync.Once
-	stopErr                                  error
+	syncWG, loopsWG, handlersWG sync.WaitGroup
+	stopOnce                    sync.Once
+	stopErr                     error
 }
 
 // New returns Workers for queue that run handler with the jobs claimed through pool.
@@ -156,8 +159,7 @@ func New(pool *pgxpool.Pool, queue string, handler Handler, cfg *Config) (*Worke
 	return &Workers{
 		pool: pool, queue: queue, handler: handler, cfg: c,
 		jobs: map[int64]*held{}, free: c.Concurrency,
-		wake: make(chan struct{}, 1), flush: make(chan struct{}, 1),
-		stopFetch: make(chan struct{}), stopDone: make(chan struct{}),
+		wake: make(chan struct{}, 1), flush: make(chan struct{}, 1), stopDone: make(chan struct{}),
 	}, nil
 }
 
@@ -178,10 +180,8 @@ func (w *Workers) Start(ctx context.Context) error {
 	w.runCtx, w.runCancel = context.WithCancel(ctx)
 	w.handlerCtx, w.stopHandlers = context.WithCancelCause(w.runCtx)
 
-	w.fetchWG.Add(1)
-	go w.fetchLoop()
-	w.completeWG.Add(1)
-	go w.completeLoop()
+	w.syncWG.Add(1)
+	go w.syncLoop()
 	w.loopsWG.Add(1)
 	go w.every(w.cfg.HeartbeatInterval, w.heartbeat)
 	if w.cfg.RescueInterval > 0 {
@@ -213,8 +213,9 @@ func (w *Workers) Stop(ctx context.Context) error {
 }
 
 func (w *Workers) stop(ctx context.Context) error {
-	close(w.stopFetch)
-	w.fetchWG.Wait()
+	// Stop set w.stopping: no claim starts from now on; wait for the one in flight, whose jobs
+	// get handlers like the others.
+	w.claiming.Wait()
 
 	var errs []error
 	handlersDone := make(chan struct{})
@@ -243,7 +244,7 @@ func (w *Workers) stop(ctx context.Context) error {
 		}
 	}
 	close(w.stopDone)
-	w.completeWG.Wait()
+	w.syncWG.Wait()
 	w.mu.Lock()
 	if n := len(w.done) + len(w.failed); n > 0 && w.runCtx.Err() == nil {
 		errs = append(errs, fmt.Errorf("queue: %d job result(s) not written; their jobs will be rescued", n))
@@ -268,65 +269,166 @@ func (w *Workers) signal(ch chan struct{}) {
 	}
 }
 
-// fetchLoop claims jobs whenever it is woken (notification, a freed slot after a full claim,
-// start) or the poll interval passes, as many as there are free slots.
-func (w *Workers) fetchLoop() {
-	defer w.fetchWG.Done()
+// syncLoop claims jobs and writes handler results. It claims when woken (notification, poll
+// tick, start, reconnect) and, after a full claim, again as soon as slots free up; it writes
+// results as handlers return them. Completions and a claim due at the same time share one round
+// trip (and one transaction); failures are written one by one.
+func (w *Workers) syncLoop() {
+	defer w.syncWG.Done()
 	tick := time.NewTicker(w.cfg.PollInterval)
 	defer tick.Stop()
 	failures := 0
 	for {
+		final, fetch := false, false
 		select {
-		case <-w.stopFetch:
-			return
 		case <-w.runCtx.Done():
 			return
+		case <-w.stopDone:
+			final = true
 		case <-w.wake:
+			fetch = true
 		case <-tick.C:
+			fetch = true
+		case <-w.flush:
 		}
 		for {
-			w.mu.Lock()
-			n := w.free
-			w.mu.Unlock()
-			if n == 0 {
-				break // a slot freeing up wakes us when maybeMore is set
-			}
-			got, err := w.claim(n)
+			more, fetched, err := w.cycle(fetch)
 			if err != nil {
 				w.report(err)
 				failures++
-				if !sleep(w.runCtx, backoff(failures)) {
+				select {
+				case <-w.stopDone: // Stop is waiting: this is the last flush
+					final = true
+				default:
+				}
+				// Stopping: give up after a few tries; rescue will take the jobs back.
+				if (final && failures >= 3) || !sleep(w.runCtx, backoff(failures)) {
 					return
 				}
-				break
+				continue
 			}
 			failures = 0
-			// A full claim means more may be waiting: claim again now if slots freed during
-			// the claim, else as soon as one frees (run signals wake).
-			w.mu.Lock()
-			w.maybeMore = len(got) == n
-			more := w.maybeMore && w.free > 0
-			w.mu.Unlock()
-			if !more {
-				break
+			if fetched {
+				fetch = false
 			}
+			if !more && !fetch {
+				w.mu.Lock()
+				// A full claim means more may be waiting: claim again now if slots are free, else
+				// as soon as one frees up (run signals wake while maybeMore is set).
+				again := w.maybeMore && w.free > 0 && !w.stopping
+				w.mu.Unlock()
+				if !again {
+					break
+				}
+			}
+		}
+		if final {
+			return
 		}
 	}
 }
 
-// claim takes up to n jobs and starts a handler for each.
-func (w *Workers) claim(n int) ([]*Job, error) {
-	rows, err := w.pool.Query(w.runCtx, `SELECT `+jobColumns+` FROM howdah_queue.claim($1, $2, $3, $4 * interval '1 microsecond')`,
-		w.queue, w.cfg.WorkerID, n, w.cfg.Lease.Microseconds())
-	if err != nil {
-		return nil, wrap("claim", err)
+// cycle writes one batch of results (completions, or else one failure) and, when fetch is set
+// or the last claim was full, claims as many jobs as there are free slots. It reports whether
+// results are still waiting and whether it took care of fetch: claimed, or with every slot busy
+// left for the first slot that frees up.
+func (w *Workers) cycle(fetch bool) (more, fetched bool, err error) {
+	w.mu.Lock()
+	batch := slices.Clone(w.done[:min(len(w.done), w.cfg.CompleteBatch)])
+	var f *failure
+	if len(batch) == 0 && len(w.failed) > 0 {
+		first := w.failed[0]
+		f = &first
 	}
-	jobs, err := pgx.CollectRows(rows, scanJob)
+	n := 0
+	if f == nil && (fetch || w.maybeMore) && !w.stopping {
+		n = w.free
+		if n == 0 {
+			// Asked to claim with every slot busy: claim when one frees up.
+			w.maybeMore = true
+		}
+	}
+	if n > 0 {
+		w.claiming.Add(1)
+		defer w.claiming.Done()
+	}
+	w.mu.Unlock()
+
+	if f != nil {
+		return w.fail(f)
+	}
+	ids := make([]int64, len(batch))
+	for i, h := range batch {
+		ids[i] = h.job.ID
+	}
+	var jobs []*Job
+	switch {
+	case len(ids) > 0 && n > 0:
+		jobs, err = w.completeAndClaim(ids, n)
+	case len(ids) > 0:
+		_, err = w.pool.Exec(w.runCtx, completeSQL, ids, w.cfg.WorkerID)
+		err = wrap("complete", err)
+	case n > 0:
+		jobs, err = w.claim(n)
+	}
 	if err != nil {
-		return nil, wrap("claim", err)
+		return true, false, err
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	for _, h := range batch {
+		w.forget(h)
+	}
+	w.done = w.done[len(batch):]
+	if n > 0 {
+		w.start(jobs)
+		w.maybeMore = len(jobs) == n
+	}
+	return len(w.done)+len(w.failed) > 0, true, nil
+}
+
+const (
+	completeSQL = `SELECT howdah_queue.complete($1, $2)`
+	claimSQL    = `SELECT ` + jobColumns + ` FROM howdah_queue.claim($1, $2, $3, $4 * interval '1 microsecond')`
+)
+
+// claim takes up to n jobs.
+func (w *Workers) claim(n int) ([]*Job, error) {
+	rows, err := w.pool.Query(w.runCtx, claimSQL, w.queue, w.cfg.WorkerID, n, w.cfg.Lease.Microseconds())
+	if err != nil {
+		return nil, wrap("claim", err)
+	}
+	jobs, err := scanJobs(rows)
+	return jobs, wrap("claim", err)
+}
+
+// completeAndClaim completes ids and takes up to n jobs in one round trip: the two statements
+// run in one implicit transaction, so a failed claim leaves the completions unwritten too (and
+// both are retried).
+func (w *Workers) completeAndClaim(ids []int64, n int) ([]*Job, error) {
+	b := &pgx.Batch{}
+	b.Queue(completeSQL, ids, w.cfg.WorkerID)
+	b.Queue(claimSQL, w.queue, w.cfg.WorkerID, n, w.cfg.Lease.Microseconds())
+	br := w.pool.SendBatch(w.runCtx, b)
+	if _, err := br.Exec(); err != nil {
+		_ = br.Close()
+		return nil, wrap("complete", err)
+	}
+	rows, err := br.Query()
+	if err != nil {
+		_ = br.Close()
+		return nil, wrap("claim", err)
+	}
+	jobs, err := scanJobs(rows)
+	if err != nil {
+		_ = br.Close()
+		return nil, wrap("claim", err)
+	}
+	return jobs, wrap("claim", br.Close())
+}
+
+// start runs a handler for each claimed job. Call it with w.mu held.
+func (w *Workers) start(jobs []*Job) {
 	for _, j := range jobs {
 		ctx, cancel := context.WithCancelCause(w.handlerCtx)
 		h := &held{job: j, cancel: cancel}
@@ -335,7 +437,6 @@ func (w *Workers) claim(n int) ([]*Job, error) {
 		w.handlersWG.Add(1)
 		go w.run(ctx, h)
 	}
-	return jobs, nil
 }
 
 // run calls the handler, turning a panic into an error, and queues the result.
@@ -376,85 +477,23 @@ func (w *Workers) call(ctx context.Context, j *Job) (err error) {
 	return w.handler(ctx, j)
 }
 
-// completeLoop writes handler results: completions in batches, failures one by one.
-func (w *Workers) completeLoop() {
-	defer w.completeWG.Done()
-	failures := 0
-	for {
-		final := false
-		select {
-		case <-w.runCtx.Done():
-			return
-		case <-w.flush:
-		case <-w.stopDone:
-			final = true
-		}
-		for {
-			more, err := w.settle()
-			if err != nil {
-				w.report(err)
-				failures++
-				// Stopping: give up after a few tries; rescue will take the jobs back.
-				if (final && failures >= 3) || !sleep(w.runCtx, backoff(failures)) {
-					return
-				}
-				continue
-			}
-			failures = 0
-			if !more {
-				break
-			}
-		}
-		if final {
-			return
-		}
+// fail writes one failed attempt. A job lost meanwhile (cancelled, rescued) is no longer ours
+// either way.
+func (w *Workers) fail(f *failure) (more, fetched bool, err error) {
+	var retry any
+	if f.retry != nil {
+		retry = max(f.retry.Microseconds(), 0)
 	}
-}
-
-// settle writes one batch of results and reports whether more are waiting.
-func (w *Workers) settle() (bool, error) {
+	_, err = w.pool.Exec(w.runCtx, `SELECT howdah_queue.fail($1, $2, $3 * interval '1 microsecond', $4)`,
+		f.h.job.ID, f.msg, retry, w.cfg.WorkerID)
+	if err = wrap("fail", err); err != nil && !errors.Is(err, ErrIllegalState) && !errors.Is(err, ErrNotFound) {
+		return true, false, err
+	}
 	w.mu.Lock()
-	batch := slices.Clone(w.done[:min(len(w.done), w.cfg.CompleteBatch)])
-	ids := make([]int64, len(batch))
-	for i, h := range batch {
-		ids[i] = h.job.ID
-	}
-	var f *failure
-	if len(ids) == 0 && len(w.failed) > 0 {
-		first := w.failed[0]
-		f = &first
-	}
-	w.mu.Unlock()
-	switch {
-	case len(ids) > 0:
-		if _, err := w.pool.Exec(w.runCtx, `SELECT howdah_queue.complete($1, $2)`, ids, w.cfg.WorkerID); err != nil {
-			return true, wrap("complete", err)
-		}
-		w.mu.Lock()
-		for _, h := range batch {
-			w.forget(h)
-		}
-		w.done = w.done[len(batch):]
-	case f != nil:
-		var retry any
-		if f.retry != nil {
-			retry = max(f.retry.Microseconds(), 0)
-		}
-		_, err := w.pool.Exec(w.runCtx, `SELECT howdah_queue.fail($1, $2, $3 * interval '1 microsecond', $4)`,
-			f.h.job.ID, f.msg, retry, w.cfg.WorkerID)
-		if err = wrap("fail", err); err != nil && !errors.Is(err, ErrIllegalState) && !errors.Is(err, ErrNotFound) {
-			return true, err
-		}
-		// Settled, or the job was lost meanwhile: either way it is no longer ours.
-		w.mu.Lock()
-		w.forget(f.h)
-		w.failed = w.failed[1:]
-	default:
-		return false, nil
-	}
-	more := len(w.done)+len(w.failed) > 0
-	w.mu.Unlock()
-	return more, nil
+	defer w.mu.Unlock()
+	w.forget(f.h)
+	w.failed = w.failed[1:]
+	return len(w.done)+len(w.failed) > 0, false, nil
 }
 
 // forget drops h from the held jobs unless the id was claimed again since (a retried job can

@@ -159,13 +159,17 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 -- Statement-level AFTER INSERT trigger on howdah_queue.jobs: one notification per statement and
 -- queue that received a job it can run now. Scheduled jobs wake nobody: workers poll for them.
+-- The notifications are sent here rather than through queue_wake: one PL/pgSQL call less per
+-- INSERT statement, a fifth of a single push's cost.
 -- The transition table's name, for plpgsql_check (a checker option, not a suppression):
 -- @plpgsql_check_options: newtable = inserted_jobs
+DECLARE
+    q text;
 BEGIN
     IF howdah_internal.queue_notify_enabled() THEN
-        PERFORM howdah_internal.queue_wake(array_agg(DISTINCT n.queue))
-           FROM inserted_jobs n
-          WHERE n.state = 'available';
+        FOR q IN SELECT DISTINCT n.queue FROM inserted_jobs n WHERE n.state = 'available' ORDER BY 1 LOOP
+            PERFORM pg_notify('howdah_queue', q);
+        END LOOP;
     END IF;
     RETURN NULL;
 END;

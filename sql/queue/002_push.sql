@@ -25,10 +25,21 @@ AS $$
 -- pushers racing get the same id).
 DECLARE
     start_at timestamptz := coalesce(push.run_at, now());
+    -- An assignment, not PERFORM of a helper: plpgsql evaluates it without running a query.
+    bad text := howdah_internal.queue_job_problem(push.queue, push.payload, push.priority, push.max_attempts, push.unique_key);
     job_id bigint;
 BEGIN
-    PERFORM howdah_internal.queue_bad_parameter(howdah_internal.queue_job_problem(
-        push.queue, push.payload, push.priority, push.max_attempts, push.unique_key));
+    IF bad IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = bad;
+    END IF;
+    IF push.unique_key IS NULL THEN
+        -- Nothing to deduplicate: a plain INSERT, without ON CONFLICT's speculative insertion.
+        INSERT INTO howdah_queue.jobs AS j (queue, payload, priority, run_at, max_attempts, tags, state)
+        VALUES (push.queue, push.payload, push.priority, start_at, push.max_attempts, coalesce(push.tags, '{}'),
+                CASE WHEN start_at > now() THEN 'scheduled' ELSE 'available' END::howdah_queue.job_state)
+        RETURNING j.id INTO job_id;
+        RETURN job_id;
+    END IF;
     FOR i IN 1..3 LOOP
         INSERT INTO howdah_queue.jobs AS j (queue, payload, priority, run_at, max_attempts, unique_key, tags, state)
         VALUES (push.queue, push.payload, push.priority, start_at, push.max_attempts, push.unique_key,
@@ -85,44 +96,73 @@ BEGIN
      WHERE howdah_internal.queue_element_problem(e.j) IS NOT NULL
      ORDER BY e.ord
      LIMIT 1;
-    PERFORM howdah_internal.queue_bad_parameter(bad);
+    IF bad IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = bad;
+    END IF;
+    -- run_at strings are parsed here, in a block of their own that writes nothing, so that the
+    -- INSERT below runs outside any exception block (which would make it a subtransaction).
+    IF jsonb_path_exists(push_many.jobs, '$[*].run_at ? (@ != null)') THEN
+        BEGIN
+            PERFORM (e.j ->> 'run_at')::timestamptz FROM jsonb_array_elements(push_many.jobs) e(j);
+        EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow OR invalid_time_zone_displacement_value THEN
+            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('push_many: key ''run_at'' of an element must be a timestamp such as "2030-01-02T03:04:05Z": %s', SQLERRM);
+        END;
+    END IF;
 
-    BEGIN
+    IF NOT jsonb_path_exists(push_many.jobs, '$[*].unique_key ? (@ != null)') THEN
+        -- No unique key: a plain INSERT (no ON CONFLICT, whose speculative insertion costs a lock
+        -- and a WAL record per row), with the elements read by jsonb_to_recordset in one pass.
+        -- Ids are drawn in the CTE so that each element's id is known whatever the insert order.
         WITH input AS MATERIALIZED (
-            SELECT e.ord,
-                   nextval('howdah_queue.jobs_id_seq'::regclass) AS id,
-                   e.j ->> 'queue' AS queue,
-                   e.j -> 'payload' AS payload,
-                   coalesce((e.j ->> 'priority')::smallint, 0) AS priority,
-                   coalesce((e.j ->> 'run_at')::timestamptz, now()) AS run_at,
-                   coalesce((e.j ->> 'max_attempts')::smallint, 25) AS max_attempts,
-                   e.j ->> 'unique_key' AS unique_key,
-                   CASE WHEN jsonb_typeof(e.j -> 'tags') = 'array'
-                        THEN ARRAY(SELECT jsonb_array_elements_text(e.j -> 'tags')) ELSE '{}' END AS tags
-              FROM jsonb_array_elements(push_many.jobs) WITH ORDINALITY e(j, ord)),
+            SELECT x.ord, nextval('howdah_queue.jobs_id_seq'::regclass) AS id, x.queue, x.payload,
+                   coalesce(x.priority, 0) AS priority, coalesce(x.run_at, now()) AS run_at,
+                   coalesce(x.max_attempts, 25) AS max_attempts, coalesce(x.tags, '{}') AS tags
+              FROM ROWS FROM (jsonb_to_recordset(push_many.jobs) AS (queue text, payload jsonb, priority smallint,
+                                  run_at timestamptz, max_attempts smallint, tags text[]))
+                   WITH ORDINALITY x(queue, payload, priority, run_at, max_attempts, tags, ord)),
         ins AS (
-            INSERT INTO howdah_queue.jobs AS j (id, queue, payload, priority, run_at, max_attempts, unique_key, tags, state)
+            INSERT INTO howdah_queue.jobs AS j (id, queue, payload, priority, run_at, max_attempts, tags, state)
             OVERRIDING SYSTEM VALUE
-            SELECT i.id, i.queue, i.payload, i.priority, i.run_at, i.max_attempts, i.unique_key, i.tags,
+            SELECT i.id, i.queue, i.payload, i.priority, i.run_at, i.max_attempts, i.tags,
                    CASE WHEN i.run_at > now() THEN 'scheduled' ELSE 'available' END::howdah_queue.job_state
               FROM input i
-             ORDER BY i.ord
-            ON CONFLICT (queue, unique_key)
-               WHERE unique_key IS NOT NULL AND state IN ('available', 'scheduled', 'running', 'retryable')
-            DO NOTHING
-            RETURNING j.id, j.queue, j.unique_key)
-        SELECT array_agg(coalesce(n.id, earlier.id, held.id) ORDER BY i.ord) INTO ids
+             ORDER BY i.ord)
+        SELECT array_agg(i.id ORDER BY i.ord) INTO ids FROM input i;
+        RETURN coalesce(ids, '{}');
+    END IF;
+
+    WITH input AS MATERIALIZED (
+        SELECT e.ord,
+               nextval('howdah_queue.jobs_id_seq'::regclass) AS id,
+               e.j ->> 'queue' AS queue,
+               e.j -> 'payload' AS payload,
+               coalesce((e.j ->> 'priority')::smallint, 0) AS priority,
+               coalesce((e.j ->> 'run_at')::timestamptz, now()) AS run_at,
+               coalesce((e.j ->> 'max_attempts')::smallint, 25) AS max_attempts,
+               e.j ->> 'unique_key' AS unique_key,
+               CASE WHEN jsonb_typeof(e.j -> 'tags') = 'array'
+                    THEN ARRAY(SELECT jsonb_array_elements_text(e.j -> 'tags')) ELSE '{}' END AS tags
+          FROM jsonb_array_elements(push_many.jobs) WITH ORDINALITY e(j, ord)),
+    ins AS (
+        INSERT INTO howdah_queue.jobs AS j (id, queue, payload, priority, run_at, max_attempts, unique_key, tags, state)
+        OVERRIDING SYSTEM VALUE
+        SELECT i.id, i.queue, i.payload, i.priority, i.run_at, i.max_attempts, i.unique_key, i.tags,
+               CASE WHEN i.run_at > now() THEN 'scheduled' ELSE 'available' END::howdah_queue.job_state
           FROM input i
-          LEFT JOIN ins n ON n.id = i.id
-          LEFT JOIN LATERAL (SELECT x.id FROM ins x
-                              WHERE n.id IS NULL AND x.queue = i.queue AND x.unique_key = i.unique_key) earlier ON true
-          LEFT JOIN LATERAL (SELECT h.id FROM howdah_queue.jobs h
-                              WHERE n.id IS NULL AND earlier.id IS NULL AND h.queue = i.queue AND h.unique_key = i.unique_key
-                                AND h.state IN ('available', 'scheduled', 'running', 'retryable')) held ON true;
-    EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow OR invalid_time_zone_displacement_value THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('push_many: key ''run_at'' of an element must be a timestamp such as "2030-01-02T03:04:05Z": %s', SQLERRM);
-    END;
+         ORDER BY i.ord
+        ON CONFLICT (queue, unique_key)
+           WHERE unique_key IS NOT NULL AND state IN ('available', 'scheduled', 'running', 'retryable')
+        DO NOTHING
+        RETURNING j.id, j.queue, j.unique_key)
+    SELECT array_agg(coalesce(n.id, earlier.id, held.id) ORDER BY i.ord) INTO ids
+      FROM input i
+      LEFT JOIN ins n ON n.id = i.id
+      LEFT JOIN LATERAL (SELECT x.id FROM ins x
+                          WHERE n.id IS NULL AND x.queue = i.queue AND x.unique_key = i.unique_key) earlier ON true
+      LEFT JOIN LATERAL (SELECT h.id FROM howdah_queue.jobs h
+                          WHERE n.id IS NULL AND earlier.id IS NULL AND h.queue = i.queue AND h.unique_key = i.unique_key
+                            AND h.state IN ('available', 'scheduled', 'running', 'retryable')) held ON true;
 
     IF array_position(ids, NULL) IS NOT NULL THEN
         -- A concurrent transaction committed a holder after this statement's snapshot was taken.
