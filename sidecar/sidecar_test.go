@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -745,9 +746,10 @@ func TestLoginRoleChecks(t *testing.T) {
 	b := setup(t, nil)
 	authnURL := b.srv.cfg.DatabaseURL
 	start := func(dbURL, anon string) (string, error) {
-		var logs bytes.Buffer
+		// New logs while the LISTEN hub's goroutine may log too: a writer safe for both.
+		logs := &lockedBuffer{}
 		srv, err := New(b.ctx, &Config{DatabaseURL: dbURL, Auth: auth.Config{Secret: secret, AnonRole: anon},
-			Logger: zerolog.New(&logs)})
+			Logger: zerolog.New(logs)})
 		if err == nil {
 			srv.Close()
 		}
@@ -774,4 +776,22 @@ func TestLoginRoleChecks(t *testing.T) {
 	if _, err := start(authnURL, b.roles.authn); err == nil || !strings.Contains(err.Error(), "is the login role itself") {
 		t.Fatalf("anonymous role = login role: %v", err)
 	}
+}
+
+// lockedBuffer is a bytes.Buffer that several goroutines may write and read.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }
