@@ -734,3 +734,44 @@ func TestStopLeavesRunningHandlersJobsToRescue(t *testing.T) {
 		return b.count(t, "SELECT count(*) FROM howdah_queue.jobs WHERE id = $1 AND state = 'completed' AND worker_id = 'second' AND attempt = 2 AND errors -> 0 ->> 'error' LIKE '%worker first stopped heartbeating'", stubborn) == 1
 	})
 }
+
+// A job rescued and claimed again under the same worker id (say after an outage longer than the
+// lease) is a new attempt: the old attempt's result must not complete it.
+func TestLateResultDoesNotCompleteNewAttempt(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	id, _ := queue.Enqueue(b.ctx, b.pool, "againq", "x", nil)
+	started, finish := make(chan struct{}), make(chan struct{})
+	// Heartbeats far apart: only complete can go wrong here.
+	w, err := queue.New(b.pool, "againq", func(ctx context.Context, j *queue.Job) error {
+		close(started)
+		<-finish
+		return nil
+	}, &queue.Config{Lease: time.Hour, HeartbeatInterval: 30 * time.Minute, RescueInterval: -1, PollInterval: time.Hour, WorkerID: "same"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Start(b.ctx); err != nil {
+		t.Fatal(err)
+	}
+	<-started
+	if _, err := b.pool.Exec(b.ctx, "UPDATE howdah_queue.jobs SET lease_expires_at = now() - interval '1 second' WHERE id = $1", id); err != nil {
+		t.Fatal(err)
+	}
+	var attempt int
+	if err := b.pool.QueryRow(b.ctx, "SELECT howdah_queue.rescue('againq')").Scan(new(int)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.pool.QueryRow(b.ctx, "SELECT attempt FROM howdah_queue.claim('againq', 'same')").Scan(&attempt); err != nil || attempt != 2 {
+		t.Fatalf("claim again = attempt %d (%v), want 2", attempt, err)
+	}
+	close(finish)
+	if err := w.Stop(b.ctx); err != nil {
+		t.Fatal(err)
+	}
+	var state string
+	if err := b.pool.QueryRow(b.ctx, "SELECT state::text, attempt FROM howdah_queue.jobs WHERE id = $1", id).Scan(&state, &attempt); err != nil ||
+		state != "running" || attempt != 2 {
+		t.Fatalf("job is %s at attempt %d (%v), want still running at attempt 2: attempt 1's result must be ignored", state, attempt, err)
+	}
+}

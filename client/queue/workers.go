@@ -271,12 +271,9 @@ func (w *Workers) stop(ctx context.Context) error {
 		}
 		w.mu.Unlock()
 		if len(back) > 0 && w.runCtx.Err() == nil {
-			ids := make([]int64, len(back))
-			for i, h := range back {
-				ids[i] = h.job.ID
-			}
+			ids, attempts := idsAndAttempts(back)
 			rctx, cancel := context.WithTimeout(w.runCtx, 10*time.Second)
-			_, err := w.pool.Exec(rctx, `SELECT howdah_queue.release($1, $2)`, ids, w.cfg.WorkerID)
+			_, err := w.pool.Exec(rctx, `SELECT howdah_queue.release($1, $2, $3)`, ids, w.cfg.WorkerID, attempts)
 			cancel()
 			if err != nil {
 				errs = append(errs, wrap("release", err))
@@ -400,16 +397,13 @@ func (w *Workers) cycle(fetch bool) (more, fetched bool, err error) {
 	if f != nil {
 		return w.fail(f)
 	}
-	ids := make([]int64, len(batch))
-	for i, h := range batch {
-		ids[i] = h.job.ID
-	}
+	ids, attempts := idsAndAttempts(batch)
 	var jobs []*Job
 	switch {
 	case len(ids) > 0 && n > 0:
-		jobs, err = w.completeAndClaim(ids, n)
+		jobs, err = w.completeAndClaim(ids, attempts, n)
 	case len(ids) > 0:
-		_, err = w.pool.Exec(w.runCtx, completeSQL, ids, w.cfg.WorkerID)
+		_, err = w.pool.Exec(w.runCtx, completeSQL, ids, w.cfg.WorkerID, attempts)
 		err = wrap("complete", err)
 	case n > 0:
 		jobs, err = w.claim(n)
@@ -431,9 +425,21 @@ func (w *Workers) cycle(fetch bool) (more, fetched bool, err error) {
 }
 
 const (
-	completeSQL = `SELECT howdah_queue.complete($1, $2)`
+	completeSQL = `SELECT howdah_queue.complete($1, $2, $3)`
 	claimSQL    = `SELECT ` + jobColumns + ` FROM howdah_queue.claim($1, $2, $3, $4 * interval '1 microsecond')`
 )
+
+// idsAndAttempts returns the ids of the jobs held and the attempts they were claimed at: the
+// database then ignores a result or heartbeat for an attempt that is over (the job rescued and
+// claimed again, possibly by this same worker id).
+func idsAndAttempts(hs []*held) ([]int64, []int32) {
+	ids := make([]int64, len(hs))
+	attempts := make([]int32, len(hs))
+	for i, h := range hs {
+		ids[i], attempts[i] = h.job.ID, int32(h.job.Attempt)
+	}
+	return ids, attempts
+}
 
 // claim takes up to n jobs.
 func (w *Workers) claim(n int) ([]*Job, error) {
@@ -448,9 +454,9 @@ func (w *Workers) claim(n int) ([]*Job, error) {
 // completeAndClaim completes ids and takes up to n jobs in one round trip: the two statements
 // run in one implicit transaction, so a failed claim leaves the completions unwritten too (and
 // both are retried).
-func (w *Workers) completeAndClaim(ids []int64, n int) ([]*Job, error) {
+func (w *Workers) completeAndClaim(ids []int64, attempts []int32, n int) ([]*Job, error) {
 	b := &pgx.Batch{}
-	b.Queue(completeSQL, ids, w.cfg.WorkerID)
+	b.Queue(completeSQL, ids, w.cfg.WorkerID, attempts)
 	b.Queue(claimSQL, w.queue, w.cfg.WorkerID, n, w.cfg.Lease.Microseconds())
 	br := w.pool.SendBatch(w.runCtx, b)
 	if _, err := br.Exec(); err != nil {
@@ -531,8 +537,8 @@ func (w *Workers) fail(f *failure) (more, fetched bool, err error) {
 	if f.retry != nil {
 		retry = max(f.retry.Microseconds(), 0)
 	}
-	_, err = w.pool.Exec(w.runCtx, `SELECT howdah_queue.fail($1, $2, $3 * interval '1 microsecond', $4)`,
-		f.h.job.ID, f.msg, retry, w.cfg.WorkerID)
+	_, err = w.pool.Exec(w.runCtx, `SELECT howdah_queue.fail($1, $2, $3 * interval '1 microsecond', $4, $5)`,
+		f.h.job.ID, f.msg, retry, w.cfg.WorkerID, int32(f.h.job.Attempt))
 	if err = wrap("fail", err); err != nil && !errors.Is(err, ErrIllegalState) && !errors.Is(err, ErrNotFound) {
 		return true, false, err
 	}
@@ -570,19 +576,20 @@ func (w *Workers) every(d time.Duration, fn func() error) {
 // heartbeat extends the leases of the jobs held and cancels the handlers of jobs that were lost.
 func (w *Workers) heartbeat() error {
 	w.mu.Lock()
-	ids := make([]int64, 0, len(w.jobs))
+	hs := make([]*held, 0, len(w.jobs))
 	sent := make(map[int64]*held, len(w.jobs))
 	for id, h := range w.jobs {
-		ids = append(ids, id)
+		hs = append(hs, h)
 		sent[id] = h
 	}
 	w.mu.Unlock()
-	if len(ids) == 0 {
+	if len(hs) == 0 {
 		return nil
 	}
+	ids, attempts := idsAndAttempts(hs)
 	var kept []int64
-	err := w.pool.QueryRow(w.runCtx, `SELECT howdah_queue.heartbeat($1, $2, $3 * interval '1 microsecond')`,
-		w.cfg.WorkerID, ids, w.cfg.Lease.Microseconds()).Scan(&kept)
+	err := w.pool.QueryRow(w.runCtx, `SELECT howdah_queue.heartbeat($1, $2, $3 * interval '1 microsecond', $4)`,
+		w.cfg.WorkerID, ids, w.cfg.Lease.Microseconds(), attempts).Scan(&kept)
 	if err != nil {
 		return wrap("heartbeat", err)
 	}
