@@ -3689,6 +3689,17 @@ UPDATE howdah_internal.version_queue SET version = 2;
 -- (object_not_in_prerequisite_state) for fail on a job that is not running or is held by another
 -- worker; P0002 (no_data_found) for an unknown job id. Bad input writes nothing.
 
+CREATE FUNCTION howdah_internal.queue_attempts_problem(ids bigint[], attempts integer[])
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+-- NULL when `attempts` is NULL or gives one non-null attempt per element of `ids`, else what is wrong.
+RETURN CASE WHEN attempts IS NOT NULL AND (coalesce(pg_catalog.cardinality(attempts), 0) <> coalesce(pg_catalog.cardinality(ids), 0)
+                                            OR pg_catalog.array_position(attempts, NULL) IS NOT NULL) THEN
+    pg_catalog.format('attempts must be NULL or hold one non-null attempt per element of ids: got %s attempt(s) for %s id(s)',
+        coalesce(pg_catalog.cardinality(attempts), 0), coalesce(pg_catalog.cardinality(ids), 0))
+END;
+COMMENT ON FUNCTION howdah_internal.queue_attempts_problem(bigint[], integer[]) IS 'What is wrong with an attempts array given with job ids, or NULL when it is fine.';
+
 CREATE FUNCTION howdah_queue.claim(queue text, worker_id text, n integer DEFAULT 1, lease interval DEFAULT '30 seconds')
 RETURNS SETOF howdah_queue.jobs
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER ROWS 10
@@ -3742,15 +3753,16 @@ COMMENT ON FUNCTION howdah_queue.claim(text, text, integer, interval) IS
 'Runnable: available, scheduled or retryable with run_at <= now(); order: priority, run_at, id. Claimed jobs are running, attempt + 1, lease_expires_at = now() + lease. '
 'Errors: 22023 naming the bad parameter (queue name, worker_id of 1..128 characters, n, lease > 0).';
 
-CREATE FUNCTION howdah_queue.heartbeat(worker_id text, ids bigint[], lease interval DEFAULT '30 seconds')
+CREATE FUNCTION howdah_queue.heartbeat(worker_id text, ids bigint[], lease interval DEFAULT '30 seconds', attempts integer[] DEFAULT NULL)
 RETURNS bigint[]
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 -- Extends to now() + `lease` the leases of the jobs among `ids` that `worker_id` holds (running)
--- and returns their ids, sorted. The ids left out were lost: cancelled, or rescued and maybe
--- claimed by another worker; their handlers should stop.
+-- and returns their ids, sorted. With `attempts` (one per id), only a job still at that attempt
+-- counts: the same worker may have claimed it again after a rescue. The ids left out were lost:
+-- cancelled, or rescued and maybe claimed again; their handlers should stop.
 DECLARE
     kept bigint[];
 BEGIN
@@ -3759,21 +3771,25 @@ BEGIN
             'worker_id must be 1 to 128 characters long'
         WHEN heartbeat.lease IS NULL OR heartbeat.lease <= interval '0' THEN
             format('lease must be a positive interval, got %s', coalesce(heartbeat.lease::text, 'null'))
+        ELSE howdah_internal.queue_attempts_problem(heartbeat.ids, heartbeat.attempts)
     END);
     WITH kept_jobs AS (
         UPDATE howdah_queue.jobs j
            SET lease_expires_at = now() + heartbeat.lease
-         WHERE j.id = ANY (heartbeat.ids) AND j.state = 'running' AND j.worker_id = heartbeat.worker_id
+          FROM unnest(heartbeat.ids, heartbeat.attempts) u(id, attempt) -- attempts NULL: u.attempt NULL
+         WHERE j.id = u.id AND j.state = 'running' AND j.worker_id = heartbeat.worker_id
+           AND (heartbeat.attempts IS NULL OR j.attempt = u.attempt)
         RETURNING j.id)
     SELECT coalesce(array_agg(k.id ORDER BY k.id), '{}') INTO kept FROM kept_jobs k;
     RETURN kept;
 END;
 $$;
-COMMENT ON FUNCTION howdah_queue.heartbeat(text, bigint[], interval) IS
-'Extends the leases of the jobs a worker holds: heartbeat(worker_id, ids, lease = ''30 seconds'') returns the ids still held (sorted); the others were cancelled or rescued and their work should stop. '
-'Errors: 22023 for a bad worker_id or a lease that is not positive.';
+COMMENT ON FUNCTION howdah_queue.heartbeat(text, bigint[], interval, integer[]) IS
+'Extends the leases of the jobs a worker holds: heartbeat(worker_id, ids, lease = ''30 seconds'', attempts = NULL) returns the ids still held (sorted); the others were cancelled or rescued and their work should stop. '
+'attempts, when given, has one attempt number per id (the attempt column of the claimed row): a job claimed again since (even by the same worker) is then not extended and its id is left out. '
+'Errors: 22023 for a bad worker_id, a lease that is not positive, or attempts not matching ids.';
 
-CREATE FUNCTION howdah_queue.complete(ids bigint[], worker_id text DEFAULT NULL)
+CREATE FUNCTION howdah_queue.complete(ids bigint[], worker_id text DEFAULT NULL, attempts integer[] DEFAULT NULL)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
@@ -3782,8 +3798,9 @@ SET plan_cache_mode = force_generic_plan
 SET enable_seqscan = off
 AS $$
 #variable_conflict use_column
--- Marks the running jobs among `ids` completed (only those `worker_id` holds, when given) and
--- returns how many; others (unknown, not running, held by another worker) are left alone.
+-- Marks the running jobs among `ids` completed (only those `worker_id` holds, when given, and
+-- only those still at the matching element of `attempts`, when given) and returns how many;
+-- others (unknown, not running, held by another worker, claimed again since) are left alone.
 -- PL/pgSQL with a generic plan: a SQL function would plan the UPDATE on every call (~0.1 ms).
 DECLARE
     done integer;
@@ -3791,20 +3808,27 @@ DECLARE
     -- 'running') then cannot be used, so the plan looks the ids up in jobs_pkey rather than read
     -- every running job when statistics say few jobs run.
     running CONSTANT howdah_queue.job_state := 'running'::howdah_queue.job_state;
+    bad text := howdah_internal.queue_attempts_problem(complete.ids, complete.attempts);
 BEGIN
+    IF bad IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = bad;
+    END IF;
     UPDATE howdah_queue.jobs j
        SET state = 'completed', finalized_at = now(), lease_expires_at = NULL
-     WHERE j.id = ANY (complete.ids) AND j.state = running
-       AND (complete.worker_id IS NULL OR j.worker_id = complete.worker_id);
+      FROM unnest(complete.ids, complete.attempts) u(id, attempt) -- attempts NULL: u.attempt NULL
+     WHERE j.id = u.id AND j.state = running
+       AND (complete.worker_id IS NULL OR j.worker_id = complete.worker_id)
+       AND (complete.attempts IS NULL OR j.attempt = u.attempt);
     GET DIAGNOSTICS done = ROW_COUNT;
     RETURN done;
 END;
 $$;
-COMMENT ON FUNCTION howdah_queue.complete(bigint[], text) IS
-'Marks running jobs completed, in one statement: complete(ids, worker_id = NULL) returns how many changed. '
-'Jobs that are not running (unknown, cancelled, rescued) or, when worker_id is given, held by another worker are left alone and not counted, so a late worker cannot complete a job someone else now runs.';
+COMMENT ON FUNCTION howdah_queue.complete(bigint[], text, integer[]) IS
+'Marks running jobs completed, in one statement: complete(ids, worker_id = NULL, attempts = NULL) returns how many changed. '
+'Jobs that are not running (unknown, cancelled, rescued), or, when worker_id is given, held by another worker, or, when attempts (one attempt number per id) is given, claimed again since that attempt, are left alone and not counted, so a late result cannot complete a job someone (even the same worker) now runs again. '
+'Errors: 22023 when attempts does not match ids.';
 
-CREATE FUNCTION howdah_queue.fail(id bigint, error text, retry_in interval DEFAULT NULL, worker_id text DEFAULT NULL)
+CREATE FUNCTION howdah_queue.fail(id bigint, error text, retry_in interval DEFAULT NULL, worker_id text DEFAULT NULL, attempt integer DEFAULT NULL)
 RETURNS howdah_queue.job_state
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
@@ -3813,14 +3837,14 @@ AS $$
 -- Records a failed attempt of running job `id`: appends {"attempt", "at", "error"} to errors,
 -- then makes the job retryable at now() + `retry_in` (NULL: exponential backoff with jitter), or
 -- failed when its attempts are used up. Returns the new state. With `worker_id`, the job must be
--- held by that worker.
+-- held by that worker; with `attempt`, it must still be at that attempt.
 DECLARE
     cur record;
     new_state howdah_queue.job_state;
 BEGIN
     PERFORM howdah_internal.queue_bad_parameter(CASE WHEN fail.retry_in < interval '0' THEN
         format('retry_in must not be negative, got %s', fail.retry_in) END);
-    SELECT j.state, j.worker_id INTO cur FROM howdah_queue.jobs j WHERE j.id = fail.id FOR UPDATE;
+    SELECT j.state, j.worker_id, j.attempt INTO cur FROM howdah_queue.jobs j WHERE j.id = fail.id FOR UPDATE;
     IF NOT FOUND THEN
         PERFORM howdah_internal.queue_not_found(fail.id);
     END IF;
@@ -3831,6 +3855,11 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
             MESSAGE = format('job %s is held by worker %L, not %L', fail.id, cur.worker_id, fail.worker_id),
             HINT = 'its lease expired and it was rescued and claimed again; this attempt''s result is ignored';
+    END IF;
+    IF fail.attempt IS NOT NULL AND cur.attempt <> fail.attempt THEN
+        RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+            MESSAGE = format('job %s is at attempt %s, not %s', fail.id, cur.attempt, fail.attempt),
+            HINT = 'that attempt''s lease expired and the job was rescued and claimed again; its result is ignored';
     END IF;
     UPDATE howdah_queue.jobs j
        SET state = CASE WHEN j.attempt >= j.max_attempts THEN 'failed' ELSE 'retryable' END::howdah_queue.job_state,
@@ -3844,36 +3873,41 @@ BEGIN
     RETURN new_state;
 END;
 $$;
-COMMENT ON FUNCTION howdah_queue.fail(bigint, text, interval, text) IS
-'Records a failed attempt of a running job: fail(id, error, retry_in = NULL, worker_id = NULL) appends {"attempt", "at", "error"} to errors and returns the new state: '
+COMMENT ON FUNCTION howdah_queue.fail(bigint, text, interval, text, integer) IS
+'Records a failed attempt of a running job: fail(id, error, retry_in = NULL, worker_id = NULL, attempt = NULL) appends {"attempt", "at", "error"} to errors and returns the new state: '
 'retryable at now() + retry_in (NULL: 2^attempt seconds, at most 1 hour, with jitter) or failed when attempt = max_attempts. '
-'Errors: P0002 unknown id; 55000 when the job is not running or (worker_id given) is held by another worker; 22023 negative retry_in.';
+'Errors: P0002 unknown id; 55000 when the job is not running, or (worker_id given) is held by another worker, or (attempt given) was claimed again since that attempt; 22023 negative retry_in.';
 
-CREATE FUNCTION howdah_queue.release(ids bigint[], worker_id text DEFAULT NULL)
+CREATE FUNCTION howdah_queue.release(ids bigint[], worker_id text DEFAULT NULL, attempts integer[] DEFAULT NULL)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
--- Gives back running jobs among `ids` (those `worker_id` holds, when given) without a result:
--- they become available now and their attempt is not counted. Returns how many; wakes workers.
+-- Gives back running jobs among `ids` (those `worker_id` holds, when given, and still at the
+-- matching element of `attempts`, when given) without a result: they become available now and
+-- their attempt is not counted. Returns how many; wakes workers.
 DECLARE
     released integer;
     queues text[];
 BEGIN
+    PERFORM howdah_internal.queue_bad_parameter(howdah_internal.queue_attempts_problem(release.ids, release.attempts));
     WITH back AS (
         UPDATE howdah_queue.jobs j
            SET state = 'available', attempt = greatest(j.attempt - 1, 0), run_at = now(), lease_expires_at = NULL
-         WHERE j.id = ANY (release.ids) AND j.state = 'running'
+          FROM unnest(release.ids, release.attempts) u(id, attempt) -- attempts NULL: u.attempt NULL
+         WHERE j.id = u.id AND j.state = 'running'
            AND (release.worker_id IS NULL OR j.worker_id = release.worker_id)
+           AND (release.attempts IS NULL OR j.attempt = u.attempt)
         RETURNING j.queue)
     SELECT count(*)::integer, array_agg(DISTINCT b.queue) INTO released, queues FROM back b;
     PERFORM howdah_internal.queue_wake(queues);
     RETURN released;
 END;
 $$;
-COMMENT ON FUNCTION howdah_queue.release(bigint[], text) IS
-'Gives running jobs back without a result, for a worker shutting down: release(ids, worker_id = NULL) makes them available now, does not count the attempt, wakes the queues'' workers and returns how many changed. Jobs not running (or held by another worker) are left alone.';
+COMMENT ON FUNCTION howdah_queue.release(bigint[], text, integer[]) IS
+'Gives running jobs back without a result, for a worker shutting down: release(ids, worker_id = NULL, attempts = NULL) makes them available now, does not count the attempt, wakes the queues'' workers and returns how many changed. '
+'Jobs not running, held by another worker (worker_id given) or claimed again since the attempt given in attempts (one per id) are left alone. Errors: 22023 when attempts does not match ids.';
 
 CREATE FUNCTION howdah_queue.rescue(queue text DEFAULT NULL)
 RETURNS integer
@@ -3917,7 +3951,7 @@ $$;
 COMMENT ON FUNCTION howdah_queue.rescue(text) IS
 'Takes back running jobs whose lease expired: rescue(queue = NULL: every queue) records an error on each and makes it retryable now, or failed when its attempts are used up, and returns how many. '
 'Run it periodically (the Go client does, every lease); it skips rows other sessions have locked. Errors: 22023 for an invalid queue name.';
-SELECT howdah_internal.record_step('queue', 'howdah_queue', 3, 'up', '003_work.sql', '07260160af59b075a21db43eada6913c3461de4f43e262a25704e00ffbfa5609', ARRAY['howdah_queue', 'howdah_internal']);
+SELECT howdah_internal.record_step('queue', 'howdah_queue', 3, 'up', '003_work.sql', 'bd52e99d3d6b76698c651753888a4ca79b56cccfe9dc09bba4aed84e58d8da24', ARRAY['howdah_queue', 'howdah_internal']);
 UPDATE howdah_internal.version_queue SET version = 3;
 
 -- ----- queue 004_admin.sql -----

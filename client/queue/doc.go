@@ -8,8 +8,9 @@
 // panic counts as an error), and runs howdah_queue.rescue periodically so that the jobs of
 // crashed workers come back. It wakes up on the queue's NOTIFY (its own LISTEN connection,
 // reconnected with backoff) and polls at a floor interval because notifications are lost while
-// disconnected. Stop shuts down gracefully: in-flight jobs finish, or are released for another
-// worker when the Stop context ends first.
+// disconnected. Stop shuts down gracefully: in-flight jobs finish; when the Stop context ends
+// first, handlers are cancelled, the jobs of those that return are released for another worker,
+// and those still running keep their jobs until the lease expires and rescue takes them back.
 //
 // Delivery is at least once: a job whose worker dies or loses its lease runs again elsewhere,
 // so handlers should be idempotent. A late result from a worker that lost the job is ignored.

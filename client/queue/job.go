@@ -11,7 +11,8 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
-// Job is a row of howdah_queue.jobs.
+// Job is a row of howdah_queue.jobs. Its JSON form has the table's column names as keys, null
+// for NULL columns, and errors and tags as arrays (see MarshalJSON).
 type Job struct {
 	ID      int64
 	Queue   string
@@ -33,6 +34,91 @@ type Job struct {
 	Tags      []string
 	// Errors has one entry per failed attempt, oldest first.
 	Errors []AttemptError
+}
+
+// jobJSON is Job's JSON form: the columns of howdah_queue.jobs, in table order, NULL as null.
+type jobJSON struct {
+	ID             int64           `json:"id"`
+	RunAt          time.Time       `json:"run_at"`
+	CreatedAt      time.Time       `json:"created_at"`
+	AttemptedAt    *time.Time      `json:"attempted_at"`
+	FinalizedAt    *time.Time      `json:"finalized_at"`
+	LeaseExpiresAt *time.Time      `json:"lease_expires_at"`
+	State          string          `json:"state"`
+	Priority       int16           `json:"priority"`
+	Attempt        int16           `json:"attempt"`
+	MaxAttempts    int16           `json:"max_attempts"`
+	Queue          string          `json:"queue"`
+	WorkerID       *string         `json:"worker_id"`
+	UniqueKey      *string         `json:"unique_key"`
+	Payload        json.RawMessage `json:"payload"`
+	Errors         []AttemptError  `json:"errors"`
+	Tags           []string        `json:"tags"`
+}
+
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func nullString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// MarshalJSON writes the job as howdah_queue.jobs has it: snake_case column names, null for the
+// NULL columns (attempted_at, finalized_at, lease_expires_at, worker_id, unique_key: zero or ""
+// in Job), and errors and tags as arrays, empty when there are none.
+func (j Job) MarshalJSON() ([]byte, error) {
+	out := jobJSON{ID: j.ID, RunAt: j.RunAt, CreatedAt: j.CreatedAt, AttemptedAt: nullTime(j.AttemptedAt),
+		FinalizedAt: nullTime(j.FinalizedAt), LeaseExpiresAt: nullTime(j.LeaseExpiresAt), State: j.State,
+		Priority: j.Priority, Attempt: j.Attempt, MaxAttempts: j.MaxAttempts, Queue: j.Queue,
+		WorkerID: nullString(j.WorkerID), UniqueKey: nullString(j.UniqueKey), Payload: j.Payload,
+		Errors: j.Errors, Tags: j.Tags}
+	if out.Errors == nil {
+		out.Errors = []AttemptError{}
+	}
+	if out.Tags == nil {
+		out.Tags = []string{}
+	}
+	if out.Payload == nil {
+		out.Payload = json.RawMessage("null")
+	}
+	return json.Marshal(out)
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (j *Job) UnmarshalJSON(b []byte) error {
+	var in jobJSON
+	if err := json.Unmarshal(b, &in); err != nil {
+		return err
+	}
+	*j = Job{ID: in.ID, Queue: in.Queue, Payload: in.Payload, State: in.State, Priority: in.Priority,
+		Attempt: in.Attempt, MaxAttempts: in.MaxAttempts, RunAt: in.RunAt, CreatedAt: in.CreatedAt,
+		Tags: in.Tags, Errors: in.Errors}
+	if len(j.Errors) == 0 {
+		j.Errors = nil
+	}
+	if in.AttemptedAt != nil {
+		j.AttemptedAt = *in.AttemptedAt
+	}
+	if in.FinalizedAt != nil {
+		j.FinalizedAt = *in.FinalizedAt
+	}
+	if in.LeaseExpiresAt != nil {
+		j.LeaseExpiresAt = *in.LeaseExpiresAt
+	}
+	if in.WorkerID != nil {
+		j.WorkerID = *in.WorkerID
+	}
+	if in.UniqueKey != nil {
+		j.UniqueKey = *in.UniqueKey
+	}
+	return nil
 }
 
 // AttemptError is one failed attempt of a job.
@@ -296,28 +382,63 @@ func List(ctx context.Context, db Querier, opts ListOptions) ([]*Job, error) {
 	return jobs, wrap("list", err)
 }
 
-// Stat is one row of howdah_queue.stats(): the jobs of a queue in a state.
+// Stat is one row of howdah_queue.stats(): the jobs of a queue in a state. In JSON, oldest_age
+// is in seconds (a number) or null, as the column is NULL.
 type Stat struct {
-	Queue string `json:"queue"`
-	State string `json:"state"`
-	Jobs  int64  `json:"jobs"`
+	Queue string
+	State string
+	Jobs  int64
 	// OldestAge is how long the oldest due job has waited (available, scheduled, retryable),
-	// run (running) or been final (others); 0 when no job is due.
-	OldestAge time.Duration `json:"oldest_age"`
+	// run (running) or been final (others); nil when no job is due (stats() gives NULL).
+	OldestAge *time.Duration
+}
+
+type statJSON struct {
+	Queue     string   `json:"queue"`
+	State     string   `json:"state"`
+	Jobs      int64    `json:"jobs"`
+	OldestAge *float64 `json:"oldest_age"`
+}
+
+// MarshalJSON writes the row with stats()' column names, oldest_age in seconds or null.
+func (s Stat) MarshalJSON() ([]byte, error) {
+	out := statJSON{Queue: s.Queue, State: s.State, Jobs: s.Jobs}
+	if s.OldestAge != nil {
+		secs := s.OldestAge.Seconds()
+		out.OldestAge = &secs
+	}
+	return json.Marshal(out)
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (s *Stat) UnmarshalJSON(b []byte) error {
+	var in statJSON
+	if err := json.Unmarshal(b, &in); err != nil {
+		return err
+	}
+	*s = Stat{Queue: in.Queue, State: in.State, Jobs: in.Jobs}
+	if in.OldestAge != nil {
+		d := time.Duration(*in.OldestAge * float64(time.Second))
+		s.OldestAge = &d
+	}
+	return nil
 }
 
 // Stats returns the job counts per queue and state.
 func Stats(ctx context.Context, db Querier) ([]Stat, error) {
 	rows, err := db.Query(ctx, `SELECT queue, state::text, jobs,
-		coalesce((extract(epoch FROM oldest_age) * 1e6)::bigint, 0) FROM howdah_queue.stats()`)
+		(extract(epoch FROM oldest_age) * 1e6)::bigint FROM howdah_queue.stats()`)
 	if err != nil {
 		return nil, wrap("stats", err)
 	}
 	stats, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Stat, error) {
 		var s Stat
-		var micros int64
+		var micros *int64
 		err := r.Scan(&s.Queue, &s.State, &s.Jobs, &micros)
-		s.OldestAge = time.Duration(micros) * time.Microsecond
+		if micros != nil {
+			d := time.Duration(*micros) * time.Microsecond
+			s.OldestAge = &d
+		}
 		return s, err
 	})
 	return stats, wrap("stats", err)

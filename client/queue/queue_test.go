@@ -648,3 +648,130 @@ func TestWorkersSurvivePostgresRestart(t *testing.T) {
 	}
 	waitFor(t, 10*time.Second, "a job pushed after the restart to be woken by NOTIFY", completed(total+1))
 }
+
+// A handler that ignores its context outlives Stop: its job must not be released while it
+// runs, or another worker would run the same job at the same time. It stays running under the
+// old lease (heartbeats stop), rescue takes it back after the lease, and the late result of the
+// abandoned handler is not written. A handler that honours its context is released as before.
+func TestStopLeavesRunningHandlersJobsToRescue(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	stubborn, _ := queue.Enqueue(b.ctx, b.pool, "stubq", "stubborn", nil)
+	polite, _ := queue.Enqueue(b.ctx, b.pool, "stubq", "polite", nil)
+	hold := make(chan struct{})
+	stubbornDone := make(chan struct{})
+	var firstRunning atomic.Bool
+	var running sync.WaitGroup
+	running.Add(2)
+	first, err := queue.New(b.pool, "stubq", func(ctx context.Context, j *queue.Job) error {
+		running.Done()
+		if string(j.Payload) == `"stubborn"` {
+			firstRunning.Store(true)
+			<-hold // ignores ctx
+			firstRunning.Store(false)
+			close(stubbornDone)
+			return nil
+		}
+		<-ctx.Done()
+		return ctx.Err()
+	}, &queue.Config{Concurrency: 2, Lease: 3 * time.Second, HeartbeatInterval: 300 * time.Millisecond, RescueInterval: -1, WorkerID: "first"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Start(b.ctx); err != nil {
+		t.Fatal(err)
+	}
+	running.Wait()
+	ctx, cancel := context.WithTimeout(b.ctx, 200*time.Millisecond)
+	defer cancel()
+	err = first.Stop(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "1 handler(s) still running") {
+		t.Fatalf("Stop = %v, want the deadline error and the handler still running", err)
+	}
+	var state, worker string
+	var attempt int
+	if err := b.pool.QueryRow(b.ctx, "SELECT state::text, attempt, worker_id FROM howdah_queue.jobs WHERE id = $1", stubborn).Scan(&state, &attempt, &worker); err != nil ||
+		state != "running" || attempt != 1 || worker != "first" {
+		t.Fatalf("the stubborn job is %s attempt %d by %q (%v), want still running attempt 1 by first", state, attempt, worker, err)
+	}
+	if err := b.pool.QueryRow(b.ctx, "SELECT state::text, attempt FROM howdah_queue.jobs WHERE id = $1", polite).Scan(&state, &attempt); err != nil ||
+		state != "available" || attempt != 0 {
+		t.Fatalf("the polite job is %s attempt %d (%v), want released: available, attempt 0", state, attempt, err)
+	}
+
+	var concurrent atomic.Bool
+	ran := make(chan int64, 4)
+	b.workers(t, "stubq", func(ctx context.Context, j *queue.Job) error {
+		if j.ID == stubborn && firstRunning.Load() {
+			concurrent.Store(true)
+		}
+		ran <- j.ID
+		return nil
+	}, &queue.Config{Lease: time.Second, HeartbeatInterval: 300 * time.Millisecond, RescueInterval: 200 * time.Millisecond,
+		PollInterval: 100 * time.Millisecond, WorkerID: "second"})
+	select {
+	case id := <-ran:
+		if id != polite {
+			t.Fatalf("the second worker ran job %d first, want the released job %d (the stubborn one is still running elsewhere)", id, polite)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the released job was not run by the second worker")
+	}
+	close(hold)
+	<-stubbornDone
+	select {
+	case id := <-ran:
+		if id != stubborn {
+			t.Fatalf("ran job %d, want the stubborn job %d after rescue", id, stubborn)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the stubborn job was never rescued and run again")
+	}
+	if concurrent.Load() {
+		t.Fatal("the second worker ran the stubborn job while the first handler still ran it")
+	}
+	waitFor(t, 10*time.Second, "the rescued job to complete", func() bool {
+		return b.count(t, "SELECT count(*) FROM howdah_queue.jobs WHERE id = $1 AND state = 'completed' AND worker_id = 'second' AND attempt = 2 AND errors -> 0 ->> 'error' LIKE '%worker first stopped heartbeating'", stubborn) == 1
+	})
+}
+
+// A job rescued and claimed again under the same worker id (say after an outage longer than the
+// lease) is a new attempt: the old attempt's result must not complete it.
+func TestLateResultDoesNotCompleteNewAttempt(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	id, _ := queue.Enqueue(b.ctx, b.pool, "againq", "x", nil)
+	started, finish := make(chan struct{}), make(chan struct{})
+	// Heartbeats far apart: only complete can go wrong here.
+	w, err := queue.New(b.pool, "againq", func(ctx context.Context, j *queue.Job) error {
+		close(started)
+		<-finish
+		return nil
+	}, &queue.Config{Lease: time.Hour, HeartbeatInterval: 30 * time.Minute, RescueInterval: -1, PollInterval: time.Hour, WorkerID: "same"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Start(b.ctx); err != nil {
+		t.Fatal(err)
+	}
+	<-started
+	if _, err := b.pool.Exec(b.ctx, "UPDATE howdah_queue.jobs SET lease_expires_at = now() - interval '1 second' WHERE id = $1", id); err != nil {
+		t.Fatal(err)
+	}
+	var attempt int
+	if err := b.pool.QueryRow(b.ctx, "SELECT howdah_queue.rescue('againq')").Scan(new(int)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.pool.QueryRow(b.ctx, "SELECT attempt FROM howdah_queue.claim('againq', 'same')").Scan(&attempt); err != nil || attempt != 2 {
+		t.Fatalf("claim again = attempt %d (%v), want 2", attempt, err)
+	}
+	close(finish)
+	if err := w.Stop(b.ctx); err != nil {
+		t.Fatal(err)
+	}
+	var state string
+	if err := b.pool.QueryRow(b.ctx, "SELECT state::text, attempt FROM howdah_queue.jobs WHERE id = $1", id).Scan(&state, &attempt); err != nil ||
+		state != "running" || attempt != 2 {
+		t.Fatalf("job is %s at attempt %d (%v), want still running at attempt 2: attempt 1's result must be ignored", state, attempt, err)
+	}
+}

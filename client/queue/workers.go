@@ -22,6 +22,8 @@ const Channel = "howdah_queue"
 // Handler runs one job. Returning nil completes it; an error (or a panic) records a failed
 // attempt with the error's text. ctx is cancelled when the job is lost (cause ErrJobLost),
 // when Stop's context ends (ErrStopped), and when the context given to Start is cancelled.
+// A handler interrupted by Stop that returns an error has its job released; one that does not
+// return soon after (see Stop) keeps its job until the lease expires.
 type Handler func(ctx context.Context, job *Job) error
 
 // Config configures Workers. A nil *Config, and every zero field, means the default.
@@ -113,6 +115,10 @@ type failure struct {
 	retry *time.Duration
 }
 
+// StopGrace is how long Stop waits, after its context ended and the handlers' contexts were
+// cancelled, for handlers to return before it leaves their jobs to lease expiry and rescue.
+const StopGrace = 500 * time.Millisecond
+
 // Workers runs a handler over the jobs of one queue. Make it with New, then Start and Stop.
 type Workers struct {
 	pool    *pgxpool.Pool
@@ -128,6 +134,10 @@ type Workers struct {
 	maybeMore bool // the last claim was full: claim again as soon as a slot frees
 	started   bool
 	stopping  bool
+	// interrupted: Stop's context ended and handlers were asked to stop; a handler returning an
+	// error now has its job released (in released) rather than failed.
+	interrupted bool
+	released    []*held
 
 	wake     chan struct{} // claim now
 	flush    chan struct{} // results are waiting to be written
@@ -196,10 +206,16 @@ func (w *Workers) Start(ctx context.Context) error {
 	return nil
 }
 
-// Stop shuts the workers down: no more claims; in-flight handlers may finish until ctx ends,
-// then their contexts are cancelled (cause ErrStopped) and their jobs released, available at
-// once to other workers without counting the attempt; finished jobs are completed or failed.
-// It returns ctx's error when handlers had to be interrupted, and any error of the final writes.
+// Stop shuts the workers down: no more claims; in-flight handlers may finish until ctx ends.
+// Jobs whose handlers finished are completed or failed. When ctx ends first, Stop cancels the
+// handlers' contexts (cause ErrStopped) and waits up to StopGrace for them to return: the jobs
+// of handlers that returned an error are released (available at once to other workers, the
+// attempt not counted), those of handlers that returned nil are completed. The jobs of handlers
+// still running after StopGrace are left alone: they stay running under this worker's lease,
+// which is no longer extended, so no other worker can run them until the lease expires and
+// rescue takes them back (as after a crash); whatever those handlers return later is ignored.
+// Stop does not wait for them. It returns ctx's error when handlers had to be interrupted, an
+// error counting the handlers left running, and any error of the final writes.
 func (w *Workers) Stop(ctx context.Context) error {
 	w.mu.Lock()
 	started := w.started
@@ -224,23 +240,47 @@ func (w *Workers) stop(ctx context.Context) error {
 	case <-handlersDone:
 	case <-ctx.Done():
 		errs = append(errs, ctx.Err())
-		w.stopHandlers(ErrStopped)
 		w.mu.Lock()
-		var ids []int64
+		w.interrupted = true
+		w.mu.Unlock()
+		w.stopHandlers(ErrStopped)
+		grace := time.NewTimer(StopGrace)
+		select {
+		case <-handlersDone:
+		case <-grace.C:
+		}
+		grace.Stop()
+		// Release only the jobs whose handlers returned: a job whose handler still runs must
+		// not become available, or another worker would run it at the same time. Those are
+		// dropped from w.jobs, so heartbeats stop and their late results are ignored.
+		w.mu.Lock()
+		var back []*held
+		for _, h := range w.released {
+			if w.jobs[h.job.ID] == h {
+				back = append(back, h)
+				delete(w.jobs, h.job.ID)
+			}
+		}
+		w.released = nil
+		stuck := 0
 		for id, h := range w.jobs {
 			if !h.finished {
-				ids = append(ids, id)
+				stuck++
 				delete(w.jobs, id)
 			}
 		}
 		w.mu.Unlock()
-		if len(ids) > 0 && w.runCtx.Err() == nil {
+		if len(back) > 0 && w.runCtx.Err() == nil {
+			ids, attempts := idsAndAttempts(back)
 			rctx, cancel := context.WithTimeout(w.runCtx, 10*time.Second)
-			_, err := w.pool.Exec(rctx, `SELECT howdah_queue.release($1, $2)`, ids, w.cfg.WorkerID)
+			_, err := w.pool.Exec(rctx, `SELECT howdah_queue.release($1, $2, $3)`, ids, w.cfg.WorkerID, attempts)
 			cancel()
 			if err != nil {
 				errs = append(errs, wrap("release", err))
 			}
+		}
+		if stuck > 0 {
+			errs = append(errs, fmt.Errorf("queue: %d handler(s) still running after Stop; their jobs stay running until the lease expires and rescue takes them back", stuck))
 		}
 	}
 	close(w.stopDone)
@@ -357,16 +397,13 @@ func (w *Workers) cycle(fetch bool) (more, fetched bool, err error) {
 	if f != nil {
 		return w.fail(f)
 	}
-	ids := make([]int64, len(batch))
-	for i, h := range batch {
-		ids[i] = h.job.ID
-	}
+	ids, attempts := idsAndAttempts(batch)
 	var jobs []*Job
 	switch {
 	case len(ids) > 0 && n > 0:
-		jobs, err = w.completeAndClaim(ids, n)
+		jobs, err = w.completeAndClaim(ids, attempts, n)
 	case len(ids) > 0:
-		_, err = w.pool.Exec(w.runCtx, completeSQL, ids, w.cfg.WorkerID)
+		_, err = w.pool.Exec(w.runCtx, completeSQL, ids, w.cfg.WorkerID, attempts)
 		err = wrap("complete", err)
 	case n > 0:
 		jobs, err = w.claim(n)
@@ -388,9 +425,21 @@ func (w *Workers) cycle(fetch bool) (more, fetched bool, err error) {
 }
 
 const (
-	completeSQL = `SELECT howdah_queue.complete($1, $2)`
+	completeSQL = `SELECT howdah_queue.complete($1, $2, $3)`
 	claimSQL    = `SELECT ` + jobColumns + ` FROM howdah_queue.claim($1, $2, $3, $4 * interval '1 microsecond')`
 )
+
+// idsAndAttempts returns the ids of the jobs held and the attempts they were claimed at: the
+// database then ignores a result or heartbeat for an attempt that is over (the job rescued and
+// claimed again, possibly by this same worker id).
+func idsAndAttempts(hs []*held) ([]int64, []int32) {
+	ids := make([]int64, len(hs))
+	attempts := make([]int32, len(hs))
+	for i, h := range hs {
+		ids[i], attempts[i] = h.job.ID, int32(h.job.Attempt)
+	}
+	return ids, attempts
+}
 
 // claim takes up to n jobs.
 func (w *Workers) claim(n int) ([]*Job, error) {
@@ -405,9 +454,9 @@ func (w *Workers) claim(n int) ([]*Job, error) {
 // completeAndClaim completes ids and takes up to n jobs in one round trip: the two statements
 // run in one implicit transaction, so a failed claim leaves the completions unwritten too (and
 // both are retried).
-func (w *Workers) completeAndClaim(ids []int64, n int) ([]*Job, error) {
+func (w *Workers) completeAndClaim(ids []int64, attempts []int32, n int) ([]*Job, error) {
 	b := &pgx.Batch{}
-	b.Queue(completeSQL, ids, w.cfg.WorkerID)
+	b.Queue(completeSQL, ids, w.cfg.WorkerID, attempts)
 	b.Queue(claimSQL, w.queue, w.cfg.WorkerID, n, w.cfg.Lease.Microseconds())
 	br := w.pool.SendBatch(w.runCtx, b)
 	if _, err := br.Exec(); err != nil {
@@ -451,10 +500,14 @@ func (w *Workers) run(ctx context.Context, h *held) {
 		w.signal(w.wake)
 	}
 	if w.jobs[j.ID] != h {
-		return // lost (cancelled, rescued) or released by Stop: the result is ignored
+		return // lost (cancelled, rescued) or left running by Stop: the result is ignored
 	}
 	h.cancel(nil)
 	h.finished = true
+	if err != nil && w.interrupted {
+		w.released = append(w.released, h) // interrupted by Stop: released, not failed
+		return
+	}
 	if err == nil {
 		w.done = append(w.done, h)
 	} else {
@@ -484,8 +537,8 @@ func (w *Workers) fail(f *failure) (more, fetched bool, err error) {
 	if f.retry != nil {
 		retry = max(f.retry.Microseconds(), 0)
 	}
-	_, err = w.pool.Exec(w.runCtx, `SELECT howdah_queue.fail($1, $2, $3 * interval '1 microsecond', $4)`,
-		f.h.job.ID, f.msg, retry, w.cfg.WorkerID)
+	_, err = w.pool.Exec(w.runCtx, `SELECT howdah_queue.fail($1, $2, $3 * interval '1 microsecond', $4, $5)`,
+		f.h.job.ID, f.msg, retry, w.cfg.WorkerID, int32(f.h.job.Attempt))
 	if err = wrap("fail", err); err != nil && !errors.Is(err, ErrIllegalState) && !errors.Is(err, ErrNotFound) {
 		return true, false, err
 	}
@@ -523,19 +576,20 @@ func (w *Workers) every(d time.Duration, fn func() error) {
 // heartbeat extends the leases of the jobs held and cancels the handlers of jobs that were lost.
 func (w *Workers) heartbeat() error {
 	w.mu.Lock()
-	ids := make([]int64, 0, len(w.jobs))
+	hs := make([]*held, 0, len(w.jobs))
 	sent := make(map[int64]*held, len(w.jobs))
 	for id, h := range w.jobs {
-		ids = append(ids, id)
+		hs = append(hs, h)
 		sent[id] = h
 	}
 	w.mu.Unlock()
-	if len(ids) == 0 {
+	if len(hs) == 0 {
 		return nil
 	}
+	ids, attempts := idsAndAttempts(hs)
 	var kept []int64
-	err := w.pool.QueryRow(w.runCtx, `SELECT howdah_queue.heartbeat($1, $2, $3 * interval '1 microsecond')`,
-		w.cfg.WorkerID, ids, w.cfg.Lease.Microseconds()).Scan(&kept)
+	err := w.pool.QueryRow(w.runCtx, `SELECT howdah_queue.heartbeat($1, $2, $3 * interval '1 microsecond', $4)`,
+		w.cfg.WorkerID, ids, w.cfg.Lease.Microseconds(), attempts).Scan(&kept)
 	if err != nil {
 		return wrap("heartbeat", err)
 	}

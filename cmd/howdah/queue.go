@@ -56,7 +56,11 @@ func queueStatsCommand() *cli.Command {
 			w := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "QUEUE\tSTATE\tJOBS\tOLDEST")
 			for _, s := range stats {
-				fmt.Fprintf(w, "%s\t%s\t%d\t%s\n", s.Queue, s.State, s.Jobs, s.OldestAge.Round(time.Millisecond))
+				oldest := "-"
+				if s.OldestAge != nil {
+					oldest = s.OldestAge.Round(time.Millisecond).String()
+				}
+				fmt.Fprintf(w, "%s\t%s\t%d\t%s\n", s.Queue, s.State, s.Jobs, oldest)
 			}
 			return w.Flush()
 		},

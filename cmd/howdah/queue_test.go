@@ -1,9 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/howdah/howdah/client/queue"
 	"github.com/howdah/howdah/internal/pgtest"
@@ -54,21 +60,41 @@ func TestQueueCommandsEndToEnd(t *testing.T) {
 	}
 	out, _, _ = run(t, "--db", url, "queue", "stats", "--json")
 	var stats []queue.Stat
-	if err := json.Unmarshal([]byte(out), &stats); err != nil || len(stats) != 2 || stats[0] != (queue.Stat{Queue: "later", State: "scheduled", Jobs: 1}) ||
-		stats[1].Queue != "mail" || stats[1].Jobs != 3 {
+	if err := json.Unmarshal([]byte(out), &stats); err != nil || len(stats) != 2 || stats[0].Queue != "later" || stats[0].State != "scheduled" ||
+		stats[0].Jobs != 1 || stats[1].Queue != "mail" || stats[1].Jobs != 3 {
 		t.Fatalf("stats --json = %+v (%v)", stats, err)
 	}
-
+	checkStatsJSON(t, out)
 	out, _, code = run(t, "--db", url, "queue", "list", "--queue", "mail")
 	if code != 0 || !strings.Contains(out, first) || !strings.Contains(out, `{"to": "a@example.com"}`) || !strings.Contains(out, "0/25") {
 		t.Fatalf("list: %q", out)
 	}
 	out, _, _ = run(t, "--db", url, "queue", "list", "--state", "available", "--json", "--limit", "1")
 	var jobs []queue.Job
-	if err := json.Unmarshal([]byte(out), &jobs); err != nil || len(jobs) != 1 || jobs[0].Queue != "mail" {
+	if err := json.Unmarshal([]byte(out), &jobs); err != nil || len(jobs) != 1 || jobs[0].Queue != "mail" || jobs[0].MaxAttempts != 25 ||
+		jobs[0].UniqueKey != "k2" || string(jobs[0].Payload) != `"again"` {
 		t.Fatalf("list --json: %q %v", out, err)
 	}
-
+	conn := pgtest.Connect(t, url)
+	checkListJSON(t, conn, out)
+	// A job with a worker, an attempt and an error: every column filled but finalized_at.
+	if _, err := conn.Exec(context.Background(), `SELECT howdah_queue.fail(id, 'boom "quoted"', interval '1 hour', 'cli-w')
+		FROM howdah_queue.claim('mail', 'cli-w', 1)`); err != nil {
+		t.Fatal(err)
+	}
+	out, _, _ = run(t, "--db", url, "queue", "list", "--state", "retryable", "--json")
+	checkListJSON(t, conn, out)
+	var failed []map[string]any
+	if err := json.Unmarshal([]byte(out), &failed); err != nil || len(failed) != 1 {
+		t.Fatalf("list --json of a failed attempt: %v in %s", err, out)
+	}
+	errs, _ := failed[0]["errors"].([]any)
+	if len(errs) != 1 || failed[0]["worker_id"] != "cli-w" || failed[0]["attempted_at"] == nil {
+		t.Fatalf("list --json of a failed attempt: %s", out)
+	}
+	if e, _ := errs[0].(map[string]any); e["attempt"] != float64(1) || e["error"] != `boom "quoted"` || e["at"] == nil || len(e) != 3 {
+		t.Fatalf("list --json errors[0] = %v, want {attempt, at, error}", errs[0])
+	}
 	out, errOut, code = run(t, "--db", url, "queue", "cancel", first)
 	if code != 0 || !strings.Contains(out, "cancelled job "+first) {
 		t.Fatalf("cancel: code %d, out %q, err %q", code, out, errOut)
@@ -109,4 +135,77 @@ func TestQueueCommandsEndToEnd(t *testing.T) {
 			t.Errorf("%v: code %d, stderr %q, want %q", c.args, code, errOut, c.want)
 		}
 	}
+}
+
+// checkStatsJSON checks stats --json against howdah_queue.stats(): its column names, oldest_age
+// in seconds or null (the scheduled job of queue "later" is not due: NULL).
+func checkStatsJSON(t *testing.T, out string) {
+	t.Helper()
+	var rows []map[string]any
+	if err := json.Unmarshal([]byte(out), &rows); err != nil {
+		t.Fatalf("stats --json: %v in %s", err, out)
+	}
+	for _, r := range rows {
+		if keys := slices.Sorted(maps.Keys(r)); !slices.Equal(keys, []string{"jobs", "oldest_age", "queue", "state"}) {
+			t.Fatalf("stats --json keys = %v, want stats()' columns", keys)
+		}
+		age, isNum := r["oldest_age"].(float64)
+		switch {
+		case r["queue"] == "later" && r["oldest_age"] != nil:
+			t.Fatalf("stats --json: oldest_age of a queue with no due job = %v, want null", r["oldest_age"])
+		case r["queue"] == "mail" && (!isNum || age < 0 || age > 600):
+			t.Fatalf("stats --json: oldest_age = %v, want the seconds waited (a small number)", r["oldest_age"])
+		}
+	}
+}
+
+// checkListJSON checks list --json against to_jsonb of the same rows: the same keys, the same
+// values (timestamps compared as instants), null where the column is NULL.
+func checkListJSON(t *testing.T, conn *pgx.Conn, out string) {
+	t.Helper()
+	var got []map[string]any
+	if err := json.Unmarshal([]byte(out), &got); err != nil || len(got) == 0 {
+		t.Fatalf("list --json: %v in %s", err, out)
+	}
+	for _, g := range got {
+		var raw []byte
+		if err := conn.QueryRow(context.Background(), "SELECT to_jsonb(j) FROM howdah_queue.jobs j WHERE id = $1", int64(g["id"].(float64))).Scan(&raw); err != nil {
+			t.Fatal(err)
+		}
+		var want map[string]any
+		if err := json.Unmarshal(raw, &want); err != nil {
+			t.Fatal(err)
+		}
+		if gk, wk := slices.Sorted(maps.Keys(g)), slices.Sorted(maps.Keys(want)); !slices.Equal(gk, wk) {
+			t.Fatalf("list --json keys = %v, want the columns %v", gk, wk)
+		}
+		for k, w := range want {
+			v := g[k]
+			if ws, ok := w.(string); ok && strings.HasSuffix(k, "_at") {
+				wt, err1 := time.Parse(time.RFC3339Nano, ws)
+				vs, _ := v.(string)
+				vt, err2 := time.Parse(time.RFC3339Nano, vs)
+				if err1 != nil || err2 != nil || !wt.Equal(vt) {
+					t.Fatalf("list --json %s = %v, want %v", k, v, w)
+				}
+				continue
+			}
+			if k == "errors" {
+				if len(v.([]any)) != len(w.([]any)) {
+					t.Fatalf("list --json errors = %v, want %v", v, w)
+				}
+				continue
+			}
+			if vb, _ := json.Marshal(v); string(vb) != string(must(json.Marshal(w))) {
+				t.Fatalf("list --json %s = %s, want %v", k, vb, w)
+			}
+		}
+	}
+}
+
+func must(b []byte, err error) []byte {
+	if err != nil {
+		panic(err)
+	}
+	return b
 }

@@ -4,7 +4,7 @@
 -- sequential scan once thousands of jobs arrive. complete looks ids up in jobs_pkey, never in
 -- jobs_running_idx (which would read every running job).
 BEGIN;
-SELECT plan(8);
+SELECT plan(10);
 
 SELECT is((SELECT count(*)::int FROM howdah_queue.jobs), 0, 'the table starts empty');
 ANALYZE howdah_queue.jobs;
@@ -34,9 +34,21 @@ SELECT is((SELECT row(pg_stat_get_xact_numscans('howdah_queue.jobs'::regclass) -
                       pg_stat_get_xact_numscans('howdah_queue.jobs_pkey'::regclass) - pkey > 0,
                       pg_stat_get_xact_numscans('howdah_queue.jobs_running_idx'::regclass) - running)::text FROM before_complete),
           '(0,t,0)', 'complete looked the ids up in jobs_pkey: no table scan, no jobs_running_idx');
+-- The same with attempts (what the Go client sends): the ids still come from jobs_pkey.
+CREATE TEMP TABLE got2 AS SELECT id, attempt FROM howdah_queue.claim('gp2', 'w', 50);
+CREATE TEMP TABLE before_complete2 AS
+    SELECT pg_stat_get_xact_numscans('howdah_queue.jobs'::regclass) AS seq,
+           pg_stat_get_xact_numscans('howdah_queue.jobs_pkey'::regclass) AS pkey,
+           pg_stat_get_xact_numscans('howdah_queue.jobs_running_idx'::regclass) AS running;
+SELECT is(howdah_queue.complete(ARRAY(SELECT id FROM got2 ORDER BY id), 'w', ARRAY(SELECT attempt FROM got2 ORDER BY id)), 50,
+          'complete with attempts completes the 50');
+SELECT is((SELECT row(pg_stat_get_xact_numscans('howdah_queue.jobs'::regclass) - seq,
+                      pg_stat_get_xact_numscans('howdah_queue.jobs_pkey'::regclass) - pkey > 0,
+                      pg_stat_get_xact_numscans('howdah_queue.jobs_running_idx'::regclass) - running)::text FROM before_complete2),
+          '(0,t,0)', 'complete with attempts also looked the ids up in jobs_pkey');
 SELECT is((SELECT array_agg(DISTINCT proconfig::text) FROM pg_proc
             WHERE oid IN ('howdah_queue.claim(text, text, integer, interval)'::regprocedure,
-                          'howdah_queue.complete(bigint[], text)'::regprocedure)),
+                          'howdah_queue.complete(bigint[], text, integer[])'::regprocedure)),
           ARRAY['{"search_path=pg_catalog, pg_temp",plan_cache_mode=force_generic_plan,enable_seqscan=off}'],
           'both functions pin search_path, generic plans and no sequential scans');
 
