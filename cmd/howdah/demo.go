@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	_ "embed"
 	"fmt"
 	"io"
@@ -59,6 +60,9 @@ func demoCommand() *cli.Command {
 			defer closeConn(conn)
 			return useInstaller(c, conn, func(in *installer.Installer) error {
 				if _, err := in.Install(ctx, nil); err != nil {
+					if ce := (*installer.ChecksumError)(nil); errors.As(err, &ce) {
+						return fmt.Errorf("%w\nthe demo in %s was made by another build of howdah: remove it with howdah demo --destroy, then run the demo again", err, cl.Dir)
+					}
 					return err
 				}
 				if err := seedDemo(ctx, conn, c.App.Writer); err != nil {
