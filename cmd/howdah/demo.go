@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	_ "embed"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
