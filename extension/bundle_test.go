@@ -49,13 +49,7 @@ func TestStaleBundleIsCaught(t *testing.T) {
 func installedCatalog(t *testing.T) []string {
 	t.Helper()
 	conn := pgtest.Connect(t, pgtest.NewDatabase(t))
-	in, err := installer.New(conn, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := in.Install(context.Background(), nil); err != nil {
-		t.Fatal(err)
-	}
+	pgtest.Install(t, conn)
 	return pgtest.Catalog(t, conn)
 }
 

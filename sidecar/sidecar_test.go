@@ -61,13 +61,7 @@ func setup(t *testing.T, edit func(*Config)) *bundle {
 	ctx := context.Background()
 	dbURL := pgtest.NewDatabase(t)
 	conn := pgtest.Connect(t, dbURL)
-	in, err := installer.New(conn, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := in.Install(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
+	pgtest.Install(t, conn)
 	n := roleSeq.Add(1)
 	r := roles{anon: fmt.Sprintf("howdah_test_anon_%d", n), user: fmt.Sprintf("howdah_test_user %d", n),
 		stranger: fmt.Sprintf("howdah_test_stranger_%d", n), authn: fmt.Sprintf("howdah_test_authn_%d", n)}

@@ -14,7 +14,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/howdah/howdah/installer"
 	"github.com/howdah/howdah/internal/pgtest"
 )
 
@@ -27,13 +26,7 @@ func installedDB(t *testing.T) *pgx.Conn {
 	ctx := context.Background()
 	url := pgtest.NewDatabase(t)
 	conn := pgtest.Connect(t, url)
-	in, err := installer.New(conn, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := in.Install(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
+	pgtest.Install(t, conn)
 	for _, sql := range []string{
 		"CREATE SCHEMA tap",
 		"CREATE EXTENSION pgtap SCHEMA tap",

@@ -19,7 +19,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/howdah/howdah/client/queue"
-	"github.com/howdah/howdah/installer"
 	"github.com/howdah/howdah/internal/pgtest"
 )
 
@@ -41,13 +40,7 @@ func setupURL(t *testing.T, url string) *bundle {
 	t.Helper()
 	ctx := context.Background()
 	conn := pgtest.Connect(t, url)
-	in, err := installer.New(conn, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := in.Install(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
+	pgtest.Install(t, conn)
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		t.Fatal(err)

@@ -15,7 +15,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/rs/zerolog"
 
-	"github.com/howdah/howdah/installer"
 	"github.com/howdah/howdah/internal/pgtest"
 )
 
@@ -40,13 +39,7 @@ func setup(t *testing.T, cfg *Config, extraSQL string) *bundle {
 	if _, err := conn.Exec(ctx, `CREATE ROLE howdah_test_rpc_admin SUPERUSER NOLOGIN`); err != nil {
 		t.Fatal(err)
 	}
-	in, err := installer.New(conn, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := in.Install(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
+	pgtest.Install(t, conn)
 	if extraSQL != "" {
 		if _, err := conn.Exec(ctx, extraSQL); err != nil {
 			t.Fatalf("fixture: %v", err)
