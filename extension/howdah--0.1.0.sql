@@ -1465,6 +1465,7 @@ DECLARE
     ch jsonb;
     label text;
     col smallint;
+    cname name;
     typ regtype;
     tm integer;
     i integer := 0;
@@ -1513,8 +1514,10 @@ BEGIN
     FOR ch IN SELECT x FROM jsonb_array_elements(plan) x LOOP
         label := ch ->> 'label';
         col := (ch ->> 'attnum')::smallint;
+        -- The name now: an earlier change may have renamed the column (renames run last).
+        cname := howdah_internal.column_name(tab, col);
         IF (ch ->> 'drop')::boolean THEN
-            PERFORM howdah_internal.run(format('ALTER TABLE %s DROP COLUMN %I', tab, howdah_internal.column_name(tab, col)), label || ', drop');
+            PERFORM howdah_internal.run(format('ALTER TABLE %s DROP COLUMN %I', tab, cname), label || ', drop');
             CONTINUE;
         END IF;
         IF ch ->> 'type' IS NOT NULL THEN
@@ -1523,35 +1526,35 @@ BEGIN
             -- A change that also sets the default drops the old one first, so an old default
             -- that does not cast to the new type is no obstacle.
             PERFORM howdah_internal.run(format('ALTER TABLE %1$s %4$s ALTER COLUMN %2$I TYPE %3$s USING %2$I::%3$s',
-                                               tab, howdah_internal.column_name(tab, col), format_type(typ, tm),
+                                               tab, cname, format_type(typ, tm),
                                                CASE WHEN ch ?| ARRAY['default', 'default_expr']
-                                                    THEN format('ALTER COLUMN %I DROP DEFAULT,', howdah_internal.column_name(tab, col)) END),
+                                                    THEN format('ALTER COLUMN %I DROP DEFAULT,', cname) END),
                                         format('%s, set type %s', label, format_type(typ, tm)));
         END IF;
         IF ch ? 'default' AND jsonb_typeof(ch -> 'default') = 'null' THEN
-            PERFORM howdah_internal.run(format('ALTER TABLE %s ALTER COLUMN %I DROP DEFAULT', tab, howdah_internal.column_name(tab, col)),
+            PERFORM howdah_internal.run(format('ALTER TABLE %s ALTER COLUMN %I DROP DEFAULT', tab, cname),
                                         label || ', drop default');
         ELSIF ch ? 'default' THEN
             SELECT a.atttypid, a.atttypmod INTO typ, tm FROM pg_attribute a WHERE a.attrelid = tab AND a.attnum = col;
             PERFORM howdah_internal.run(format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT %L::%s', tab,
-                                               howdah_internal.column_name(tab, col),
+                                               cname,
                                                howdah_internal.default_literal(ch -> 'default', typ), format_type(typ, tm)),
                                         label || ', set default');
         ELSIF ch ->> 'default_expr' IS NOT NULL THEN
             PERFORM howdah_internal.run(format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT %s', tab,
-                                               howdah_internal.column_name(tab, col), ch ->> 'default_expr'),
+                                               cname, ch ->> 'default_expr'),
                                         label || ', set default');
         END IF;
         IF ch ->> 'not_null' IS NOT NULL THEN
-            PERFORM howdah_internal.run(format('ALTER TABLE %s ALTER COLUMN %I %s NOT NULL', tab, howdah_internal.column_name(tab, col),
+            PERFORM howdah_internal.run(format('ALTER TABLE %s ALTER COLUMN %I %s NOT NULL', tab, cname,
                                                CASE WHEN (ch ->> 'not_null')::boolean THEN 'SET' ELSE 'DROP' END),
                                         label || CASE WHEN (ch ->> 'not_null')::boolean THEN ', set not null' ELSE ', drop not null' END);
         END IF;
         IF ch ? 'description' THEN
-            EXECUTE format('COMMENT ON COLUMN %s.%I IS %L', tab, howdah_internal.column_name(tab, col), ch ->> 'description');
+            EXECUTE format('COMMENT ON COLUMN %s.%I IS %L', tab, cname, ch ->> 'description');
         END IF;
-        IF ch ->> 'name' IS NOT NULL AND ch ->> 'name' <> howdah_internal.column_name(tab, col) THEN
-            PERFORM howdah_internal.run(format('ALTER TABLE %s RENAME COLUMN %I TO %I', tab, howdah_internal.column_name(tab, col), ch ->> 'name'),
+        IF ch ->> 'name' IS NOT NULL AND ch ->> 'name' <> cname THEN
+            PERFORM howdah_internal.run(format('ALTER TABLE %s RENAME COLUMN %I TO %I', tab, cname, ch ->> 'name'),
                                         format('%s, rename to %s', label, quote_ident(ch ->> 'name')));
         END IF;
     END LOOP;
@@ -1755,7 +1758,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION howdah.drop_constraint(oid, oid) IS 'Drops a constraint by oid. Errors: 42P01 unknown table, 42704 unknown constraint, 2BP01 dependents (a key a foreign key needs), 42501 not the owner.';
-SELECT howdah_internal.record_step('catalog', 'howdah', 4, 'up', '004_ddl.sql', '1a4ffa12a8ec2e76c5b22befa4307cebe72bd3dda978d772d0391279eff42ba7', ARRAY['howdah', 'howdah_internal']);
+SELECT howdah_internal.record_step('catalog', 'howdah', 4, 'up', '004_ddl.sql', 'f65fff00135764a32e7bd5b47b0c404c9e8e47fb5cc12a9d696f220934de26f2', ARRAY['howdah', 'howdah_internal']);
 UPDATE howdah_internal.version_catalog SET version = 4;
 
 -- ----- catalog 005_privileges.sql -----
