@@ -18,7 +18,7 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // The committed bundle must be what sql/ generates now.
 func TestCommittedBundleIsFresh(t *testing.T) {
-	stale, err := extension.Stale(".")
+	stale, err := extension.New(".").Stale()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,10 +29,10 @@ func TestCommittedBundleIsFresh(t *testing.T) {
 
 func TestStaleBundleIsCaught(t *testing.T) {
 	dir := t.TempDir()
-	if err := extension.Write(dir); err != nil {
+	if err := extension.New(dir).Write(); err != nil {
 		t.Fatal(err)
 	}
-	if stale, err := extension.Stale(dir); err != nil || len(stale) != 0 {
+	if stale, err := extension.New(dir).Stale(); err != nil || len(stale) != 0 {
 		t.Fatalf("freshly written bundle reported stale: %v %v", stale, err)
 	}
 	script := filepath.Join(dir, extension.ScriptFile)
@@ -40,7 +40,7 @@ func TestStaleBundleIsCaught(t *testing.T) {
 	if err := os.WriteFile(script, append(body, "\n-- hand edit\n"...), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if stale, _ := extension.Stale(dir); !slices.Equal(stale, []string{extension.ScriptFile}) {
+	if stale, _ := extension.New(dir).Stale(); !slices.Equal(stale, []string{extension.ScriptFile}) {
 		t.Fatalf("stale = %v, want the edited script", stale)
 	}
 }
@@ -68,7 +68,7 @@ func TestBundleScriptMatchesInstall(t *testing.T) {
 	want := installedCatalog(t)
 
 	conn := pgtest.Connect(t, pgtest.NewDatabase(t))
-	files, err := extension.Files(nil)
+	files, err := extension.New(".").Files()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestCreateExtension(t *testing.T) {
 		t.Skipf("pg_config: %v", err)
 	}
 	extdir := filepath.Join(strings.TrimSpace(string(out)), "extension")
-	files, err := extension.Files(nil)
+	files, err := extension.New(".").Files()
 	if err != nil {
 		t.Fatal(err)
 	}
