@@ -233,6 +233,15 @@ func (b *Bundle) Released() (map[string]string, error) {
 
 var installScriptRE = regexp.MustCompile(`^howdah--(\d+)\.(\d+)\.(\d+)\.sql$`)
 
+// NewestRelease is the newest released version, or "" when nothing is released.
+func (b *Bundle) NewestRelease() (string, error) {
+	released, err := b.Released()
+	if err != nil {
+		return "", err
+	}
+	return previousRelease(released, "999999.0.0"), nil
+}
+
 // previousRelease is the newest released version older than rel, or "".
 func previousRelease(released map[string]string, rel string) string {
 	var best []int
