@@ -15,7 +15,6 @@ import (
 
 	"github.com/howdah/howdah/installer"
 	"github.com/howdah/howdah/internal/pgcluster"
-	"github.com/howdah/howdah/sidecar/auth"
 )
 
 const demoDB = "howdah_demo"
@@ -72,7 +71,7 @@ func demoCommand() *cli.Command {
 				if err != nil {
 					return err
 				}
-				if _, err := auth.EnsureAuthenticator(ctx, conn, demoAuthenticator, "", []string{demoWebRole}); err != nil {
+				if _, err := installer.EnsureAuthenticator(ctx, conn, demoAuthenticator, "", []string{demoWebRole}); err != nil {
 					return err
 				}
 				serveURL, err := withUser(url, demoAuthenticator)

@@ -6,7 +6,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/howdah/howdah/installer"
+	"github.com/howdah/howdah/internal/release"
 )
 
 func main() {
@@ -20,7 +20,7 @@ func newApp() *cli.App {
 	return &cli.App{
 		Name:    "howdah",
 		Usage:   "an application back end that lives in PostgreSQL",
-		Version: installer.Release,
+		Version: release.Version,
 		Description: "howdah installs its modules into a database as SQL functions, types and triggers, " +
 			"callable from psql.\n\nThe database comes from --db, else DATABASE_URL, else the standard " +
 			"PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE variables. Global options such as --db may " +

@@ -281,3 +281,37 @@ func TestDemoStartsQueryableDatabase(t *testing.T) {
 		t.Fatalf("the demo's sidecar still answers after --stop")
 	}
 }
+
+// The installer's errors name no flags or commands (it is a Go API too); the CLI adds its
+// advice where it prints them.
+func TestInstallerErrorsGetCLIAdvice(t *testing.T) {
+	for _, err := range []error{
+		&installer.NotInstalledError{Module: "queue", Schema: "howdah_queue"},
+		&installer.DataExistsError{Module: "queue", Tables: []string{"howdah_queue.jobs"}},
+	} {
+		if msg := err.Error(); strings.Contains(msg, "--") || strings.Contains(msg, "howdah ") {
+			t.Errorf("installer error gives CLI advice: %q", msg)
+		}
+	}
+
+	url := pgtest.NewDatabase(t)
+	if _, errOut, code := run(t, "--db", url, "install", "core"); code != 0 {
+		t.Fatalf("install core: %s", errOut)
+	}
+	if _, errOut, _ := run(t, "--db", url, "upgrade", "queue"); !strings.Contains(errOut, "module \"queue\" is not installed in schema \"howdah_queue\"; install it with `howdah install queue`") {
+		t.Errorf("upgrade of a module not installed: %q", errOut)
+	}
+	if _, errOut, code := run(t, "--db", url, "uninstall", "queue"); code == 0 || !strings.Contains(errOut, "is not installed") || strings.Contains(errOut, "howdah install") {
+		t.Errorf("uninstall of a module not installed: code %d, %q", code, errOut)
+	}
+	if _, errOut, code := run(t, "--db", url, "install", "queue"); code != 0 {
+		t.Fatalf("install queue: %s", errOut)
+	}
+	if _, errOut, code := run(t, "--db", url, "queue", "push", "mail"); code != 0 {
+		t.Fatalf("queue push: %s", errOut)
+	}
+	if _, errOut, code := run(t, "--db", url, "uninstall", "queue"); code == 0 || !strings.Contains(errOut, "holds data in howdah_queue.") ||
+		!strings.Contains(errOut, "back it up, or pass --force") {
+		t.Errorf("uninstall of a module holding data: code %d, %q", code, errOut)
+	}
+}
