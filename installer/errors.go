@@ -99,3 +99,14 @@ func (e *ExtensionManagedError) Error() string {
 	return fmt.Sprintf("howdah is installed here as a PostgreSQL extension (version %s), which only the extension's scripts may change: %s",
 		e.Version, e.Fix)
 }
+
+// AmbiguousInstanceError refuses an operation on a module installed in several schemas when no
+// schema was named.
+type AmbiguousInstanceError struct {
+	Module  string
+	Schemas []string
+}
+
+func (e *AmbiguousInstanceError) Error() string {
+	return fmt.Sprintf("module %q is installed in several schemas (%s); name the one to work on", e.Module, strings.Join(e.Schemas, ", "))
+}

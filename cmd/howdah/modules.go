@@ -238,6 +238,7 @@ func withAdvice(c *cli.Context, in *installer.Installer, err error) error {
 	var (
 		notInstalled *installer.NotInstalledError
 		data         *installer.DataExistsError
+		ambiguous    *installer.AmbiguousInstanceError
 	)
 	switch {
 	case errors.As(err, &notInstalled) && c.Command.Name != "uninstall":
@@ -248,6 +249,8 @@ func withAdvice(c *cli.Context, in *installer.Installer, err error) error {
 		return fmt.Errorf("%w; install it with `howdah install%s %s`", err, schema, notInstalled.Module)
 	case errors.As(err, &data):
 		return fmt.Errorf("%w: back it up, or pass --force to drop it anyway", err)
+	case errors.As(err, &ambiguous):
+		return fmt.Errorf("%w with --schema %s=%s", err, ambiguous.Module, ambiguous.Schemas[0])
 	}
 	return err
 }
