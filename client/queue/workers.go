@@ -14,6 +14,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/howdah/howdah/client/notifier"
 )
 
 // Channel is the NOTIFY channel of queue wake-ups; the payload is the queue's name.
@@ -44,13 +46,20 @@ type Config struct {
 	// WorkerID names this worker in the jobs it holds (1 to 128 characters); default
 	// "<hostname>-<pid>-<random>".
 	WorkerID string
-	// DisableNotify turns off the LISTEN connection: polling only.
+	// Notifier delivers the queue's wake-ups (channel Channel). Nil means the notifier this
+	// process shares among all Workers of the same pool: one LISTEN connection however many
+	// queues, started with the first of those Workers and closed after the last one stops.
+	// Give one to share a connection across pools, or with other listeners (the sidecar's
+	// /events); its Run must be going, and Workers never stops it.
+	Notifier *notifier.Notifier
+	// DisableNotify turns off wake-ups: polling only, no LISTEN connection.
 	DisableNotify bool
 	// Backoff, when set, gives the delay before a failed job's next attempt; nil means the
 	// database's default (2^attempt seconds, at most an hour, with jitter).
 	Backoff func(job *Job, err error) time.Duration
-	// OnError receives errors of the background work (claims, heartbeats, completions,
-	// reconnects); they are retried, so this is for logging. Nil means they are dropped.
+	// OnError receives errors of the background work (claims, heartbeats, completions, and the
+	// error that lost the LISTEN connection, once it is back); they are retried, so this is for
+	// logging. Nil means they are dropped.
 	OnError func(error)
 	// CompleteBatch is the most job ids one complete call carries; default 1000.
 	CompleteBatch int
@@ -98,6 +107,8 @@ func (c *Config) withDefaults() (Config, error) {
 		return out, fmt.Errorf("%w: WorkerID must be at most 128 characters", ErrInvalidInput)
 	case out.CompleteBatch < 1:
 		return out, fmt.Errorf("%w: CompleteBatch must be positive, got %d", ErrInvalidInput, out.CompleteBatch)
+	case out.Notifier != nil && out.DisableNotify:
+		return out, fmt.Errorf("%w: Notifier and DisableNotify are both set: choose one", ErrInvalidInput)
 	}
 	return out, nil
 }
@@ -186,6 +197,13 @@ func (w *Workers) Start(ctx context.Context) error {
 	if w.started {
 		return errors.New("queue: Workers already started")
 	}
+	n, release := w.cfg.Notifier, func() {}
+	if n == nil && !w.cfg.DisableNotify {
+		var err error
+		if n, release, err = acquireNotifier(w.pool); err != nil {
+			return fmt.Errorf("queue: LISTEN notifier: %w", err)
+		}
+	}
 	w.started = true
 	w.runCtx, w.runCancel = context.WithCancel(ctx)
 	w.handlerCtx, w.stopHandlers = context.WithCancelCause(w.runCtx)
@@ -198,9 +216,9 @@ func (w *Workers) Start(ctx context.Context) error {
 		w.loopsWG.Add(1)
 		go w.every(w.cfg.RescueInterval, w.rescue)
 	}
-	if !w.cfg.DisableNotify {
+	if n != nil {
 		w.loopsWG.Add(1)
-		go w.listenLoop()
+		go w.listenLoop(n, release)
 	}
 	w.signal(w.wake)
 	return nil
@@ -614,43 +632,51 @@ func (w *Workers) rescue() error {
 	return wrap("rescue", err)
 }
 
-// listenLoop holds a dedicated LISTEN connection, reconnecting with backoff, and wakes the
-// fetcher on this queue's notifications and after every (re)connect, since notifications sent
-// while disconnected are lost.
-func (w *Workers) listenLoop() {
+// listenLoop follows the queue channel through n and wakes the claim loop on this queue's
+// notifications, once subscribed, and after every reconnect of n, since notifications sent
+// while it was disconnected are lost. It releases n when the workers stop.
+func (w *Workers) listenLoop(n *notifier.Notifier, release func()) {
 	defer w.loopsWG.Done()
-	failures := 0
-	for w.runCtx.Err() == nil {
-		err := w.listen(func() { failures = 0 })
-		if w.runCtx.Err() != nil {
+	defer release()
+	for {
+		sub, err := n.Subscribe(w.runCtx, Channel)
+		if err != nil {
+			if w.runCtx.Err() == nil {
+				// The notifier stopped (only one given in Config can): poll only.
+				w.report(fmt.Errorf("queue listen: %w; polling only", err))
+			}
 			return
 		}
-		w.report(fmt.Errorf("queue listen: %w", err))
-		failures++
-		if !sleep(w.runCtx, backoff(failures)) {
+		w.signal(w.wake)
+		if !w.follow(sub) {
 			return
 		}
 	}
 }
 
-func (w *Workers) listen(connected func()) error {
-	conn, err := pgx.ConnectConfig(w.runCtx, w.pool.Config().ConnConfig)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(w.runCtx, "LISTEN "+Channel); err != nil {
-		return err
-	}
-	connected()
-	w.signal(w.wake)
+// follow wakes the claim loop on sub's events until the workers stop (false) or sub ends:
+// true to subscribe again after it was dropped as too slow, false when the notifier stopped.
+func (w *Workers) follow(sub *notifier.Subscription) bool {
+	defer sub.Close()
 	for {
-		n, err := conn.WaitForNotification(w.runCtx)
-		if err != nil {
-			return err
-		}
-		if n.Payload == w.queue {
-			w.signal(w.wake)
+		select {
+		case <-w.runCtx.Done():
+			return false
+		case ev, ok := <-sub.Events():
+			switch {
+			case !ok:
+				err := sub.Err()
+				if errors.Is(err, notifier.ErrSlow) {
+					return true
+				}
+				w.report(fmt.Errorf("queue listen: %w; polling only", err))
+				return false
+			case ev.Kind == notifier.KindReconnected:
+				w.report(fmt.Errorf("queue listen: reconnected after: %w", ev.Err))
+				w.signal(w.wake)
+			case ev.Payload == w.queue:
+				w.signal(w.wake)
+			}
 		}
 	}
 }
