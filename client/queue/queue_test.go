@@ -896,3 +896,55 @@ func TestGivenNotifierIsShared(t *testing.T) {
 		t.Fatalf("Notifier with DisableNotify: %v", err)
 	}
 }
+
+// Config.StopGrace sets how long Stop waits for interrupted handlers: a handler that takes
+// 2 s to honour its context is left running under the default (500 ms) and finishes, its job
+// completed, under a grace of 10 s. A negative grace is refused.
+func TestStopGraceIsConfigurable(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	if _, err := queue.New(b.pool, "g", func(context.Context, *queue.Job) error { return nil },
+		&queue.Config{StopGrace: -time.Second}); !errors.Is(err, queue.ErrInvalidInput) || !strings.Contains(err.Error(), "StopGrace must not be negative") {
+		t.Fatalf("negative StopGrace: %v", err)
+	}
+	slowToStop := func(running chan<- struct{}) queue.Handler {
+		return func(ctx context.Context, j *queue.Job) error {
+			close(running)
+			<-ctx.Done()
+			time.Sleep(2 * time.Second)
+			return nil
+		}
+	}
+	for _, c := range []struct {
+		queue string
+		grace time.Duration
+		state string
+		stuck bool
+	}{
+		{"grace_default", 0, "running", true},
+		{"grace_long", 10 * time.Second, "completed", false},
+	} {
+		id, err := queue.Enqueue(b.ctx, b.pool, c.queue, 1, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		running := make(chan struct{})
+		w, err := queue.New(b.pool, c.queue, slowToStop(running), &queue.Config{StopGrace: c.grace, RescueInterval: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Start(b.ctx); err != nil {
+			t.Fatal(err)
+		}
+		<-running
+		ctx, cancel := context.WithTimeout(b.ctx, 50*time.Millisecond)
+		err = w.Stop(ctx)
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "still running") != c.stuck {
+			t.Fatalf("%s: Stop = %v; want the deadline error, and a handler left running: %v", c.queue, err, c.stuck)
+		}
+		if state := b.count(t, "SELECT count(*) FROM howdah_queue.jobs WHERE id = $1 AND state::text = $2", id, c.state); state != 1 {
+			t.Fatalf("%s: the job is not %s after Stop", c.queue, c.state)
+		}
+	}
+}

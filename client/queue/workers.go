@@ -63,6 +63,10 @@ type Config struct {
 	OnError func(error)
 	// CompleteBatch is the most job ids one complete call carries; default 1000.
 	CompleteBatch int
+	// StopGrace is how long Stop waits, after its context ended and the handlers' contexts
+	// were cancelled, for handlers to return before it leaves their jobs to lease expiry and
+	// rescue; default DefaultStopGrace (500 ms). Negative is refused.
+	StopGrace time.Duration
 }
 
 func (c *Config) withDefaults() (Config, error) {
@@ -88,6 +92,9 @@ func (c *Config) withDefaults() (Config, error) {
 	if out.CompleteBatch == 0 {
 		out.CompleteBatch = 1000
 	}
+	if out.StopGrace == 0 {
+		out.StopGrace = DefaultStopGrace
+	}
 	if out.WorkerID == "" {
 		host, _ := os.Hostname()
 		b := make([]byte, 4)
@@ -107,6 +114,8 @@ func (c *Config) withDefaults() (Config, error) {
 		return out, fmt.Errorf("%w: WorkerID must be at most 128 characters", ErrInvalidInput)
 	case out.CompleteBatch < 1:
 		return out, fmt.Errorf("%w: CompleteBatch must be positive, got %d", ErrInvalidInput, out.CompleteBatch)
+	case out.StopGrace < 0:
+		return out, fmt.Errorf("%w: StopGrace must not be negative, got %s", ErrInvalidInput, out.StopGrace)
 	case out.Notifier != nil && out.DisableNotify:
 		return out, fmt.Errorf("%w: Notifier and DisableNotify are both set: choose one", ErrInvalidInput)
 	}
@@ -126,9 +135,8 @@ type failure struct {
 	retry *time.Duration
 }
 
-// StopGrace is how long Stop waits, after its context ended and the handlers' contexts were
-// cancelled, for handlers to return before it leaves their jobs to lease expiry and rescue.
-const StopGrace = 500 * time.Millisecond
+// DefaultStopGrace is the default of Config.StopGrace.
+const DefaultStopGrace = 500 * time.Millisecond
 
 // Workers runs a handler over the jobs of one queue. Make it with New, then Start and Stop.
 type Workers struct {
@@ -226,7 +234,7 @@ func (w *Workers) Start(ctx context.Context) error {
 
 // Stop shuts the workers down: no more claims; in-flight handlers may finish until ctx ends.
 // Jobs whose handlers finished are completed or failed. When ctx ends first, Stop cancels the
-// handlers' contexts (cause ErrStopped) and waits up to StopGrace for them to return: the jobs
+// handlers' contexts (cause ErrStopped) and waits up to Config.StopGrace for them to return: the jobs
 // of handlers that returned an error are released (available at once to other workers, the
 // attempt not counted), those of handlers that returned nil are completed. The jobs of handlers
 // still running after StopGrace are left alone: they stay running under this worker's lease,
@@ -262,7 +270,7 @@ func (w *Workers) stop(ctx context.Context) error {
 		w.interrupted = true
 		w.mu.Unlock()
 		w.stopHandlers(ErrStopped)
-		grace := time.NewTimer(StopGrace)
+		grace := time.NewTimer(w.cfg.StopGrace)
 		select {
 		case <-handlersDone:
 		case <-grace.C:
