@@ -159,6 +159,11 @@ func init() {
 	e2eCase(4, 100)
 	e2eCase(1, 400)
 
+	// Workers at their defaults against the previous defaults (10 slots, 1 s poll) and against a
+	// tuned configuration (1000 slots, 20 ms poll), one Workers each, trivial handlers.
+	defaultsCase("queue Workers defaults: before → after", "10 slots, 1 s poll", &queue.Config{Concurrency: 10, PollInterval: time.Second}, "before")
+	defaultsCase("queue Workers defaults: tuned → defaults", "1000 slots, 20 ms poll", &queue.Config{Concurrency: 1000, PollInterval: 20 * time.Millisecond}, "tuned")
+
 	// Wake-up latency: enqueue → handler start through NOTIFY (polling every hour), against
 	// a bare NOTIFY → LISTEN round trip.
 	cases = append(cases, benchCase{
@@ -361,48 +366,83 @@ func e2eCase(consumers, slots int) {
 			e2e[0].record(b, b.N)
 		},
 		howdah: func(b *testing.B, e *env) {
-			pool := queuePool(b, e)
-			resetQueue(b, e, pool)
-			b.StopTimer()
-			var done atomic.Int64
-			finished := make(chan struct{})
-			var ws []*queue.Workers
-			for range consumers {
-				w, err := queue.New(pool, "e2e", func(ctx context.Context, j *queue.Job) error {
-					if done.Add(1) == int64(b.N) {
-						close(finished)
-					}
-					return nil
-				}, &queue.Config{Concurrency: slots, OnError: func(err error) { b.Log(err) }})
-				if err != nil {
-					b.Fatal(err)
-				}
-				if err := w.Start(e.ctx); err != nil {
-					b.Fatal(err)
-				}
-				ws = append(ws, w)
-			}
-			b.StartTimer()
-			produce(b, e, func(n int) { exec(b, e, pool, "SELECT howdah_queue.push_many($1::jsonb)", batchJSON("e2e", n)) })
-			<-finished
-			// Done when the last completion is written.
-			for {
-				var left bool
-				if err := pool.QueryRow(e.ctx, "SELECT EXISTS (SELECT FROM howdah_queue.jobs WHERE state <> 'completed')").Scan(&left); err != nil {
-					b.Fatal(err)
-				}
-				if !left {
-					break
-				}
-				time.Sleep(time.Millisecond)
-			}
-			b.StopTimer()
+			workersThroughput(b, e, consumers, 0, &queue.Config{Concurrency: slots})
 			e2e[1].record(b, b.N)
-			for _, w := range ws {
-				_ = w.Stop(e.ctx)
-			}
 			e.note(key, "queue end to end, %d Workers × %d slots: %.0f jobs/s with the Go client (bare SKIP LOCKED + DELETE loop, %d consumers × %d jobs: %.0f jobs/s): %.2fx",
 				consumers, slots, e2e[1].rate(), consumers, slots, e2e[0].rate(), e2e[1].rate()/e2e[0].rate())
+		},
+	})
+}
+
+// workersThroughput puts b.N jobs through consumers Workers made with cfg (a nil cfg means the
+// defaults) while a producer enqueues them in batches of 500; handlers take work each. It
+// returns when the last completion is written.
+func workersThroughput(b *testing.B, e *env, consumers int, work time.Duration, cfg *queue.Config) {
+	b.StopTimer()
+	pool := queuePool(b, e) // the first call installs howdah: not timed
+	resetQueue(b, e, pool)
+	b.StopTimer()
+	var done atomic.Int64
+	finished := make(chan struct{})
+	var ws []*queue.Workers
+	for range consumers {
+		var c queue.Config
+		if cfg != nil {
+			c = *cfg
+		}
+		c.OnError = func(err error) { b.Log(err) }
+		w, err := queue.New(pool, "e2e", func(ctx context.Context, j *queue.Job) error {
+			if work > 0 {
+				time.Sleep(work)
+			}
+			if done.Add(1) == int64(b.N) {
+				close(finished)
+			}
+			return nil
+		}, &c)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := w.Start(e.ctx); err != nil {
+			b.Fatal(err)
+		}
+		ws = append(ws, w)
+	}
+	b.StartTimer()
+	produce(b, e, func(n int) { exec(b, e, pool, "SELECT howdah_queue.push_many($1::jsonb)", batchJSON("e2e", n)) })
+	<-finished
+	// Done when the last completion is written.
+	for {
+		var left bool
+		if err := pool.QueryRow(e.ctx, "SELECT EXISTS (SELECT FROM howdah_queue.jobs WHERE state <> 'completed')").Scan(&left); err != nil {
+			b.Fatal(err)
+		}
+		if !left {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	b.StopTimer()
+	for _, w := range ws {
+		_ = w.Stop(e.ctx)
+	}
+}
+
+// defaultsCase adds a case putting jobs through one Workers made with baseline and one at the
+// defaults (a nil Config), producer and consumer as in the end-to-end cases.
+func defaultsCase(name, baselineName string, baseline *queue.Config, key string) {
+	var r [2]jobsPerSecond
+	cases = append(cases, benchCase{
+		name: name, baselineName: baselineName, howdahName: "defaults",
+		baseline: func(b *testing.B, e *env) {
+			workersThroughput(b, e, 1, 0, baseline)
+			r[0].record(b, b.N)
+		},
+		howdah: func(b *testing.B, e *env) {
+			workersThroughput(b, e, 1, 0, nil)
+			r[1].record(b, b.N)
+			e.note("defaults-"+key, "queue Workers at the defaults (%d slots, %s poll): %.0f jobs/s; %s: %.0f jobs/s; %.2fx the throughput",
+				queue.DefaultConcurrency, queue.DefaultPollInterval, r[1].rate(), baselineName, r[0].rate(), r[1].rate()/r[0].rate())
 		},
 	})
 }

@@ -7,8 +7,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/howdah/howdah/client/notifier"
 	"github.com/howdah/howdah/sidecar/errmap"
-	"github.com/howdah/howdah/sidecar/events"
 	"github.com/howdah/howdah/sidecar/rpc"
 )
 
@@ -23,7 +23,7 @@ type metrics struct {
 	reloads        *prometheus.CounterVec
 }
 
-func newMetrics(pool *pgxpool.Pool, hub *events.Hub, disp *rpc.Dispatcher) *metrics {
+func newMetrics(pool *pgxpool.Pool, hub *notifier.Notifier, disp *rpc.Dispatcher) *metrics {
 	m := &metrics{reg: prometheus.NewRegistry()}
 	m.calls = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "howdah_rpc_calls_total",

@@ -15,9 +15,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/rs/zerolog"
 
+	"github.com/howdah/howdah/client/notifier"
 	"github.com/howdah/howdah/internal/release"
 	"github.com/howdah/howdah/sidecar/auth"
-	"github.com/howdah/howdah/sidecar/events"
 	"github.com/howdah/howdah/sidecar/rpc"
 )
 
@@ -111,7 +111,7 @@ type Server struct {
 	pool    *pgxpool.Pool
 	disp    *rpc.Dispatcher
 	auth    *auth.Authenticator
-	hub     *events.Hub
+	hub     *notifier.Notifier
 	metrics *metrics
 	handler http.Handler
 
@@ -165,8 +165,12 @@ func New(ctx context.Context, cfg *Config) (*Server, error) {
 	var m *metrics
 	s.disp = rpc.New(s.pool, &rpc.Config{StatementTimeout: c.StatementTimeout, Logger: s.log, Version: release.Version,
 		Observe: func(o rpc.Outcome) { m.observe(o) }})
-	s.hub = events.New(listenCfg, &events.Config{Channels: []string{release.ReloadChannel}, Logger: s.log,
-		MaxBackoff: c.ListenBackoffMax})
+	s.hub, err = notifier.New(listenCfg, &notifier.Config{Channels: []string{release.ReloadChannel}, Logger: s.log,
+		MinBackoff: min(notifier.DefaultMinBackoff, c.ListenBackoffMax), MaxBackoff: c.ListenBackoffMax})
+	if err != nil {
+		s.pool.Close()
+		return nil, err
+	}
 	s.metrics = newMetrics(s.pool, s.hub, s.disp)
 	m = s.metrics
 	hubCtx, cancel := context.WithCancel(context.Background())
@@ -233,14 +237,14 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Pool is the request pool (for tests and benchmarks).
 func (s *Server) Pool() *pgxpool.Pool { return s.pool }
 
-// Hub is the LISTEN hub.
-func (s *Server) Hub() *events.Hub { return s.hub }
+// Notifier is the server's LISTEN notifier (one connection for /events and catalog reloads).
+func (s *Server) Notifier() *notifier.Notifier { return s.hub }
 
 // Catalog is the current function catalog.
 func (s *Server) Catalog() *rpc.Catalog { return s.disp.Catalog() }
 
 // reloadLoop re-reads the catalog on howdah_reload and after the hub reconnects.
-func (s *Server) reloadLoop(ctx context.Context, sub *events.Subscription) {
+func (s *Server) reloadLoop(ctx context.Context, sub *notifier.Subscription) {
 	for {
 		for range sub.Events() {
 			// Let a burst (an install sends one per step) settle, then drain it.
@@ -263,7 +267,7 @@ func (s *Server) reloadLoop(ctx context.Context, sub *events.Subscription) {
 			}
 			s.reload(ctx)
 		}
-		if ctx.Err() != nil || errors.Is(sub.Err(), events.ErrClosed) {
+		if ctx.Err() != nil || errors.Is(sub.Err(), notifier.ErrClosed) {
 			return
 		}
 		// Dropped as too slow: subscribe again and reload, since notifications were lost.

@@ -6,9 +6,9 @@
 // LOCKED), keeps their leases alive with heartbeats, completes successful jobs in batches (sent
 // with the next claim in one round trip), records a failed attempt with the handler's error (a
 // panic counts as an error), and runs howdah_queue.rescue periodically so that the jobs of
-// crashed workers come back. It wakes up on the queue's NOTIFY (its own LISTEN connection,
-// reconnected with backoff) and polls at a floor interval because notifications are lost while
-// disconnected. Stop shuts down gracefully: in-flight jobs finish; when the Stop context ends
+// crashed workers come back. It wakes up on the queue's NOTIFY, through a notifier.Notifier
+// (one LISTEN connection shared by every Workers of a pool in the process, or the one given in
+// Config), and polls at a floor interval because notifications are lost while disconnected. Stop shuts down gracefully: in-flight jobs finish; when the Stop context ends
 // first, handlers are cancelled, the jobs of those that return are released for another worker,
 // and those still running keep their jobs until the lease expires and rescue takes them back.
 //

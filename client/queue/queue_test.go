@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/howdah/howdah/client/notifier"
 	"github.com/howdah/howdah/client/queue"
 	"github.com/howdah/howdah/internal/pgcluster"
 	"github.com/howdah/howdah/internal/pgtest"
@@ -767,5 +768,184 @@ func TestLateResultDoesNotCompleteNewAttempt(t *testing.T) {
 	if err := b.pool.QueryRow(b.ctx, "SELECT state::text, attempt FROM howdah_queue.jobs WHERE id = $1", id).Scan(&state, &attempt); err != nil ||
 		state != "running" || attempt != 2 {
 		t.Fatalf("job is %s at attempt %d (%v), want still running at attempt 2: attempt 1's result must be ignored", state, attempt, err)
+	}
+}
+
+// listenBackends counts the backends of the test's database whose last statement was a LISTEN:
+// the connections that wait for notifications (pool connections run claims and heartbeats).
+func (b *bundle) listenBackends(t *testing.T) int {
+	t.Helper()
+	return b.count(t, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN %'`)
+}
+
+// Ten Workers over ten queues on one pool share one LISTEN connection, each woken by its own
+// queue's notifications alone (polling every hour); the connection closes after the last stops.
+func TestTenWorkersOneListenConnection(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ran := make(chan string, 100)
+	var ws []*queue.Workers
+	for i := range 10 {
+		name := fmt.Sprintf("q%d", i)
+		ws = append(ws, b.workers(t, name, func(ctx context.Context, j *queue.Job) error {
+			ran <- name
+			return nil
+		}, &queue.Config{PollInterval: time.Hour}))
+	}
+	// Let every Workers subscribe: separate connections would all be up by now.
+	maxSeen := 0
+	deadline := time.Now().Add(time.Second)
+	for time.Now().Before(deadline) {
+		maxSeen = max(maxSeen, b.listenBackends(t))
+		time.Sleep(50 * time.Millisecond)
+	}
+	if maxSeen != 1 {
+		t.Fatalf("%d LISTEN connections for 10 Workers on one pool, want 1", maxSeen)
+	}
+	var app string
+	if err := b.pool.QueryRow(b.ctx, `SELECT application_name FROM pg_stat_activity WHERE datname = current_database()
+		AND query LIKE 'LISTEN %'`).Scan(&app); err != nil || app != "howdah queue (listen)" {
+		t.Fatalf("the LISTEN connection's application_name is %q (%v)", app, err)
+	}
+	for i := 9; i >= 0; i-- {
+		name := fmt.Sprintf("q%d", i)
+		if _, err := queue.Enqueue(b.ctx, b.pool, name, i, nil); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case got := <-ran:
+			if got != name {
+				t.Fatalf("a job of %s ran, want %s", got, name)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("the job of %s was not picked up: no wake-up arrived", name)
+		}
+	}
+	for _, w := range ws {
+		if err := w.Stop(b.ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, 5*time.Second, "the LISTEN connection to close after the last Workers stopped", func() bool {
+		return b.listenBackends(t) == 0
+	})
+}
+
+// A notifier given in Config serves Workers of two pools; Stop leaves it running.
+func TestGivenNotifierIsShared(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	other, err := pgxpool.New(b.ctx, b.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(other.Close)
+	cc, err := pgx.ParseConfig(b.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc.RuntimeParams["application_name"] = "mine"
+	n, err := notifier.New(cc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(b.ctx)
+	go n.Run(ctx)
+	t.Cleanup(func() { cancel(); <-n.Done() })
+
+	ran := make(chan string, 10)
+	var ws []*queue.Workers
+	for i, pool := range []*pgxpool.Pool{b.pool, other} {
+		name := fmt.Sprintf("given%d", i)
+		w, err := queue.New(pool, name, func(ctx context.Context, j *queue.Job) error { ran <- name; return nil },
+			&queue.Config{PollInterval: time.Hour, Notifier: n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Start(b.ctx); err != nil {
+			t.Fatal(err)
+		}
+		ws = append(ws, w)
+	}
+	waitFor(t, 5*time.Second, "both Workers to subscribe", func() bool { return n.Subscribers() == 2 })
+	for _, name := range []string{"given1", "given0"} {
+		if _, err := queue.Enqueue(b.ctx, b.pool, name, 1, nil); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case got := <-ran:
+			if got != name {
+				t.Fatalf("ran %s, want %s", got, name)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s was not woken", name)
+		}
+	}
+	if got := b.listenBackends(t); got != 1 {
+		t.Fatalf("%d LISTEN connections, want only the given notifier's", got)
+	}
+	for _, w := range ws {
+		if err := w.Stop(b.ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n.Subscribers() != 0 || !n.Connected() {
+		t.Fatalf("after Stop: %d subscribers, connected %v; want 0 and still connected", n.Subscribers(), n.Connected())
+	}
+	if _, err := queue.New(b.pool, "x", func(context.Context, *queue.Job) error { return nil },
+		&queue.Config{Notifier: n, DisableNotify: true}); !errors.Is(err, queue.ErrInvalidInput) {
+		t.Fatalf("Notifier with DisableNotify: %v", err)
+	}
+}
+
+// Config.StopGrace sets how long Stop waits for interrupted handlers: a handler that takes
+// 2 s to honour its context is left running under the default (500 ms) and finishes, its job
+// completed, under a grace of 10 s. A negative grace is refused.
+func TestStopGraceIsConfigurable(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	if _, err := queue.New(b.pool, "g", func(context.Context, *queue.Job) error { return nil },
+		&queue.Config{StopGrace: -time.Second}); !errors.Is(err, queue.ErrInvalidInput) || !strings.Contains(err.Error(), "StopGrace must not be negative") {
+		t.Fatalf("negative StopGrace: %v", err)
+	}
+	slowToStop := func(running chan<- struct{}) queue.Handler {
+		return func(ctx context.Context, j *queue.Job) error {
+			close(running)
+			<-ctx.Done()
+			time.Sleep(2 * time.Second)
+			return nil
+		}
+	}
+	for _, c := range []struct {
+		queue string
+		grace time.Duration
+		state string
+		stuck bool
+	}{
+		{"grace_default", 0, "running", true},
+		{"grace_long", 10 * time.Second, "completed", false},
+	} {
+		id, err := queue.Enqueue(b.ctx, b.pool, c.queue, 1, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		running := make(chan struct{})
+		w, err := queue.New(b.pool, c.queue, slowToStop(running), &queue.Config{StopGrace: c.grace, RescueInterval: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Start(b.ctx); err != nil {
+			t.Fatal(err)
+		}
+		<-running
+		ctx, cancel := context.WithTimeout(b.ctx, 50*time.Millisecond)
+		err = w.Stop(ctx)
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "still running") != c.stuck {
+			t.Fatalf("%s: Stop = %v; want the deadline error, and a handler left running: %v", c.queue, err, c.stuck)
+		}
+		if state := b.count(t, "SELECT count(*) FROM howdah_queue.jobs WHERE id = $1 AND state::text = $2", id, c.state); state != 1 {
+			t.Fatalf("%s: the job is not %s after Stop", c.queue, c.state)
+		}
 	}
 }

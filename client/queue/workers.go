@@ -14,6 +14,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/howdah/howdah/client/notifier"
 )
 
 // Channel is the NOTIFY channel of queue wake-ups; the payload is the queue's name.
@@ -28,7 +30,8 @@ type Handler func(ctx context.Context, job *Job) error
 
 // Config configures Workers. A nil *Config, and every zero field, means the default.
 type Config struct {
-	// Concurrency is how many handlers run at once; default 10.
+	// Concurrency is how many handlers run at once (1 to 1000), and so the most jobs one claim
+	// takes; default DefaultConcurrency (200).
 	Concurrency int
 	// Lease is how long a claimed job stays held without a heartbeat before rescue may take it
 	// back; default 30 s.
@@ -36,7 +39,7 @@ type Config struct {
 	// HeartbeatInterval is how often leases are extended; default Lease / 3.
 	HeartbeatInterval time.Duration
 	// PollInterval is the polling floor: claims are tried at least this often even without a
-	// notification; default 1 s.
+	// notification; default DefaultPollInterval (1 s).
 	PollInterval time.Duration
 	// RescueInterval is how often this worker runs howdah_queue.rescue for its queue; default
 	// Lease. Negative disables it (run rescue elsewhere).
@@ -44,16 +47,27 @@ type Config struct {
 	// WorkerID names this worker in the jobs it holds (1 to 128 characters); default
 	// "<hostname>-<pid>-<random>".
 	WorkerID string
-	// DisableNotify turns off the LISTEN connection: polling only.
+	// Notifier delivers the queue's wake-ups (channel Channel). Nil means the notifier this
+	// process shares among all Workers of the same pool: one LISTEN connection however many
+	// queues, started with the first of those Workers and closed after the last one stops.
+	// Give one to share a connection across pools, or with other listeners (the sidecar's
+	// /events); its Run must be going, and Workers never stops it.
+	Notifier *notifier.Notifier
+	// DisableNotify turns off wake-ups: polling only, no LISTEN connection.
 	DisableNotify bool
 	// Backoff, when set, gives the delay before a failed job's next attempt; nil means the
 	// database's default (2^attempt seconds, at most an hour, with jitter).
 	Backoff func(job *Job, err error) time.Duration
-	// OnError receives errors of the background work (claims, heartbeats, completions,
-	// reconnects); they are retried, so this is for logging. Nil means they are dropped.
+	// OnError receives errors of the background work (claims, heartbeats, completions, and the
+	// error that lost the LISTEN connection, once it is back); they are retried, so this is for
+	// logging. Nil means they are dropped.
 	OnError func(error)
 	// CompleteBatch is the most job ids one complete call carries; default 1000.
 	CompleteBatch int
+	// StopGrace is how long Stop waits, after its context ended and the handlers' contexts
+	// were cancelled, for handlers to return before it leaves their jobs to lease expiry and
+	// rescue; default DefaultStopGrace (500 ms). Negative is refused.
+	StopGrace time.Duration
 }
 
 func (c *Config) withDefaults() (Config, error) {
@@ -62,7 +76,7 @@ func (c *Config) withDefaults() (Config, error) {
 		out = *c
 	}
 	if out.Concurrency == 0 {
-		out.Concurrency = 10
+		out.Concurrency = DefaultConcurrency
 	}
 	if out.Lease == 0 {
 		out.Lease = 30 * time.Second
@@ -71,13 +85,16 @@ func (c *Config) withDefaults() (Config, error) {
 		out.HeartbeatInterval = out.Lease / 3
 	}
 	if out.PollInterval == 0 {
-		out.PollInterval = time.Second
+		out.PollInterval = DefaultPollInterval
 	}
 	if out.RescueInterval == 0 {
 		out.RescueInterval = out.Lease
 	}
 	if out.CompleteBatch == 0 {
 		out.CompleteBatch = 1000
+	}
+	if out.StopGrace == 0 {
+		out.StopGrace = DefaultStopGrace
 	}
 	if out.WorkerID == "" {
 		host, _ := os.Hostname()
@@ -98,6 +115,10 @@ func (c *Config) withDefaults() (Config, error) {
 		return out, fmt.Errorf("%w: WorkerID must be at most 128 characters", ErrInvalidInput)
 	case out.CompleteBatch < 1:
 		return out, fmt.Errorf("%w: CompleteBatch must be positive, got %d", ErrInvalidInput, out.CompleteBatch)
+	case out.StopGrace < 0:
+		return out, fmt.Errorf("%w: StopGrace must not be negative, got %s", ErrInvalidInput, out.StopGrace)
+	case out.Notifier != nil && out.DisableNotify:
+		return out, fmt.Errorf("%w: Notifier and DisableNotify are both set: choose one", ErrInvalidInput)
 	}
 	return out, nil
 }
@@ -115,9 +136,21 @@ type failure struct {
 	retry *time.Duration
 }
 
-// StopGrace is how long Stop waits, after its context ended and the handlers' contexts were
-// cancelled, for handlers to return before it leaves their jobs to lease expiry and rescue.
-const StopGrace = 500 * time.Millisecond
+// DefaultConcurrency is the default of Config.Concurrency: enough slots that one claim round
+// trip carries many jobs (with the former 10, Workers spent their time claiming a few jobs at a
+// time, at a third of this throughput or less; with 100, at 55 to 75% of 1000 slots), few enough
+// that one process does not take a whole backlog from the others, nor start a thousand handlers
+// at once against whatever they call. docs/queue.md has the measurements.
+const DefaultConcurrency = 200
+
+// DefaultPollInterval is the default of Config.PollInterval. Notifications wake Workers at
+// once; the poll only bounds how late a job that sends none is seen (a scheduled or retried job
+// coming due, a push with howdah.queue_notify off, a notification lost while disconnected), so a
+// shorter one buys no throughput (docs/queue.md) and costs a claim per interval per idle Workers.
+const DefaultPollInterval = time.Second
+
+// DefaultStopGrace is the default of Config.StopGrace.
+const DefaultStopGrace = 500 * time.Millisecond
 
 // Workers runs a handler over the jobs of one queue. Make it with New, then Start and Stop.
 type Workers struct {
@@ -186,6 +219,13 @@ func (w *Workers) Start(ctx context.Context) error {
 	if w.started {
 		return errors.New("queue: Workers already started")
 	}
+	n, release := w.cfg.Notifier, func() {}
+	if n == nil && !w.cfg.DisableNotify {
+		var err error
+		if n, release, err = acquireNotifier(w.pool); err != nil {
+			return fmt.Errorf("queue: LISTEN notifier: %w", err)
+		}
+	}
 	w.started = true
 	w.runCtx, w.runCancel = context.WithCancel(ctx)
 	w.handlerCtx, w.stopHandlers = context.WithCancelCause(w.runCtx)
@@ -198,9 +238,9 @@ func (w *Workers) Start(ctx context.Context) error {
 		w.loopsWG.Add(1)
 		go w.every(w.cfg.RescueInterval, w.rescue)
 	}
-	if !w.cfg.DisableNotify {
+	if n != nil {
 		w.loopsWG.Add(1)
-		go w.listenLoop()
+		go w.listenLoop(n, release)
 	}
 	w.signal(w.wake)
 	return nil
@@ -208,7 +248,7 @@ func (w *Workers) Start(ctx context.Context) error {
 
 // Stop shuts the workers down: no more claims; in-flight handlers may finish until ctx ends.
 // Jobs whose handlers finished are completed or failed. When ctx ends first, Stop cancels the
-// handlers' contexts (cause ErrStopped) and waits up to StopGrace for them to return: the jobs
+// handlers' contexts (cause ErrStopped) and waits up to Config.StopGrace for them to return: the jobs
 // of handlers that returned an error are released (available at once to other workers, the
 // attempt not counted), those of handlers that returned nil are completed. The jobs of handlers
 // still running after StopGrace are left alone: they stay running under this worker's lease,
@@ -244,7 +284,7 @@ func (w *Workers) stop(ctx context.Context) error {
 		w.interrupted = true
 		w.mu.Unlock()
 		w.stopHandlers(ErrStopped)
-		grace := time.NewTimer(StopGrace)
+		grace := time.NewTimer(w.cfg.StopGrace)
 		select {
 		case <-handlersDone:
 		case <-grace.C:
@@ -614,43 +654,51 @@ func (w *Workers) rescue() error {
 	return wrap("rescue", err)
 }
 
-// listenLoop holds a dedicated LISTEN connection, reconnecting with backoff, and wakes the
-// fetcher on this queue's notifications and after every (re)connect, since notifications sent
-// while disconnected are lost.
-func (w *Workers) listenLoop() {
+// listenLoop follows the queue channel through n and wakes the claim loop on this queue's
+// notifications, once subscribed, and after every reconnect of n, since notifications sent
+// while it was disconnected are lost. It releases n when the workers stop.
+func (w *Workers) listenLoop(n *notifier.Notifier, release func()) {
 	defer w.loopsWG.Done()
-	failures := 0
-	for w.runCtx.Err() == nil {
-		err := w.listen(func() { failures = 0 })
-		if w.runCtx.Err() != nil {
+	defer release()
+	for {
+		sub, err := n.Subscribe(w.runCtx, Channel)
+		if err != nil {
+			if w.runCtx.Err() == nil {
+				// The notifier stopped (only one given in Config can): poll only.
+				w.report(fmt.Errorf("queue listen: %w; polling only", err))
+			}
 			return
 		}
-		w.report(fmt.Errorf("queue listen: %w", err))
-		failures++
-		if !sleep(w.runCtx, backoff(failures)) {
+		w.signal(w.wake)
+		if !w.follow(sub) {
 			return
 		}
 	}
 }
 
-func (w *Workers) listen(connected func()) error {
-	conn, err := pgx.ConnectConfig(w.runCtx, w.pool.Config().ConnConfig)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(w.runCtx, "LISTEN "+Channel); err != nil {
-		return err
-	}
-	connected()
-	w.signal(w.wake)
+// follow wakes the claim loop on sub's events until the workers stop (false) or sub ends:
+// true to subscribe again after it was dropped as too slow, false when the notifier stopped.
+func (w *Workers) follow(sub *notifier.Subscription) bool {
+	defer sub.Close()
 	for {
-		n, err := conn.WaitForNotification(w.runCtx)
-		if err != nil {
-			return err
-		}
-		if n.Payload == w.queue {
-			w.signal(w.wake)
+		select {
+		case <-w.runCtx.Done():
+			return false
+		case ev, ok := <-sub.Events():
+			switch {
+			case !ok:
+				err := sub.Err()
+				if errors.Is(err, notifier.ErrSlow) {
+					return true
+				}
+				w.report(fmt.Errorf("queue listen: %w; polling only", err))
+				return false
+			case ev.Kind == notifier.KindReconnected:
+				w.report(fmt.Errorf("queue listen: reconnected after: %w", ev.Err))
+				w.signal(w.wake)
+			case ev.Payload == w.queue:
+				w.signal(w.wake)
+			}
 		}
 	}
 }

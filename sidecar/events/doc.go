@@ -1,7 +1,8 @@
-// Package events is the sidecar's LISTEN hub: one dedicated PostgreSQL connection LISTENs to
-// the channels subscribers want, reconnects with backoff when the connection is lost, and fans
-// notifications out to subscribers; Handler streams them as Server-Sent Events.
+// Package events streams PostgreSQL notifications to HTTP clients as Server-Sent Events.
+// Handler reads them from a notifier.Notifier (package client/notifier: one dedicated LISTEN
+// connection, channels LISTENed while some stream follows them, reconnected with backoff), which
+// the sidecar shares with anything else in the process that listens.
 //
-// After a reconnect every subscriber receives a Reconnected event, because notifications sent
-// while the hub was away are lost: clients should re-read what they watch.
+// After a reconnect every stream receives an event named "reconnected", because notifications
+// sent while the notifier was away are lost: clients should re-read what they watch.
 package events

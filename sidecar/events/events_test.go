@@ -17,6 +17,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/howdah/howdah/client/notifier"
 	"github.com/howdah/howdah/internal/pgtest"
 )
 
@@ -25,13 +26,13 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 type bundle struct {
 	ctx  context.Context
 	conn *pgx.Conn
-	hub  *Hub
+	hub  *notifier.Notifier
 	srv  *httptest.Server
 }
 
 const appName = "howdah_test_listen"
 
-func setup(t *testing.T, cfg *Config, hcfg *HandlerConfig) *bundle {
+func setup(t *testing.T, cfg *notifier.Config, hcfg *HandlerConfig) *bundle {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	url := pgtest.NewDatabase(t)
@@ -41,10 +42,13 @@ func setup(t *testing.T, cfg *Config, hcfg *HandlerConfig) *bundle {
 	}
 	connCfg.RuntimeParams["application_name"] = appName
 	if cfg == nil {
-		cfg = &Config{}
+		cfg = &notifier.Config{}
 	}
 	cfg.MinBackoff, cfg.MaxBackoff = 20*time.Millisecond, 200*time.Millisecond
-	h := New(connCfg, cfg)
+	h, err := notifier.New(connCfg, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	go h.Run(ctx)
 	srv := httptest.NewServer(Handler(h, hcfg))
 	t.Cleanup(func() {
@@ -131,7 +135,7 @@ func (b *bundle) notify(t *testing.T, channel, payload string) {
 }
 
 func TestNotificationsReachSubscribers(t *testing.T) {
-	b := setup(t, &Config{Channels: []string{"howdah_reload"}}, &HandlerConfig{Heartbeat: 50 * time.Millisecond})
+	b := setup(t, &notifier.Config{Channels: []string{"howdah_reload"}}, &HandlerConfig{Heartbeat: 50 * time.Millisecond})
 	one := b.open(t, "channel=jobs,Mixed_Case")
 	two := b.open(t, "channel=jobs&channel=other")
 	b.notify(t, "jobs", "first")
@@ -173,7 +177,7 @@ func TestReconnectAfterBackendTerminated(t *testing.T) {
 		WHERE application_name = $1 AND datname = current_database()`, appName).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("terminated %d backends (%v)", n, err)
 	}
-	if ev := s.next(t); ev[0] != KindReconnected {
+	if ev := s.next(t); ev[0] != notifier.KindReconnected {
 		t.Fatalf("after terminate, got %q; want a reconnected event", ev)
 	}
 	b.notify(t, "jobs", "after")
@@ -232,7 +236,7 @@ func TestBadRequests(t *testing.T) {
 }
 
 func TestSlowSubscriberIsDropped(t *testing.T) {
-	b := setup(t, &Config{Buffer: 2}, nil)
+	b := setup(t, &notifier.Config{Buffer: 2}, nil)
 	sub, err := b.hub.Subscribe(b.ctx, "jobs")
 	if err != nil {
 		t.Fatal(err)
@@ -252,7 +256,7 @@ func TestSlowSubscriberIsDropped(t *testing.T) {
 	for range sub.Events() {
 		n++
 	}
-	if !errors.Is(sub.Err(), ErrSlow) || n != 2 {
+	if !errors.Is(sub.Err(), notifier.ErrSlow) || n != 2 {
 		t.Fatalf("ended after %d events with %v", n, sub.Err())
 	}
 }
@@ -260,7 +264,10 @@ func TestSlowSubscriberIsDropped(t *testing.T) {
 func TestHubStopEndsStreams(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	connCfg, _ := pgx.ParseConfig(pgtest.NewDatabase(t))
-	h := New(connCfg, nil)
+	h, err := notifier.New(connCfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	go h.Run(ctx)
 	sub, err := h.Subscribe(ctx, "jobs")
 	if err != nil {
@@ -268,10 +275,10 @@ func TestHubStopEndsStreams(t *testing.T) {
 	}
 	cancel()
 	<-h.Done()
-	if _, ok := <-sub.Events(); ok || !errors.Is(sub.Err(), ErrClosed) {
+	if _, ok := <-sub.Events(); ok || !errors.Is(sub.Err(), notifier.ErrClosed) {
 		t.Fatalf("subscription after stop: %v", sub.Err())
 	}
-	if _, err := h.Subscribe(context.Background(), "jobs"); !errors.Is(err, ErrClosed) {
+	if _, err := h.Subscribe(context.Background(), "jobs"); !errors.Is(err, notifier.ErrClosed) {
 		t.Fatalf("subscribe after stop: %v", err)
 	}
 }
@@ -327,7 +334,10 @@ func TestReconnectedAfterFailedFirstConnection(t *testing.T) {
 	g := newGate(t, net.JoinHostPort(connCfg.Host, fmt.Sprint(connCfg.Port)))
 	connCfg.Host, connCfg.Port, connCfg.Fallbacks = "127.0.0.1", uint16(g.ln.Addr().(*net.TCPAddr).Port), nil
 	connCfg.ConnectTimeout = 2 * time.Second
-	h := New(connCfg, &Config{MinBackoff: 20 * time.Millisecond, MaxBackoff: 50 * time.Millisecond})
+	h, err := notifier.New(connCfg, &notifier.Config{MinBackoff: 20 * time.Millisecond, MaxBackoff: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
 	go h.Run(ctx)
 	t.Cleanup(func() { cancel(); <-h.Done() })
 	// The server is out of reach: Subscribe returns once the first attempt failed.
@@ -338,7 +348,7 @@ func TestReconnectedAfterFailedFirstConnection(t *testing.T) {
 	g.open.Store(true)
 	select {
 	case ev := <-sub.Events():
-		if ev.Kind != KindReconnected {
+		if ev.Kind != notifier.KindReconnected {
 			t.Fatalf("got %+v, want a reconnected event", ev)
 		}
 	case <-time.After(10 * time.Second):
@@ -351,7 +361,7 @@ func TestReconnectedAfterFailedFirstConnection(t *testing.T) {
 	}
 	select {
 	case ev := <-sub.Events():
-		if ev.Kind != KindNotification || ev.Payload != "hello" {
+		if ev.Kind != notifier.KindNotification || ev.Payload != "hello" {
 			t.Fatalf("got %+v", ev)
 		}
 	case <-time.After(10 * time.Second):

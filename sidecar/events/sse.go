@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/howdah/howdah/client/notifier"
 	"github.com/howdah/howdah/sidecar/errmap"
 )
 
@@ -22,9 +23,10 @@ type HandlerConfig struct {
 
 // Handler streams the notifications of the channels named by ?channel=a,b (or repeated
 // channel= parameters) as Server-Sent Events: the event name is the channel, the data the
-// payload. After a reconnect of the hub it sends an event named "reconnected". Authentication
-// is the caller's job (wrap the handler).
-func Handler(h *Hub, cfg *HandlerConfig) http.Handler {
+// payload. After a reconnect of the notifier it sends an event named "reconnected". A stream
+// that falls the notifier's Buffer events behind ends with an "error" event. Authentication is
+// the caller's job (wrap the handler).
+func Handler(n *notifier.Notifier, cfg *HandlerConfig) http.Handler {
 	c := HandlerConfig{}
 	if cfg != nil {
 		c = *cfg
@@ -62,7 +64,7 @@ func Handler(h *Hub, cfg *HandlerConfig) http.Handler {
 		for _, ch := range channels {
 			if !ValidChannel(ch) {
 				errmap.Write(w, errmap.InvalidParams("channel", fmt.Sprintf("invalid channel name %q: use letters, digits and _ "+
-					"(at most 63, not starting with a digit; %q is reserved)", ch, KindReconnected)))
+					"(at most 63, not starting with a digit; %q is reserved)", ch, notifier.KindReconnected)))
 				return
 			}
 			if c.Allow != nil && !c.Allow(ch) {
@@ -70,7 +72,7 @@ func Handler(h *Hub, cfg *HandlerConfig) http.Handler {
 				return
 			}
 		}
-		sub, err := h.Subscribe(r.Context(), channels...)
+		sub, err := n.Subscribe(r.Context(), channels...)
 		if err != nil {
 			errmap.Write(w, errmap.New(errmap.CodeUnavailable, http.StatusServiceUnavailable, err.Error()))
 			return
@@ -104,7 +106,7 @@ func Handler(h *Hub, cfg *HandlerConfig) http.Handler {
 					fmt.Fprintf(w, "event: error\ndata: %s\n\n", reason)
 					rc.Flush()
 					return
-				case ev.Kind == KindReconnected:
+				case ev.Kind == notifier.KindReconnected:
 					msg = "event: reconnected\ndata: {}\n\n"
 				default:
 					msg = format(ev)
@@ -121,7 +123,7 @@ func Handler(h *Hub, cfg *HandlerConfig) http.Handler {
 }
 
 // format writes a notification as one SSE event; each payload line becomes a data line.
-func format(ev Event) string {
+func format(ev notifier.Event) string {
 	var b strings.Builder
 	b.WriteString("event: ")
 	b.WriteString(ev.Channel)
