@@ -1,78 +1,13 @@
--- catalog 005: roles and privileges — list roles, the current role and what it belongs to, the
--- privileges granted on a table or schema, and replacing them from a JSON spec.
+-- catalog code 011: privileges — those granted on a table or schema, and replacing them from a
+-- JSON spec.
 --
--- Everything is read from pg_roles, pg_auth_members and the objects' ACLs, which every role may
--- read; changes are GRANT/REVOKE statements run as the caller, so PostgreSQL's own rules apply.
+-- Everything is read from the objects' ACLs, which every role may read; changes are GRANT/REVOKE
+-- statements run as the caller, so PostgreSQL's own rules apply.
 --
 -- Errors: 22023 (invalid_parameter_value) for a bad spec, naming the entry and the key; 42704
 -- (undefined_object) for an unknown role; 42P01 / 3F000 for an unknown table / schema oid; 42501
 -- when the caller does not own the object or another role's grant would survive; 2BP01 when a
 -- role would lose a grant option it has used.
-
-CREATE FUNCTION howdah_internal.role_json(role_oid oid)
-RETURNS jsonb
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    -- One role with its attributes and direct members; NULL for an unknown oid.
-    SELECT jsonb_build_object(
-               'oid', r.oid::bigint,
-               'name', r.rolname,
-               -- PostgreSQL's predefined roles (pg_read_all_data, pg_monitor, ...): names starting
-               -- with pg_ are reserved for them.
-               'builtin', r.rolname LIKE 'pg\_%',
-               'super', r.rolsuper,
-               'inherits', r.rolinherit,
-               'create_role', r.rolcreaterole,
-               'create_db', r.rolcreatedb,
-               'login', r.rolcanlogin,
-               'description', shobj_description(r.oid, 'pg_authid'),
-               'members', (SELECT coalesce(jsonb_agg(jsonb_build_object('oid', m.member::bigint, 'admin', m.admin_option)
-                                                     ORDER BY m.member), '[]')
-                             FROM pg_auth_members m WHERE m.roleid = r.oid))
-      FROM pg_roles r
-     WHERE r.oid = role_oid;
-END;
-COMMENT ON FUNCTION howdah_internal.role_json(oid) IS 'One role as list_roles() shows it.';
-
-CREATE FUNCTION howdah.list_roles()
-RETURNS jsonb
-LANGUAGE sql STABLE SECURITY INVOKER
-SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    -- Every role of the cluster, by name; pg_roles is readable by every role.
-    SELECT coalesce(jsonb_agg(howdah_internal.role_json(r.oid) ORDER BY r.rolname), '[]')
-      FROM pg_roles r;
-END;
-COMMENT ON FUNCTION howdah.list_roles() IS 'Every role, by name: [{oid, name, builtin, super, inherits, create_role, create_db, login, description, members: [{oid, admin}]}]. builtin marks PostgreSQL''s predefined pg_* roles; members are the roles granted membership in this one. Errors: none.';
-
-CREATE FUNCTION howdah.current_role_info()
-RETURNS jsonb
-LANGUAGE sql STABLE SECURITY INVOKER
-SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    -- The current (effective) role, the session's login role, and the roles the current role is
-    -- a member of, directly or through other roles, each saying whether its privileges are
-    -- inherited (usable without SET ROLE).
-    SELECT jsonb_build_object(
-               'current_role', howdah_internal.role_json(cur.oid),
-               'session_user', jsonb_build_object('oid', ses.oid::bigint, 'name', ses.rolname),
-               'parent_roles', (
-                   SELECT coalesce(jsonb_agg(jsonb_build_object(
-                              'oid', p.oid::bigint,
-                              'name', p.rolname,
-                              'builtin', p.rolname LIKE 'pg\_%',
-                              'direct', d.roleid IS NOT NULL,
-                              'admin', coalesce(d.admin_option, false),
-                              'inherited', pg_has_role(cur.oid, p.oid, 'USAGE'))
-                              ORDER BY p.rolname), '[]')
-                     FROM pg_roles p
-                     LEFT JOIN pg_auth_members d ON d.roleid = p.oid AND d.member = cur.oid
-                    WHERE p.oid <> cur.oid AND pg_has_role(cur.oid, p.oid, 'MEMBER')))
-      FROM pg_roles cur, pg_roles ses
-     WHERE cur.rolname = current_user AND ses.rolname = session_user;
-END;
-COMMENT ON FUNCTION howdah.current_role_info() IS 'The current role and what it may act as: {current_role: {as list_roles()}, session_user: {oid, name}, parent_roles: [{oid, name, builtin, direct, admin, inherited}]}. parent_roles are the roles the current role is a member of (pg_has_role MEMBER, so every role for a superuser); inherited means their privileges apply without SET ROLE (pg_has_role USAGE). Errors: none.';
 
 CREATE FUNCTION howdah_internal.privilege_keywords(kind text)
 RETURNS text[]
@@ -429,18 +364,3 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION howdah.replace_schema_privileges(oid, jsonb) IS 'Makes the schema''s grants exactly [{"role": name or "role_oid": oid, "direct": ["USAGE", "CREATE"], "grant_option": [...]}], as replace_table_privileges() does for tables. Returns list_schema_privileges(). Errors: 3F000 unknown schema, 42501 not an owner of the schema, or a grant made by another role would survive, 2BP01 a role would lose a grant option it has used to grant to others (names the schema, both roles and the privilege), 22023 bad spec, 42704 unknown role.';
-
----- create above / drop below ----
-
-DROP FUNCTION howdah.replace_schema_privileges(oid, jsonb);
-DROP FUNCTION howdah.replace_table_privileges(oid, jsonb);
-DROP FUNCTION howdah_internal.replace_privileges(text, oid, jsonb);
-DROP FUNCTION howdah_internal.privilege_sql(text, text[], regclass, oid, oid);
-DROP FUNCTION howdah_internal.json_privileges(jsonb, text, text, text);
-DROP FUNCTION howdah.list_schema_privileges(oid);
-DROP FUNCTION howdah.list_table_privileges(oid);
-DROP FUNCTION howdah_internal.acl_json(aclitem[], oid, text);
-DROP FUNCTION howdah_internal.privilege_keywords(text);
-DROP FUNCTION howdah.current_role_info();
-DROP FUNCTION howdah.list_roles();
-DROP FUNCTION howdah_internal.role_json(oid);

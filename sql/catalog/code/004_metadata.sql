@@ -1,6 +1,6 @@
--- catalog 002: display metadata that is not part of the user's schema — a table's preview
--- template and column order, and per-column display options — kept in howdah_internal keyed by
--- table oid and attnum.
+-- catalog code 004: display metadata that is not part of the user's schema — a table's preview
+-- template and column order, and per-column display options — kept in the tables of
+-- migrations/001_metadata.sql, keyed by table oid and attnum.
 --
 -- The rule: whoever may read a column (has_column_privilege SELECT) may read its display
 -- options; whoever may alter the table (is a member of its owning role with the owner's
@@ -8,8 +8,8 @@
 -- Table-level metadata is readable by every role, like a table's COMMENT.
 --
 -- How the rule is enforced: the functions stay SECURITY INVOKER and the two tables are granted
--- to PUBLIC with ROW LEVEL SECURITY forced on them. The policies call has_column_privilege and
--- pg_has_role on the referenced table; policies run as the invoker, so those checks see the
+-- to PUBLIC with ROW LEVEL SECURITY forced on them. The policies below call has_column_privilege
+-- and pg_has_role on the referenced table; policies run as the invoker, so those checks see the
 -- caller, whether the rows are reached through the functions or directly. FORCE makes the
 -- tables' owner (the installing role) obey them too; only superusers bypass them. A SECURITY
 -- DEFINER design would have had has_*_privilege see the definer instead. TRUNCATE (which skips
@@ -23,37 +23,8 @@
 -- tables the caller owns. No event trigger: it would run inside every DROP of the database and
 -- needs a superuser to install.
 --
--- The public functions call howdah_internal.visible_table, created by 003_tables.sql; PL/pgSQL
--- resolves it when called. table_json and columns_json in 003 read these tables, which is why
--- this step comes first.
---
 -- Errors: 22023 bad JSON input (naming the key and the table), 42P01 unknown table oid, 42703
 -- unknown column (naming the attnum and the table), 42501 not an owner of the table.
-
-CREATE TABLE howdah_internal.table_metadata (
-    table_oid        oid         PRIMARY KEY,
-    preview_template text        CHECK (preview_template <> ''),
-    column_order     smallint[],
-    created_at       timestamptz NOT NULL DEFAULT now(),
-    updated_at       timestamptz NOT NULL DEFAULT now()
-);
-COMMENT ON TABLE howdah_internal.table_metadata IS 'Per-table display metadata (preview template, column order), keyed by the table''s oid; written through howdah.set_table_metadata.';
-
-CREATE TABLE howdah_internal.column_metadata (
-    table_oid       oid         NOT NULL,
-    attnum          smallint    NOT NULL CHECK (attnum > 0),
-    display_options jsonb       NOT NULL CHECK (jsonb_typeof(display_options) = 'object'),
-    created_at      timestamptz NOT NULL DEFAULT now(),
-    updated_at      timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (table_oid, attnum)
-);
-COMMENT ON TABLE howdah_internal.column_metadata IS 'Per-column display options (a JSON object chosen by the UI), keyed by table oid and attnum; written through howdah.set_column_metadata.';
-
-GRANT SELECT, INSERT, UPDATE, DELETE ON howdah_internal.table_metadata, howdah_internal.column_metadata TO PUBLIC;
-ALTER TABLE howdah_internal.table_metadata ENABLE ROW LEVEL SECURITY;
-ALTER TABLE howdah_internal.table_metadata FORCE ROW LEVEL SECURITY;
-ALTER TABLE howdah_internal.column_metadata ENABLE ROW LEVEL SECURITY;
-ALTER TABLE howdah_internal.column_metadata FORCE ROW LEVEL SECURITY;
 
 -- table_metadata: everyone reads; owners of the table write; rows of dropped tables may be
 -- deleted by anyone.
@@ -307,16 +278,3 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION howdah.set_column_metadata(oid, smallint, jsonb) IS 'Replaces the display options (a JSON object; NULL clears) of one column; returns {attnum, display_options}. Errors: 42P01 unknown table, 42501 not an owner of the table, 42703 unknown column (names the attnum), 22023 not a JSON object.';
-
----- create above / drop below ----
-
-DROP FUNCTION howdah.set_column_metadata(oid, smallint, jsonb);
-DROP FUNCTION howdah.get_column_metadata(oid);
-DROP FUNCTION howdah.set_table_metadata(oid, jsonb);
-DROP FUNCTION howdah.get_table_metadata(oid);
-DROP FUNCTION howdah_internal.sweep_metadata();
-DROP FUNCTION howdah_internal.require_table_owner(regclass, text);
-DROP FUNCTION howdah_internal.table_meta_json(oid);
-DROP FUNCTION howdah_internal.template_attnums(text);
-DROP TABLE howdah_internal.column_metadata;
-DROP TABLE howdah_internal.table_metadata;

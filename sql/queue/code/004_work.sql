@@ -1,20 +1,17 @@
--- queue 003: what workers call — claim, heartbeat, complete, fail, release — and rescue, which
+-- queue code 004: what workers call — claim, heartbeat, complete, fail, release — and rescue, which
 -- takes back the jobs of workers that stopped heartbeating.
 --
 -- Errors: 22023 (invalid_parameter_value) naming the parameter; 55000
 -- (object_not_in_prerequisite_state) for fail on a job that is not running or is held by another
 -- worker; P0002 (no_data_found) for an unknown job id. Bad input writes nothing.
 
-CREATE FUNCTION howdah_internal.queue_attempts_problem(ids bigint[], attempts integer[])
-RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
--- NULL when `attempts` is NULL or gives one non-null attempt per element of `ids`, else what is wrong.
-RETURN CASE WHEN attempts IS NOT NULL AND (coalesce(pg_catalog.cardinality(attempts), 0) <> coalesce(pg_catalog.cardinality(ids), 0)
-                                            OR pg_catalog.array_position(attempts, NULL) IS NOT NULL) THEN
-    pg_catalog.format('attempts must be NULL or hold one non-null attempt per element of ids: got %s attempt(s) for %s id(s)',
-        coalesce(pg_catalog.cardinality(attempts), 0), coalesce(pg_catalog.cardinality(ids), 0))
-END;
-COMMENT ON FUNCTION howdah_internal.queue_attempts_problem(bigint[], integer[]) IS 'What is wrong with an attempts array given with job ids, or NULL when it is fine.';
+CREATE FUNCTION howdah_internal.queue_backoff(attempt integer)
+RETURNS interval
+LANGUAGE sql VOLATILE
+-- The wait before retry number `attempt` + 1: 2^attempt seconds capped at one hour, times a
+-- random factor in [0.5, 1) so that jobs failing together do not retry together.
+RETURN pg_catalog.make_interval(secs => least(pg_catalog.power(2, least(attempt, 12)), 3600) * (0.5 + pg_catalog.random() / 2));
+COMMENT ON FUNCTION howdah_internal.queue_backoff(integer) IS 'Default retry delay after a failed attempt: 2^attempt s (at most 1 h) with jitter, between half and all of it.';
 
 CREATE FUNCTION howdah_queue.claim(queue text, worker_id text, n integer DEFAULT 1, lease interval DEFAULT '30 seconds')
 RETURNS SETOF howdah_queue.jobs
@@ -267,13 +264,3 @@ $$;
 COMMENT ON FUNCTION howdah_queue.rescue(text) IS
 'Takes back running jobs whose lease expired: rescue(queue = NULL: every queue) records an error on each and makes it retryable now, or failed when its attempts are used up, and returns how many. '
 'Run it periodically (the Go client does, every lease); it skips rows other sessions have locked. Errors: 22023 for an invalid queue name.';
-
----- create above / drop below ----
-
-DROP FUNCTION howdah_queue.rescue(text);
-DROP FUNCTION howdah_queue.release(bigint[], text, integer[]);
-DROP FUNCTION howdah_queue.fail(bigint, text, interval, text, integer);
-DROP FUNCTION howdah_queue.complete(bigint[], text, integer[]);
-DROP FUNCTION howdah_queue.heartbeat(text, bigint[], interval, integer[]);
-DROP FUNCTION howdah_queue.claim(text, text, integer, interval);
-DROP FUNCTION howdah_internal.queue_attempts_problem(bigint[], integer[]);

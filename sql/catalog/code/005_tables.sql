@@ -1,30 +1,8 @@
--- catalog 003: tables and columns, described in one call per API request.
+-- catalog code 005: tables and columns, described in one call per API request, with the
+-- display metadata of 004.
 --
--- Errors: 42P01 (undefined_table) for an unknown table oid, naming the oid.
-
-CREATE FUNCTION howdah_internal.visible_table(tab oid)
-RETURNS regclass
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
--- The table, view or other relation `tab` as a regclass, raising 42P01 when it does not exist,
--- is not a table-like relation, or lives in a hidden schema.
-DECLARE
-    rel regclass;
-BEGIN
-    SELECT c.oid::regclass INTO rel
-      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE c.oid = tab AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
-       AND NOT howdah_internal.is_hidden_schema(n.nspname);
-    IF rel IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'undefined_table',
-            MESSAGE = format('table with oid %s does not exist', tab),
-            HINT = 'list_tables(schema oid) gives the oids of the tables in a schema';
-    END IF;
-    RETURN rel;
-END;
-$$;
-COMMENT ON FUNCTION howdah_internal.visible_table(oid) IS 'A table the catalog API may touch, or error 42P01.';
+-- Errors: 42P01 (undefined_table) for an unknown table oid, 3F000 for an unknown schema oid,
+-- naming the oid.
 
 CREATE FUNCTION howdah_internal.column_rows(tabs oid[])
 RETURNS TABLE (attrelid oid, columns json, first_text smallint)
@@ -71,7 +49,7 @@ BEGIN ATOMIC
                    CASE WHEN tp.upd OR has_column_privilege(a.attrelid, a.attnum, 'UPDATE') THEN 'UPDATE' END,
                    CASE WHEN tp.ref OR has_column_privilege(a.attrelid, a.attnum, 'REFERENCES') THEN 'REFERENCES' END], NULL)),
                -- NULL when none, or when the caller may not read the column (row policies of
-               -- column_metadata, see 002_metadata.sql).
+               -- column_metadata, see code/004_metadata.sql).
                'display_options', m.display_options
            ) ORDER BY a.attnum),
            min(a.attnum) FILTER (WHERE t.typcategory = 'S')
@@ -217,16 +195,3 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION howdah.list_columns(oid) IS 'The columns of a table, as get_table() shows them. Errors: 42P01 unknown table.';
-
----- create above / drop below ----
-
-DROP FUNCTION howdah.list_columns(oid);
-DROP FUNCTION howdah.get_table(oid);
-DROP FUNCTION howdah.get_schema_table_details(oid);
-DROP FUNCTION howdah.list_tables(oid);
-DROP FUNCTION howdah_internal.schema_tables_json(oid, boolean);
-DROP FUNCTION howdah_internal.table_json(oid, boolean);
-DROP FUNCTION howdah_internal.tables_json(oid[], boolean);
-DROP FUNCTION howdah_internal.columns_json(oid);
-DROP FUNCTION howdah_internal.column_rows(oid[]);
-DROP FUNCTION howdah_internal.visible_table(oid);
