@@ -3,7 +3,7 @@
 -- through these, so a bad input is refused with 22023 (invalid_parameter_value) naming the
 -- input and the key before anything changes; 42622 (name_too_long) for a name over 63 bytes.
 
-CREATE FUNCTION howdah_internal.check_keys(input jsonb, allowed text[], what text)
+CREATE FUNCTION howdah_internal.catalog_check_keys(input jsonb, allowed text[], what text)
 RETURNS void
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
@@ -25,9 +25,9 @@ BEGIN
     END IF;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.check_keys(jsonb, text[], text) IS 'Validates the keys of a JSON object input (22023 naming the first unknown key).';
+COMMENT ON FUNCTION howdah_internal.catalog_check_keys(jsonb, text[], text) IS 'Validates the keys of a JSON object input (22023 naming the first unknown key).';
 
-CREATE FUNCTION howdah_internal.json_get(input jsonb, key text, want text, what text)
+CREATE FUNCTION howdah_internal.catalog_json_get(input jsonb, key text, want text, what text)
 RETURNS jsonb
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
@@ -45,16 +45,16 @@ BEGIN
     RETURN input -> key;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.json_get(jsonb, text, text, text) IS 'Reads a key of a JSON input with the expected JSON type, 22023 naming the key otherwise.';
+COMMENT ON FUNCTION howdah_internal.catalog_json_get(jsonb, text, text, text) IS 'Reads a key of a JSON input with the expected JSON type, 22023 naming the key otherwise.';
 
-CREATE FUNCTION howdah_internal.json_text(input jsonb, key text, what text)
+CREATE FUNCTION howdah_internal.catalog_json_text(input jsonb, key text, what text)
 RETURNS text
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
-RETURN howdah_internal.json_get(input, key, 'string', what) #>> '{}';
-COMMENT ON FUNCTION howdah_internal.json_text(jsonb, text, text) IS 'Reads a string key of a JSON input, 22023 when it has another JSON type.';
+RETURN howdah_internal.catalog_json_get(input, key, 'string', what) #>> '{}';
+COMMENT ON FUNCTION howdah_internal.catalog_json_text(jsonb, text, text) IS 'Reads a string key of a JSON input, 22023 when it has another JSON type.';
 
-CREATE FUNCTION howdah_internal.json_int_value(v jsonb, lo bigint, hi bigint, what text)
+CREATE FUNCTION howdah_internal.catalog_json_int_value(v jsonb, lo bigint, hi bigint, what text)
 RETURNS bigint
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
@@ -75,17 +75,17 @@ BEGIN
     RETURN n::bigint;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.json_int_value(jsonb, bigint, bigint, text) IS 'Reads an integer within bounds from a JSON value (SQL NULL stays NULL). Errors: 22023 anything else, naming the input.';
+COMMENT ON FUNCTION howdah_internal.catalog_json_int_value(jsonb, bigint, bigint, text) IS 'Reads an integer within bounds from a JSON value (SQL NULL stays NULL). Errors: 22023 anything else, naming the input.';
 
-CREATE FUNCTION howdah_internal.json_int(input jsonb, key text, lo bigint, hi bigint, what text)
+CREATE FUNCTION howdah_internal.catalog_json_int(input jsonb, key text, lo bigint, hi bigint, what text)
 RETURNS bigint
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 -- input->key as an integer in [lo, hi]; NULL when absent or null; 22023 naming the key otherwise.
-RETURN howdah_internal.json_int_value(howdah_internal.json_get(input, key, 'number', what), lo, hi, format('%s: key %L', what, key));
-COMMENT ON FUNCTION howdah_internal.json_int(jsonb, text, bigint, bigint, text) IS 'Reads an integer key of a JSON object input within bounds (json_int_value), 22023 naming the key otherwise.';
+RETURN howdah_internal.catalog_json_int_value(howdah_internal.catalog_json_get(input, key, 'number', what), lo, hi, format('%s: key %L', what, key));
+COMMENT ON FUNCTION howdah_internal.catalog_json_int(jsonb, text, bigint, bigint, text) IS 'Reads an integer key of a JSON object input within bounds (catalog_json_int_value), 22023 naming the key otherwise.';
 
-CREATE FUNCTION howdah_internal.check_name(name text, what text)
+CREATE FUNCTION howdah_internal.catalog_check_name(name text, what text)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
@@ -102,4 +102,4 @@ BEGIN
     RETURN name;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.check_name(text, text) IS 'Checks a new identifier: required, at most 63 bytes.';
+COMMENT ON FUNCTION howdah_internal.catalog_check_name(text, text) IS 'Checks a new identifier: required, at most 63 bytes.';

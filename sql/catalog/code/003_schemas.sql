@@ -5,7 +5,7 @@
 -- (invalid_schema_name) for an unknown schema oid; 42501 from PostgreSQL itself when the role
 -- lacks a privilege.
 
-CREATE FUNCTION howdah_internal.schema_json(sch oid)
+CREATE FUNCTION howdah_internal.catalog_schema_json(sch oid)
 RETURNS jsonb
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -23,18 +23,18 @@ BEGIN ATOMIC
                'table_count', (SELECT count(*) FROM pg_class c
                                 WHERE c.relnamespace = n.oid AND c.relkind IN ('r', 'p', 'v', 'm', 'f')))
       FROM pg_namespace n
-     WHERE n.oid = sch AND NOT howdah_internal.is_hidden_schema(n.nspname);
+     WHERE n.oid = sch AND NOT howdah_internal.catalog_is_hidden_schema(n.nspname);
 END;
-COMMENT ON FUNCTION howdah_internal.schema_json(oid) IS 'One schema as the catalog API shows it; NULL for unknown or hidden schemas.';
+COMMENT ON FUNCTION howdah_internal.catalog_schema_json(oid) IS 'One schema as the catalog API shows it; NULL for unknown or hidden schemas.';
 
 CREATE FUNCTION howdah.list_schemas()
 RETURNS jsonb
 LANGUAGE sql STABLE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
-    SELECT coalesce(jsonb_agg(howdah_internal.schema_json(n.oid) ORDER BY n.nspname), '[]')
+    SELECT coalesce(jsonb_agg(howdah_internal.catalog_schema_json(n.oid) ORDER BY n.nspname), '[]')
       FROM pg_namespace n
-     WHERE NOT howdah_internal.is_hidden_schema(n.nspname);
+     WHERE NOT howdah_internal.catalog_is_hidden_schema(n.nspname);
 END;
 COMMENT ON FUNCTION howdah.list_schemas() IS 'Every schema except system and howdah schemas, with the current role''s privileges: [{oid, name, description, owner_oid, owner, current_role_owns, current_role_priv, table_count}]. Errors: none.';
 
@@ -45,8 +45,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 -- One schema, as list_schemas shows it; 3F000 when the oid is unknown or hidden.
 BEGIN
-    PERFORM howdah_internal.visible_schema(sch);
-    RETURN howdah_internal.schema_json(sch);
+    PERFORM howdah_internal.catalog_visible_schema(sch);
+    RETURN howdah_internal.catalog_schema_json(sch);
 END;
 $$;
 COMMENT ON FUNCTION howdah.get_schema(oid) IS 'One schema by oid, as list_schemas() shows it. Errors: 3F000 unknown schema.';
@@ -62,8 +62,8 @@ DECLARE
     sch oid;
 BEGIN
     -- Blank and over 63 bytes first: PostgreSQL would truncate a longer name silently.
-    PERFORM howdah_internal.check_name(add_schema.name, 'add_schema');
-    IF howdah_internal.is_hidden_schema(add_schema.name::name) THEN
+    PERFORM howdah_internal.catalog_check_name(add_schema.name, 'add_schema');
+    IF howdah_internal.catalog_is_hidden_schema(add_schema.name::name) THEN
         RAISE EXCEPTION USING ERRCODE = 'reserved_name',
             MESSAGE = format('schema name %L is reserved (system or howdah schema)', add_schema.name);
     END IF;
@@ -77,7 +77,7 @@ BEGIN
     IF description IS NOT NULL THEN
         EXECUTE format('COMMENT ON SCHEMA %I IS %L', add_schema.name, description);
     END IF;
-    RETURN howdah_internal.schema_json(sch);
+    RETURN howdah_internal.catalog_schema_json(sch);
 END;
 $$;
 COMMENT ON FUNCTION howdah.add_schema(text, regrole, text) IS 'Creates a schema and returns it as get_schema() does. Errors: 22023 blank name, 42622 name over 63 bytes (bytes, not characters), 42939 reserved name (system or howdah*), 42P06 exists, 42501 no CREATE on the database (or not a member of the owner role).';
@@ -90,18 +90,18 @@ AS $$
 -- Applies {"name": new name, "description": comment or null, "owner": role name} to a schema
 -- and returns it. Keys left out are left alone; the patch is checked before anything changes.
 DECLARE
-    nsp name := howdah_internal.visible_schema(sch);
+    nsp name := howdah_internal.catalog_visible_schema(sch);
     new_name text;
     new_owner text;
     new_comment text;
 BEGIN
-    PERFORM howdah_internal.check_keys(patch, ARRAY['name', 'description', 'owner'], 'patch_schema patch');
-    new_name := howdah_internal.json_text(patch, 'name', 'patch_schema patch');
-    new_owner := howdah_internal.json_text(patch, 'owner', 'patch_schema patch');
-    new_comment := howdah_internal.json_text(patch, 'description', 'patch_schema patch');
+    PERFORM howdah_internal.catalog_check_keys(patch, ARRAY['name', 'description', 'owner'], 'patch_schema patch');
+    new_name := howdah_internal.catalog_json_text(patch, 'name', 'patch_schema patch');
+    new_owner := howdah_internal.catalog_json_text(patch, 'owner', 'patch_schema patch');
+    new_comment := howdah_internal.catalog_json_text(patch, 'description', 'patch_schema patch');
     IF patch ? 'name' THEN
-        PERFORM howdah_internal.check_name(new_name, 'patch_schema patch');
-        IF howdah_internal.is_hidden_schema(new_name::name) THEN
+        PERFORM howdah_internal.catalog_check_name(new_name, 'patch_schema patch');
+        IF howdah_internal.catalog_is_hidden_schema(new_name::name) THEN
             RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
                 MESSAGE = format('patch_schema patch: %L is not a usable schema name (system or howdah schema)', new_name);
         END IF;
@@ -115,7 +115,7 @@ BEGIN
     IF new_name IS NOT NULL AND new_name <> nsp THEN
         EXECUTE format('ALTER SCHEMA %I RENAME TO %I', nsp, new_name);
     END IF;
-    RETURN howdah_internal.schema_json(sch);
+    RETURN howdah_internal.catalog_schema_json(sch);
 END;
 $$;
 COMMENT ON FUNCTION howdah.patch_schema(oid, jsonb) IS 'Renames, re-comments or re-owns a schema from {"name", "description", "owner"}; returns it; a refused patch changes nothing. Errors: 3F000 unknown schema, 22023 bad patch (names the key; blank or reserved new name), 42622 new name over 63 bytes, 42P06 new name taken, 42704 unknown owner role, 42501 not the owner.';
@@ -131,7 +131,7 @@ DECLARE
     s oid;
 BEGIN
     FOREACH s IN ARRAY coalesce(sch, '{}') LOOP
-        EXECUTE format('DROP SCHEMA %I %s', howdah_internal.visible_schema(s),
+        EXECUTE format('DROP SCHEMA %I %s', howdah_internal.catalog_visible_schema(s),
                        CASE WHEN "cascade" THEN 'CASCADE' ELSE 'RESTRICT' END);
     END LOOP;
 END;

@@ -1,10 +1,10 @@
 -- catalog code 007: columns added, changed and dropped from JSON (definitions read by 006).
 --
--- Each change runs as its own statement (howdah_internal.run, below), and an error is re-raised
+-- Each change runs as its own statement (howdah_internal.catalog_run, below), and an error is re-raised
 -- with its SQLSTATE and a label naming the change ("alter_columns change 2 (column "price"):
 -- ..."). A call is one transaction: when one change fails, none is kept.
 
-CREATE FUNCTION howdah_internal.run(stmt text, label text)
+CREATE FUNCTION howdah_internal.catalog_run(stmt text, label text)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -27,9 +27,9 @@ EXCEPTION WHEN OTHERS THEN
         DETAIL = coalesce(nullif(detail, ''), 'statement: ' || stmt), HINT = coalesce(nullif(hint, ''), 'nothing was changed');
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.run(text, text) IS 'Runs one DDL statement, naming the change in any error.';
+COMMENT ON FUNCTION howdah_internal.catalog_run(text, text) IS 'Runs one DDL statement, naming the change in any error.';
 
-CREATE FUNCTION howdah_internal.add_columns(tab regclass, columns jsonb, what text)
+CREATE FUNCTION howdah_internal.catalog_add_columns(tab regclass, columns jsonb, what text)
 RETURNS smallint[]
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -47,10 +47,10 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('%s must be a non-empty JSON array of column definitions', what);
     END IF;
-    SELECT array_agg(howdah_internal.to_col_def(x, format('%s[%s]', what, o - 1)) ORDER BY o) INTO defs
+    SELECT array_agg(howdah_internal.catalog_to_col_def(x, format('%s[%s]', what, o - 1)) ORDER BY o) INTO defs
       FROM jsonb_array_elements(columns) WITH ORDINALITY AS e(x, o);
     FOREACH d IN ARRAY defs LOOP
-        PERFORM howdah_internal.run(format('ALTER TABLE %s ADD COLUMN %s', tab, howdah_internal.col_def_sql(d)),
+        PERFORM howdah_internal.catalog_run(format('ALTER TABLE %s ADD COLUMN %s', tab, howdah_internal.catalog_col_def_sql(d)),
                                     format('%s[%s] (column %s)', what, i, quote_ident(d.name)));
         attnums := attnums || (SELECT a.attnum FROM pg_attribute a WHERE a.attrelid = tab AND a.attname = d.name);
         IF d.description IS NOT NULL THEN
@@ -62,15 +62,15 @@ BEGIN
         i := i + 1;
     END LOOP;
     IF pk <> '{}' THEN
-        PERFORM howdah_internal.run(format('ALTER TABLE %s ADD PRIMARY KEY (%s)', tab, howdah_internal.column_list(tab, pk)),
+        PERFORM howdah_internal.catalog_run(format('ALTER TABLE %s ADD PRIMARY KEY (%s)', tab, howdah_internal.catalog_column_list(tab, pk)),
                                     format('%s: primary key', what));
     END IF;
     RETURN attnums;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.add_columns(regclass, jsonb, text) IS 'Adds columns from JSON to a table, naming the failing one in errors.';
+COMMENT ON FUNCTION howdah_internal.catalog_add_columns(regclass, jsonb, text) IS 'Adds columns from JSON to a table, naming the failing one in errors.';
 
-CREATE FUNCTION howdah_internal.alter_columns(tab regclass, changes jsonb, what text)
+CREATE FUNCTION howdah_internal.catalog_alter_columns(tab regclass, changes jsonb, what text)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -95,20 +95,20 @@ BEGIN
     -- Validate everything first: nothing runs when any change is malformed.
     FOR ch IN SELECT x FROM jsonb_array_elements(changes) x LOOP
         label := format('%s change %s', what, i);
-        PERFORM howdah_internal.check_keys(ch, ARRAY['column', 'name', 'type', 'type_options', 'default',
+        PERFORM howdah_internal.catalog_check_keys(ch, ARRAY['column', 'name', 'type', 'type_options', 'default',
             'default_expr', 'not_null', 'description', 'drop'], label);
-        col := howdah_internal.column_ref(tab, ch -> 'column', label);
-        label := format('%s (column %s)', label, quote_ident(howdah_internal.column_name(tab, col)));
+        col := howdah_internal.catalog_column_ref(tab, ch -> 'column', label);
+        label := format('%s (column %s)', label, quote_ident(howdah_internal.catalog_column_name(tab, col)));
         typ := NULL;
         tm := -1;
         IF ch ? 'type' THEN
-            typ := howdah_internal.resolve_type(ch -> 'type', label);
-            tm := howdah_internal.typmod_of(typ, howdah_internal.json_get(ch, 'type_options', 'object', label), label);
+            typ := howdah_internal.catalog_resolve_type(ch -> 'type', label);
+            tm := howdah_internal.catalog_typmod_of(typ, howdah_internal.catalog_json_get(ch, 'type_options', 'object', label), label);
         ELSIF ch ? 'type_options' THEN
             RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
                 MESSAGE = format('%s: type_options needs type', label);
         END IF;
-        IF coalesce(howdah_internal.json_get(ch, 'drop', 'boolean', label)::boolean, false) AND
+        IF coalesce(howdah_internal.catalog_json_get(ch, 'drop', 'boolean', label)::boolean, false) AND
            (SELECT count(*) FROM jsonb_object_keys(ch)) > 2 THEN
             RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
                 MESSAGE = format('%s: a change that drops a column can do nothing else', label);
@@ -120,11 +120,11 @@ BEGIN
         -- The change as given, with its values validated and resolved (type oid, typmod, default SQL).
         plan := plan || jsonb_build_array(ch || jsonb_strip_nulls(jsonb_build_object(
             'label', label, 'attnum', col, 'type', typ::oid, 'typmod', tm,
-            'default_expr', CASE WHEN howdah_internal.json_text(ch, 'default_expr', label) IS NOT NULL
-                                 THEN howdah_internal.default_sql(ch ->> 'default_expr', label) END,
-            'name', CASE WHEN ch ? 'name' THEN howdah_internal.check_name(howdah_internal.json_text(ch, 'name', label), label) END,
-            'not_null', howdah_internal.json_get(ch, 'not_null', 'boolean', label),
-            'description', howdah_internal.json_text(ch, 'description', label))));
+            'default_expr', CASE WHEN howdah_internal.catalog_json_text(ch, 'default_expr', label) IS NOT NULL
+                                 THEN howdah_internal.catalog_default_sql(ch ->> 'default_expr', label) END,
+            'name', CASE WHEN ch ? 'name' THEN howdah_internal.catalog_check_name(howdah_internal.catalog_json_text(ch, 'name', label), label) END,
+            'not_null', howdah_internal.catalog_json_get(ch, 'not_null', 'boolean', label),
+            'description', howdah_internal.catalog_json_text(ch, 'description', label))));
         i := i + 1;
     END LOOP;
 
@@ -132,9 +132,9 @@ BEGIN
         label := ch ->> 'label';
         col := (ch ->> 'attnum')::smallint;
         -- The name now: an earlier change may have renamed the column (renames run last).
-        cname := howdah_internal.column_name(tab, col);
+        cname := howdah_internal.catalog_column_name(tab, col);
         IF (ch ->> 'drop')::boolean THEN
-            PERFORM howdah_internal.run(format('ALTER TABLE %s DROP COLUMN %I', tab, cname), label || ', drop');
+            PERFORM howdah_internal.catalog_run(format('ALTER TABLE %s DROP COLUMN %I', tab, cname), label || ', drop');
             CONTINUE;
         END IF;
         IF ch ->> 'type' IS NOT NULL THEN
@@ -142,28 +142,28 @@ BEGIN
             tm := (ch ->> 'typmod')::integer;
             -- A change that also sets the default drops the old one first, so an old default
             -- that does not cast to the new type is no obstacle.
-            PERFORM howdah_internal.run(format('ALTER TABLE %1$s %4$s ALTER COLUMN %2$I TYPE %3$s USING %2$I::%3$s',
+            PERFORM howdah_internal.catalog_run(format('ALTER TABLE %1$s %4$s ALTER COLUMN %2$I TYPE %3$s USING %2$I::%3$s',
                                                tab, cname, format_type(typ, tm),
                                                CASE WHEN ch ?| ARRAY['default', 'default_expr']
                                                     THEN format('ALTER COLUMN %I DROP DEFAULT,', cname) END),
                                         format('%s, set type %s', label, format_type(typ, tm)));
         END IF;
         IF ch ? 'default' AND jsonb_typeof(ch -> 'default') = 'null' THEN
-            PERFORM howdah_internal.run(format('ALTER TABLE %s ALTER COLUMN %I DROP DEFAULT', tab, cname),
+            PERFORM howdah_internal.catalog_run(format('ALTER TABLE %s ALTER COLUMN %I DROP DEFAULT', tab, cname),
                                         label || ', drop default');
         ELSIF ch ? 'default' THEN
             SELECT a.atttypid, a.atttypmod INTO typ, tm FROM pg_attribute a WHERE a.attrelid = tab AND a.attnum = col;
-            PERFORM howdah_internal.run(format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT %L::%s', tab,
+            PERFORM howdah_internal.catalog_run(format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT %L::%s', tab,
                                                cname,
-                                               howdah_internal.default_literal(ch -> 'default', typ), format_type(typ, tm)),
+                                               howdah_internal.catalog_default_literal(ch -> 'default', typ), format_type(typ, tm)),
                                         label || ', set default');
         ELSIF ch ->> 'default_expr' IS NOT NULL THEN
-            PERFORM howdah_internal.run(format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT %s', tab,
+            PERFORM howdah_internal.catalog_run(format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT %s', tab,
                                                cname, ch ->> 'default_expr'),
                                         label || ', set default');
         END IF;
         IF ch ->> 'not_null' IS NOT NULL THEN
-            PERFORM howdah_internal.run(format('ALTER TABLE %s ALTER COLUMN %I %s NOT NULL', tab, cname,
+            PERFORM howdah_internal.catalog_run(format('ALTER TABLE %s ALTER COLUMN %I %s NOT NULL', tab, cname,
                                                CASE WHEN (ch ->> 'not_null')::boolean THEN 'SET' ELSE 'DROP' END),
                                         label || CASE WHEN (ch ->> 'not_null')::boolean THEN ', set not null' ELSE ', drop not null' END);
         END IF;
@@ -171,13 +171,13 @@ BEGIN
             EXECUTE format('COMMENT ON COLUMN %s.%I IS %L', tab, cname, ch ->> 'description');
         END IF;
         IF ch ->> 'name' IS NOT NULL AND ch ->> 'name' <> cname THEN
-            PERFORM howdah_internal.run(format('ALTER TABLE %s RENAME COLUMN %I TO %I', tab, cname, ch ->> 'name'),
+            PERFORM howdah_internal.catalog_run(format('ALTER TABLE %s RENAME COLUMN %I TO %I', tab, cname, ch ->> 'name'),
                                         format('%s, rename to %s', label, quote_ident(ch ->> 'name')));
         END IF;
     END LOOP;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.alter_columns(regclass, jsonb, text) IS 'Applies column changes from JSON, one statement per change, naming the failing one in errors.';
+COMMENT ON FUNCTION howdah_internal.catalog_alter_columns(regclass, jsonb, text) IS 'Applies column changes from JSON, one statement per change, naming the failing one in errors.';
 
 CREATE FUNCTION howdah.add_columns(tab oid, columns jsonb)
 RETURNS smallint[]
@@ -187,7 +187,7 @@ AS $$
 -- Adds columns from a JSON array of column definitions (as add_table takes) and returns their
 -- attnums in input order. All or none.
 BEGIN
-    RETURN howdah_internal.add_columns(howdah_internal.visible_table(tab), columns, 'add_columns columns');
+    RETURN howdah_internal.catalog_add_columns(howdah_internal.catalog_visible_table(tab), columns, 'add_columns columns');
 END;
 $$;
 COMMENT ON FUNCTION howdah.add_columns(oid, jsonb) IS 'Adds columns [{name, type, type_options, not_null, default, default_expr, identity, primary_key, description}] and returns their attnums. Errors: 42P01 unknown table, 22023 bad definition (names the key and column), 42704 unknown type, 42622 name over 63 bytes, 42701 column exists, 42501 not the owner, and any other error of an ADD COLUMN keeps its SQLSTATE, labelled with the column (22P02 a default that does not convert, 42P16 a second primary key).';
@@ -200,10 +200,10 @@ AS $$
 -- Applies [{column, name, type, type_options, default, default_expr, not_null, description,
 -- drop}] and returns the columns as list_columns does. All or none.
 DECLARE
-    rel regclass := howdah_internal.visible_table(tab);
+    rel regclass := howdah_internal.catalog_visible_table(tab);
 BEGIN
-    PERFORM howdah_internal.alter_columns(rel, changes, 'alter_columns');
-    RETURN howdah_internal.columns_json(rel);
+    PERFORM howdah_internal.catalog_alter_columns(rel, changes, 'alter_columns');
+    RETURN howdah_internal.catalog_columns_json(rel);
 END;
 $$;
 COMMENT ON FUNCTION howdah.alter_columns(oid, jsonb) IS 'Changes columns from [{column (attnum or name), name, type, type_options, default, default_expr, not_null, description, drop}]: one statement per change, retyping with USING column::type; returns the columns. Errors: 42P01 unknown table, 42703 unknown column, 22023 bad change, 42704 unknown type, 42622 new name over 63 bytes, 42501 not the owner, and any error of a statement, labelled with the change (e.g. 22P02 when values do not convert, 42701 a new name taken).';
@@ -215,17 +215,17 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 -- Drops the columns with these attnums in one statement and returns how many were dropped.
 DECLARE
-    rel regclass := howdah_internal.visible_table(tab);
+    rel regclass := howdah_internal.catalog_visible_table(tab);
     clauses text;
 BEGIN
-    SELECT string_agg(format('DROP COLUMN %I', howdah_internal.column_name(rel,
-                          howdah_internal.column_ref(rel, to_jsonb(n), 'drop_columns'))), ', ')
+    SELECT string_agg(format('DROP COLUMN %I', howdah_internal.catalog_column_name(rel,
+                          howdah_internal.catalog_column_ref(rel, to_jsonb(n), 'drop_columns'))), ', ')
       INTO clauses
       FROM (SELECT DISTINCT n FROM unnest(attnums) n) u;
     IF clauses IS NULL THEN
         RETURN 0;
     END IF;
-    PERFORM howdah_internal.run(format('ALTER TABLE %s ', rel) || clauses, 'drop_columns');
+    PERFORM howdah_internal.catalog_run(format('ALTER TABLE %s ', rel) || clauses, 'drop_columns');
     RETURN (SELECT count(DISTINCT n) FROM unnest(attnums) n);
 END;
 $$;

@@ -1,11 +1,11 @@
 -- catalog code 008: constraints listed, added from JSON (primary key, unique, foreign key) and
 -- dropped.
 --
--- Each change runs as its own statement (howdah_internal.run in 007), and an error is re-raised
+-- Each change runs as its own statement (howdah_internal.catalog_run in 007), and an error is re-raised
 -- with its SQLSTATE and a label naming the change ("alter_columns change 2 (column "price"):
 -- ..."). A call is one transaction: when one change fails, none is kept.
 
-CREATE FUNCTION howdah_internal.add_constraints(tab regclass, constraints jsonb, what text)
+CREATE FUNCTION howdah_internal.catalog_add_constraints(tab regclass, constraints jsonb, what text)
 RETURNS oid[]
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -21,11 +21,11 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('%s must be a JSON array, got %s', what, coalesce(jsonb_typeof(constraints), 'null'));
     END IF;
-    SELECT coalesce(array_agg(howdah_internal.to_con_def(tab, x, format('%s[%s]', what, o - 1)) ORDER BY o), '{}') INTO defs
+    SELECT coalesce(array_agg(howdah_internal.catalog_to_con_def(tab, x, format('%s[%s]', what, o - 1)) ORDER BY o), '{}') INTO defs
       FROM jsonb_array_elements(constraints) WITH ORDINALITY AS e(x, o);
     FOR i IN 1 .. coalesce(array_length(defs, 1), 0) LOOP
         SELECT array_agg(k.oid) INTO before FROM pg_constraint k WHERE k.conrelid = tab;
-        PERFORM howdah_internal.run(format('ALTER TABLE %s ADD %s', tab, howdah_internal.con_def_sql(tab, defs[i])),
+        PERFORM howdah_internal.catalog_run(format('ALTER TABLE %s ADD %s', tab, howdah_internal.catalog_con_def_sql(tab, defs[i])),
                                     format('%s[%s]', what, i - 1));
         added := added || (SELECT k.oid FROM pg_constraint k
                             WHERE k.conrelid = tab AND k.oid <> ALL (coalesce(before, '{}')) LIMIT 1);
@@ -33,14 +33,14 @@ BEGIN
     RETURN added;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.add_constraints(regclass, jsonb, text) IS 'Adds constraints from JSON to a table, naming the failing one in errors.';
+COMMENT ON FUNCTION howdah_internal.catalog_add_constraints(regclass, jsonb, text) IS 'Adds constraints from JSON to a table, naming the failing one in errors.';
 
-CREATE FUNCTION howdah_internal.fk_action(code "char")
+CREATE FUNCTION howdah_internal.catalog_fk_action(code "char")
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE code WHEN 'a' THEN 'no action' WHEN 'r' THEN 'restrict' WHEN 'c' THEN 'cascade'
                  WHEN 'n' THEN 'set null' WHEN 'd' THEN 'set default' END;
-COMMENT ON FUNCTION howdah_internal.fk_action("char") IS 'The name of a foreign key action code of pg_constraint.';
+COMMENT ON FUNCTION howdah_internal.catalog_fk_action("char") IS 'The name of a foreign key action code of pg_constraint.';
 
 CREATE FUNCTION howdah.list_constraints(tab oid)
 RETURNS jsonb
@@ -50,7 +50,7 @@ AS $$
 -- The constraints of a table: [{oid, name, type, columns, referent_table_oid, referent_columns,
 -- on_delete, on_update, deferrable, definition}].
 DECLARE
-    rel regclass := howdah_internal.visible_table(tab);
+    rel regclass := howdah_internal.catalog_visible_table(tab);
 BEGIN
     RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object(
                 'oid', k.oid::bigint,
@@ -60,8 +60,8 @@ BEGIN
                 'columns', to_jsonb(k.conkey),
                 'referent_table_oid', nullif(k.confrelid, 0)::bigint,
                 'referent_columns', to_jsonb(k.confkey),
-                'on_delete', CASE WHEN k.contype = 'f' THEN howdah_internal.fk_action(k.confdeltype) END,
-                'on_update', CASE WHEN k.contype = 'f' THEN howdah_internal.fk_action(k.confupdtype) END,
+                'on_delete', CASE WHEN k.contype = 'f' THEN howdah_internal.catalog_fk_action(k.confdeltype) END,
+                'on_update', CASE WHEN k.contype = 'f' THEN howdah_internal.catalog_fk_action(k.confupdtype) END,
                 'deferrable', k.condeferrable,
                 'definition', pg_get_constraintdef(k.oid)) ORDER BY k.conname), '[]')
               FROM pg_constraint k WHERE k.conrelid = rel);
@@ -77,7 +77,7 @@ AS $$
 -- Adds [{name, type, columns, referent_table, referent_columns, on_delete, on_update,
 -- deferrable}] and returns the new constraint oids in input order. All or none.
 BEGIN
-    RETURN howdah_internal.add_constraints(howdah_internal.visible_table(tab), constraints, 'add_constraints constraints');
+    RETURN howdah_internal.catalog_add_constraints(howdah_internal.catalog_visible_table(tab), constraints, 'add_constraints constraints');
 END;
 $$;
 COMMENT ON FUNCTION howdah.add_constraints(oid, jsonb) IS 'Adds primary key, unique and foreign key constraints from [{name, type, columns, referent_table, referent_columns, on_delete, on_update, deferrable}]; returns their oids. Errors: 42P01 unknown table or referent table, 42703 unknown column, 22023 bad definition, 42622 name over 63 bytes, 42710 or 42P07 name taken, 42P16 a second primary key, 42830 referent columns without a unique key, 23505/23503 existing rows violate it, 42501 not the owner — each labelled with the constraint.';
@@ -89,7 +89,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 -- Drops one constraint of a table by oid.
 DECLARE
-    rel regclass := howdah_internal.visible_table(tab);
+    rel regclass := howdah_internal.catalog_visible_table(tab);
     conname name;
 BEGIN
     SELECT k.conname INTO conname FROM pg_constraint k WHERE k.oid = con AND k.conrelid = rel;

@@ -1,7 +1,7 @@
 -- catalog code 009: tables added from JSON column and constraint definitions, patched (name,
 -- comment, column changes) and dropped.
 --
--- Each change runs as its own statement (howdah_internal.run in 007), and an error is re-raised
+-- Each change runs as its own statement (howdah_internal.catalog_run in 007), and an error is re-raised
 -- with its SQLSTATE and a label naming the change ("alter_columns change 2 (column "price"):
 -- ..."). A call is one transaction: when one change fails, none is kept.
 
@@ -15,22 +15,22 @@ AS $$
 -- NULL means one column: id bigint identity primary key), `constraints` (JSON array) and a
 -- comment; returns it as get_table does.
 DECLARE
-    nsp name := howdah_internal.visible_schema(sch);
-    what text := format('add_table %I.%I', nsp, howdah_internal.check_name(name, 'add_table'));
+    nsp name := howdah_internal.catalog_visible_schema(sch);
+    what text := format('add_table %I.%I', nsp, howdah_internal.catalog_check_name(name, 'add_table'));
     tab regclass;
 BEGIN
     EXECUTE format('CREATE TABLE %I.%I ()', nsp, name);
     tab := format('%I.%I', nsp, name)::regclass;
-    PERFORM howdah_internal.add_columns(tab,
+    PERFORM howdah_internal.catalog_add_columns(tab,
         coalesce(columns, '[{"name": "id", "type": "bigint", "identity": true, "primary_key": true}]'),
         what || ' columns');
     IF constraints IS NOT NULL THEN
-        PERFORM howdah_internal.add_constraints(tab, constraints, what || ' constraints');
+        PERFORM howdah_internal.catalog_add_constraints(tab, constraints, what || ' constraints');
     END IF;
     IF description IS NOT NULL THEN
         EXECUTE format('COMMENT ON TABLE %s IS %L', tab, description);
     END IF;
-    RETURN howdah_internal.table_json(tab, true);
+    RETURN howdah_internal.catalog_table_json(tab, true);
 END;
 $$;
 COMMENT ON FUNCTION howdah.add_table(oid, text, jsonb, jsonb, text) IS 'Creates a table from JSON column and constraint definitions; returns it as get_table() does. Columns: [{name, type, type_options, not_null, default, default_expr, identity, primary_key, description}], default one identity primary key "id". Errors: 3F000 unknown schema, 22023 bad definition (names the key and column), 42704 unknown type, 42622 a table, column or constraint name over 63 bytes, 42703 a constraint names an unknown column, 42P01 unknown referent table, 42P07 table exists, 42701 a column given twice, 42501 no CREATE on the schema, and any other error of a column or constraint keeps its SQLSTATE, labelled with it.';
@@ -43,23 +43,23 @@ AS $$
 -- Applies {"name", "description", "columns": [changes as alter_columns takes]} to a table and
 -- returns it as get_table does. Keys left out are left alone.
 DECLARE
-    rel regclass := howdah_internal.visible_table(tab);
+    rel regclass := howdah_internal.catalog_visible_table(tab);
     what text := format('patch_table %s', rel);
     new_name text;
 BEGIN
-    PERFORM howdah_internal.check_keys(patch, ARRAY['name', 'description', 'columns'], what);
-    new_name := howdah_internal.json_text(patch, 'name', what);
+    PERFORM howdah_internal.catalog_check_keys(patch, ARRAY['name', 'description', 'columns'], what);
+    new_name := howdah_internal.catalog_json_text(patch, 'name', what);
     IF patch ? 'columns' THEN
-        PERFORM howdah_internal.alter_columns(rel, patch -> 'columns', what || ' columns');
+        PERFORM howdah_internal.catalog_alter_columns(rel, patch -> 'columns', what || ' columns');
     END IF;
     IF patch ? 'description' THEN
-        EXECUTE format('COMMENT ON TABLE %s IS %L', rel, howdah_internal.json_text(patch, 'description', what));
+        EXECUTE format('COMMENT ON TABLE %s IS %L', rel, howdah_internal.catalog_json_text(patch, 'description', what));
     END IF;
     IF new_name IS NOT NULL THEN
-        PERFORM howdah_internal.run(format('ALTER TABLE %s RENAME TO %I', rel, howdah_internal.check_name(new_name, what)),
+        PERFORM howdah_internal.catalog_run(format('ALTER TABLE %s RENAME TO %I', rel, howdah_internal.catalog_check_name(new_name, what)),
                                     format('%s, rename to %I', what, new_name));
     END IF;
-    RETURN howdah_internal.table_json(tab, true);
+    RETURN howdah_internal.catalog_table_json(tab, true);
 END;
 $$;
 COMMENT ON FUNCTION howdah.patch_table(oid, jsonb) IS 'Renames, re-comments and changes the columns of a table from {"name", "description", "columns"}; returns it as get_table() does. Errors: 42P01 unknown table, 22023 bad patch (names the key), 42703 unknown column, 42704 unknown type, 42622 new name over 63 bytes, 42P07 new name taken, 42501 not the owner, and any error of a column change, labelled with the change.';
@@ -72,7 +72,7 @@ AS $$
 -- Drops a table, view, materialized view or foreign table. Without cascade, objects that
 -- depend on it make the drop fail (2BP01 naming them).
 DECLARE
-    rel regclass := howdah_internal.visible_table(tab);
+    rel regclass := howdah_internal.catalog_visible_table(tab);
 BEGIN
     EXECUTE format('DROP %s %s %s',
                    CASE (SELECT c.relkind FROM pg_class c WHERE c.oid = rel)

@@ -1,7 +1,7 @@
 -- catalog code 010: roles — every role of the cluster, and the current role with what it
 -- belongs to. Read from pg_roles and pg_auth_members, which every role may read.
 
-CREATE FUNCTION howdah_internal.role_json(role_oid oid)
+CREATE FUNCTION howdah_internal.catalog_role_json(role_oid oid)
 RETURNS jsonb
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -25,7 +25,7 @@ BEGIN ATOMIC
       FROM pg_roles r
      WHERE r.oid = role_oid;
 END;
-COMMENT ON FUNCTION howdah_internal.role_json(oid) IS 'One role as list_roles() shows it.';
+COMMENT ON FUNCTION howdah_internal.catalog_role_json(oid) IS 'One role as list_roles() shows it.';
 
 CREATE FUNCTION howdah.list_roles()
 RETURNS jsonb
@@ -33,7 +33,7 @@ LANGUAGE sql STABLE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     -- Every role of the cluster, by name; pg_roles is readable by every role.
-    SELECT coalesce(jsonb_agg(howdah_internal.role_json(r.oid) ORDER BY r.rolname), '[]')
+    SELECT coalesce(jsonb_agg(howdah_internal.catalog_role_json(r.oid) ORDER BY r.rolname), '[]')
       FROM pg_roles r;
 END;
 COMMENT ON FUNCTION howdah.list_roles() IS 'Every role, by name: [{oid, name, builtin, super, inherits, create_role, create_db, login, description, members: [{oid, admin}]}]. builtin marks PostgreSQL''s predefined pg_* roles; members are the roles granted membership in this one. Errors: none.';
@@ -47,7 +47,7 @@ BEGIN ATOMIC
     -- a member of, directly or through other roles, each saying whether its privileges are
     -- inherited (usable without SET ROLE).
     SELECT jsonb_build_object(
-               'current_role', howdah_internal.role_json(cur.oid),
+               'current_role', howdah_internal.catalog_role_json(cur.oid),
                'session_user', jsonb_build_object('oid', ses.oid::bigint, 'name', ses.rolname),
                'parent_roles', (
                    SELECT coalesce(jsonb_agg(jsonb_build_object(

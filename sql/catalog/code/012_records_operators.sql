@@ -2,7 +2,7 @@
 -- domains, its default btree/hash operator class, and SQL comparing two values with the type's
 -- own operators (so citext compares as citext, hstore is refused rather than compared as text).
 
-CREATE FUNCTION howdah_internal.base_type(typ oid)
+CREATE FUNCTION howdah_internal.catalog_base_type(typ oid)
 RETURNS oid
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -21,9 +21,9 @@ BEGIN
     RETURN t;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.base_type(oid) IS 'The type under any domains over `typ` (typ itself when it is no domain). Errors: none.';
+COMMENT ON FUNCTION howdah_internal.catalog_base_type(oid) IS 'The type under any domains over `typ` (typ itself when it is no domain). Errors: none.';
 
-CREATE FUNCTION howdah_internal.default_opclass(typ oid, am name)
+CREATE FUNCTION howdah_internal.catalog_default_opclass(typ oid, am name)
 RETURNS oid
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -35,7 +35,7 @@ AS $$
 -- without a function (varchar -> text), or anyarray's for an array whose elements have one.
 -- NULL when there is none.
 DECLARE
-    base oid := howdah_internal.base_type(typ);
+    base oid := howdah_internal.catalog_base_type(typ);
     kind "char";
     elem oid;
     category "char";
@@ -67,7 +67,7 @@ BEGIN
     -- An array compares when its elements do (anyarray's operator classes).
     IF category = 'A' AND elem <> 0
        AND EXISTS (SELECT FROM pg_type y WHERE y.oid = base AND y.typsubscript = 'array_subscript_handler'::regproc)
-       AND howdah_internal.default_opclass(elem, am) IS NOT NULL THEN
+       AND howdah_internal.catalog_default_opclass(elem, am) IS NOT NULL THEN
         SELECT o.oid INTO opc
           FROM pg_opclass o JOIN pg_am m ON m.oid = o.opcmethod
          WHERE m.amname = am AND o.opcdefault AND o.opcintype = 'anyarray'::regtype;
@@ -75,16 +75,16 @@ BEGIN
     RETURN opc;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.default_opclass(oid, name) IS 'The default operator class of an index method (btree, hash) that serves a type, or NULL. Errors: none.';
+COMMENT ON FUNCTION howdah_internal.catalog_default_opclass(oid, name) IS 'The default operator class of an index method (btree, hash) that serves a type, or NULL. Errors: none.';
 
-CREATE FUNCTION howdah_internal.has_opclass(typ oid, am name)
+CREATE FUNCTION howdah_internal.catalog_has_opclass(typ oid, am name)
 RETURNS boolean
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
-RETURN howdah_internal.default_opclass(typ, am) IS NOT NULL;
-COMMENT ON FUNCTION howdah_internal.has_opclass(oid, name) IS 'Whether a type has a default operator class of an index method (btree: ORDER BY, GROUP BY and < work; hash: = works). Errors: none.';
+RETURN howdah_internal.catalog_default_opclass(typ, am) IS NOT NULL;
+COMMENT ON FUNCTION howdah_internal.catalog_has_opclass(oid, name) IS 'Whether a type has a default operator class of an index method (btree: ORDER BY, GROUP BY and < work; hash: = works). Errors: none.';
 
-CREATE FUNCTION howdah_internal.compare_sql(typ oid, op text, lhs text, rhs text)
+CREATE FUNCTION howdah_internal.catalog_compare_sql(typ oid, op text, lhs text, rhs text)
 RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -110,12 +110,12 @@ BEGIN
     SELECT a.amopopr INTO opr
       FROM pg_opclass c JOIN pg_amop a ON a.amopfamily = c.opcfamily AND a.amoplefttype = c.opcintype
                                       AND a.amoprighttype = c.opcintype AND a.amopstrategy = strategy
-     WHERE c.oid = howdah_internal.default_opclass(typ, 'btree');
+     WHERE c.oid = howdah_internal.catalog_default_opclass(typ, 'btree');
     IF opr IS NULL AND want = '=' THEN
         SELECT a.amopopr INTO opr
           FROM pg_opclass c JOIN pg_amop a ON a.amopfamily = c.opcfamily AND a.amoplefttype = c.opcintype
                                           AND a.amoprighttype = c.opcintype AND a.amopstrategy = 1
-         WHERE c.oid = howdah_internal.default_opclass(typ, 'hash');
+         WHERE c.oid = howdah_internal.catalog_default_opclass(typ, 'hash');
     END IF;
     SELECT format('OPERATOR(%I.%s)', n.nspname, o.oprname), o.oprnegate INTO qualified, neg
       FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace
@@ -135,4 +135,4 @@ BEGIN
     RETURN format('%s %s %s', lhs, qualified, rhs);
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.compare_sql(oid, text, text, text) IS 'SQL comparing two expressions of a type with the type''s own operator (from its default btree or hash operator class), schema-qualified; NULL when the type has none. Errors: none.';
+COMMENT ON FUNCTION howdah_internal.catalog_compare_sql(oid, text, text, text) IS 'SQL comparing two expressions of a type with the type''s own operator (from its default btree or hash operator class), schema-qualified; NULL when the type has none. Errors: none.';

@@ -6,24 +6,24 @@
 -- Errors: 22023 bad shape, key, op or value (naming the path in the input and the column); 42703
 -- unknown column.
 
-CREATE FUNCTION howdah_internal.like_pattern(value text, prefix text, suffix text)
+CREATE FUNCTION howdah_internal.catalog_like_pattern(value text, prefix text, suffix text)
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 -- `value` with LIKE's wildcards and escape character escaped, between prefix and suffix.
 RETURN prefix || replace(replace(replace(value, '\', '\\'), '%', '\%'), '_', '\_') || suffix;
-COMMENT ON FUNCTION howdah_internal.like_pattern(text, text, text) IS 'A LIKE pattern matching `value` literally, with prefix and suffix (''%'' or '''') around it. Errors: none.';
+COMMENT ON FUNCTION howdah_internal.catalog_like_pattern(text, text, text) IS 'A LIKE pattern matching `value` literally, with prefix and suffix (''%'' or '''') around it. Errors: none.';
 
-CREATE FUNCTION howdah_internal.text_sql(col_name name, col_type oid)
+CREATE FUNCTION howdah_internal.catalog_text_sql(col_name name, col_type oid)
 RETURNS text
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 -- Text-like columns are matched as they are (so their indexes can serve); others by their text form.
 RETURN CASE WHEN (SELECT y.typcategory FROM pg_type y WHERE y.oid = col_type) = 'S'
             THEN format('r.%I', col_name) ELSE format('r.%I::text', col_name) END;
-COMMENT ON FUNCTION howdah_internal.text_sql(name, oid) IS 'SQL for a column of alias r as text: the column itself when text-like, else its text form. Errors: none.';
+COMMENT ON FUNCTION howdah_internal.catalog_text_sql(name, oid) IS 'SQL for a column of alias r as text: the column itself when text-like, else its text form. Errors: none.';
 
-CREATE FUNCTION howdah_internal.value_sql(tab regclass, col_name name, col_type oid, value jsonb, what text)
+CREATE FUNCTION howdah_internal.catalog_value_sql(tab regclass, col_name name, col_type oid, value jsonb, what text)
 RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -33,7 +33,7 @@ AS $$
 -- columns; jsonb_populate_record, evaluated once, for a JSON array (array column) or object
 -- (composite column). Raises 22023 for JSON null and for an array/object given to another type.
 DECLARE
-    base oid := howdah_internal.base_type(col_type);
+    base oid := howdah_internal.catalog_base_type(col_type);
     kind text := jsonb_typeof(value);
 BEGIN
     IF kind IS NULL OR kind = 'null' THEN
@@ -57,9 +57,9 @@ BEGIN
         HINT = 'give a JSON string, number or boolean';
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.value_sql(regclass, name, oid, jsonb, text) IS 'SQL for a JSON value converted to a column''s type by PostgreSQL (typed literal, or jsonb_populate_record for arrays and composites). Errors: 22023 JSON null, or an array/object for a scalar type.';
+COMMENT ON FUNCTION howdah_internal.catalog_value_sql(regclass, name, oid, jsonb, text) IS 'SQL for a JSON value converted to a column''s type by PostgreSQL (typed literal, or jsonb_populate_record for arrays and composites). Errors: 22023 JSON null, or an array/object for a scalar type.';
 
-CREATE FUNCTION howdah_internal.raise_for_column(tab regclass, col_name name, what text,
+CREATE FUNCTION howdah_internal.catalog_raise_for_column(tab regclass, col_name name, what text,
                                                  err_state text, err_msg text, err_detail text, err_hint text)
 RETURNS void
 LANGUAGE plpgsql STABLE
@@ -81,9 +81,9 @@ BEGIN
     END IF;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.raise_for_column(regclass, name, text, text, text, text, text) IS 'Re-raises a caught error naming the input, column and table. Errors: always the given SQLSTATE.';
+COMMENT ON FUNCTION howdah_internal.catalog_raise_for_column(regclass, name, text, text, text, text, text) IS 'Re-raises a caught error naming the input, column and table. Errors: always the given SQLSTATE.';
 
-CREATE FUNCTION howdah_internal.check_value(tab regclass, col_name name, col_type oid, value jsonb, what text, as_literal boolean)
+CREATE FUNCTION howdah_internal.catalog_check_value(tab regclass, col_name name, col_type oid, value jsonb, what text, as_literal boolean)
 RETURNS void
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -99,21 +99,21 @@ DECLARE
     err_hint text;
 BEGIN
     IF as_literal AND jsonb_typeof(value) IN ('string', 'number', 'boolean')
-       OR howdah_internal.base_type(col_type) IN ('json'::regtype, 'jsonb'::regtype) THEN
+       OR howdah_internal.catalog_base_type(col_type) IN ('json'::regtype, 'jsonb'::regtype) THEN
         EXECUTE format('SELECT $1::%s', format_type(col_type, -1))
-          USING CASE WHEN howdah_internal.base_type(col_type) IN ('json'::regtype, 'jsonb'::regtype) THEN value::text ELSE value #>> '{}' END;
+          USING CASE WHEN howdah_internal.catalog_base_type(col_type) IN ('json'::regtype, 'jsonb'::regtype) THEN value::text ELSE value #>> '{}' END;
     ELSE
         EXECUTE format('SELECT (jsonb_populate_record(NULL::%s, $1)).%I', tab, col_name) USING jsonb_build_object(col_name, value);
     END IF;
 EXCEPTION WHEN OTHERS THEN
     GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE, err_msg = MESSAGE_TEXT,
                             err_detail = PG_EXCEPTION_DETAIL, err_hint = PG_EXCEPTION_HINT;
-    PERFORM howdah_internal.raise_for_column(tab, col_name, what, err_state, err_msg, err_detail, err_hint);
+    PERFORM howdah_internal.catalog_raise_for_column(tab, col_name, what, err_state, err_msg, err_detail, err_hint);
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.check_value(regclass, name, oid, jsonb, text, boolean) IS 'Checks that a JSON value converts to a column''s type. Errors: the conversion''s SQLSTATE (22P02, 22003, 22001, 22008, 23514 ...) with the input, column and table in the message.';
+COMMENT ON FUNCTION howdah_internal.catalog_check_value(regclass, name, oid, jsonb, text, boolean) IS 'Checks that a JSON value converts to a column''s type. Errors: the conversion''s SQLSTATE (22P02, 22003, 22001, 22008, 23514 ...) with the input, column and table in the message.';
 
-CREATE FUNCTION howdah_internal.filter_sql(tab regclass, filter jsonb, what text, checked boolean DEFAULT false)
+CREATE FUNCTION howdah_internal.catalog_filter_sql(tab regclass, filter jsonb, what text, checked boolean DEFAULT false)
 RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -134,7 +134,7 @@ DECLARE
     vals text[] := '{}'::text[];
     cond text;
 BEGIN
-    PERFORM howdah_internal.check_keys(filter, ARRAY['and', 'or', 'not', 'column', 'op', 'value'], what);
+    PERFORM howdah_internal.catalog_check_keys(filter, ARRAY['and', 'or', 'not', 'column', 'op', 'value'], what);
     IF (filter ? 'and')::int + (filter ? 'or')::int + (filter ? 'not')::int + (filter ? 'column' OR filter ? 'op' OR filter ? 'value')::int <> 1 THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('%s must have exactly one of the keys "and", "or", "not", or be a condition {"column", "op", "value"}', what),
@@ -148,7 +148,7 @@ BEGIN
                 MESSAGE = format('%s.%s must be a JSON array of filters, got %s', what, node, jsonb_typeof(filter -> node));
         END IF;
         FOR i IN 0 .. jsonb_array_length(filter -> node) - 1 LOOP
-            parts := parts || howdah_internal.filter_sql(tab, filter -> node -> i, format('%s.%s[%s]', what, node, i), checked);
+            parts := parts || howdah_internal.catalog_filter_sql(tab, filter -> node -> i, format('%s.%s[%s]', what, node, i), checked);
         END LOOP;
         IF cardinality(parts) = 0 THEN
             RETURN CASE node WHEN 'and' THEN 'true' ELSE 'false' END;
@@ -156,7 +156,7 @@ BEGIN
         RETURN '(' || array_to_string(parts, CASE node WHEN 'and' THEN ' AND ' ELSE ' OR ' END) || ')';
     END IF;
     IF filter ? 'not' THEN
-        RETURN format('(NOT %s)', howdah_internal.filter_sql(tab, filter -> 'not', what || '.not', checked));
+        RETURN format('(NOT %s)', howdah_internal.catalog_filter_sql(tab, filter -> 'not', what || '.not', checked));
     END IF;
 
     -- A condition.
@@ -165,8 +165,8 @@ BEGIN
             MESSAGE = format('%s: a condition needs the keys "column" and "op"', what),
             HINT = format('table %s', tab);
     END IF;
-    SELECT * INTO c FROM howdah_internal.resolve_column(tab, filter -> 'column', what || '.column');
-    op := howdah_internal.json_text(filter, 'op', what);
+    SELECT * INTO c FROM howdah_internal.catalog_resolve_column(tab, filter -> 'column', what || '.column');
+    op := howdah_internal.catalog_json_text(filter, 'op', what);
     v := filter -> 'value';
     ref := format('r.%I', c.col_name);
     IF op IS NULL OR op NOT IN ('=', '<>', '<', '>', '<=', '>=', 'is_null', 'is_not_null', 'contains', 'starts_with',
@@ -185,10 +185,10 @@ BEGIN
             MESSAGE = format('%s: op %s needs a "value" (column "%s" of table %s)', what, op, c.col_name, tab);
     END IF;
 
-    -- The comparison ops use the column type's own operators (see compare_sql); a type without
+    -- The comparison ops use the column type's own operators (see catalog_compare_sql); a type without
     -- one is refused here rather than by the statement. The placeholder stands for the value.
     IF op IN ('=', '<>', '<', '>', '<=', '>=', 'in')
-       AND howdah_internal.compare_sql(c.col_type, CASE op WHEN 'in' THEN '=' ELSE op END, ref, '$') IS NULL THEN
+       AND howdah_internal.catalog_compare_sql(c.col_type, CASE op WHEN 'in' THEN '=' ELSE op END, ref, '$') IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('%s: op %s does not apply to column "%s" of table %s, of type %s', what, op, c.col_name, tab, format_type(c.col_type, NULL)),
             HINT = 'compare its text form with contains, starts_with or iequal';
@@ -197,10 +197,10 @@ BEGIN
     CASE op
     WHEN '=', '<>', '<', '>', '<=', '>=' THEN
         IF checked THEN
-            PERFORM howdah_internal.check_value(tab, c.col_name, c.col_type, v, what || '.value', true);
+            PERFORM howdah_internal.catalog_check_value(tab, c.col_name, c.col_type, v, what || '.value', true);
         END IF;
-        vals := ARRAY[howdah_internal.value_sql(tab, c.col_name, c.col_type, v, what || '.value')];
-        cond := howdah_internal.compare_sql(c.col_type, op, ref, vals[1]);
+        vals := ARRAY[howdah_internal.catalog_value_sql(tab, c.col_name, c.col_type, v, what || '.value')];
+        cond := howdah_internal.catalog_compare_sql(c.col_type, op, ref, vals[1]);
     WHEN 'is_null' THEN
         cond := format('%s IS NULL', ref);
     WHEN 'is_not_null' THEN
@@ -212,11 +212,11 @@ BEGIN
                                  what, op, jsonb_typeof(v), c.col_name, tab);
         END IF;
         cond := CASE op
-            WHEN 'contains' THEN format('%s LIKE %L', howdah_internal.text_sql(c.col_name, c.col_type), howdah_internal.like_pattern(v #>> '{}', '%', '%'))
-            WHEN 'icontains' THEN format('%s ILIKE %L', howdah_internal.text_sql(c.col_name, c.col_type), howdah_internal.like_pattern(v #>> '{}', '%', '%'))
-            WHEN 'starts_with' THEN format('%s LIKE %L', howdah_internal.text_sql(c.col_name, c.col_type), howdah_internal.like_pattern(v #>> '{}', '', '%'))
-            WHEN 'istarts_with' THEN format('%s ILIKE %L', howdah_internal.text_sql(c.col_name, c.col_type), howdah_internal.like_pattern(v #>> '{}', '', '%'))
-            ELSE format('lower(%s) = lower(%L)', howdah_internal.text_sql(c.col_name, c.col_type), v #>> '{}') END;
+            WHEN 'contains' THEN format('%s LIKE %L', howdah_internal.catalog_text_sql(c.col_name, c.col_type), howdah_internal.catalog_like_pattern(v #>> '{}', '%', '%'))
+            WHEN 'icontains' THEN format('%s ILIKE %L', howdah_internal.catalog_text_sql(c.col_name, c.col_type), howdah_internal.catalog_like_pattern(v #>> '{}', '%', '%'))
+            WHEN 'starts_with' THEN format('%s LIKE %L', howdah_internal.catalog_text_sql(c.col_name, c.col_type), howdah_internal.catalog_like_pattern(v #>> '{}', '', '%'))
+            WHEN 'istarts_with' THEN format('%s ILIKE %L', howdah_internal.catalog_text_sql(c.col_name, c.col_type), howdah_internal.catalog_like_pattern(v #>> '{}', '', '%'))
+            ELSE format('lower(%s) = lower(%L)', howdah_internal.catalog_text_sql(c.col_name, c.col_type), v #>> '{}') END;
     WHEN 'in' THEN
         IF jsonb_typeof(v) <> 'array' THEN
             RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
@@ -224,21 +224,21 @@ BEGIN
         END IF;
         FOR i IN 0 .. jsonb_array_length(v) - 1 LOOP
             IF checked AND jsonb_typeof(v -> i) <> 'null' THEN
-                PERFORM howdah_internal.check_value(tab, c.col_name, c.col_type, v -> i, format('%s.value[%s]', what, i), true);
+                PERFORM howdah_internal.catalog_check_value(tab, c.col_name, c.col_type, v -> i, format('%s.value[%s]', what, i), true);
             END IF;
-            vals := vals || howdah_internal.value_sql(tab, c.col_name, c.col_type, v -> i, format('%s.value[%s]', what, i));
+            vals := vals || howdah_internal.catalog_value_sql(tab, c.col_name, c.col_type, v -> i, format('%s.value[%s]', what, i));
         END LOOP;
         IF cardinality(vals) = 0 THEN
             cond := 'false';
-        ELSIF (SELECT y.typarray <> 0 AND y.typcategory <> 'A' FROM pg_type y WHERE y.oid = howdah_internal.base_type(c.col_type)) THEN
+        ELSIF (SELECT y.typarray <> 0 AND y.typcategory <> 'A' FROM pg_type y WHERE y.oid = howdah_internal.catalog_base_type(c.col_type)) THEN
             -- col = ANY (ARRAY[...]), as PostgreSQL turns IN (...) into, with the type's own =.
-            cond := howdah_internal.compare_sql(c.col_type, '= ANY', ref, 'ARRAY[' || array_to_string(vals, ', ') || ']');
+            cond := howdah_internal.catalog_compare_sql(c.col_type, '= ANY', ref, 'ARRAY[' || array_to_string(vals, ', ') || ']');
         ELSE
             -- Values that are arrays themselves would make ARRAY[...] multi-dimensional.
-            cond := '(' || array_to_string(ARRAY(SELECT howdah_internal.compare_sql(c.col_type, '=', ref, x) FROM unnest(vals) AS x), ' OR ') || ')';
+            cond := '(' || array_to_string(ARRAY(SELECT howdah_internal.catalog_compare_sql(c.col_type, '=', ref, x) FROM unnest(vals) AS x), ' OR ') || ')';
         END IF;
     END CASE;
     RETURN cond;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.filter_sql(regclass, jsonb, text, boolean) IS 'Compiles a JSON filter tree into SQL over alias r (values as typed literals, identifiers quoted). Errors: 22023 bad shape, key, op or value, or an op the column type lacks (naming the path and column), 42703 unknown column; with checked, a value''s conversion error (22P02, 22003 ...) naming its column.';
+COMMENT ON FUNCTION howdah_internal.catalog_filter_sql(regclass, jsonb, text, boolean) IS 'Compiles a JSON filter tree into SQL over alias r (values as typed literals, identifiers quoted). Errors: 22023 bad shape, key, op or value, or an op the column type lacks (naming the path and column), 42703 unknown column; with checked, a value''s conversion error (22P02, 22003 ...) naming its column.';

@@ -8,7 +8,7 @@
 -- caller may not SELECT are left out. Everything is SECURITY INVOKER: privileges and row-level
 -- security apply as to the caller's own SQL.
 
-CREATE FUNCTION howdah_internal.record_json_sql(tab regclass, alias text)
+CREATE FUNCTION howdah_internal.catalog_record_json_sql(tab regclass, alias text)
 RETURNS text
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -23,9 +23,9 @@ BEGIN ATOMIC
                        AND has_column_privilege(tab, a.attnum, 'SELECT')) x
              GROUP BY 1) c;
 END;
-COMMENT ON FUNCTION howdah_internal.record_json_sql(regclass, text) IS 'SQL building one record as JSON keyed by attnum from the columns of `alias` the current role may SELECT (''{}'' when none). Errors: none.';
+COMMENT ON FUNCTION howdah_internal.catalog_record_json_sql(regclass, text) IS 'SQL building one record as JSON keyed by attnum from the columns of `alias` the current role may SELECT (''{}'' when none). Errors: none.';
 
-CREATE FUNCTION howdah_internal.record_cols_sql(tab regclass, alias text)
+CREATE FUNCTION howdah_internal.catalog_record_cols_sql(tab regclass, alias text)
 RETURNS text
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -35,9 +35,9 @@ BEGIN ATOMIC
      WHERE a.attrelid = tab AND a.attnum > 0 AND NOT a.attisdropped
        AND has_column_privilege(tab, a.attnum, 'SELECT');
 END;
-COMMENT ON FUNCTION howdah_internal.record_cols_sql(regclass, text) IS 'SQL select list of the columns of `alias` the current role may SELECT. Errors: none.';
+COMMENT ON FUNCTION howdah_internal.catalog_record_cols_sql(regclass, text) IS 'SQL select list of the columns of `alias` the current role may SELECT. Errors: none.';
 
-CREATE FUNCTION howdah_internal.grouping_columns(tab regclass, group_by jsonb)
+CREATE FUNCTION howdah_internal.catalog_grouping_columns(tab regclass, group_by jsonb)
 RETURNS smallint[]
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -50,14 +50,14 @@ BEGIN
     IF group_by IS NULL OR jsonb_typeof(group_by) = 'null' THEN
         RETURN cols;
     END IF;
-    PERFORM howdah_internal.check_keys(group_by, ARRAY['columns'], 'grouping');
+    PERFORM howdah_internal.catalog_check_keys(group_by, ARRAY['columns'], 'grouping');
     IF jsonb_typeof(group_by -> 'columns') IS DISTINCT FROM 'array' OR jsonb_array_length(group_by -> 'columns') = 0 THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('grouping.columns must be a non-empty JSON array of columns, got %s', coalesce((group_by -> 'columns')::text, 'nothing')),
             HINT = format('table %s', tab);
     END IF;
     FOR i IN 0 .. jsonb_array_length(group_by -> 'columns') - 1 LOOP
-        SELECT * INTO c FROM howdah_internal.resolve_column(tab, group_by -> 'columns' -> i, format('grouping.columns[%s]', i));
+        SELECT * INTO c FROM howdah_internal.catalog_resolve_column(tab, group_by -> 'columns' -> i, format('grouping.columns[%s]', i));
         IF c.col_num = ANY (cols) THEN
             RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
                 MESSAGE = format('grouping.columns[%s]: column "%s" of table %s is listed twice', i, c.col_name, tab);
@@ -66,7 +66,7 @@ BEGIN
             RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
                 MESSAGE = format('grouping.columns[%s]: permission denied for column "%s" of table %s', i, c.col_name, tab);
         END IF;
-        IF NOT howdah_internal.has_opclass(c.col_type, 'btree') THEN
+        IF NOT howdah_internal.catalog_has_opclass(c.col_type, 'btree') THEN
             RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
                 MESSAGE = format('grouping.columns[%s]: column "%s" of table %s has type %s, which cannot be sorted or grouped',
                                  i, c.col_name, tab, format_type(c.col_type, NULL));
@@ -76,9 +76,9 @@ BEGIN
     RETURN cols;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.grouping_columns(regclass, jsonb) IS 'Validates a grouping input and returns its column attnums. Errors: 22023 bad shape, repeated or unsortable column, 42703 unknown column, 42501 column not readable.';
+COMMENT ON FUNCTION howdah_internal.catalog_grouping_columns(regclass, jsonb) IS 'Validates a grouping input and returns its column attnums. Errors: 22023 bad shape, repeated or unsortable column, 42703 unknown column, 42501 column not readable.';
 
-CREATE FUNCTION howdah_internal.order_sql(tab regclass, order_by jsonb, group_cols smallint[])
+CREATE FUNCTION howdah_internal.catalog_order_sql(tab regclass, order_by jsonb, group_cols smallint[])
 RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -109,10 +109,10 @@ BEGIN
     END IF;
     FOR i IN 0 .. jsonb_array_length(given) - 1 LOOP
         e := given -> i;
-        PERFORM howdah_internal.check_keys(e, ARRAY['column', 'direction', 'nulls'], format('order[%s]', i));
-        SELECT * INTO c FROM howdah_internal.resolve_column(tab, e -> 'column', format('order[%s].column', i));
-        dir := coalesce(howdah_internal.json_text(e, 'direction', format('order[%s]', i)), 'asc');
-        nul := howdah_internal.json_text(e, 'nulls', format('order[%s]', i));
+        PERFORM howdah_internal.catalog_check_keys(e, ARRAY['column', 'direction', 'nulls'], format('order[%s]', i));
+        SELECT * INTO c FROM howdah_internal.catalog_resolve_column(tab, e -> 'column', format('order[%s].column', i));
+        dir := coalesce(howdah_internal.catalog_json_text(e, 'direction', format('order[%s]', i)), 'asc');
+        nul := howdah_internal.catalog_json_text(e, 'nulls', format('order[%s]', i));
         IF dir NOT IN ('asc', 'desc') OR nul NOT IN ('first', 'last') THEN
             RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
                 MESSAGE = format('order[%s]: direction must be "asc" or "desc" and nulls "first" or "last", got %s', i, e),
@@ -122,7 +122,7 @@ BEGIN
             RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
                 MESSAGE = format('order[%s]: column "%s" of table %s is listed twice', i, c.col_name, tab);
         END IF;
-        IF NOT howdah_internal.has_opclass(c.col_type, 'btree') THEN
+        IF NOT howdah_internal.catalog_has_opclass(c.col_type, 'btree') THEN
             RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
                 MESSAGE = format('order[%s]: column "%s" of table %s has type %s, which cannot be sorted',
                                  i, c.col_name, tab, format_type(c.col_type, NULL));
@@ -154,7 +154,7 @@ BEGIN
                                       FROM pg_attribute a
                                      WHERE a.attrelid = tab AND a.attnum > 0 AND NOT a.attisdropped
                                        AND a.attnum <> ALL (used) AND has_column_privilege(tab, a.attnum, 'SELECT')
-                                       AND howdah_internal.has_opclass(a.atttypid, 'btree')), '{}'::text[]);
+                                       AND howdah_internal.catalog_has_opclass(a.atttypid, 'btree')), '{}'::text[]);
         IF (SELECT k.relkind FROM pg_class k WHERE k.oid = tab) IN ('r', 'p', 'm') AND has_table_privilege(tab, 'SELECT') THEN
             items := items || ARRAY['r.tableoid', 'r.ctid'];
         END IF;
@@ -162,9 +162,9 @@ BEGIN
     RETURN array_to_string(items, ', ');
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.order_sql(regclass, jsonb, smallint[]) IS 'Compiles an order input into a total ORDER BY list over alias r (group columns first, primary key appended). Errors: 22023 bad shape, direction, nulls, repeated or unsortable column, 42703 unknown column.';
+COMMENT ON FUNCTION howdah_internal.catalog_order_sql(regclass, jsonb, smallint[]) IS 'Compiles an order input into a total ORDER BY list over alias r (group columns first, primary key appended). Errors: 22023 bad shape, direction, nulls, repeated or unsortable column, 42703 unknown column.';
 
-CREATE FUNCTION howdah_internal.group_json_sql(tab regclass, group_cols smallint[], alias text)
+CREATE FUNCTION howdah_internal.catalog_group_json_sql(tab regclass, group_cols smallint[], alias text)
 RETURNS text
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -172,9 +172,9 @@ BEGIN ATOMIC
     SELECT 'jsonb_build_object(' || string_agg(format('%L, %I.%I', a.attnum::text, alias, a.attname), ', ' ORDER BY g.ord) || ')'
       FROM unnest(group_cols) WITH ORDINALITY AS g(n, ord) JOIN pg_attribute a ON a.attrelid = tab AND a.attnum = g.n;
 END;
-COMMENT ON FUNCTION howdah_internal.group_json_sql(regclass, smallint[], text) IS 'SQL for the values of the group columns of `alias` as a JSON object keyed by attnum. Errors: none.';
+COMMENT ON FUNCTION howdah_internal.catalog_group_json_sql(regclass, smallint[], text) IS 'SQL for the values of the group columns of `alias` as a JSON object keyed by attnum. Errors: none.';
 
-CREATE FUNCTION howdah_internal.check_page(tab regclass, lim integer, off integer)
+CREATE FUNCTION howdah_internal.catalog_check_page(tab regclass, lim integer, off integer)
 RETURNS void
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -189,9 +189,9 @@ BEGIN
     END IF;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.check_page(regclass, integer, integer) IS 'Checks the page arguments lim and off of a list or search call. Errors: 22023 a negative one.';
+COMMENT ON FUNCTION howdah_internal.catalog_check_page(regclass, integer, integer) IS 'Checks the page arguments lim and off of a list or search call. Errors: 22023 a negative one.';
 
-CREATE FUNCTION howdah_internal.page_sql(tab regclass, cond text, ord text, lim integer, off integer, group_cols smallint[])
+CREATE FUNCTION howdah_internal.catalog_page_sql(tab regclass, cond text, ord text, lim integer, off integer, group_cols smallint[])
 RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -221,7 +221,7 @@ BEGIN
     gcols := (SELECT string_agg(format('r.%I', a.attname), ', ' ORDER BY g.ord)
                 FROM unnest(group_cols) WITH ORDINALITY AS g(n, ord) JOIN pg_attribute a ON a.attrelid = tab AND a.attnum = g.n);
     page := format('SELECT %s%s FROM %s AS r WHERE %s%s%s%s',
-                   howdah_internal.record_cols_sql(tab, 'r'),
+                   howdah_internal.catalog_record_cols_sql(tab, 'r'),
                    CASE WHEN cardinality(group_cols) > 0
                         THEN format(', count(*) OVER (PARTITION BY %s) AS %I, dense_rank() OVER (ORDER BY %s) AS %I', gcols, n_alias, gcols, k_alias)
                         ELSE '' END,
@@ -235,7 +235,7 @@ BEGIN
                       'FROM (SELECT coalesce(jsonb_agg(q.j ORDER BY q.i), ''[]'') AS results '
                             'FROM (SELECT %s AS j, row_number() OVER () AS i FROM (%s) AS s) AS q) AS p',
                       CASE WHEN lim IS NULL AND coalesce(off, 0) = 0 THEN 'jsonb_array_length(p.results)' ELSE total END,
-                      howdah_internal.record_json_sql(tab, 's'), page);
+                      howdah_internal.catalog_record_json_sql(tab, 's'), page);
     END IF;
     -- A group's values are those of its first row on the page.
     RETURN format('WITH page AS (SELECT %s AS j, %s AS g, s.%I AS n, s.%I AS k, row_number() OVER () - 1 AS i FROM (%s) AS s), '
@@ -246,8 +246,8 @@ BEGIN
                       '''id'', x.id, ''count'', x.n, ''values'', page.g, ''result_indices'', x.indices) ORDER BY x.id) '
                     'FROM (SELECT groups.n, groups.first, groups.indices, row_number() OVER (ORDER BY groups.first) AS id FROM groups) AS x '
                     'JOIN page ON page.i = x.first), ''[]'')))',
-                  howdah_internal.record_json_sql(tab, 's'), howdah_internal.group_json_sql(tab, group_cols, 's'), n_alias, k_alias, page,
+                  howdah_internal.catalog_record_json_sql(tab, 's'), howdah_internal.catalog_group_json_sql(tab, group_cols, 's'), n_alias, k_alias, page,
                   total, to_jsonb(group_cols));
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.page_sql(regclass, text, text, integer, integer, smallint[]) IS 'Builds the single statement of list_records/search_records from a compiled condition and order; groups follow the group columns'' types (window functions), not their JSON. Errors: none.';
+COMMENT ON FUNCTION howdah_internal.catalog_page_sql(regclass, text, text, integer, integer, smallint[]) IS 'Builds the single statement of list_records/search_records from a compiled condition and order; groups follow the group columns'' types (window functions), not their JSON. Errors: none.';

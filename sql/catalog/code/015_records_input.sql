@@ -7,15 +7,15 @@
 -- keeps PostgreSQL's SQLSTATE (22P02, 22003, 22008, 23514 ...) with the input, column and table in
 -- the message.
 
-CREATE FUNCTION howdah_internal.key_column(tab regclass, key text, what text,
+CREATE FUNCTION howdah_internal.catalog_key_column(tab regclass, key text, what text,
                                            OUT col_num smallint, OUT col_name name, OUT col_type oid)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 -- A key of a record object: digits only means an attnum, anything else a column name.
-RETURN howdah_internal.resolve_column(tab, CASE WHEN key ~ '^[0-9]+$' THEN to_jsonb(key::numeric) ELSE to_jsonb(key) END, what);
-COMMENT ON FUNCTION howdah_internal.key_column(regclass, text, text) IS 'Resolves a JSON object key to a column: a key of digits only is an attnum, any other key a name. Errors: 42703 unknown column.';
+RETURN howdah_internal.catalog_resolve_column(tab, CASE WHEN key ~ '^[0-9]+$' THEN to_jsonb(key::numeric) ELSE to_jsonb(key) END, what);
+COMMENT ON FUNCTION howdah_internal.catalog_key_column(regclass, text, text) IS 'Resolves a JSON object key to a column: a key of digits only is an attnum, any other key a name. Errors: 42703 unknown column.';
 
-CREATE FUNCTION howdah_internal.record_by_name(tab regclass, rec jsonb, what text)
+CREATE FUNCTION howdah_internal.catalog_record_by_name(tab regclass, rec jsonb, what text)
 RETURNS jsonb
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -32,7 +32,7 @@ BEGIN
             HINT = format('table %s', tab);
     END IF;
     FOR k IN SELECT jsonb_object_keys(rec) LOOP
-        SELECT * INTO c FROM howdah_internal.key_column(tab, k, format('%s key %s', what, quote_literal(k)));
+        SELECT * INTO c FROM howdah_internal.catalog_key_column(tab, k, format('%s key %s', what, quote_literal(k)));
         IF res ? c.col_name THEN
             RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
                 MESSAGE = format('%s: column "%s" of table %s is given twice (by attnum and by name)', what, c.col_name, tab);
@@ -42,9 +42,9 @@ BEGIN
     RETURN res;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.record_by_name(regclass, jsonb, text) IS 'Re-keys a JSON record from attnums or names to column names. Errors: 22023 not an object or a column given twice, 42703 unknown column.';
+COMMENT ON FUNCTION howdah_internal.catalog_record_by_name(regclass, jsonb, text) IS 'Re-keys a JSON record from attnums or names to column names. Errors: 22023 not an object or a column given twice, 42703 unknown column.';
 
-CREATE FUNCTION howdah_internal.check_record(tab regclass, rec jsonb, what text)
+CREATE FUNCTION howdah_internal.catalog_check_record(tab regclass, rec jsonb, what text)
 RETURNS void
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -59,14 +59,14 @@ BEGIN
 EXCEPTION WHEN OTHERS THEN
     FOR a IN SELECT y.attname, y.atttypid FROM pg_attribute y
               WHERE y.attrelid = tab AND y.attnum > 0 AND NOT y.attisdropped AND rec ? y.attname ORDER BY y.attnum LOOP
-        PERFORM howdah_internal.check_value(tab, a.attname, a.atttypid, rec -> a.attname, what, false);
+        PERFORM howdah_internal.catalog_check_value(tab, a.attname, a.atttypid, rec -> a.attname, what, false);
     END LOOP;
     RAISE;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.check_record(regclass, jsonb, text) IS 'Checks that the values of a record convert to its columns'' types. Errors: the conversion''s SQLSTATE (22P02, 22003, 22001, 23514 ...) naming the column.';
+COMMENT ON FUNCTION howdah_internal.catalog_check_record(regclass, jsonb, text) IS 'Checks that the values of a record convert to its columns'' types. Errors: the conversion''s SQLSTATE (22P02, 22003, 22001, 23514 ...) naming the column.';
 
-CREATE FUNCTION howdah_internal.primary_key(tab regclass)
+CREATE FUNCTION howdah_internal.catalog_primary_key(tab regclass)
 RETURNS smallint[]
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -84,9 +84,9 @@ BEGIN
     RETURN pk;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.primary_key(regclass) IS 'The primary key attnums of a table. Errors: 55000 no primary key.';
+COMMENT ON FUNCTION howdah_internal.catalog_primary_key(regclass) IS 'The primary key attnums of a table. Errors: 55000 no primary key.';
 
-CREATE FUNCTION howdah_internal.id_by_name(tab regclass, pk smallint[], id jsonb, what text)
+CREATE FUNCTION howdah_internal.catalog_id_by_name(tab regclass, pk smallint[], id jsonb, what text)
 RETURNS jsonb
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -110,7 +110,7 @@ BEGIN
                           (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY k.ord) FROM unnest(pk) WITH ORDINALITY AS k(n, ord)
                              JOIN pg_attribute a ON a.attrelid = tab AND a.attnum = k.n));
     END IF;
-    named := howdah_internal.record_by_name(tab, id, what);
+    named := howdah_internal.catalog_record_by_name(tab, id, what);
     FOR k IN SELECT jsonb_object_keys(named) LOOP
         IF NOT EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = tab AND a.attname = k AND a.attnum = ANY (pk)) THEN
             RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
@@ -130,15 +130,15 @@ BEGIN
     RETURN named;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.id_by_name(regclass, smallint[], jsonb, text) IS 'Turns a record id (scalar, or object by attnum/name) into an object keyed by the key column names. Errors: 22023 wrong shape, a non-key, null or missing key column, 42703 unknown column.';
+COMMENT ON FUNCTION howdah_internal.catalog_id_by_name(regclass, smallint[], jsonb, text) IS 'Turns a record id (scalar, or object by attnum/name) into an object keyed by the key column names. Errors: 22023 wrong shape, a non-key, null or missing key column, 42703 unknown column.';
 
-CREATE FUNCTION howdah_internal.id_match_sql(tab regclass, pk smallint[], alias text)
+CREATE FUNCTION howdah_internal.catalog_id_match_sql(tab regclass, pk smallint[], alias text)
 RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 -- SQL matching the key columns of alias r with those of `alias`, each with its type's own =
--- (compare_sql), so a citext key matches as citext does.
+-- (catalog_compare_sql), so a citext key matches as citext does.
 DECLARE
     parts text[] := '{}'::text[];
     part text;
@@ -146,7 +146,7 @@ DECLARE
 BEGIN
     FOR a IN SELECT y.attname, y.atttypid FROM unnest(pk) WITH ORDINALITY AS k(n, ord)
                JOIN pg_attribute y ON y.attrelid = tab AND y.attnum = k.n ORDER BY k.ord LOOP
-        part := howdah_internal.compare_sql(a.atttypid, '=', format('r.%I', a.attname), format('%I.%I', alias, a.attname));
+        part := howdah_internal.catalog_compare_sql(a.atttypid, '=', format('r.%I', a.attname), format('%I.%I', alias, a.attname));
         IF part IS NULL THEN
             -- A primary key's type has a btree operator class; never leave a key column out.
             RAISE EXCEPTION USING ERRCODE = 'undefined_function',
@@ -158,4 +158,4 @@ BEGIN
     RETURN array_to_string(parts, ' AND ');
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.id_match_sql(regclass, smallint[], text) IS 'SQL matching the key columns of alias r with those of `alias`, with each type''s own = operator. Errors: 42883 a key type without one (PostgreSQL does not allow such a key).';
+COMMENT ON FUNCTION howdah_internal.catalog_id_match_sql(regclass, smallint[], text) IS 'SQL matching the key columns of alias r with those of `alias`, with each type''s own = operator. Errors: 42883 a key type without one (PostgreSQL does not allow such a key).';

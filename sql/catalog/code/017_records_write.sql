@@ -8,7 +8,7 @@
 -- caller may not SELECT are left out. Everything is SECURITY INVOKER: privileges and row-level
 -- security apply as to the caller's own SQL.
 
-CREATE FUNCTION howdah_internal.names_sql(rec jsonb, alias text)
+CREATE FUNCTION howdah_internal.catalog_names_sql(rec jsonb, alias text)
 RETURNS text
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
@@ -16,16 +16,16 @@ BEGIN ATOMIC
     SELECT string_agg(CASE WHEN alias = '' THEN format('%I', k) ELSE format('%I.%I', alias, k) END, ', ' ORDER BY k)
       FROM jsonb_object_keys(rec) AS k;
 END;
-COMMENT ON FUNCTION howdah_internal.names_sql(jsonb, text) IS 'SQL list of the keys of `rec` (column names) as identifiers, qualified by `alias` unless it is empty; NULL for no keys. Errors: none.';
+COMMENT ON FUNCTION howdah_internal.catalog_names_sql(jsonb, text) IS 'SQL list of the keys of `rec` (column names) as identifiers, qualified by `alias` unless it is empty; NULL for no keys. Errors: none.';
 
-CREATE FUNCTION howdah_internal.set_sql(rec jsonb, alias text)
+CREATE FUNCTION howdah_internal.catalog_set_sql(rec jsonb, alias text)
 RETURNS text
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     SELECT string_agg(format('%I = %I.%I', k, alias, k), ', ' ORDER BY k) FROM jsonb_object_keys(rec) AS k;
 END;
-COMMENT ON FUNCTION howdah_internal.set_sql(jsonb, text) IS 'SQL SET list assigning each key of `rec` (column names) from `alias`; NULL for no keys. Errors: none.';
+COMMENT ON FUNCTION howdah_internal.catalog_set_sql(jsonb, text) IS 'SQL SET list assigning each key of `rec` (column names) from `alias`; NULL for no keys. Errors: none.';
 
 CREATE FUNCTION howdah.add_record(tab oid, rec jsonb)
 RETURNS jsonb
@@ -35,18 +35,18 @@ AS $$
 -- Inserts `rec` ({"<attnum or name>": value}; columns left out get their defaults) into table
 -- `tab` and returns the inserted record as list_records shows records.
 DECLARE
-    rel regclass := howdah_internal.visible_table(tab);
-    named jsonb := howdah_internal.record_by_name(rel, rec, 'rec');
+    rel regclass := howdah_internal.catalog_visible_table(tab);
+    named jsonb := howdah_internal.catalog_record_by_name(rel, rec, 'rec');
     result jsonb;
 BEGIN
-    PERFORM howdah_internal.check_record(rel, named, 'rec');
+    PERFORM howdah_internal.catalog_check_record(rel, named, 'rec');
     IF named = '{}'::jsonb THEN
-        EXECUTE format('INSERT INTO %s AS r DEFAULT VALUES RETURNING %s', rel, howdah_internal.record_json_sql(rel, 'r'))
+        EXECUTE format('INSERT INTO %s AS r DEFAULT VALUES RETURNING %s', rel, howdah_internal.catalog_record_json_sql(rel, 'r'))
            INTO result;
     ELSE
         EXECUTE format('INSERT INTO %s AS r (%s) SELECT %s FROM jsonb_populate_record(NULL::%s, $1) AS p RETURNING %s',
-                       rel, howdah_internal.names_sql(named, ''), howdah_internal.names_sql(named, 'p'),
-                       rel, howdah_internal.record_json_sql(rel, 'r'))
+                       rel, howdah_internal.catalog_names_sql(named, ''), howdah_internal.catalog_names_sql(named, 'p'),
+                       rel, howdah_internal.catalog_record_json_sql(rel, 'r'))
            INTO result USING named;
     END IF;
     RETURN result;
@@ -62,23 +62,23 @@ AS $$
 -- Sets the columns given in `rec` ({"<attnum or name>": value}) on the record of table `tab`
 -- whose primary key is `id`, and returns the updated record. An empty `rec` changes nothing.
 DECLARE
-    rel regclass := howdah_internal.visible_table(tab);
-    pk smallint[] := howdah_internal.primary_key(rel);
-    idn jsonb := howdah_internal.id_by_name(rel, pk, id, 'id');
-    named jsonb := howdah_internal.record_by_name(rel, rec, 'rec');
+    rel regclass := howdah_internal.catalog_visible_table(tab);
+    pk smallint[] := howdah_internal.catalog_primary_key(rel);
+    idn jsonb := howdah_internal.catalog_id_by_name(rel, pk, id, 'id');
+    named jsonb := howdah_internal.catalog_record_by_name(rel, rec, 'rec');
     result jsonb;
 BEGIN
-    PERFORM howdah_internal.check_record(rel, idn, 'id');
-    PERFORM howdah_internal.check_record(rel, named, 'rec');
+    PERFORM howdah_internal.catalog_check_record(rel, idn, 'id');
+    PERFORM howdah_internal.catalog_check_record(rel, named, 'rec');
     IF named = '{}'::jsonb THEN
         EXECUTE format('SELECT %s FROM %s AS r, jsonb_populate_record(NULL::%s, $1) AS i WHERE %s',
-                       howdah_internal.record_json_sql(rel, 'r'), rel, rel, howdah_internal.id_match_sql(rel, pk, 'i'))
+                       howdah_internal.catalog_record_json_sql(rel, 'r'), rel, rel, howdah_internal.catalog_id_match_sql(rel, pk, 'i'))
            INTO result USING idn;
     ELSE
         EXECUTE format('UPDATE %s AS r SET %s FROM jsonb_populate_record(NULL::%s, $1) AS i, jsonb_populate_record(NULL::%s, $2) AS p '
                        'WHERE %s RETURNING %s',
-                       rel, howdah_internal.set_sql(named, 'p'), rel, rel, howdah_internal.id_match_sql(rel, pk, 'i'),
-                       howdah_internal.record_json_sql(rel, 'r'))
+                       rel, howdah_internal.catalog_set_sql(named, 'p'), rel, rel, howdah_internal.catalog_id_match_sql(rel, pk, 'i'),
+                       howdah_internal.catalog_record_json_sql(rel, 'r'))
            INTO result USING idn, named;
     END IF;
     IF result IS NULL THEN
@@ -99,8 +99,8 @@ AS $$
 -- Deletes the records of table `tab` whose primary keys are in `ids` (a JSON array of ids, each
 -- as get_record takes it) and returns how many were deleted; unknown ids are skipped.
 DECLARE
-    rel regclass := howdah_internal.visible_table(tab);
-    pk smallint[] := howdah_internal.primary_key(rel);
+    rel regclass := howdah_internal.catalog_visible_table(tab);
+    pk smallint[] := howdah_internal.catalog_primary_key(rel);
     named jsonb := '[]'::jsonb;
     n bigint;
 BEGIN
@@ -110,7 +110,7 @@ BEGIN
             HINT = format('table %s', rel);
     END IF;
     FOR i IN 0 .. jsonb_array_length(ids) - 1 LOOP
-        named := named || jsonb_build_array(howdah_internal.id_by_name(rel, pk, ids -> i, format('ids[%s]', i)));
+        named := named || jsonb_build_array(howdah_internal.catalog_id_by_name(rel, pk, ids -> i, format('ids[%s]', i)));
     END LOOP;
     IF jsonb_array_length(named) = 0 THEN
         RETURN 0;
@@ -119,12 +119,12 @@ BEGIN
         EXECUTE format('SELECT count(*) FROM jsonb_populate_recordset(NULL::%s, $1)', rel) USING named;
     EXCEPTION WHEN OTHERS THEN
         FOR i IN 0 .. jsonb_array_length(named) - 1 LOOP
-            PERFORM howdah_internal.check_record(rel, named -> i, format('ids[%s]', i));
+            PERFORM howdah_internal.catalog_check_record(rel, named -> i, format('ids[%s]', i));
         END LOOP;
         RAISE;
     END;
     EXECUTE format('DELETE FROM %s AS r USING jsonb_populate_recordset(NULL::%s, $1) AS i WHERE %s',
-                   rel, rel, howdah_internal.id_match_sql(rel, pk, 'i'))
+                   rel, rel, howdah_internal.catalog_id_match_sql(rel, pk, 'i'))
        USING named;
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;

@@ -12,7 +12,7 @@ CREATE TYPE howdah.col_def AS (
     primary_key boolean,
     description text
 );
-COMMENT ON TYPE howdah.col_def IS 'A validated column definition: the JSON {name, type, type_options, not_null, default, default_expr, identity, primary_key, description} after howdah_internal.to_col_def.';
+COMMENT ON TYPE howdah.col_def IS 'A validated column definition: the JSON {name, type, type_options, not_null, default, default_expr, identity, primary_key, description} after howdah_internal.catalog_to_col_def.';
 
 CREATE TYPE howdah.con_def AS (
     name text,
@@ -24,7 +24,7 @@ CREATE TYPE howdah.con_def AS (
     on_update text,
     "deferrable" boolean
 );
-COMMENT ON TYPE howdah.con_def IS 'A validated constraint definition: the JSON {name, type, columns, referent_table, referent_columns, on_delete, on_update, deferrable} after howdah_internal.to_con_def.';
+COMMENT ON TYPE howdah.con_def IS 'A validated constraint definition: the JSON {name, type, columns, referent_table, referent_columns, on_delete, on_update, deferrable} after howdah_internal.catalog_to_con_def.';
 
 ---- create above / drop below ----
 
