@@ -120,20 +120,25 @@ END;
 $$;
 COMMENT ON FUNCTION howdah.patch_schema(oid, jsonb) IS 'Renames, re-comments or re-owns a schema from {"name", "description", "owner"}; returns it; a refused patch changes nothing. Errors: 3F000 unknown schema, 22023 bad patch (names the key; blank or reserved new name), 42622 new name over 63 bytes, 42P06 new name taken, 42704 unknown owner role, 42501 not the owner.';
 
-CREATE FUNCTION howdah.drop_schemas(sch oid[], "cascade" boolean DEFAULT false)
-RETURNS void
+CREATE FUNCTION howdah.drop_schemas(schemas oid[], "cascade" boolean DEFAULT false)
+RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $$
--- Drops the schemas, all or none. Without cascade a schema that holds objects is refused
--- (2BP01, naming what depends on it).
+-- Drops the schemas `schemas` (an oid given twice counts once), all or none, and returns how
+-- many were dropped. Without cascade a schema that holds objects is refused (2BP01, naming what
+-- depends on it), so dropping them one by one is the same as one statement.
 DECLARE
-    s oid;
+    nsp name;
 BEGIN
-    FOREACH s IN ARRAY coalesce(sch, '{}') LOOP
-        EXECUTE format('DROP SCHEMA %I %s', howdah_internal.catalog_visible_schema(s),
-                       CASE WHEN "cascade" THEN 'CASCADE' ELSE 'RESTRICT' END);
+    IF array_position(drop_schemas.schemas, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'drop_schemas: schemas must not hold NULL';
+    END IF;
+    FOR nsp IN SELECT howdah_internal.catalog_visible_schema(u.s) FROM (SELECT DISTINCT s FROM unnest(drop_schemas.schemas) s) u
+                ORDER BY u.s LOOP
+        EXECUTE format('DROP SCHEMA %I %s', nsp, CASE WHEN "cascade" THEN 'CASCADE' ELSE 'RESTRICT' END);
     END LOOP;
+    RETURN (SELECT count(DISTINCT s) FROM unnest(drop_schemas.schemas) s);
 END;
 $$;
-COMMENT ON FUNCTION howdah.drop_schemas(oid[], boolean) IS 'Drops schemas by oid, all or none. Errors: 3F000 unknown schema, 2BP01 not empty without cascade, 42501 not the owner.';
+COMMENT ON FUNCTION howdah.drop_schemas(oid[], boolean) IS 'Drops schemas by oid, all or none: drop_schemas(schemas, cascade = false) returns how many were dropped. Errors: 3F000 unknown schema, 22023 a NULL oid, 2BP01 not empty without cascade, 42501 not the owner.';

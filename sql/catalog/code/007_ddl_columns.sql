@@ -208,18 +208,21 @@ END;
 $$;
 COMMENT ON FUNCTION howdah.alter_columns(oid, jsonb) IS 'Changes columns from [{column (attnum or name), name, type, type_options, default, default_expr, not_null, description, drop}]: one statement per change, retyping with USING column::type; returns the columns. Errors: 42P01 unknown table, 42703 unknown column, 22023 bad change, 42704 unknown type, 42622 new name over 63 bytes, 42501 not the owner, and any error of a statement, labelled with the change (e.g. 22P02 when values do not convert, 42701 a new name taken).';
 
-CREATE FUNCTION howdah.drop_columns(tab oid, attnums smallint[])
+CREATE FUNCTION howdah.drop_columns(tab oid, attnums smallint[], "cascade" boolean DEFAULT false)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $$
--- Drops the columns with these attnums in one statement and returns how many were dropped.
+-- Drops the columns with these attnums (an attnum given twice counts once) in one statement and
+-- returns how many were dropped. Without cascade, objects that depend on a column (a view, a
+-- foreign key of another table) make the drop fail (2BP01 naming them).
 DECLARE
     rel regclass := howdah_internal.catalog_visible_table(tab);
     clauses text;
 BEGIN
-    SELECT string_agg(format('DROP COLUMN %I', howdah_internal.catalog_column_name(rel,
-                          howdah_internal.catalog_column_ref(rel, to_jsonb(n), 'drop_columns'))), ', ')
+    SELECT string_agg(format('DROP COLUMN %I %s', howdah_internal.catalog_column_name(rel,
+                          howdah_internal.catalog_column_ref(rel, to_jsonb(n), 'drop_columns')),
+                          CASE WHEN "cascade" THEN 'CASCADE' ELSE 'RESTRICT' END), ', ')
       INTO clauses
       FROM (SELECT DISTINCT n FROM unnest(attnums) n) u;
     IF clauses IS NULL THEN
@@ -229,4 +232,4 @@ BEGIN
     RETURN (SELECT count(DISTINCT n) FROM unnest(attnums) n);
 END;
 $$;
-COMMENT ON FUNCTION howdah.drop_columns(oid, smallint[]) IS 'Drops columns by attnum, all or none; returns the count. Errors: 42P01 unknown table, 42703 unknown attnum, 22023 an attnum below 1 or NULL, 2BP01 dependents, 42501 not the owner.';
+COMMENT ON FUNCTION howdah.drop_columns(oid, smallint[], boolean) IS 'Drops columns by attnum in one statement, all or none: drop_columns(tab, attnums, cascade = false) returns how many were dropped. Errors: 42P01 unknown table, 42703 unknown attnum, 22023 an attnum below 1 or NULL, 2BP01 dependents without cascade, 42501 not the owner.';

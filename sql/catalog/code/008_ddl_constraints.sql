@@ -82,23 +82,41 @@ END;
 $$;
 COMMENT ON FUNCTION howdah.add_constraints(oid, jsonb) IS 'Adds primary key, unique and foreign key constraints from [{name, type, columns, referent_table, referent_columns, on_delete, on_update, deferrable}]; returns their oids. Errors: 42P01 unknown table or referent table, 42703 unknown column, 22023 bad definition, 42622 name over 63 bytes, 42710 or 42P07 name taken, 42P16 a second primary key, 42830 referent columns without a unique key, 23505/23503 existing rows violate it, 42501 not the owner — each labelled with the constraint.';
 
-CREATE FUNCTION howdah.drop_constraint(tab oid, con oid)
-RETURNS void
+CREATE FUNCTION howdah.drop_constraints(tab oid, constraints oid[], "cascade" boolean DEFAULT false)
+RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $$
--- Drops one constraint of a table by oid.
+-- Drops the constraints of table `tab` with these oids (an oid given twice counts once) in one
+-- ALTER TABLE, foreign keys first, and returns how many were dropped. Without cascade, a key
+-- that a foreign key of another table needs makes the drop fail (2BP01 naming it).
 DECLARE
     rel regclass := howdah_internal.catalog_visible_table(tab);
-    conname name;
+    missing oid;
+    clauses text;
 BEGIN
-    SELECT k.conname INTO conname FROM pg_constraint k WHERE k.oid = con AND k.conrelid = rel;
-    IF conname IS NULL THEN
+    IF array_position(drop_constraints.constraints, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'drop_constraints: constraints must not hold NULL';
+    END IF;
+    SELECT u.c INTO missing
+      FROM unnest(drop_constraints.constraints) u(c)
+     WHERE NOT EXISTS (SELECT FROM pg_constraint k WHERE k.oid = u.c AND k.conrelid = rel)
+     ORDER BY u.c
+     LIMIT 1;
+    IF missing IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'undefined_object',
-            MESSAGE = format('constraint with oid %s does not exist on table %s', con, rel),
+            MESSAGE = format('constraint with oid %s does not exist on table %s', missing, rel),
             HINT = 'list_constraints(table oid) gives the oids';
     END IF;
-    EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', rel, conname);
+    SELECT string_agg(format('DROP CONSTRAINT %I %s', k.conname, CASE WHEN "cascade" THEN 'CASCADE' ELSE 'RESTRICT' END),
+                      ', ' ORDER BY k.contype <> 'f', k.conname) INTO clauses
+      FROM pg_constraint k
+     WHERE k.conrelid = rel AND k.oid = ANY (drop_constraints.constraints);
+    IF clauses IS NULL THEN
+        RETURN 0;
+    END IF;
+    PERFORM howdah_internal.catalog_run(format('ALTER TABLE %s ', rel) || clauses, 'drop_constraints');
+    RETURN (SELECT count(DISTINCT c) FROM unnest(drop_constraints.constraints) c);
 END;
 $$;
-COMMENT ON FUNCTION howdah.drop_constraint(oid, oid) IS 'Drops a constraint by oid. Errors: 42P01 unknown table, 42704 unknown constraint, 2BP01 dependents (a key a foreign key needs), 42501 not the owner.';
+COMMENT ON FUNCTION howdah.drop_constraints(oid, oid[], boolean) IS 'Drops constraints of a table by oid in one statement, all or none: drop_constraints(tab, constraints, cascade = false) returns how many were dropped. Errors: 42P01 unknown table, 42704 a constraint that is not one of the table''s, 22023 a NULL oid, 2BP01 dependents without cascade (a key a foreign key of another table needs), 42501 not the owner.';

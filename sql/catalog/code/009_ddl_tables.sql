@@ -64,20 +64,52 @@ END;
 $$;
 COMMENT ON FUNCTION howdah.patch_table(oid, jsonb) IS 'Renames, re-comments and changes the columns of a table from {"name", "description", "columns"}; returns it as get_table() does. Errors: 42P01 unknown table, 22023 bad patch (names the key), 42703 unknown column, 42704 unknown type, 42622 new name over 63 bytes, 42P07 new name taken, 42501 not the owner, and any error of a column change, labelled with the change.';
 
-CREATE FUNCTION howdah.drop_table(tab oid, "cascade" boolean DEFAULT false)
-RETURNS void
+CREATE FUNCTION howdah.drop_tables(tables oid[], "cascade" boolean DEFAULT false)
+RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $$
--- Drops a table, view, materialized view or foreign table. Without cascade, objects that
--- depend on it make the drop fail (2BP01 naming them).
+-- Drops the tables, views, materialized views and foreign tables `tables` (an oid given twice
+-- counts once), all or none, and returns how many were dropped: one DROP statement per kind of
+-- relation (PostgreSQL sorts out the dependencies among the relations of one statement). Without
+-- cascade, a statement refused because something depends on its relations (2BP01) is tried
+-- again after the others, in case what depends on them is in the list too; objects depending on
+-- them that are not in the list make the call fail, naming them.
 DECLARE
-    rel regclass := howdah_internal.catalog_visible_table(tab);
+    stmts text[];
+    refused text[];
+    stmt text;
+    err_msg text;
+    err_detail text;
+    err_hint text;
 BEGIN
-    EXECUTE format('DROP %s %s %s',
-                   CASE (SELECT c.relkind FROM pg_class c WHERE c.oid = rel)
-                       WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END,
-                   rel, CASE WHEN "cascade" THEN 'CASCADE' ELSE 'RESTRICT' END);
+    IF array_position(drop_tables.tables, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'drop_tables: tables must not hold NULL';
+    END IF;
+    SELECT array_agg(format('DROP %s %s %s', k.keyword, k.names, CASE WHEN "cascade" THEN 'CASCADE' ELSE 'RESTRICT' END)
+                     ORDER BY array_position(ARRAY['VIEW', 'MATERIALIZED VIEW', 'FOREIGN TABLE', 'TABLE'], k.keyword)) INTO stmts
+      FROM (SELECT CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'f' THEN 'FOREIGN TABLE'
+                                  ELSE 'TABLE' END AS keyword,
+                   string_agg(u.rel::text, ', ' ORDER BY u.rel::text) AS names
+              FROM (SELECT DISTINCT howdah_internal.catalog_visible_table(t) AS rel FROM unnest(drop_tables.tables) t) u
+              JOIN pg_class c ON c.oid = u.rel
+             GROUP BY 1) k;
+    WHILE cardinality(stmts) > 0 LOOP
+        refused := '{}';
+        FOREACH stmt IN ARRAY stmts LOOP
+            BEGIN
+                PERFORM howdah_internal.catalog_run(stmt, 'drop_tables');
+            EXCEPTION WHEN dependent_objects_still_exist THEN
+                refused := refused || stmt;
+                GET STACKED DIAGNOSTICS err_msg = MESSAGE_TEXT, err_detail = PG_EXCEPTION_DETAIL, err_hint = PG_EXCEPTION_HINT;
+            END;
+        END LOOP;
+        IF cardinality(refused) = cardinality(stmts) THEN
+            RAISE EXCEPTION USING ERRCODE = 'dependent_objects_still_exist', MESSAGE = err_msg, DETAIL = err_detail, HINT = err_hint;
+        END IF;
+        stmts := refused;
+    END LOOP;
+    RETURN (SELECT count(DISTINCT t) FROM unnest(drop_tables.tables) t);
 END;
 $$;
-COMMENT ON FUNCTION howdah.drop_table(oid, boolean) IS 'Drops a table (or view, materialized view, foreign table). Errors: 42P01 unknown table, 2BP01 dependents without cascade, 42501 not the owner.';
+COMMENT ON FUNCTION howdah.drop_tables(oid[], boolean) IS 'Drops tables, views, materialized views and foreign tables by oid, all or none: drop_tables(tables, cascade = false) returns how many were dropped. Without cascade, dependencies among the listed relations are fine; anything else depending on them refuses the call. Errors: 42P01 unknown table, 22023 a NULL oid, 2BP01 dependents without cascade (names them), 42501 not the owner.';
