@@ -69,6 +69,15 @@ relocatable = false
 				lit(m.Name), lit(m.Schema), s.Version, lit(s.Description), lit(s.Checksum), lit(m.Schema)+", "+lit(installer.InternalSchema))
 			fmt.Fprintf(&b, "UPDATE %s SET version = %d;\n", vt, s.Version)
 		}
+		code, err := m.Code(m.Schema)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range code.Files {
+			fmt.Fprintf(&b, "\n-- ----- %s %s -----\n%s\n", m.Name, f.Name, strings.TrimSpace(f.SQL))
+		}
+		fmt.Fprintf(&b, "SELECT howdah_internal.record_code(%s, %s, %s, %s, ARRAY[%s]);\n",
+			lit(m.Name), lit(m.Schema), lit(code.Checksum), lit(installer.Release), lit(m.Schema)+", "+lit(installer.InternalSchema))
 	}
 	return map[string][]byte{ControlFile: []byte(control), ScriptFile: b.Bytes()}, nil
 }

@@ -87,3 +87,15 @@ func extensionPackage(ext string, major int) string {
 		return fmt.Sprintf("the Debian package postgresql-%d-%s", major, strings.ReplaceAll(ext, "_", "-"))
 	}
 }
+
+// ExtensionManagedError refuses to change a database where howdah is installed as a PostgreSQL
+// extension: objects the installer dropped or made would not be the extension's members.
+type ExtensionManagedError struct {
+	Version string // the extension's version in the database
+	Fix     string // the SQL that does what was asked
+}
+
+func (e *ExtensionManagedError) Error() string {
+	return fmt.Sprintf("howdah is installed here as a PostgreSQL extension (version %s), which only the extension's scripts may change: %s",
+		e.Version, e.Fix)
+}

@@ -2,14 +2,12 @@ package installer
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/tern/v2/migrate"
 )
 
 // lockKey is the session advisory lock every installer operation holds ("howdah" in ASCII).
@@ -92,8 +90,8 @@ type Report struct {
 }
 
 // Install installs the targets and the modules they require, dependencies first, applying
-// every pending step. With no targets it installs every module. Running it again changes
-// nothing.
+// every pending migration and (re)creating the code of every instance that changes, all in one
+// transaction. With no targets it installs every module. Running it again changes nothing.
 func (in *Installer) Install(ctx context.Context, targets []Target) (*Report, error) {
 	if len(targets) == 0 {
 		for _, n := range in.reg.Names() {
@@ -109,17 +107,17 @@ func (in *Installer) Install(ctx context.Context, targets []Target) (*Report, er
 	}
 	report := &Report{}
 	err = in.locked(ctx, func() error {
-		for _, t := range plan {
-			if err := in.migrate(ctx, t.mod, t.schema, -1, report); err != nil {
-				return err
-			}
+		insts, err := in.load(ctx, plan)
+		if err != nil {
+			return err
 		}
-		return nil
+		return in.apply(ctx, insts, report)
 	})
-	return report, err
+	return report.or(err)
 }
 
-// Upgrade applies pending steps to installed modules: the named ones, or all with no names.
+// Upgrade brings installed modules to this binary's migrations and code: the named ones (and
+// the installed modules that require them), or all with no names.
 func (in *Installer) Upgrade(ctx context.Context, modules []string) (*Report, error) {
 	if err := in.preflight(ctx, nil); err != nil {
 		return nil, err
@@ -131,34 +129,44 @@ func (in *Installer) Upgrade(ctx context.Context, modules []string) (*Report, er
 			return err
 		}
 		for _, name := range modules {
-			if _, err := in.reg.Module(name); err != nil {
+			m, err := in.reg.Module(name)
+			if err != nil {
 				return err
 			}
 			if !hasModule(insts, name) {
-				m, _ := in.reg.Module(name)
 				return &NotInstalledError{Module: name, Schema: m.Schema}
 			}
 		}
-		// Installed instances in dependency order.
 		order, err := in.reg.order(in.reg.Names())
 		if err != nil {
 			return err
 		}
+		var plan []planned
 		for _, m := range order {
 			if len(modules) > 0 && !slices.Contains(modules, m.Name) {
 				continue
 			}
 			for _, inst := range insts {
 				if inst.Module == m.Name {
-					if err := in.migrate(ctx, m, inst.Schema, -1, report); err != nil {
-						return err
-					}
+					plan = append(plan, planned{mod: m, schema: inst.Schema})
 				}
 			}
 		}
-		return nil
+		loaded, err := in.load(ctx, plan)
+		if err != nil {
+			return err
+		}
+		return in.apply(ctx, loaded, report)
 	})
-	return report, err
+	return report.or(err)
+}
+
+// or returns the report, or an empty one with err: a failed operation rolled back as a whole.
+func (r *Report) or(err error) (*Report, error) {
+	if err != nil {
+		return &Report{}, err
+	}
+	return r, nil
 }
 
 type planned struct {
@@ -255,62 +263,6 @@ func (in *Installer) locked(ctx context.Context, fn func() error) error {
 		err = nerr
 	}
 	return err
-}
-
-// migrate moves one instance to target (-1 = latest), recording the steps in report.
-func (in *Installer) migrate(ctx context.Context, m *Module, schema string, target int32, report *Report) error {
-	steps, err := m.Steps(schema)
-	if err != nil {
-		return err
-	}
-	if target < 0 {
-		target = int32(len(steps))
-	}
-	if _, err := in.conn.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+InternalSchema); err != nil {
-		return fmt.Errorf("create schema %s: %w", InternalSchema, err)
-	}
-	if err := in.checkChecksums(ctx, m, schema, steps); err != nil {
-		return err
-	}
-	mig, err := migrate.NewMigrator(ctx, in.conn, m.VersionTable(schema))
-	if err != nil {
-		return fmt.Errorf("module %q: version table: %w", m.Name, err)
-	}
-	for _, s := range steps {
-		mig.Migrations = append(mig.Migrations, ternMigration(m, schema, s))
-	}
-	current, err := mig.GetCurrentVersion(ctx)
-	if err != nil {
-		return err
-	}
-	if current > int32(len(steps)) {
-		return fmt.Errorf("module %q in schema %q is at version %d, newer than this howdah (%d steps): upgrade the howdah binary",
-			m.Name, schema, current, len(steps))
-	}
-	mig.OnStart = func(seq int32, name, direction, _ string) {
-		arrow := "apply"
-		if direction == "down" {
-			arrow = "revert"
-		}
-		fmt.Fprintf(in.out, "%s (%s): %s %s\n", m.Name, schema, arrow, name)
-		v := seq
-		if direction == "down" {
-			v = seq - 1
-		}
-		report.Applied = append(report.Applied, Applied{Module: m.Name, Schema: schema, Version: v, Step: name, Direction: direction})
-	}
-	if err := mig.MigrateTo(ctx, target); err != nil {
-		// tern reports the step as started; it was rolled back, so it is not applied.
-		if n := len(report.Applied); n > 0 {
-			report.Applied = report.Applied[:n-1]
-		}
-		var merr *MigrationError
-		if errors.As(err, &merr) {
-			return merr
-		}
-		return fmt.Errorf("module %q: %w", m.Name, err)
-	}
-	return nil
 }
 
 func (in *Installer) checkExtensions(ctx context.Context, m *Module, major int) error {

@@ -17,20 +17,20 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-// testModule is an extra module for the tests, "widgets", with a table, a function and a
-// type, stored in a MapFS the tests can edit.
+// testModule is an extra module for the tests, "widgets": a migration with a table and a type,
+// and code with a function, stored in a MapFS the tests can edit.
 func testModule(files fstest.MapFS) *installer.Module {
 	if files == nil {
 		files = fstest.MapFS{
-			"widgets/001_widgets.sql": {Data: []byte(`CREATE SCHEMA widgets;
+			"widgets/migrations/001_widgets.sql": {Data: []byte(`CREATE SCHEMA widgets;
 CREATE TYPE widgets.colour AS ENUM ('red', 'green');
 CREATE TABLE widgets.widget (id int PRIMARY KEY, colour widgets.colour NOT NULL);
-CREATE FUNCTION widgets.count() RETURNS bigint LANGUAGE sql STABLE RETURN (SELECT count(*) FROM widgets.widget);
 ---- create above / drop below ----
-DROP FUNCTION widgets.count();
 DROP TABLE widgets.widget;
 DROP TYPE widgets.colour;
 DROP SCHEMA widgets;
+`)},
+			"widgets/code/001_count.sql": {Data: []byte(`CREATE FUNCTION widgets.count() RETURNS bigint LANGUAGE sql STABLE RETURN (SELECT count(*) FROM widgets.widget);
 `)},
 		}
 	}
@@ -70,7 +70,7 @@ func (b *bundle) scalar(t *testing.T, sql string, args ...any) any {
 	return v
 }
 
-// stepCount is how many steps installing every module of in (from scratch) applies.
+// stepCount is how many migration steps installing every module of in (from scratch) applies.
 func stepCount(t *testing.T, in *installer.Installer) int {
 	t.Helper()
 	n := 0
@@ -83,6 +83,13 @@ func stepCount(t *testing.T, in *installer.Installer) int {
 		n += len(steps)
 	}
 	return n
+}
+
+// installCount is how many entries installing every module of in from scratch reports: every
+// migration step, and the code of every module.
+func installCount(t *testing.T, in *installer.Installer) int {
+	t.Helper()
+	return stepCount(t, in) + len(in.Registry().Names())
 }
 
 // everything targets every installed instance.
@@ -108,7 +115,7 @@ func TestInstallTwiceChangesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := stepCount(t, in); len(rep.Applied) != want {
+	if want := installCount(t, in); len(rep.Applied) != want {
 		t.Fatalf("first install applied %d steps, want %d: %+v", len(rep.Applied), want, rep.Applied)
 	}
 	before := pgtest.Catalog(t, b.conn)
@@ -188,7 +195,7 @@ func TestConcurrentInstallsSerialise(t *testing.T) {
 		}
 	}
 	n0, n1 := len(reports[0].Applied), len(reports[1].Applied)
-	want := stepCount(t, b.installer(t, nil, testModule(nil)))
+	want := installCount(t, b.installer(t, nil, testModule(nil)))
 	if !(n0 == want && n1 == 0 || n0 == 0 && n1 == want) {
 		t.Fatalf("installers applied %d and %d steps, want %d and 0", n0, n1, want)
 	}
@@ -218,14 +225,14 @@ func TestFailingMigrationLeavesPreviousVersion(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	files := fstest.MapFS{
-		"widgets/001_widgets.sql": {Data: []byte("CREATE SCHEMA widgets;\nCREATE TABLE widgets.a (id int);\n---- create above / drop below ----\nDROP TABLE widgets.a;\nDROP SCHEMA widgets;\n")},
+		"widgets/migrations/001_widgets.sql": {Data: []byte("CREATE SCHEMA widgets;\nCREATE TABLE widgets.a (id int);\n---- create above / drop below ----\nDROP TABLE widgets.a;\nDROP SCHEMA widgets;\n")},
 	}
 	mod := testModule(files)
 	if _, err := b.installer(t, nil, mod).Install(b.ctx, nil); err != nil {
 		t.Fatal(err)
 	}
 	before := pgtest.Catalog(t, b.conn)
-	files["widgets/002_broken.sql"] = &fstest.MapFile{Data: []byte("-- a step that fails half-way\nCREATE TABLE widgets.b (id int);\nINSERT INTO widgets.a VALUES (1);\nSELECT 1 +;\n---- create above / drop below ----\nDROP TABLE widgets.b;\n")}
+	files["widgets/migrations/002_broken.sql"] = &fstest.MapFile{Data: []byte("-- a step that fails half-way\nCREATE TABLE widgets.b (id int);\nINSERT INTO widgets.a VALUES (1);\nSELECT 1 +;\n---- create above / drop below ----\nDROP TABLE widgets.b;\n")}
 
 	_, err := b.installer(t, nil, mod).Install(b.ctx, []installer.Target{{Module: "widgets"}})
 	var merr *installer.MigrationError
@@ -311,8 +318,8 @@ func TestUninstallRefusesDataAndDependents(t *testing.T) {
 		t.Fatal("forced uninstall left the widgets schema or version table")
 	}
 	// core stays, with the uninstall in its history.
-	if got := b.scalar(t, "SELECT string_agg(direction, ',' ORDER BY id) FROM howdah_internal.history WHERE module = 'widgets'"); got != "up,down" {
-		t.Fatalf("widgets history = %v, want up,down", got)
+	if got := b.scalar(t, "SELECT string_agg(direction, ',' ORDER BY id) FROM howdah_internal.history WHERE module = 'widgets'"); got != "up,code,down" {
+		t.Fatalf("widgets history = %v, want up,code,down", got)
 	}
 }
 
@@ -356,7 +363,7 @@ func TestVerify(t *testing.T) {
 	})
 
 	t.Run("edited migration file", func(t *testing.T) {
-		f := files["widgets/001_widgets.sql"]
+		f := files["widgets/migrations/001_widgets.sql"]
 		orig := f.Data
 		f.Data = append([]byte("-- edited\n"), orig...)
 		defer func() { f.Data = orig }()
@@ -432,7 +439,7 @@ func TestChoosableSchema(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	mod := &installer.Module{Name: "shop", Schema: "shop", SchemaChoosable: true, Requires: []string{"core"}, FS: fstest.MapFS{
-		"shop/001_shop.sql": {Data: []byte(`CREATE SCHEMA {{.Schema}};
+		"shop/migrations/001_shop.sql": {Data: []byte(`CREATE SCHEMA {{.Schema}};
 CREATE TABLE {{.Schema}}.item (id int);
 ---- create above / drop below ----
 DROP TABLE {{.Schema}}.item;
@@ -522,7 +529,7 @@ func TestClearErrors(t *testing.T) {
 		}
 	})
 	t.Run("irreversible migration", func(t *testing.T) {
-		mod := testModule(fstest.MapFS{"widgets/001_x.sql": {Data: []byte("CREATE SCHEMA widgets;")}})
+		mod := testModule(fstest.MapFS{"widgets/migrations/001_x.sql": {Data: []byte("CREATE SCHEMA widgets;")}})
 		_, err := b.installer(t, nil, mod).Install(b.ctx, nil)
 		if err == nil || !strings.Contains(err.Error(), "no down part") {
 			t.Fatalf("err = %v", err)
@@ -530,8 +537,8 @@ func TestClearErrors(t *testing.T) {
 	})
 	t.Run("gap in numbering", func(t *testing.T) {
 		mod := testModule(fstest.MapFS{
-			"widgets/001_a.sql": {Data: []byte("SELECT 1;\n---- create above / drop below ----\nSELECT 1;")},
-			"widgets/003_c.sql": {Data: []byte("SELECT 1;\n---- create above / drop below ----\nSELECT 1;")},
+			"widgets/migrations/001_a.sql": {Data: []byte("SELECT 1;\n---- create above / drop below ----\nSELECT 1;")},
+			"widgets/migrations/003_c.sql": {Data: []byte("SELECT 1;\n---- create above / drop below ----\nSELECT 1;")},
 		})
 		_, err := b.installer(t, nil, mod).Install(b.ctx, nil)
 		if err == nil || !strings.Contains(err.Error(), "without gaps") {
@@ -552,7 +559,7 @@ func TestUpgradeAppliesNewSteps(t *testing.T) {
 	if _, err := b.conn.Exec(b.ctx, "INSERT INTO widgets.widget VALUES (7, 'green')"); err != nil {
 		t.Fatal(err)
 	}
-	files["widgets/002_size.sql"] = &fstest.MapFile{Data: []byte("ALTER TABLE widgets.widget ADD COLUMN size int NOT NULL DEFAULT 1;\n---- create above / drop below ----\nALTER TABLE widgets.widget DROP COLUMN size;\n")}
+	files["widgets/migrations/002_size.sql"] = &fstest.MapFile{Data: []byte("ALTER TABLE widgets.widget ADD COLUMN size int NOT NULL DEFAULT 1;\n---- create above / drop below ----\nALTER TABLE widgets.widget DROP COLUMN size;\n")}
 	st, err := in.Status(b.ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -564,8 +571,8 @@ func TestUpgradeAppliesNewSteps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Applied) != 1 || rep.Applied[0].Step != "002_size.sql" {
-		t.Fatalf("upgrade applied %+v", rep.Applied)
+	if len(rep.Applied) != 2 || rep.Applied[0].Step != "002_size.sql" || rep.Applied[1].Direction != "code" {
+		t.Fatalf("upgrade applied %+v, want 002_size.sql and the code", rep.Applied)
 	}
 	if got := b.scalar(t, "SELECT size FROM widgets.widget WHERE id = 7"); got != int32(1) {
 		t.Fatalf("upgraded row size = %v", got)

@@ -3,6 +3,7 @@ package installer
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -17,52 +18,50 @@ type ModuleStatus struct {
 	UpdatedAt *time.Time `json:"updated_at,omitempty"`
 }
 
-// Status reports every registered module: its installed instances with their pending steps, or
-// one not-installed row.
+// Status reports every registered module: its installed instances with their pending steps
+// ("code" among them when the installed code is not this binary's), or one not-installed row.
 func (in *Installer) Status(ctx context.Context) ([]ModuleStatus, error) {
 	insts, err := in.Installed(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var out []ModuleStatus
+	var plan []planned
 	for _, name := range in.reg.Names() {
 		m, _ := in.reg.Module(name)
 		found := false
 		for _, inst := range insts {
-			if inst.Module != name {
-				continue
+			if inst.Module == name {
+				found = true
+				plan = append(plan, planned{mod: m, schema: inst.Schema})
 			}
-			found = true
-			st, err := statusOf(m, inst.Schema, inst.Version)
-			if err != nil {
-				return nil, err
-			}
-			st.Installed, st.UpdatedAt = true, &inst.UpdatedAt
-			out = append(out, st)
 		}
 		if !found {
-			st, err := statusOf(m, m.Schema, 0)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, st)
+			plan = append(plan, planned{mod: m, schema: m.Schema})
 		}
+	}
+	loaded, err := in.load(ctx, plan)
+	if err != nil {
+		return nil, err
+	}
+	var out []ModuleStatus
+	for _, i := range loaded {
+		st := ModuleStatus{Module: i.mod.Name, Schema: i.schema, Version: i.version, Latest: int32(len(i.steps)), Pending: []string{}}
+		for _, s := range i.steps {
+			if s.Version > i.version {
+				st.Pending = append(st.Pending, s.Description)
+			}
+		}
+		if i.codeSum != i.code.Checksum {
+			st.Pending = append(st.Pending, "code")
+		}
+		for _, inst := range insts {
+			if inst.Module == i.mod.Name && inst.Schema == i.schema {
+				st.Installed, st.UpdatedAt = true, &inst.UpdatedAt
+			}
+		}
+		out = append(out, st)
 	}
 	return out, nil
-}
-
-func statusOf(m *Module, schema string, version int32) (ModuleStatus, error) {
-	steps, err := m.Steps(schema)
-	if err != nil {
-		return ModuleStatus{}, err
-	}
-	st := ModuleStatus{Module: m.Name, Schema: schema, Version: version, Latest: int32(len(steps)), Pending: []string{}}
-	for _, s := range steps {
-		if s.Version > version {
-			st.Pending = append(st.Pending, s.Description)
-		}
-	}
-	return st, nil
 }
 
 // Problem is one thing Verify found wrong.
@@ -81,8 +80,9 @@ func (p Problem) String() string {
 }
 
 // Verify checks every installed instance against this binary: the applied migrations'
-// checksums match the embedded files, the version table agrees with the bookkeeping, and every
-// function, relation and type the module created still exists with the definition it was
+// checksums match the embedded files, the installed code is this binary's, the version table
+// agrees with the bookkeeping, and every object the module made (functions, relations, types,
+// triggers, policies, schemas) still exists with the definition, owner and privileges it was
 // installed with. It returns the problems found; none means the database is as installed.
 func (in *Installer) Verify(ctx context.Context) ([]Problem, error) {
 	insts, err := in.Installed(ctx)
@@ -128,10 +128,24 @@ func (in *Installer) Verify(ctx context.Context) ([]Problem, error) {
 				add(s.Description, "changed after it was applied (applied checksum %.12s, now %.12s)", sum, s.Checksum)
 			}
 		}
+		var codeSum string
+		if err := in.conn.QueryRow(ctx, `SELECT coalesce(code_checksum, '') FROM howdah_internal.modules WHERE name = $1 AND schema_name = $2`,
+			inst.Module, inst.Schema).Scan(&codeSum); err != nil {
+			return nil, err
+		}
+		code, err := m.Code(inst.Schema)
+		if err != nil {
+			return nil, err
+		}
+		if codeSum != code.Checksum {
+			add("code", "differs from this howdah's (installed %.12s, this binary %.12s): upgrade to make them match", codeSum, code.Checksum)
+		}
 		rows, err := in.conn.Query(ctx, `
-			SELECT o.kind, o.identity, f.fingerprint IS NULL, o.fingerprint IS DISTINCT FROM f.fingerprint
+			SELECT o.kind, o.identity, f.fingerprint IS NULL, o.fingerprint IS DISTINCT FROM f.fingerprint,
+			       coalesce(f.owner, ''), o.owner, g.granted, g.revoked
 			  FROM howdah_internal.objects o
 			  LEFT JOIN howdah_internal.fingerprints($3) f ON f.kind = o.kind AND f.identity = o.identity
+			  LEFT JOIN LATERAL howdah_internal.acl_changes(o.kind, o.acl, f.acl, o.owner) g ON f.kind IS NOT NULL
 			 WHERE o.module = $1 AND o.schema_name = $2
 			 ORDER BY o.kind, o.identity`, inst.Module, inst.Schema, ownedSchemas(inst.Schema))
 		if err != nil {
@@ -139,17 +153,29 @@ func (in *Installer) Verify(ctx context.Context) ([]Problem, error) {
 		}
 		count := 0
 		for rows.Next() {
-			var kind, identity string
+			var kind, identity, owner, wasOwner string
 			var missing, changed bool
-			if err := rows.Scan(&kind, &identity, &missing, &changed); err != nil {
+			var granted, revoked []string
+			if err := rows.Scan(&kind, &identity, &missing, &changed, &owner, &wasOwner, &granted, &revoked); err != nil {
 				return nil, err
 			}
 			count++
+			object := kind + " " + identity
 			switch {
 			case missing:
-				add(kind+" "+identity, "missing: it was dropped or renamed since install")
+				add(object, "missing: it was dropped or renamed since install")
+				continue
 			case changed:
-				add(kind+" "+identity, "definition changed since install (edited by hand?); `howdah verify` expects what the migrations made")
+				add(object, "definition changed since install (edited by hand?); `howdah verify` expects what the migrations made")
+			}
+			if owner != wasOwner {
+				add(object, "owner changed since install: was %s, now %s", wasOwner, owner)
+			}
+			if len(granted) > 0 {
+				add(object, "privileges granted since install: %s", strings.Join(granted, ", "))
+			}
+			if len(revoked) > 0 {
+				add(object, "privileges revoked since install: %s", strings.Join(revoked, ", "))
 			}
 		}
 		if err := rows.Err(); err != nil {

@@ -44,7 +44,12 @@ type TemplateData struct {
 // Steps loads a module's migrations for an instance in schema, in order, checking that the
 // numbering has no gaps and that every step can be reverted.
 func (m *Module) Steps(schema string) ([]Step, error) {
-	entries, err := fs.ReadDir(m.fsys(), m.Name)
+	dir := m.Name + "/migrations"
+	entries, err := fs.ReadDir(m.fsys(), dir)
+	if errors.Is(err, fs.ErrNotExist) { // TEMPORARY: flat layout until catalog and queue are split
+		dir = m.Name
+		entries, err = fs.ReadDir(m.fsys(), dir)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("module %q: read migrations: %w", m.Name, err)
 	}
@@ -65,7 +70,7 @@ func (m *Module) Steps(schema string) ([]Step, error) {
 		if err != nil {
 			return nil, fmt.Errorf("module %q: %s: %w", m.Name, e.Name(), err)
 		}
-		body, err := fs.ReadFile(m.fsys(), path.Join(m.Name, e.Name()))
+		body, err := fs.ReadFile(m.fsys(), path.Join(dir, e.Name()))
 		if err != nil {
 			return nil, err
 		}
@@ -93,6 +98,52 @@ func (m *Module) Steps(schema string) ([]Step, error) {
 		return nil, fmt.Errorf("module %q: no migrations found", m.Name)
 	}
 	return steps, nil
+}
+
+// Code is a module's code for one instance: the files of sql/<module>/code in name order, with
+// templates evaluated, and one checksum over all of them.
+type Code struct {
+	Files    []CodeFile
+	Checksum string // sha256 over the files' names and contents as embedded
+}
+
+// CodeFile is one file of a module's code.
+type CodeFile struct {
+	Name string
+	SQL  string
+}
+
+// Code loads a module's code for an instance in schema. A module without a code folder has
+// empty code.
+func (m *Module) Code(schema string) (*Code, error) {
+	dir := m.Name + "/code"
+	entries, err := fs.ReadDir(m.fsys(), dir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("module %q: read code: %w", m.Name, err)
+	}
+	code := &Code{}
+	sum := sha256.New()
+	for _, e := range entries { // ReadDir sorts by name
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".sql") {
+			continue
+		}
+		body, err := fs.ReadFile(m.fsys(), path.Join(dir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		if strings.Contains(string(body), downSeparator) {
+			return nil, fmt.Errorf("module %q: code/%s has a down part; code is dropped by the installer, only migrations have one", m.Name, e.Name())
+		}
+		sql, err := evalTemplate("code/"+e.Name(), string(body), TemplateData{Schema: schema})
+		if err != nil {
+			return nil, fmt.Errorf("module %q: %w", m.Name, err)
+		}
+		fmt.Fprintf(sum, "%s\x00%d\x00", e.Name(), len(body))
+		sum.Write(body)
+		code.Files = append(code.Files, CodeFile{Name: "code/" + e.Name(), SQL: sql})
+	}
+	code.Checksum = hex.EncodeToString(sum.Sum(nil))
+	return code, nil
 }
 
 func sqlStep(name string, version int32, body []byte, data TemplateData) (Step, error) {
@@ -127,10 +178,11 @@ func evalTemplate(name, text string, data TemplateData) (string, error) {
 	return buf.String(), nil
 }
 
-// MigrationError reports a step that failed; nothing of the step was applied.
+// MigrationError reports a migration step or code file that failed. An operation runs in one
+// transaction, so nothing of it was applied.
 type MigrationError struct {
 	Module string
-	Step   string // file name or Go step description
+	Step   string // migration file name, Go step description, or code/<file>
 	Line   int    // line in the file where the server pointed, 0 when unknown
 	Err    error
 }
@@ -140,7 +192,7 @@ func (e *MigrationError) Error() string {
 	if e.Line > 0 {
 		where = fmt.Sprintf("%s line %d", e.Step, e.Line)
 	}
-	msg := fmt.Sprintf("module %q: migration %s failed: %v", e.Module, where, e.Err)
+	msg := fmt.Sprintf("module %q: %s failed: %v", e.Module, where, e.Err)
 	var pgErr *pgconn.PgError
 	if errors.As(e.Err, &pgErr) {
 		if pgErr.Detail != "" {
@@ -153,7 +205,7 @@ func (e *MigrationError) Error() string {
 			msg += "\n  where: " + pgErr.Where
 		}
 	}
-	return msg + "\n  nothing of this step was applied"
+	return msg + "\n  nothing was changed: the whole operation rolled back"
 }
 
 func (e *MigrationError) Unwrap() error { return e.Err }

@@ -41,6 +41,9 @@ func (in *Installer) Uninstall(ctx context.Context, targets []Target, force bool
 				return &DependentError{Module: r.Module, Dependents: deps}
 			}
 		}
+		if err := in.refuseExtension(ctx, "run DROP EXTENSION howdah"); err != nil {
+			return err
+		}
 		if !force {
 			for _, r := range remove {
 				if err := in.checkNoData(ctx, r); err != nil {
@@ -48,30 +51,45 @@ func (in *Installer) Uninstall(ctx context.Context, targets []Target, force bool
 				}
 			}
 		}
-		// Dependents first: reverse dependency order.
+		// Dependents first: reverse dependency order, all in one transaction.
 		order, err := in.reg.order(in.reg.Names())
 		if err != nil {
 			return err
 		}
-		for i := len(order) - 1; i >= 0; i-- {
+		var plan []planned
+		for _, m := range slices.Backward(order) {
 			for _, r := range remove {
-				if r.Module == order[i].Name {
-					if err := in.remove(ctx, order[i], r.Schema, report); err != nil {
-						return err
-					}
+				if r.Module == m.Name {
+					plan = append(plan, planned{mod: m, schema: r.Schema})
 				}
 			}
 		}
-		if left, err := in.Installed(ctx); err != nil {
+		loaded, err := in.load(ctx, plan)
+		if err != nil {
 			return err
-		} else if len(left) == 0 {
+		}
+		for _, i := range loaded {
+			if err := in.checkChecksums(ctx, i.mod, i.schema, i.steps); err != nil {
+				return err
+			}
+		}
+		return pgx.BeginFunc(ctx, in.conn, func(pgx.Tx) error {
+			for _, i := range loaded {
+				if err := in.remove(ctx, i, report); err != nil {
+					return err
+				}
+			}
+			left, err := in.Installed(ctx)
+			if err != nil || len(left) > 0 {
+				return err
+			}
 			if _, err := in.conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+InternalSchema); err != nil {
 				return fmt.Errorf("drop schema %s (objects not made by howdah are in it?): %w", InternalSchema, err)
 			}
-		}
-		return nil
+			return nil
+		})
 	})
-	return report, err
+	return report.or(err)
 }
 
 // resolveInstalled maps targets to installed instances.
@@ -148,11 +166,15 @@ func (in *Installer) checkNoData(ctx context.Context, inst Instance) error {
 	return nil
 }
 
-// remove reverts one instance and drops what is left of it.
-func (in *Installer) remove(ctx context.Context, m *Module, schema string, report *Report) error {
-	if err := in.migrate(ctx, m, schema, 0, report); err != nil {
+// remove drops an instance's code, reverts its migrations and drops what is left of it.
+func (in *Installer) remove(ctx context.Context, i *instance, report *Report) error {
+	if err := in.dropCode(ctx, i); err != nil {
 		return err
 	}
+	if err := in.migrate(ctx, i, 0, report); err != nil {
+		return err
+	}
+	m, schema := i.mod, i.schema
 	if _, err := in.conn.Exec(ctx, "DROP TABLE IF EXISTS "+m.VersionTable(schema)); err != nil {
 		return err
 	}

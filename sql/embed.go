@@ -2,7 +2,7 @@ package sql
 
 import "embed"
 
-// FS holds one directory per module.
+// FS holds one directory per module, each with migrations/ and code/.
 //
-//go:embed */*.sql
+//go:embed core catalog queue
 var FS embed.FS

@@ -70,7 +70,7 @@ func TestInstallStatusVerifyUninstall(t *testing.T) {
 	url := pgtest.NewDatabase(t)
 
 	out, errOut, code := run(t, "--db", url, "install")
-	if code != 0 || !strings.Contains(out, "installed core (howdah): 1 step(s)") || !strings.Contains(errOut, "apply 001_core.sql") {
+	if code != 0 || !strings.Contains(out, "installed core (howdah): 1 migration step(s) and its code") || !strings.Contains(errOut, "apply 001_core.sql") {
 		t.Fatalf("install: code %d, out %q, err %q", code, out, errOut)
 	}
 	if out, _, code = run(t, "--db", url, "install"); code != 0 || !strings.Contains(out, "nothing to do") {

@@ -242,17 +242,26 @@ func printReport(c *cli.Context, rep *installer.Report, verb, nothing string) er
 		fmt.Fprintln(c.App.Writer, nothing)
 		return nil
 	}
-	counts := map[string]int{}
+	steps, code := map[string]int{}, map[string]bool{}
 	var order []string
 	for _, a := range rep.Applied {
 		key := fmt.Sprintf("%s (%s)", a.Module, a.Schema)
-		if counts[key] == 0 {
+		if _, seen := steps[key]; !seen {
 			order = append(order, key)
+			steps[key] = 0
 		}
-		counts[key]++
+		if a.Direction == "code" {
+			code[key] = true
+		} else {
+			steps[key]++
+		}
 	}
 	for _, k := range order {
-		fmt.Fprintf(c.App.Writer, "%s %s: %d step(s)\n", verb, k, counts[k])
+		line := fmt.Sprintf("%s %s: %d migration step(s)", verb, k, steps[k])
+		if code[k] {
+			line += " and its code"
+		}
+		fmt.Fprintln(c.App.Writer, line)
 	}
 	return nil
 }
