@@ -4018,6 +4018,11 @@ COMMENT ON FUNCTION howdah_queue.push_many(jsonb) IS
 -- queue code 004: what workers call — claim, heartbeat, complete, fail, release — and rescue, which
 -- takes back the jobs of workers that stopped heartbeating.
 --
+-- One parameter order for the calls of a worker: what identifies the work (queue, ids or id),
+-- then worker_id, then the attempt(s) the worker holds, then the call's own settings (n, lease,
+-- retry_in); parameters without a default come first, as SQL requires, so fail's error follows
+-- id. Call them with named arguments (heartbeat(ids => ..., worker_id => ...)).
+--
 -- Errors: 22023 (invalid_parameter_value) naming the parameter; 55000
 -- (object_not_in_prerequisite_state) for fail on a job that is not running or is held by another
 -- worker; P0002 (no_data_found) for an unknown job id. Bad input writes nothing.
@@ -4083,7 +4088,7 @@ COMMENT ON FUNCTION howdah_queue.claim(text, text, integer, interval) IS
 'Runnable: available, scheduled or retryable with run_at <= now(); order: priority, run_at, id. Claimed jobs are running, attempt + 1, lease_expires_at = now() + lease. '
 'Errors: 22023 naming the bad parameter (queue name, worker_id of 1..128 characters, n, lease > 0).';
 
-CREATE FUNCTION howdah_queue.heartbeat(worker_id text, ids bigint[], lease interval DEFAULT '30 seconds', attempts integer[] DEFAULT NULL)
+CREATE FUNCTION howdah_queue.heartbeat(ids bigint[], worker_id text, attempts integer[] DEFAULT NULL, lease interval DEFAULT '30 seconds')
 RETURNS bigint[]
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
@@ -4114,8 +4119,8 @@ BEGIN
     RETURN kept;
 END;
 $$;
-COMMENT ON FUNCTION howdah_queue.heartbeat(text, bigint[], interval, integer[]) IS
-'Extends the leases of the jobs a worker holds: heartbeat(worker_id, ids, lease = ''30 seconds'', attempts = NULL) returns the ids still held (sorted); the others were cancelled or rescued and their work should stop. '
+COMMENT ON FUNCTION howdah_queue.heartbeat(bigint[], text, integer[], interval) IS
+'Extends the leases of the jobs a worker holds: heartbeat(ids, worker_id, attempts = NULL, lease = ''30 seconds'') returns the ids still held (sorted); the others were cancelled or rescued and their work should stop. '
 'attempts, when given, has one attempt number per id (the attempt column of the claimed row): a job claimed again since (even by the same worker) is then not extended and its id is left out. '
 'Errors: 22023 for a bad worker_id, a lease that is not positive, or attempts not matching ids.';
 
@@ -4158,7 +4163,7 @@ COMMENT ON FUNCTION howdah_queue.complete(bigint[], text, integer[]) IS
 'Jobs that are not running (unknown, cancelled, rescued), or, when worker_id is given, held by another worker, or, when attempts (one attempt number per id) is given, claimed again since that attempt, are left alone and not counted, so a late result cannot complete a job someone (even the same worker) now runs again. '
 'Errors: 22023 when attempts does not match ids.';
 
-CREATE FUNCTION howdah_queue.fail(id bigint, error text, retry_in interval DEFAULT NULL, worker_id text DEFAULT NULL, attempt integer DEFAULT NULL)
+CREATE FUNCTION howdah_queue.fail(id bigint, error text, worker_id text DEFAULT NULL, attempt integer DEFAULT NULL, retry_in interval DEFAULT NULL)
 RETURNS howdah_queue.job_state
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
@@ -4203,8 +4208,8 @@ BEGIN
     RETURN new_state;
 END;
 $$;
-COMMENT ON FUNCTION howdah_queue.fail(bigint, text, interval, text, integer) IS
-'Records a failed attempt of a running job: fail(id, error, retry_in = NULL, worker_id = NULL, attempt = NULL) appends {"attempt", "at", "error"} to errors and returns the new state: '
+COMMENT ON FUNCTION howdah_queue.fail(bigint, text, text, integer, interval) IS
+'Records a failed attempt of a running job: fail(id, error, worker_id = NULL, attempt = NULL, retry_in = NULL) appends {"attempt", "at", "error"} to errors and returns the new state: '
 'retryable at now() + retry_in (NULL: 2^attempt seconds, at most 1 hour, with jitter) or failed when attempt = max_attempts. '
 'Errors: P0002 unknown id; 55000 when the job is not running, or (worker_id given) is held by another worker, or (attempt given) was claimed again since that attempt; 22023 negative retry_in.';
 
@@ -4441,4 +4446,4 @@ $$;
 COMMENT ON FUNCTION howdah_queue.prune(interval, integer) IS
 'Deletes final jobs (completed, failed, cancelled) finalized at least older_than ago, oldest first: prune(older_than, batch = 10000) deletes one batch and returns its size; repeat while it returns batch, one transaction each. '
 'Errors: 22023 for a negative older_than or batch outside 1..100000.';
-SELECT howdah_internal.record_code('queue', 'howdah_queue', '9c54dfa563e3a3ccec4fcce3d353bb9f235665f73d01e8b8d0fbbba4d504c384', '0.1.0', ARRAY['howdah_queue', 'howdah_internal']);
+SELECT howdah_internal.record_code('queue', 'howdah_queue', '96f7c5fcf7f4a231bd1c65dea34307301e21ada1b380c999abd5d2562b6e41fe', '0.1.0', ARRAY['howdah_queue', 'howdah_internal']);
