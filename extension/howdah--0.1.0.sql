@@ -4410,7 +4410,7 @@ BEGIN ATOMIC
      ORDER BY j.queue, j.state;
 END;
 COMMENT ON FUNCTION howdah_queue.stats() IS
-'Counts per queue and state: stats() returns (queue, state, jobs, oldest_age). oldest_age is how long the oldest due job has waited (available, scheduled, retryable), has run (running) or has been final (completed, failed, cancelled).';
+'Counts per queue and state: stats() returns (queue, state, jobs, oldest_age). oldest_age is how long the oldest due job has waited (available, scheduled, retryable), has run (running) or has been final (completed, failed, cancelled). Errors: none.';
 
 CREATE FUNCTION howdah_queue.prune(older_than interval, batch integer DEFAULT 10000)
 RETURNS integer
@@ -4446,4 +4446,4 @@ $$;
 COMMENT ON FUNCTION howdah_queue.prune(interval, integer) IS
 'Deletes final jobs (completed, failed, cancelled) finalized at least older_than ago, oldest first: prune(older_than, batch = 10000) deletes one batch and returns its size; repeat while it returns batch, one transaction each. '
 'Errors: 22023 for a negative older_than or batch outside 1..100000.';
-SELECT howdah_internal.record_code('queue', 'howdah_queue', '96f7c5fcf7f4a231bd1c65dea34307301e21ada1b380c999abd5d2562b6e41fe', '0.1.0', ARRAY['howdah_queue', 'howdah_internal']);
+SELECT howdah_internal.record_code('queue', 'howdah_queue', '203d92c927649ca47c0671a0b923197da3f94ea6fe732c962cac746974be09b7', '0.1.0', ARRAY['howdah_queue', 'howdah_internal']);

@@ -120,7 +120,7 @@ BEGIN ATOMIC
      ORDER BY j.queue, j.state;
 END;
 COMMENT ON FUNCTION howdah_queue.stats() IS
-'Counts per queue and state: stats() returns (queue, state, jobs, oldest_age). oldest_age is how long the oldest due job has waited (available, scheduled, retryable), has run (running) or has been final (completed, failed, cancelled).';
+'Counts per queue and state: stats() returns (queue, state, jobs, oldest_age). oldest_age is how long the oldest due job has waited (available, scheduled, retryable), has run (running) or has been final (completed, failed, cancelled). Errors: none.';
 
 CREATE FUNCTION howdah_queue.prune(older_than interval, batch integer DEFAULT 10000)
 RETURNS integer
