@@ -17,7 +17,7 @@ func init() {
 		baselineName: "extension script",
 		howdahName:   "howdah install",
 		baseline: func(b *testing.B, e *env) {
-			files, err := extension.Files(nil)
+			files, err := extension.New("extension").Files()
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -2,8 +2,8 @@ package extension_test
 
 import (
 	"context"
+	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -18,7 +18,7 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // The committed bundle must be what sql/ generates now.
 func TestCommittedBundleIsFresh(t *testing.T) {
-	stale, err := extension.Stale(".")
+	stale, err := extension.New(".").Stale()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,10 +29,10 @@ func TestCommittedBundleIsFresh(t *testing.T) {
 
 func TestStaleBundleIsCaught(t *testing.T) {
 	dir := t.TempDir()
-	if err := extension.Write(dir); err != nil {
+	if err := extension.New(dir).Write(); err != nil {
 		t.Fatal(err)
 	}
-	if stale, err := extension.Stale(dir); err != nil || len(stale) != 0 {
+	if stale, err := extension.New(dir).Stale(); err != nil || len(stale) != 0 {
 		t.Fatalf("freshly written bundle reported stale: %v %v", stale, err)
 	}
 	script := filepath.Join(dir, extension.ScriptFile)
@@ -40,7 +40,7 @@ func TestStaleBundleIsCaught(t *testing.T) {
 	if err := os.WriteFile(script, append(body, "\n-- hand edit\n"...), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if stale, _ := extension.Stale(dir); !slices.Equal(stale, []string{extension.ScriptFile}) {
+	if stale, _ := extension.New(dir).Stale(); !slices.Equal(stale, []string{extension.ScriptFile}) {
 		t.Fatalf("stale = %v, want the edited script", stale)
 	}
 }
@@ -68,7 +68,7 @@ func TestBundleScriptMatchesInstall(t *testing.T) {
 	want := installedCatalog(t)
 
 	conn := pgtest.Connect(t, pgtest.NewDatabase(t))
-	files, err := extension.Files(nil)
+	files, err := extension.New(".").Files()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,32 +97,16 @@ func TestBundleScriptMatchesInstall(t *testing.T) {
 }
 
 // CREATE EXTENSION with the bundle copied into the server's extension directory. Needs write
-// access to that directory (CI runs as root); skipped otherwise.
+// access to that directory (CI runs as root); skipped otherwise. An installer refuses to change
+// the result: the extension's scripts own it.
 func TestCreateExtension(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	if pgtest.SharedServer(t).Cluster == nil {
-		t.Skip("the server is not local: cannot install extension files into it")
-	}
-	out, err := exec.Command("pg_config", "--sharedir").Output()
-	if err != nil {
-		t.Skipf("pg_config: %v", err)
-	}
-	extdir := filepath.Join(strings.TrimSpace(string(out)), "extension")
-	files, err := extension.Files(nil)
+	files, err := extension.New(".").Files()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, body := range files {
-		path := filepath.Join(extdir, name)
-		if _, err := os.Stat(path); err == nil {
-			t.Skipf("%s already exists; not overwriting an installed howdah extension", path)
-		}
-		if err := os.WriteFile(path, body, 0o644); err != nil {
-			t.Skipf("cannot write to %s: %v", extdir, err)
-		}
-		t.Cleanup(func() { os.Remove(path) })
-	}
+	pgtest.ExtensionFiles(t, files)
 	want := installedCatalog(t)
 	conn := pgtest.Connect(t, pgtest.NewDatabase(t))
 	empty := pgtest.Catalog(t, conn)
@@ -130,6 +114,17 @@ func TestCreateExtension(t *testing.T) {
 		t.Fatalf("CREATE EXTENSION howdah: %v", err)
 	}
 	compareCatalogs(t, "CREATE EXTENSION", want, pgtest.Catalog(t, conn))
+	in, err := installer.New(conn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := in.Install(ctx, nil); err != nil || len(rep.Applied) != 0 {
+		t.Fatalf("install over the extension: %+v %v; want nothing to do", rep, err)
+	}
+	var merr *installer.ExtensionManagedError
+	if _, err := in.Uninstall(ctx, []installer.Target{{Module: "queue"}}, false); !errors.As(err, &merr) || !strings.Contains(err.Error(), "DROP EXTENSION howdah") {
+		t.Fatalf("uninstall of an extension install: err = %v, want ExtensionManagedError saying DROP EXTENSION", err)
+	}
 	if _, err := conn.Exec(ctx, "DROP EXTENSION howdah"); err != nil {
 		t.Fatalf("DROP EXTENSION howdah: %v", err)
 	}

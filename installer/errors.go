@@ -21,7 +21,7 @@ type NotInstalledError struct {
 }
 
 func (e *NotInstalledError) Error() string {
-	return fmt.Sprintf("module %q is not installed in schema %q; install it with `howdah install %s`", e.Module, e.Schema, e.Module)
+	return fmt.Sprintf("module %q is not installed in schema %q", e.Module, e.Schema)
 }
 
 // PrivilegeError says which privilege the connected role lacks.
@@ -54,15 +54,15 @@ func (e *ChecksumError) Error() string {
 		"released migrations must not be edited; add a new migration instead", e.Module, e.Step, e.Applied, e.Embedded)
 }
 
-// DataExistsError refuses an uninstall that would drop tables holding rows.
+// DataExistsError refuses an uninstall that would drop tables holding rows (Uninstall with
+// force drops them).
 type DataExistsError struct {
 	Module string
 	Tables []string
 }
 
 func (e *DataExistsError) Error() string {
-	return fmt.Sprintf("module %q holds data in %s; uninstall would drop it: back it up, or pass --force",
-		e.Module, strings.Join(e.Tables, ", "))
+	return fmt.Sprintf("module %q holds data in %s, which uninstalling it would drop", e.Module, strings.Join(e.Tables, ", "))
 }
 
 // DependentError refuses to remove a module another installed module needs.
@@ -98,4 +98,15 @@ type ExtensionManagedError struct {
 func (e *ExtensionManagedError) Error() string {
 	return fmt.Sprintf("howdah is installed here as a PostgreSQL extension (version %s), which only the extension's scripts may change: %s",
 		e.Version, e.Fix)
+}
+
+// AmbiguousInstanceError refuses an operation on a module installed in several schemas when no
+// schema was named.
+type AmbiguousInstanceError struct {
+	Module  string
+	Schemas []string
+}
+
+func (e *AmbiguousInstanceError) Error() string {
+	return fmt.Sprintf("module %q is installed in several schemas (%s); name the one to work on", e.Module, strings.Join(e.Schemas, ", "))
 }

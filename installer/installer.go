@@ -8,16 +8,19 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/howdah/howdah/internal/release"
 )
 
 // lockKey is the session advisory lock every installer operation holds ("howdah" in ASCII).
 const lockKey int64 = 0x686f77646168
 
-// ReloadChannel is notified after every change so that running sidecars re-read the catalog.
-const ReloadChannel = "howdah_reload"
+// ReloadChannel is notified after every change so that running sidecars re-read the catalog
+// (defined in internal/release, which the sidecar imports instead of the installer).
+const ReloadChannel = release.ReloadChannel
 
 // Release is the version of this howdah build, also the extension bundle's version.
-const Release = "0.1.0"
+const Release = release.Version
 
 // MinServerVersion is the oldest PostgreSQL howdah supports (server_version_num).
 const MinServerVersion = 150000

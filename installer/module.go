@@ -166,7 +166,7 @@ func (m *Module) schemaFor(asked string) (string, error) {
 		return m.Schema, nil
 	}
 	if !m.SchemaChoosable {
-		return "", fmt.Errorf("module %q always installs into schema %q; --schema applies to app modules only", m.Name, m.Schema)
+		return "", fmt.Errorf("module %q always installs into schema %q; only app modules take a schema of your choice", m.Name, m.Schema)
 	}
 	if !schemaNameRE.MatchString(asked) || strings.HasPrefix(asked, "pg_") || strings.HasPrefix(asked, "howdah") {
 		return "", fmt.Errorf("schema name %q for module %q: use lowercase letters, digits and _ "+

@@ -114,7 +114,11 @@ func (in *Installer) resolveInstalled(insts []Instance, targets []Target) ([]Ins
 			}
 			return nil, &NotInstalledError{Module: t.Module, Schema: schema}
 		case len(match) > 1:
-			return nil, fmt.Errorf("module %q is installed in several schemas; name one with --schema %s=SCHEMA", t.Module, t.Module)
+			var schemas []string
+			for _, i := range match {
+				schemas = append(schemas, i.Schema)
+			}
+			return nil, &AmbiguousInstanceError{Module: t.Module, Schemas: schemas}
 		}
 		if !slices.Contains(out, match[0]) {
 			out = append(out, match[0])

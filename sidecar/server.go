@@ -15,7 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/rs/zerolog"
 
-	"github.com/howdah/howdah/installer"
+	"github.com/howdah/howdah/internal/release"
 	"github.com/howdah/howdah/sidecar/auth"
 	"github.com/howdah/howdah/sidecar/events"
 	"github.com/howdah/howdah/sidecar/rpc"
@@ -163,9 +163,9 @@ func New(ctx context.Context, cfg *Config) (*Server, error) {
 		return nil, err
 	}
 	var m *metrics
-	s.disp = rpc.New(s.pool, &rpc.Config{StatementTimeout: c.StatementTimeout, Logger: s.log, Version: installer.Release,
+	s.disp = rpc.New(s.pool, &rpc.Config{StatementTimeout: c.StatementTimeout, Logger: s.log, Version: release.Version,
 		Observe: func(o rpc.Outcome) { m.observe(o) }})
-	s.hub = events.New(listenCfg, &events.Config{Channels: []string{installer.ReloadChannel}, Logger: s.log,
+	s.hub = events.New(listenCfg, &events.Config{Channels: []string{release.ReloadChannel}, Logger: s.log,
 		MaxBackoff: c.ListenBackoffMax})
 	s.metrics = newMetrics(s.pool, s.hub, s.disp)
 	m = s.metrics
@@ -174,7 +174,7 @@ func New(ctx context.Context, cfg *Config) (*Server, error) {
 	s.bg.Add(1)
 	go func() { defer s.bg.Done(); s.hub.Run(hubCtx) }()
 	// LISTEN first, read the catalog second: a change in between is then not missed.
-	sub, err := s.hub.Subscribe(ctx, installer.ReloadChannel)
+	sub, err := s.hub.Subscribe(ctx, release.ReloadChannel)
 	if err == nil {
 		var cat *rpc.Catalog
 		if cat, err = s.disp.Reload(ctx); err == nil {
@@ -268,7 +268,7 @@ func (s *Server) reloadLoop(ctx context.Context, sub *events.Subscription) {
 		}
 		// Dropped as too slow: subscribe again and reload, since notifications were lost.
 		var err error
-		if sub, err = s.hub.Subscribe(ctx, installer.ReloadChannel); err != nil {
+		if sub, err = s.hub.Subscribe(ctx, release.ReloadChannel); err != nil {
 			return
 		}
 		s.reload(ctx)

@@ -22,6 +22,7 @@ import (
 
 	"github.com/howdah/howdah/installer"
 	"github.com/howdah/howdah/internal/pgtest"
+	"github.com/howdah/howdah/internal/release"
 	"github.com/howdah/howdah/sidecar/auth"
 )
 
@@ -71,7 +72,7 @@ func setup(t *testing.T, edit func(*Config)) *bundle {
 		}
 	}
 	t.Cleanup(func() { dropRoles(dbURL, r.authn, r.anon, r.user, r.stranger) })
-	if _, err := auth.EnsureAuthenticator(ctx, conn, r.authn, "", []string{r.anon, r.user}); err != nil {
+	if _, err := installer.EnsureAuthenticator(ctx, conn, r.authn, "", []string{r.anon, r.user}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := conn.Exec(ctx, fixtureSQL+"GRANT EXECUTE ON FUNCTION howdah.t_secret() TO "+pgx.Identifier{r.user}.Sanitize()); err != nil {
@@ -375,8 +376,8 @@ func TestReloadOnNotify(t *testing.T) {
 			Version string `json:"version"`
 		} `json:"info"`
 	}
-	if _, r := b.call(t, "", "rpc.discover", nil); json.Unmarshal(r.Result, &doc) != nil || doc.Info.Version != installer.Release {
-		t.Fatalf("rpc.discover info.version = %q, want %q", doc.Info.Version, installer.Release)
+	if _, r := b.call(t, "", "rpc.discover", nil); json.Unmarshal(r.Result, &doc) != nil || doc.Info.Version != release.Version {
+		t.Fatalf("rpc.discover info.version = %q, want %q", doc.Info.Version, release.Version)
 	}
 	if _, r := b.call(t, "", "howdah.t_new", nil); r.Error == nil || r.Error.Code != -32601 {
 		t.Fatalf("before: %+v", r)

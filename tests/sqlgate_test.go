@@ -23,10 +23,16 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 // (pgtap, plpgsql_check) in schema tap, which is on the database's search_path.
 func installedDB(t *testing.T) *pgx.Conn {
 	t.Helper()
-	ctx := context.Background()
-	url := pgtest.NewDatabase(t)
-	conn := pgtest.Connect(t, url)
+	conn := pgtest.Connect(t, pgtest.NewDatabase(t))
 	pgtest.Install(t, conn)
+	addTestExtensions(t, conn)
+	return conn
+}
+
+// addTestExtensions creates pgtap and plpgsql_check in schema tap, on the search_path.
+func addTestExtensions(t *testing.T, conn *pgx.Conn) {
+	t.Helper()
+	ctx := context.Background()
 	for _, sql := range []string{
 		"CREATE SCHEMA tap",
 		"CREATE EXTENSION pgtap SCHEMA tap",
@@ -38,13 +44,17 @@ func installedDB(t *testing.T) *pgx.Conn {
 			t.Fatalf("%s: %v (run `make setup` to install pgtap and plpgsql_check)", sql, err)
 		}
 	}
-	return conn
 }
 
 // TestPgTAP runs every file under tests/sql/ as a subtest. Files are scripts in the pgTAP
 // style (BEGIN; SELECT plan(n); ...; SELECT * FROM finish(); ROLLBACK;), named after the
 // behaviour they check.
 func TestPgTAP(t *testing.T) {
+	runPgTAP(t, installedDB(t))
+}
+
+// runPgTAP runs every pgTAP file under tests/sql/ against conn's database, a subtest each.
+func runPgTAP(t *testing.T, conn *pgx.Conn) {
 	var files []string
 	err := filepath.WalkDir("sql", func(path string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".sql") {
@@ -59,7 +69,6 @@ func TestPgTAP(t *testing.T) {
 		t.Fatal("no pgTAP files under tests/sql")
 	}
 	sort.Strings(files)
-	conn := installedDB(t)
 	for _, f := range files {
 		t.Run(strings.TrimSuffix(strings.TrimPrefix(f, "sql/"), ".sql"), func(t *testing.T) {
 			body, err := os.ReadFile(f)

@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/howdah/howdah/client/queue"
+	"github.com/howdah/howdah/internal/pgcluster"
 	"github.com/howdah/howdah/internal/pgtest"
 )
 
@@ -655,14 +656,14 @@ func TestNotifyWakesWorkers(t *testing.T) {
 // Restarting PostgreSQL under running workers: they reconnect (pool and LISTEN) and finish.
 func TestWorkersSurvivePostgresRestart(t *testing.T) {
 	t.Parallel()
-	if _, err := pgtest.BinDir(); err != nil {
+	if _, err := pgcluster.BinDir(); err != nil {
 		t.Skip("no local PostgreSQL binaries: the restart test needs its own cluster")
 	}
 	dir, err := os.MkdirTemp("", "howdah-queue-restart-")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cluster, err := pgtest.StartCluster(context.Background(), &pgtest.ClusterConfig{Dir: dir})
+	cluster, err := pgcluster.Start(context.Background(), &pgcluster.Config{Dir: dir})
 	if err != nil {
 		t.Skipf("cannot start a dedicated cluster: %v", err)
 	}

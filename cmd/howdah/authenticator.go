@@ -6,7 +6,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/howdah/howdah/sidecar/auth"
+	"github.com/howdah/howdah/installer"
 )
 
 // authenticatorFlags are install's options for the role `howdah serve` logs in as.
@@ -51,7 +51,7 @@ func setupAuthenticator(c *cli.Context) error {
 		return err
 	}
 	defer closeConn(conn)
-	ran, err := auth.EnsureAuthenticator(c.Context, conn, name, c.String("authenticator-password"), roles)
+	ran, err := installer.EnsureAuthenticator(c.Context, conn, name, c.String("authenticator-password"), roles)
 	if err != nil {
 		return fmt.Errorf("authenticator %q: %w", name, err)
 	}

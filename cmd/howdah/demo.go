@@ -14,8 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/howdah/howdah/installer"
-	"github.com/howdah/howdah/internal/pgtest"
-	"github.com/howdah/howdah/sidecar/auth"
+	"github.com/howdah/howdah/internal/pgcluster"
 )
 
 const demoDB = "howdah_demo"
@@ -45,7 +44,7 @@ func demoCommand() *cli.Command {
 			if c.Bool("stop") || c.Bool("destroy") {
 				return stopDemo(c)
 			}
-			cl, err := pgtest.StartCluster(ctx, &pgtest.ClusterConfig{Dir: c.String("dir"), Port: c.Int("port")})
+			cl, err := pgcluster.Start(ctx, &pgcluster.Config{Dir: c.String("dir"), Port: c.Int("port")})
 			if err != nil {
 				return err
 			}
@@ -72,7 +71,7 @@ func demoCommand() *cli.Command {
 				if err != nil {
 					return err
 				}
-				if _, err := auth.EnsureAuthenticator(ctx, conn, demoAuthenticator, "", []string{demoWebRole}); err != nil {
+				if _, err := installer.EnsureAuthenticator(ctx, conn, demoAuthenticator, "", []string{demoWebRole}); err != nil {
 					return err
 				}
 				serveURL, err := withUser(url, demoAuthenticator)
@@ -111,7 +110,7 @@ func demoCommand() *cli.Command {
 }
 
 func stopDemo(c *cli.Context) error {
-	cl, err := pgtest.OpenCluster(c.String("dir"))
+	cl, err := pgcluster.Open(c.String("dir"))
 	if err != nil {
 		return err
 	}

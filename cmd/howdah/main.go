@@ -6,7 +6,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/howdah/howdah/installer"
+	"github.com/howdah/howdah/internal/release"
 )
 
 func main() {
@@ -20,15 +20,13 @@ func newApp() *cli.App {
 	return &cli.App{
 		Name:    "howdah",
 		Usage:   "an application back end that lives in PostgreSQL",
-		Version: installer.Release,
+		Version: release.Version,
 		Description: "howdah installs its modules into a database as SQL functions, types and triggers, " +
 			"callable from psql.\n\nThe database comes from --db, else DATABASE_URL, else the standard " +
-			"PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE variables.",
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "db", EnvVars: []string{"DATABASE_URL"},
-				Usage: "PostgreSQL connection `URL` (postgres://user@host:port/dbname)"},
-		},
-		Commands: []*cli.Command{
+			"PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE variables. Global options such as --db may " +
+			"come before or after the command name: howdah --db URL install = howdah install --db URL.",
+		Flags: globalFlags(),
+		Commands: withGlobalFlags([]*cli.Command{
 			installCommand(),
 			upgradeCommand(),
 			statusCommand(),
@@ -38,7 +36,7 @@ func newApp() *cli.App {
 			demoCommand(),
 			queueCommand(),
 			serveCommand(),
-		},
+		}),
 		HideHelpCommand:      false,
 		EnableBashCompletion: true,
 	}

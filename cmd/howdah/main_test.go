@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -59,6 +60,21 @@ func TestHelpIsComplete(t *testing.T) {
 			}
 		}
 	}
+	// Every command and subcommand documents the global flags it accepts after its name.
+	var walk func(path []string, cmds []*cli.Command)
+	walk = func(path []string, cmds []*cli.Command) {
+		for _, cmd := range cmds {
+			p := append(slices.Clone(path), cmd.Name)
+			help, _, _ := run(t, append(p, "--help")...)
+			for _, g := range globalFlags() {
+				if !strings.Contains(help, "--"+g.Names()[0]) {
+					t.Errorf("%s --help does not document the global flag --%s", strings.Join(p, " "), g.Names()[0])
+				}
+			}
+			walk(p, cmd.Subcommands)
+		}
+	}
+	walk(nil, newApp().Commands)
 	for _, m := range installer.Modules() {
 		if help, _, _ := run(t, "install", "--help"); !strings.Contains(help, m.Name) {
 			t.Errorf("install --help does not list module %q", m.Name)
@@ -118,6 +134,65 @@ func TestDatabaseFromEnvironment(t *testing.T) {
 	t.Setenv("DATABASE_URL", url)
 	if out, _, code := run(t, "install"); code != 0 || !strings.Contains(out, "installed core") {
 		t.Fatalf("install via DATABASE_URL: code %d, out %q", code, out)
+	}
+}
+
+// Global flags work before and after the command name, on every command and subcommand: the
+// --db closest to the end of the command line wins, then the environment. The URLs point at a
+// closed port; the connection error names the database each command chose.
+func TestGlobalFlagsBeforeOrAfterTheCommand(t *testing.T) {
+	db := func(name string) string { return "postgres://nobody@127.0.0.1:1/" + name + "?connect_timeout=2" }
+	cases := []struct {
+		env  map[string]string
+		args []string
+		want string // the database the command connects to
+	}{
+		{nil, []string{"--db", db("before"), "status"}, "before"},
+		{nil, []string{"status", "--db", db("after")}, "after"},
+		{nil, []string{"install", "--db", db("after")}, "after"},
+		{nil, []string{"upgrade", "--db", db("after")}, "after"},
+		{nil, []string{"verify", "--db", db("after")}, "after"},
+		{nil, []string{"uninstall", "--db", db("after"), "--all"}, "after"},
+		{nil, []string{"--db", db("before"), "status", "--db", db("after")}, "after"},
+		{nil, []string{"queue", "--db", db("between"), "stats"}, "between"},
+		{nil, []string{"queue", "stats", "--db", db("after")}, "after"},
+		{nil, []string{"queue", "push", "--db", db("after"), "mail", "{}"}, "after"},
+		{nil, []string{"queue", "list", "--db", db("after")}, "after"},
+		{nil, []string{"queue", "retry", "--db", db("after"), "1"}, "after"},
+		{nil, []string{"queue", "cancel", "--db", db("after"), "1"}, "after"},
+		{nil, []string{"queue", "prune", "--db", db("after")}, "after"},
+		{nil, []string{"--db", db("before"), "queue", "--db", db("between"), "push", "--db", db("after"), "mail"}, "after"},
+		{nil, []string{"--db", db("before"), "queue", "--db", db("between"), "list"}, "between"},
+		{map[string]string{"DATABASE_URL": db("env")}, []string{"status"}, "env"},
+		{map[string]string{"DATABASE_URL": db("env")}, []string{"status", "--db", db("after")}, "after"},
+		{map[string]string{"DATABASE_URL": db("env")}, []string{"--db", db("before"), "queue", "stats"}, "before"},
+		// serve: --db anywhere, then HOWDAH_DB, then DATABASE_URL.
+		{map[string]string{"DATABASE_URL": db("env")}, []string{"serve", "--anon-role", "a"}, "env"},
+		{map[string]string{"DATABASE_URL": db("env"), "HOWDAH_DB": db("serve_env")}, []string{"serve", "--anon-role", "a"}, "serve_env"},
+		{map[string]string{"HOWDAH_DB": db("serve_env")}, []string{"--db", db("before"), "serve", "--anon-role", "a"}, "before"},
+		{map[string]string{"HOWDAH_DB": db("serve_env")}, []string{"serve", "--db", db("after"), "--anon-role", "a"}, "after"},
+	}
+	for _, c := range cases {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			t.Setenv("DATABASE_URL", "")
+			t.Setenv("HOWDAH_DB", "")
+			for k, v := range c.env {
+				t.Setenv(k, v)
+			}
+			_, errOut, code := run(t, c.args...)
+			if want := fmt.Sprintf("PostgreSQL at 127.0.0.1:1, database %q", c.want); code == 0 || !strings.Contains(errOut, want) {
+				t.Fatalf("code %d, stderr %q; want it to contain %q", code, errOut, want)
+			}
+		})
+	}
+
+	// And against a real database.
+	url := pgtest.NewDatabase(t)
+	if out, errOut, code := run(t, "install", "--db", url, "queue"); code != 0 || !strings.Contains(out, "installed queue") {
+		t.Fatalf("install --db URL queue: code %d, out %q, err %q", code, out, errOut)
+	}
+	if out, errOut, code := run(t, "queue", "push", "--db", url, "mail"); code != 0 || strings.TrimSpace(out) == "" {
+		t.Fatalf("queue push --db URL: code %d, out %q, err %q", code, out, errOut)
 	}
 }
 
@@ -204,5 +279,39 @@ func TestDemoStartsQueryableDatabase(t *testing.T) {
 	}
 	if _, err := http.Get("http://" + addr + "/healthz"); err == nil {
 		t.Fatalf("the demo's sidecar still answers after --stop")
+	}
+}
+
+// The installer's errors name no flags or commands (it is a Go API too); the CLI adds its
+// advice where it prints them.
+func TestInstallerErrorsGetCLIAdvice(t *testing.T) {
+	for _, err := range []error{
+		&installer.NotInstalledError{Module: "queue", Schema: "howdah_queue"},
+		&installer.DataExistsError{Module: "queue", Tables: []string{"howdah_queue.jobs"}},
+	} {
+		if msg := err.Error(); strings.Contains(msg, "--") || strings.Contains(msg, "howdah ") {
+			t.Errorf("installer error gives CLI advice: %q", msg)
+		}
+	}
+
+	url := pgtest.NewDatabase(t)
+	if _, errOut, code := run(t, "--db", url, "install", "core"); code != 0 {
+		t.Fatalf("install core: %s", errOut)
+	}
+	if _, errOut, _ := run(t, "--db", url, "upgrade", "queue"); !strings.Contains(errOut, "module \"queue\" is not installed in schema \"howdah_queue\"; install it with `howdah install queue`") {
+		t.Errorf("upgrade of a module not installed: %q", errOut)
+	}
+	if _, errOut, code := run(t, "--db", url, "uninstall", "queue"); code == 0 || !strings.Contains(errOut, "is not installed") || strings.Contains(errOut, "howdah install") {
+		t.Errorf("uninstall of a module not installed: code %d, %q", code, errOut)
+	}
+	if _, errOut, code := run(t, "--db", url, "install", "queue"); code != 0 {
+		t.Fatalf("install queue: %s", errOut)
+	}
+	if _, errOut, code := run(t, "--db", url, "queue", "push", "mail"); code != 0 {
+		t.Fatalf("queue push: %s", errOut)
+	}
+	if _, errOut, code := run(t, "--db", url, "uninstall", "queue"); code == 0 || !strings.Contains(errOut, "holds data in howdah_queue.") ||
+		!strings.Contains(errOut, "back it up, or pass --force") {
+		t.Errorf("uninstall of a module holding data: code %d, %q", code, errOut)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -228,7 +229,30 @@ func useInstaller(c *cli.Context, conn *pgx.Conn, fn func(*installer.Installer) 
 	if err != nil {
 		return err
 	}
-	return fn(in)
+	return withAdvice(c, in, fn(in))
+}
+
+// withAdvice adds to an installer error what to do about it with this command line. The
+// installer is a Go API too, so its own messages name no flags or commands.
+func withAdvice(c *cli.Context, in *installer.Installer, err error) error {
+	var (
+		notInstalled *installer.NotInstalledError
+		data         *installer.DataExistsError
+		ambiguous    *installer.AmbiguousInstanceError
+	)
+	switch {
+	case errors.As(err, &notInstalled) && c.Command.Name != "uninstall":
+		schema := ""
+		if m, merr := in.Registry().Module(notInstalled.Module); merr == nil && m.Schema != notInstalled.Schema {
+			schema = fmt.Sprintf(" --schema %s=%s", notInstalled.Module, notInstalled.Schema)
+		}
+		return fmt.Errorf("%w; install it with `howdah install%s %s`", err, schema, notInstalled.Module)
+	case errors.As(err, &data):
+		return fmt.Errorf("%w: back it up, or pass --force to drop it anyway", err)
+	case errors.As(err, &ambiguous):
+		return fmt.Errorf("%w with --schema %s=%s", err, ambiguous.Module, ambiguous.Schemas[0])
+	}
+	return err
 }
 
 func printReport(c *cli.Context, rep *installer.Report, verb, nothing string) error {

@@ -26,8 +26,8 @@ func serveCommand() *cli.Command {
 			"GET /events?channel=a,b; answers /healthz, /readyz and /metrics. Requests run as the role of their bearer " +
 			"JWT, or --anon-role without one. Stops gracefully on SIGTERM or SIGINT. See docs/sidecar.md.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "db", EnvVars: []string{"HOWDAH_DB"},
-				Usage: "PostgreSQL connection `URL` of the login role (the authenticator); default: the global --db / DATABASE_URL"},
+			dbFlag("PostgreSQL connection `URL` of the login role (the authenticator), given before or after serve; " +
+				"default: $HOWDAH_DB, else $DATABASE_URL, else the PG* variables"),
 			&cli.StringFlag{Name: "listen", EnvVars: []string{"HOWDAH_LISTEN"}, Value: "127.0.0.1:8080",
 				Usage: "`ADDRESS` to serve HTTP on"},
 			&cli.StringFlag{Name: "jwt-secret", EnvVars: []string{"HOWDAH_JWT_SECRET"},
@@ -64,12 +64,6 @@ func runServe(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	dbURL := c.String("db")
-	for _, ctx := range c.Lineage() {
-		if dbURL == "" {
-			dbURL = ctx.String("db")
-		}
-	}
 	var allow []string
 	for _, v := range c.StringSlice("events-allow") {
 		for _, p := range strings.Split(v, ",") {
@@ -80,7 +74,7 @@ func runServe(c *cli.Context) error {
 	}
 	// Flags map onto the Config one to one; sidecar.New checks them and fills the defaults.
 	cfg := &sidecar.Config{
-		DatabaseURL:      dbURL,
+		DatabaseURL:      dbURL(c, "HOWDAH_DB"),
 		PoolMaxConns:     c.Int("pool-max-conns"),
 		StatementTimeout: c.Duration("statement-timeout"),
 		Auth: auth.Config{Secret: []byte(c.String("jwt-secret")), JWKSFile: c.String("jwks-file"),

@@ -74,3 +74,20 @@ func repoRoot() (string, error) {
 		dir = parent
 	}
 }
+
+// waitReady polls until fn succeeds or the deadline passes.
+func waitReady(ctx context.Context, d time.Duration, fn func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	var err error
+	for {
+		if err = fn(ctx); err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("server not ready after %s: %w", d, err)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}

@@ -12,7 +12,14 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/howdah/howdah/internal/pgcluster"
 )
+
+// ErrNoPostgres is returned when no server can be found or started.
+var ErrNoPostgres = errors.New("no PostgreSQL available: set HOWDAH_TEST_DATABASE_URL to a server URL, " +
+	"or install the server binaries (Debian: apt-get install postgresql-15 postgresql-contrib; then `make setup` " +
+	"for hypopg, pgtap and plpgsql_check), or start a Docker engine")
 
 // EnvURL names the environment variable that points the tests at an existing server.
 const EnvURL = "HOWDAH_TEST_DATABASE_URL"
@@ -21,8 +28,8 @@ const EnvURL = "HOWDAH_TEST_DATABASE_URL"
 type Server struct {
 	// URL connects as a superuser to the server's maintenance database.
 	URL string
-	// Cluster is set when the server is a local cluster made by this package.
-	Cluster *Cluster
+	// Cluster is set when the server is a local cluster made from the server binaries.
+	Cluster *pgcluster.Cluster
 
 	stop func() error
 }
@@ -36,11 +43,11 @@ func Start(ctx context.Context) (*Server, error) {
 		}
 		return &Server{URL: u, stop: func() error { return nil }}, nil
 	}
-	c, err := StartCluster(ctx, nil)
+	c, err := pgcluster.Start(ctx, nil)
 	if err == nil {
 		return &Server{URL: c.URL("postgres"), Cluster: c, stop: c.Destroy}, nil
 	}
-	if !errors.Is(err, ErrNoPostgres) {
+	if !errors.Is(err, pgcluster.ErrNoBinaries) {
 		return nil, err
 	}
 	ct, derr := startContainer(ctx)

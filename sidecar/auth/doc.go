@@ -1,6 +1,7 @@
 // Package auth authenticates sidecar requests the PostgREST way: a bearer JWT whose role claim
 // names the PostgreSQL role the request runs as, or a configured anonymous role when no token
-// is sent. It also creates the authenticator role the sidecar logs in as.
+// is sent. (The authenticator role the sidecar logs in as is made by the installer:
+// installer.EnsureAuthenticator.)
 //
 // The database decides what each role may do: the sidecar only switches into the role
 // (set_config('role', ..., true), the function form of SET LOCAL ROLE) and exposes the token's

@@ -109,9 +109,14 @@ type Querier interface {
 	Begin(ctx context.Context) (pgx.Tx, error)
 }
 
-// catalogSQL lists every function of the installed modules' API schemas with its arguments.
-// It runs with search_path = pg_catalog so that format_type qualifies every type outside
-// pg_catalog, whatever role later calls the function.
+// ExtensionName is the name of howdah's own PostgreSQL extension (the bundle in extension/).
+// Functions that belong to it are served like those `howdah install` made; functions of any
+// other extension are not, even in an API schema.
+const ExtensionName = "howdah"
+
+// catalogSQL lists every function of the installed modules' API schemas with its arguments
+// ($1 is ExtensionName). It runs with search_path = pg_catalog so that format_type qualifies
+// every type outside pg_catalog, whatever role later calls the function.
 const catalogSQL = `
 WITH api AS (
     SELECT DISTINCT e.value ->> 'schema' AS nspname
@@ -144,7 +149,9 @@ SELECT n.nspname::text, p.proname::text, p.oid, p.oid::pg_catalog.regprocedure::
    AND p.prorettype NOT IN ('pg_catalog.trigger'::pg_catalog.regtype, 'pg_catalog.event_trigger'::pg_catalog.regtype,
                             'pg_catalog.internal'::pg_catalog.regtype, 'pg_catalog.cstring'::pg_catalog.regtype)
    AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend d
-                    WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.objid = p.oid AND d.deptype = 'e')
+                     JOIN pg_catalog.pg_extension x ON x.oid = d.refobjid
+                    WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.objid = p.oid AND d.deptype = 'e'
+                      AND d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND x.extname <> $1)
  ORDER BY n.nspname, p.proname, p.oid`
 
 type rawArg struct {
@@ -182,7 +189,7 @@ func Load(ctx context.Context, db Querier, version string) (*Catalog, error) {
 			FROM jsonb_array_elements(howdah.version()) e`).Scan(&schemas); err != nil {
 			return nil, fmt.Errorf("read the installed modules: %w", err)
 		}
-		rows, err := tx.Query(ctx, catalogSQL)
+		rows, err := tx.Query(ctx, catalogSQL, ExtensionName)
 		if err != nil {
 			return nil, fmt.Errorf("read the functions of the API schemas: %w", err)
 		}

@@ -626,3 +626,18 @@ func TestEmptyCatalogWithoutCore(t *testing.T) {
 		t.Fatalf("catalog without howdah: %v, %d methods", err, c.Len())
 	}
 }
+
+// Functions of an extension other than howdah's own are not served, even in an API schema.
+// (Functions of howdah's own extension are: extension/serve_test.go serves a CREATE EXTENSION
+// install.)
+func TestCatalogSkipsOtherExtensions(t *testing.T) {
+	b := setup(t, nil, `CREATE EXTENSION pg_stat_statements SCHEMA howdah_queue`)
+	if b.d.Catalog().Lookup("queue.push") == nil {
+		t.Fatalf("queue.push is not served")
+	}
+	for _, m := range b.d.Catalog().Methods() {
+		if strings.HasPrefix(m, "queue.pg_stat_statements") {
+			t.Errorf("extension function %s is served", m)
+		}
+	}
+}

@@ -1,4 +1,4 @@
-package auth
+package installer
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 
 // AuthenticatorSQL is what EnsureAuthenticator does, as SQL to run by hand (docs/sidecar.md
 // shows it too): a login role that inherits nothing and may switch into the roles granted to it.
+// The sidecar (howdah serve) logs in as this role and switches into the role of each request.
 const AuthenticatorSQL = `CREATE ROLE howdah_authenticator NOINHERIT LOGIN PASSWORD '...';
 GRANT web_anon TO howdah_authenticator;   -- the anonymous role, if any
 GRANT web_user TO howdah_authenticator;   -- each role a token may name`

@@ -1,4 +1,4 @@
-package pgtest
+package pgcluster
 
 import (
 	"context"
@@ -13,13 +13,11 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 )
 
-// ErrNoPostgres is returned when no server can be found or started.
-var ErrNoPostgres = errors.New("no PostgreSQL available: set HOWDAH_TEST_DATABASE_URL to a server URL, " +
-	"or install the server binaries (Debian: apt-get install postgresql-15 postgresql-contrib; then `make setup` " +
-	"for hypopg, pgtap and plpgsql_check), or start a Docker engine")
+// ErrNoBinaries is returned when initdb and pg_ctl cannot be found.
+var ErrNoBinaries = errors.New("no PostgreSQL server binaries: initdb and pg_ctl are not on PATH, in " +
+	"`pg_config --bindir` or under /usr/lib/postgresql/*/bin (Debian: apt-get install postgresql-15 postgresql-contrib)")
 
 // Cluster is a PostgreSQL server made from the local binaries with initdb and pg_ctl.
 type Cluster struct {
@@ -32,9 +30,9 @@ type Cluster struct {
 	cred   *syscall.Credential // set when running the server as another user (root → postgres)
 }
 
-// ClusterConfig configures StartCluster. The zero value makes a cluster in a new temporary
-// directory on a free port.
-type ClusterConfig struct {
+// Config configures Start. The zero value (or a nil Config) makes a cluster in a new
+// temporary directory on a free port.
+type Config struct {
 	// Dir is where the cluster lives. Empty means a new temporary directory. When Dir already
 	// holds a cluster it is reused (and started if it is not running).
 	Dir string
@@ -55,7 +53,7 @@ func (c *Cluster) LogPath() string { return filepath.Join(c.Dir, "server.log") }
 func (c *Cluster) dataDir() string { return filepath.Join(c.Dir, "data") }
 
 // BinDir finds the directory of initdb and pg_ctl: PATH first, then `pg_config --bindir`,
-// then the newest /usr/lib/postgresql/*/bin.
+// then the newest /usr/lib/postgresql/*/bin. It returns ErrNoBinaries when there is none.
 func BinDir() (string, error) {
 	if p, err := exec.LookPath("initdb"); err == nil {
 		if _, err := exec.LookPath("pg_ctl"); err == nil {
@@ -73,7 +71,7 @@ func BinDir() (string, error) {
 	if len(dirs) > 0 {
 		return filepath.Dir(dirs[0]), nil
 	}
-	return "", ErrNoPostgres
+	return "", ErrNoBinaries
 }
 
 func majorOf(initdbPath string) int {
@@ -97,7 +95,7 @@ func newCluster(dir string, port int) (*Cluster, error) {
 	return c, nil
 }
 
-// readPort takes the port from the file StartCluster wrote beside the data directory.
+// readPort takes the port from the file Start wrote beside the data directory.
 func (c *Cluster) readPort() error {
 	b, err := os.ReadFile(filepath.Join(c.Dir, "port"))
 	if err != nil {
@@ -107,8 +105,8 @@ func (c *Cluster) readPort() error {
 	return nil
 }
 
-// OpenCluster returns the cluster StartCluster made in dir, without starting it.
-func OpenCluster(dir string) (*Cluster, error) {
+// Open returns the cluster Start made in dir, without starting it.
+func Open(dir string) (*Cluster, error) {
 	c, err := newCluster(dir, 0)
 	if err != nil {
 		return nil, err
@@ -116,11 +114,11 @@ func OpenCluster(dir string) (*Cluster, error) {
 	return c, c.readPort()
 }
 
-// StartCluster creates (or reuses) and starts a local cluster. The caller stops it with Stop,
-// or Destroy to also remove its directory.
-func StartCluster(ctx context.Context, cfg *ClusterConfig) (*Cluster, error) {
+// Start creates (or reuses) and starts a local cluster. The caller stops it with Stop, or
+// Destroy to also remove its directory.
+func Start(ctx context.Context, cfg *Config) (*Cluster, error) {
 	if cfg == nil {
-		cfg = &ClusterConfig{}
+		cfg = &Config{}
 	}
 	c, err := newCluster(cfg.Dir, cfg.Port)
 	if err != nil {
@@ -176,7 +174,7 @@ func (c *Cluster) initdb(ctx context.Context, settings []string) error {
 	}
 	conf := []string{
 		"",
-		"# added by howdah's pgtest: a throwaway server tuned for tests",
+		"# added by howdah's pgcluster: a throwaway server, durability traded for speed",
 		fmt.Sprintf("port = %d", c.Port),
 		"listen_addresses = '127.0.0.1'",
 		fmt.Sprintf("unix_socket_directories = '%s'", c.Dir),
@@ -283,21 +281,4 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// waitReady polls until fn succeeds or the deadline passes.
-func waitReady(ctx context.Context, d time.Duration, fn func(context.Context) error) error {
-	ctx, cancel := context.WithTimeout(ctx, d)
-	defer cancel()
-	var err error
-	for {
-		if err = fn(ctx); err == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("server not ready after %s: %w", d, err)
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
 }
