@@ -2864,7 +2864,8 @@ COMMENT ON FUNCTION howdah_internal.catalog_filter_sql(regclass, jsonb, text, bo
 -- returns a page with its count and groups.
 --
 -- Errors: 22023 bad order, grouping, lim or off (naming the key); 42703 unknown column; 42501 a
--- grouping column the caller may not read.--
+-- grouping column the caller may not read.
+--
 -- A record is a JSON object keyed by column attnum as text: {"1": 5, "2": "Ann"}. Columns the
 -- caller may not SELECT are left out. Everything is SECURITY INVOKER: privileges and row-level
 -- security apply as to the caller's own SQL.
@@ -3283,7 +3284,8 @@ COMMENT ON FUNCTION howdah_internal.catalog_id_match_sql(regclass, smallint[], t
 -- value is reported with its column).
 --
 -- Errors: as the compile and input files (013 to 015); 42P01 unknown table oid; 42501 no
--- readable column; P0002 (no_data_found) no record with this id.--
+-- readable column; P0002 (no_data_found) no record with this id.
+--
 -- A record is a JSON object keyed by column attnum as text: {"1": 5, "2": "Ann"}. Columns the
 -- caller may not SELECT are left out. Everything is SECURITY INVOKER: privileges and row-level
 -- security apply as to the caller's own SQL.
@@ -3442,7 +3444,8 @@ COMMENT ON FUNCTION howdah.search_records(oid, jsonb, integer, integer) IS 'Reco
 -- column and nothing is written), then one dynamic statement over the table.
 --
 -- Errors: as 015; 42P01 unknown table oid; 42501 no privilege; P0002 no record with this id;
--- constraint violations (23xxx) as PostgreSQL raises them.--
+-- constraint violations (23xxx) as PostgreSQL raises them.
+--
 -- A record is a JSON object keyed by column attnum as text: {"1": 5, "2": "Ann"}. Columns the
 -- caller may not SELECT are left out. Everything is SECURITY INVOKER: privileges and row-level
 -- security apply as to the caller's own SQL.
@@ -3570,7 +3573,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION howdah.delete_records(oid, jsonb) IS 'Deletes records by primary key (ids: a JSON array of ids as get_record takes them), all in one statement; returns the number deleted (unknown ids count nothing). Errors: 42P01 unknown table, 55000 no primary key, 22023 bad ids, 42703 unknown column, 22P02 etc. an id value that does not convert (naming the column), 42501 no privilege, 23503 still referenced.';
-SELECT howdah_internal.record_code('catalog', 'howdah', '994172a39c7d39d779e9aff8f740c91c68b346cb4535c4b4f8ae388799f8c472', '0.1.0', ARRAY['howdah', 'howdah_internal']);
+SELECT howdah_internal.record_code('catalog', 'howdah', '1e58fe995735d9a4c09a34a37ffc520ce7d2ec3678bd22a6cf7aa7513b08a230', '0.1.0', ARRAY['howdah', 'howdah_internal']);
 
 -- ===== module queue (schema howdah_queue) =====
 CREATE TABLE howdah_internal.version_queue(version int4 not null);

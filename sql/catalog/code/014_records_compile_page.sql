@@ -3,7 +3,8 @@
 -- returns a page with its count and groups.
 --
 -- Errors: 22023 bad order, grouping, lim or off (naming the key); 42703 unknown column; 42501 a
--- grouping column the caller may not read.--
+-- grouping column the caller may not read.
+--
 -- A record is a JSON object keyed by column attnum as text: {"1": 5, "2": "Ann"}. Columns the
 -- caller may not SELECT are left out. Everything is SECURITY INVOKER: privileges and row-level
 -- security apply as to the caller's own SQL.

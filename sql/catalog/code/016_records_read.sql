@@ -4,7 +4,8 @@
 -- value is reported with its column).
 --
 -- Errors: as the compile and input files (013 to 015); 42P01 unknown table oid; 42501 no
--- readable column; P0002 (no_data_found) no record with this id.--
+-- readable column; P0002 (no_data_found) no record with this id.
+--
 -- A record is a JSON object keyed by column attnum as text: {"1": 5, "2": "Ann"}. Columns the
 -- caller may not SELECT are left out. Everything is SECURITY INVOKER: privileges and row-level
 -- security apply as to the caller's own SQL.

@@ -3,7 +3,8 @@
 -- column and nothing is written), then one dynamic statement over the table.
 --
 -- Errors: as 015; 42P01 unknown table oid; 42501 no privilege; P0002 no record with this id;
--- constraint violations (23xxx) as PostgreSQL raises them.--
+-- constraint violations (23xxx) as PostgreSQL raises them.
+--
 -- A record is a JSON object keyed by column attnum as text: {"1": 5, "2": "Ann"}. Columns the
 -- caller may not SELECT are left out. Everything is SECURITY INVOKER: privileges and row-level
 -- security apply as to the caller's own SQL.
