@@ -335,65 +335,78 @@ SELECT howdah_internal.record_code('core', 'howdah', '3f74955b1f197bc393d7570e97
 CREATE TABLE howdah_internal.version_catalog(version int4 not null);
 INSERT INTO howdah_internal.version_catalog(version) VALUES (0);
 
--- ----- catalog 001_schemas.sql -----
--- catalog 001: schemas — list, describe, add, patch, drop. Each call is one function returning
--- jsonb; the database's own privileges decide what the caller may see and do.
---
--- Errors: 22023 (invalid_parameter_value) for bad JSON input, naming the key; 3F000
--- (invalid_schema_name) for an unknown schema oid; 42501 from PostgreSQL itself when the role
--- lacks a privilege.
+-- ----- catalog 001_metadata.sql -----
+-- catalog migration 001: the display metadata tables — a table's preview template and column
+-- order, and per-column display options — in howdah_internal, keyed by table oid and attnum.
+-- They are granted to PUBLIC with row-level security forced on: the policies that decide who
+-- may read and write which rows are code, in code/004_metadata.sql, whose header explains the
+-- rule.
 
-CREATE FUNCTION howdah_internal.is_hidden_schema(nspname name)
-RETURNS boolean
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN nspname IN ('pg_catalog', 'information_schema', 'pg_toast')
-    OR nspname LIKE 'pg\_temp\_%' OR nspname LIKE 'pg\_toast\_temp\_%'
-    OR nspname LIKE 'howdah%';
-COMMENT ON FUNCTION howdah_internal.is_hidden_schema(name) IS 'True for system schemas and howdah''s own, which the catalog API never lists or changes.';
+CREATE TABLE howdah_internal.catalog_table_metadata (
+    table_oid        oid         PRIMARY KEY,
+    preview_template text        CHECK (preview_template <> ''),
+    column_order     smallint[],
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    updated_at       timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE howdah_internal.catalog_table_metadata IS 'Per-table display metadata (preview template, column order), keyed by the table''s oid; written through howdah.set_table_metadata.';
 
-CREATE FUNCTION howdah_internal.schema_json(sch oid)
-RETURNS jsonb
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    SELECT jsonb_build_object(
-               'oid', n.oid::bigint,
-               'name', n.nspname,
-               'description', obj_description(n.oid, 'pg_namespace'),
-               'owner_oid', n.nspowner::bigint,
-               'owner', n.nspowner::regrole,
-               'current_role_owns', pg_has_role(n.nspowner, 'USAGE'),
-               'current_role_priv', to_jsonb(array_remove(ARRAY[
-                   CASE WHEN has_schema_privilege(n.oid, 'USAGE') THEN 'USAGE' END,
-                   CASE WHEN has_schema_privilege(n.oid, 'CREATE') THEN 'CREATE' END], NULL)),
-               'table_count', (SELECT count(*) FROM pg_class c
-                                WHERE c.relnamespace = n.oid AND c.relkind IN ('r', 'p', 'v', 'm', 'f')))
-      FROM pg_namespace n
-     WHERE n.oid = sch AND NOT howdah_internal.is_hidden_schema(n.nspname);
-END;
-COMMENT ON FUNCTION howdah_internal.schema_json(oid) IS 'One schema as the catalog API shows it; NULL for unknown or hidden schemas.';
+CREATE TABLE howdah_internal.catalog_column_metadata (
+    table_oid       oid         NOT NULL,
+    attnum          smallint    NOT NULL CHECK (attnum > 0),
+    display_options jsonb       NOT NULL CHECK (jsonb_typeof(display_options) = 'object'),
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    updated_at      timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (table_oid, attnum)
+);
+COMMENT ON TABLE howdah_internal.catalog_column_metadata IS 'Per-column display options (a JSON object chosen by the UI), keyed by table oid and attnum; written through howdah.set_column_metadata.';
 
-CREATE FUNCTION howdah_internal.visible_schema(sch oid)
-RETURNS name
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
--- Returns the name of schema `sch`, raising 3F000 when it does not exist or is hidden.
-DECLARE
-    nsp name;
-BEGIN
-    SELECT n.nspname INTO nsp FROM pg_namespace n WHERE n.oid = sch;
-    IF nsp IS NULL OR howdah_internal.is_hidden_schema(nsp) THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_schema_name',
-            MESSAGE = format('schema with oid %s does not exist', sch),
-            HINT = 'list_schemas() gives the oids of the schemas you can use';
-    END IF;
-    RETURN nsp;
-END;
-$$;
-COMMENT ON FUNCTION howdah_internal.visible_schema(oid) IS 'The name of a schema the catalog API may touch, or error 3F000.';
+GRANT SELECT, INSERT, UPDATE, DELETE ON howdah_internal.catalog_table_metadata, howdah_internal.catalog_column_metadata TO PUBLIC;
+ALTER TABLE howdah_internal.catalog_table_metadata ENABLE ROW LEVEL SECURITY;
+ALTER TABLE howdah_internal.catalog_table_metadata FORCE ROW LEVEL SECURITY;
+ALTER TABLE howdah_internal.catalog_column_metadata ENABLE ROW LEVEL SECURITY;
+ALTER TABLE howdah_internal.catalog_column_metadata FORCE ROW LEVEL SECURITY;
+SELECT howdah_internal.record_step('catalog', 'howdah', 1, 'up', '001_metadata.sql', '559645c6be90612709e95836107e19d7fa775c493ac09e7f8890abaf01765f05', ARRAY['howdah', 'howdah_internal']);
+UPDATE howdah_internal.version_catalog SET version = 1;
 
-CREATE FUNCTION howdah_internal.check_keys(input jsonb, allowed text[], what text)
+-- ----- catalog 002_definition_types.sql -----
+-- catalog migration 002: the composite types that JSON column and constraint definitions are
+-- validated into before any DDL runs (code/006_definitions.sql reads and renders them).
+
+CREATE TYPE howdah.col_def AS (
+    name text,
+    type regtype,
+    typmod integer,
+    not_null boolean,
+    default_value text,
+    default_expr text,
+    identity boolean,
+    primary_key boolean,
+    description text
+);
+COMMENT ON TYPE howdah.col_def IS 'A validated column definition: the JSON {name, type, type_options, not_null, default, default_expr, identity, primary_key, description} after howdah_internal.catalog_to_col_def.';
+
+CREATE TYPE howdah.con_def AS (
+    name text,
+    kind text,
+    columns smallint[],
+    referent regclass,
+    referent_columns smallint[],
+    on_delete text,
+    on_update text,
+    "deferrable" boolean
+);
+COMMENT ON TYPE howdah.con_def IS 'A validated constraint definition: the JSON {name, type, columns, referent_table, referent_columns, on_delete, on_update, deferrable} after howdah_internal.catalog_to_con_def.';
+SELECT howdah_internal.record_step('catalog', 'howdah', 2, 'up', '002_definition_types.sql', '31ae9864d434106db807257fbeeff014697d1145d36393f1509f9006615b0843', ARRAY['howdah', 'howdah_internal']);
+UPDATE howdah_internal.version_catalog SET version = 2;
+
+-- ----- catalog code/001_json_input.sql -----
+-- catalog code 001: the validating readers of JSON input — an object's keys, a key of a given
+-- JSON type, integers within bounds, new identifiers. Every public function reads its JSON
+-- through these, so a bad input is refused with 22023 (invalid_parameter_value) naming the
+-- input and the key before anything changes; 42622 (name_too_long) for a name over 63 bytes.
+
+CREATE FUNCTION howdah_internal.catalog_check_keys(input jsonb, allowed text[], what text)
 RETURNS void
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
@@ -415,10 +428,9 @@ BEGIN
     END IF;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.check_keys(jsonb, text[], text) IS 'Validates the keys of a JSON object input (22023 naming the first unknown key).';
+COMMENT ON FUNCTION howdah_internal.catalog_check_keys(jsonb, text[], text) IS 'Validates the keys of a JSON object input (22023 naming the first unknown key).';
 
-
-CREATE FUNCTION howdah_internal.json_get(input jsonb, key text, want text, what text)
+CREATE FUNCTION howdah_internal.catalog_json_get(input jsonb, key text, want text, what text)
 RETURNS jsonb
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
@@ -436,16 +448,16 @@ BEGIN
     RETURN input -> key;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.json_get(jsonb, text, text, text) IS 'Reads a key of a JSON input with the expected JSON type, 22023 naming the key otherwise.';
+COMMENT ON FUNCTION howdah_internal.catalog_json_get(jsonb, text, text, text) IS 'Reads a key of a JSON input with the expected JSON type, 22023 naming the key otherwise.';
 
-CREATE FUNCTION howdah_internal.json_text(input jsonb, key text, what text)
+CREATE FUNCTION howdah_internal.catalog_json_text(input jsonb, key text, what text)
 RETURNS text
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
-RETURN howdah_internal.json_get(input, key, 'string', what) #>> '{}';
-COMMENT ON FUNCTION howdah_internal.json_text(jsonb, text, text) IS 'Reads a string key of a JSON input, 22023 when it has another JSON type.';
+RETURN howdah_internal.catalog_json_get(input, key, 'string', what) #>> '{}';
+COMMENT ON FUNCTION howdah_internal.catalog_json_text(jsonb, text, text) IS 'Reads a string key of a JSON input, 22023 when it has another JSON type.';
 
-CREATE FUNCTION howdah_internal.json_int_value(v jsonb, lo bigint, hi bigint, what text)
+CREATE FUNCTION howdah_internal.catalog_json_int_value(v jsonb, lo bigint, hi bigint, what text)
 RETURNS bigint
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
@@ -466,17 +478,17 @@ BEGIN
     RETURN n::bigint;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.json_int_value(jsonb, bigint, bigint, text) IS 'Reads an integer within bounds from a JSON value (SQL NULL stays NULL). Errors: 22023 anything else, naming the input.';
+COMMENT ON FUNCTION howdah_internal.catalog_json_int_value(jsonb, bigint, bigint, text) IS 'Reads an integer within bounds from a JSON value (SQL NULL stays NULL). Errors: 22023 anything else, naming the input.';
 
-CREATE FUNCTION howdah_internal.json_int(input jsonb, key text, lo bigint, hi bigint, what text)
+CREATE FUNCTION howdah_internal.catalog_json_int(input jsonb, key text, lo bigint, hi bigint, what text)
 RETURNS bigint
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 -- input->key as an integer in [lo, hi]; NULL when absent or null; 22023 naming the key otherwise.
-RETURN howdah_internal.json_int_value(howdah_internal.json_get(input, key, 'number', what), lo, hi, format('%s: key %L', what, key));
-COMMENT ON FUNCTION howdah_internal.json_int(jsonb, text, bigint, bigint, text) IS 'Reads an integer key of a JSON object input within bounds (json_int_value), 22023 naming the key otherwise.';
+RETURN howdah_internal.catalog_json_int_value(howdah_internal.catalog_json_get(input, key, 'number', what), lo, hi, format('%s: key %L', what, key));
+COMMENT ON FUNCTION howdah_internal.catalog_json_int(jsonb, text, bigint, bigint, text) IS 'Reads an integer key of a JSON object input within bounds (catalog_json_int_value), 22023 naming the key otherwise.';
 
-CREATE FUNCTION howdah_internal.check_name(name text, what text)
+CREATE FUNCTION howdah_internal.catalog_check_name(name text, what text)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
@@ -493,16 +505,212 @@ BEGIN
     RETURN name;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.check_name(text, text) IS 'Checks a new identifier: required, at most 63 bytes.';
+COMMENT ON FUNCTION howdah_internal.catalog_check_name(text, text) IS 'Checks a new identifier: required, at most 63 bytes.';
+
+-- ----- catalog code/002_lookup.sql -----
+-- catalog code 002: finding what the caller names — schemas and tables by oid, columns by attnum
+-- or name, types by name or oid — among the objects the catalog API may touch (system and
+-- howdah schemas are hidden).
+--
+-- Errors: 3F000 (invalid_schema_name) unknown schema oid; 42P01 (undefined_table) unknown table
+-- oid; 42703 (undefined_column) unknown column; 42704 (undefined_object) unknown type; 22023 a
+-- reference of the wrong JSON type. Each names what it looked for.
+
+CREATE FUNCTION howdah_internal.catalog_is_hidden_schema(nspname name)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN nspname IN ('pg_catalog', 'information_schema', 'pg_toast')
+    OR nspname LIKE 'pg\_temp\_%' OR nspname LIKE 'pg\_toast\_temp\_%'
+    OR nspname LIKE 'howdah%';
+COMMENT ON FUNCTION howdah_internal.catalog_is_hidden_schema(name) IS 'True for system schemas and howdah''s own, which the catalog API never lists or changes.';
+
+CREATE FUNCTION howdah_internal.catalog_visible_schema(sch oid)
+RETURNS name
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- Returns the name of schema `sch`, raising 3F000 when it does not exist or is hidden.
+DECLARE
+    nsp name;
+BEGIN
+    SELECT n.nspname INTO nsp FROM pg_namespace n WHERE n.oid = sch;
+    IF nsp IS NULL OR howdah_internal.catalog_is_hidden_schema(nsp) THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_schema_name',
+            MESSAGE = format('schema with oid %s does not exist', sch),
+            HINT = 'list_schemas() gives the oids of the schemas you can use';
+    END IF;
+    RETURN nsp;
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.catalog_visible_schema(oid) IS 'The name of a schema the catalog API may touch, or error 3F000.';
+
+CREATE FUNCTION howdah_internal.catalog_visible_table(tab oid)
+RETURNS regclass
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- The table, view or other relation `tab` as a regclass, raising 42P01 when it does not exist,
+-- is not a table-like relation, or lives in a hidden schema.
+DECLARE
+    rel regclass;
+BEGIN
+    SELECT c.oid::regclass INTO rel
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.oid = tab AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+       AND NOT howdah_internal.catalog_is_hidden_schema(n.nspname);
+    IF rel IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'undefined_table',
+            MESSAGE = format('table with oid %s does not exist', tab),
+            HINT = 'list_tables(schema oid) gives the oids of the tables in a schema';
+    END IF;
+    RETURN rel;
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.catalog_visible_table(oid) IS 'A table the catalog API may touch, or error 42P01.';
+
+CREATE FUNCTION howdah_internal.catalog_resolve_column(tab regclass, col jsonb, what text,
+                                              OUT col_num smallint, OUT col_name name, OUT col_type oid)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- Resolves a column reference of table `tab`: a JSON number is an attnum, a JSON string a
+-- column name. Returns its attnum, name and type. `what` names the input in messages.
+BEGIN
+    CASE jsonb_typeof(col)
+    WHEN 'number' THEN
+        col_num := howdah_internal.catalog_json_int_value(col, 1, 32767, format('%s (a column attnum)', what));
+        SELECT a.attnum, a.attname, a.atttypid INTO col_num, col_name, col_type
+          FROM pg_attribute a
+         WHERE a.attrelid = tab AND a.attnum = col_num AND a.attnum > 0 AND NOT a.attisdropped;
+        IF col_num IS NULL THEN
+            RAISE EXCEPTION USING ERRCODE = 'undefined_column',
+                MESSAGE = format('%s: column %s of table %s does not exist', what, col, tab),
+                HINT = 'list_columns(table oid) gives the attnums and names of the columns';
+        END IF;
+    WHEN 'string' THEN
+        SELECT a.attnum, a.attname, a.atttypid INTO col_num, col_name, col_type
+          FROM pg_attribute a
+         WHERE a.attrelid = tab AND a.attname = col #>> '{}' AND a.attnum > 0 AND NOT a.attisdropped;
+        IF col_num IS NULL THEN
+            RAISE EXCEPTION USING ERRCODE = 'undefined_column',
+                MESSAGE = format('%s: column "%s" of table %s does not exist', what, col #>> '{}', tab),
+                HINT = 'list_columns(table oid) gives the attnums and names of the columns';
+        END IF;
+    ELSE
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('%s must be a column attnum (JSON number) or name (JSON string), got %s',
+                             what, coalesce(jsonb_typeof(col), 'nothing')),
+            HINT = format('table %s', tab);
+    END CASE;
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.catalog_resolve_column(regclass, jsonb, text) IS 'Resolves a column given by attnum (JSON number) or name (JSON string) to its attnum, name and type. Errors: 42703 unknown column (naming it and the table), 22023 neither a number nor a string.';
+
+CREATE FUNCTION howdah_internal.catalog_column_ref(tab regclass, ref jsonb, what text)
+RETURNS smallint
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+RETURN (howdah_internal.catalog_resolve_column(tab, ref, what)).col_num;
+COMMENT ON FUNCTION howdah_internal.catalog_column_ref(regclass, jsonb, text) IS 'The attnum of a column given by attnum or name. Errors: as resolve_column.';
+
+CREATE FUNCTION howdah_internal.catalog_column_name(tab regclass, attnum smallint)
+RETURNS name
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+RETURN (SELECT a.attname FROM pg_attribute a WHERE a.attrelid = tab AND a.attnum = catalog_column_name.attnum);
+COMMENT ON FUNCTION howdah_internal.catalog_column_name(regclass, smallint) IS 'The current name of a column (NULL when there is none).';
+
+CREATE FUNCTION howdah_internal.catalog_column_list(tab regclass, attnums smallint[])
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+RETURN (SELECT string_agg(quote_ident(howdah_internal.catalog_column_name(tab, n)), ', ' ORDER BY o)
+          FROM unnest(attnums) WITH ORDINALITY AS u(n, o));
+COMMENT ON FUNCTION howdah_internal.catalog_column_list(regclass, smallint[]) IS 'Quoted column names for attnums, comma-separated, ready for DDL.';
+
+CREATE FUNCTION howdah_internal.catalog_resolve_type(ref jsonb, what text)
+RETURNS regtype
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- The type named by `ref`: a string as format_type writes it (schema-qualified outside
+-- pg_catalog, modifiers not included) or a type oid. 42704 when there is no such type, 22023
+-- for modifiers in the name, pseudo-types and other JSON.
+DECLARE
+    s text := ref #>> '{}';
+    t regtype;
+BEGIN
+    CASE jsonb_typeof(ref)
+    WHEN 'string' THEN
+        IF s ~ '[()]' THEN
+            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('%s: type %L has modifiers in its name', what, s),
+                HINT = 'name the type alone and give {"length"}, {"precision", "scale"} or {"fields"} in type_options';
+        END IF;
+        BEGIN
+            t := to_regtype(s);
+        EXCEPTION WHEN OTHERS THEN
+            t := NULL;  -- not even a type name: reported below like an unknown type
+        END;
+    WHEN 'number' THEN
+        SELECT p.oid::regtype INTO t FROM pg_type p
+         WHERE p.oid = howdah_internal.catalog_json_int_value(ref, 1, 4294967295, format('%s: key ''type'' (a type oid)', what))::oid;
+    ELSE
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('%s: key ''type'' must be a type name (string) or oid (number), got %s', what, coalesce(jsonb_typeof(ref), 'nothing'));
+    END CASE;
+    IF t IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'undefined_object',
+            MESSAGE = format('%s: type %L does not exist', what, s),
+            HINT = 'use a name as format_type() writes it (integer, text, numeric, timestamp with time zone, text[]); types outside pg_catalog need their schema; for serial use "identity": true';
+    END IF;
+    IF (SELECT p.typtype = 'p' OR NOT p.typisdefined FROM pg_type p WHERE p.oid = t) THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('%s: %s is a pseudo-type and cannot be a column type', what, t);
+    END IF;
+    RETURN t;
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.catalog_resolve_type(jsonb, text) IS 'Resolves a type given by name or oid for a column definition, 42704/22023 naming it otherwise.';
+
+-- ----- catalog code/003_schemas.sql -----
+-- catalog code 003: schemas — list, describe, add, patch, drop. Each call is one function
+-- returning jsonb; the database's own privileges decide what the caller may see and do.
+--
+-- Errors: 22023 (invalid_parameter_value) for bad JSON input, naming the key; 3F000
+-- (invalid_schema_name) for an unknown schema oid; 42501 from PostgreSQL itself when the role
+-- lacks a privilege.
+
+CREATE FUNCTION howdah_internal.catalog_schema_json(sch oid)
+RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT jsonb_build_object(
+               'oid', n.oid::bigint,
+               'name', n.nspname,
+               'description', obj_description(n.oid, 'pg_namespace'),
+               'owner_oid', n.nspowner::bigint,
+               'owner', n.nspowner::regrole,
+               'current_role_owns', pg_has_role(n.nspowner, 'USAGE'),
+               'current_role_priv', to_jsonb(array_remove(ARRAY[
+                   CASE WHEN has_schema_privilege(n.oid, 'USAGE') THEN 'USAGE' END,
+                   CASE WHEN has_schema_privilege(n.oid, 'CREATE') THEN 'CREATE' END], NULL)),
+               'table_count', (SELECT count(*) FROM pg_class c
+                                WHERE c.relnamespace = n.oid AND c.relkind IN ('r', 'p', 'v', 'm', 'f')))
+      FROM pg_namespace n
+     WHERE n.oid = sch AND NOT howdah_internal.catalog_is_hidden_schema(n.nspname);
+END;
+COMMENT ON FUNCTION howdah_internal.catalog_schema_json(oid) IS 'One schema as the catalog API shows it; NULL for unknown or hidden schemas.';
 
 CREATE FUNCTION howdah.list_schemas()
 RETURNS jsonb
 LANGUAGE sql STABLE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
-    SELECT coalesce(jsonb_agg(howdah_internal.schema_json(n.oid) ORDER BY n.nspname), '[]')
+    SELECT coalesce(jsonb_agg(howdah_internal.catalog_schema_json(n.oid) ORDER BY n.nspname), '[]')
       FROM pg_namespace n
-     WHERE NOT howdah_internal.is_hidden_schema(n.nspname);
+     WHERE NOT howdah_internal.catalog_is_hidden_schema(n.nspname);
 END;
 COMMENT ON FUNCTION howdah.list_schemas() IS 'Every schema except system and howdah schemas, with the current role''s privileges: [{oid, name, description, owner_oid, owner, current_role_owns, current_role_priv, table_count}]. Errors: none.';
 
@@ -513,8 +721,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 -- One schema, as list_schemas shows it; 3F000 when the oid is unknown or hidden.
 BEGIN
-    PERFORM howdah_internal.visible_schema(sch);
-    RETURN howdah_internal.schema_json(sch);
+    PERFORM howdah_internal.catalog_visible_schema(sch);
+    RETURN howdah_internal.catalog_schema_json(sch);
 END;
 $$;
 COMMENT ON FUNCTION howdah.get_schema(oid) IS 'One schema by oid, as list_schemas() shows it. Errors: 3F000 unknown schema.';
@@ -530,8 +738,8 @@ DECLARE
     sch oid;
 BEGIN
     -- Blank and over 63 bytes first: PostgreSQL would truncate a longer name silently.
-    PERFORM howdah_internal.check_name(add_schema.name, 'add_schema');
-    IF howdah_internal.is_hidden_schema(add_schema.name::name) THEN
+    PERFORM howdah_internal.catalog_check_name(add_schema.name, 'add_schema');
+    IF howdah_internal.catalog_is_hidden_schema(add_schema.name::name) THEN
         RAISE EXCEPTION USING ERRCODE = 'reserved_name',
             MESSAGE = format('schema name %L is reserved (system or howdah schema)', add_schema.name);
     END IF;
@@ -545,7 +753,7 @@ BEGIN
     IF description IS NOT NULL THEN
         EXECUTE format('COMMENT ON SCHEMA %I IS %L', add_schema.name, description);
     END IF;
-    RETURN howdah_internal.schema_json(sch);
+    RETURN howdah_internal.catalog_schema_json(sch);
 END;
 $$;
 COMMENT ON FUNCTION howdah.add_schema(text, regrole, text) IS 'Creates a schema and returns it as get_schema() does. Errors: 22023 blank name, 42622 name over 63 bytes (bytes, not characters), 42939 reserved name (system or howdah*), 42P06 exists, 42501 no CREATE on the database (or not a member of the owner role).';
@@ -558,18 +766,18 @@ AS $$
 -- Applies {"name": new name, "description": comment or null, "owner": role name} to a schema
 -- and returns it. Keys left out are left alone; the patch is checked before anything changes.
 DECLARE
-    nsp name := howdah_internal.visible_schema(sch);
+    nsp name := howdah_internal.catalog_visible_schema(sch);
     new_name text;
     new_owner text;
     new_comment text;
 BEGIN
-    PERFORM howdah_internal.check_keys(patch, ARRAY['name', 'description', 'owner'], 'patch_schema patch');
-    new_name := howdah_internal.json_text(patch, 'name', 'patch_schema patch');
-    new_owner := howdah_internal.json_text(patch, 'owner', 'patch_schema patch');
-    new_comment := howdah_internal.json_text(patch, 'description', 'patch_schema patch');
+    PERFORM howdah_internal.catalog_check_keys(patch, ARRAY['name', 'description', 'owner'], 'patch_schema patch');
+    new_name := howdah_internal.catalog_json_text(patch, 'name', 'patch_schema patch');
+    new_owner := howdah_internal.catalog_json_text(patch, 'owner', 'patch_schema patch');
+    new_comment := howdah_internal.catalog_json_text(patch, 'description', 'patch_schema patch');
     IF patch ? 'name' THEN
-        PERFORM howdah_internal.check_name(new_name, 'patch_schema patch');
-        IF howdah_internal.is_hidden_schema(new_name::name) THEN
+        PERFORM howdah_internal.catalog_check_name(new_name, 'patch_schema patch');
+        IF howdah_internal.catalog_is_hidden_schema(new_name::name) THEN
             RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
                 MESSAGE = format('patch_schema patch: %L is not a usable schema name (system or howdah schema)', new_name);
         END IF;
@@ -583,35 +791,38 @@ BEGIN
     IF new_name IS NOT NULL AND new_name <> nsp THEN
         EXECUTE format('ALTER SCHEMA %I RENAME TO %I', nsp, new_name);
     END IF;
-    RETURN howdah_internal.schema_json(sch);
+    RETURN howdah_internal.catalog_schema_json(sch);
 END;
 $$;
 COMMENT ON FUNCTION howdah.patch_schema(oid, jsonb) IS 'Renames, re-comments or re-owns a schema from {"name", "description", "owner"}; returns it; a refused patch changes nothing. Errors: 3F000 unknown schema, 22023 bad patch (names the key; blank or reserved new name), 42622 new name over 63 bytes, 42P06 new name taken, 42704 unknown owner role, 42501 not the owner.';
 
-CREATE FUNCTION howdah.drop_schemas(sch oid[], "cascade" boolean DEFAULT false)
-RETURNS void
+CREATE FUNCTION howdah.drop_schemas(schemas oid[], "cascade" boolean DEFAULT false)
+RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $$
--- Drops the schemas, all or none. Without cascade a schema that holds objects is refused
--- (2BP01, naming what depends on it).
+-- Drops the schemas `schemas` (an oid given twice counts once), all or none, and returns how
+-- many were dropped. Without cascade a schema that holds objects is refused (2BP01, naming what
+-- depends on it), so dropping them one by one is the same as one statement.
 DECLARE
-    s oid;
+    nsp name;
 BEGIN
-    FOREACH s IN ARRAY coalesce(sch, '{}') LOOP
-        EXECUTE format('DROP SCHEMA %I %s', howdah_internal.visible_schema(s),
-                       CASE WHEN "cascade" THEN 'CASCADE' ELSE 'RESTRICT' END);
+    IF array_position(drop_schemas.schemas, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'drop_schemas: schemas must not hold NULL';
+    END IF;
+    FOR nsp IN SELECT howdah_internal.catalog_visible_schema(u.s) FROM (SELECT DISTINCT s FROM unnest(drop_schemas.schemas) s) u
+                ORDER BY u.s LOOP
+        EXECUTE format('DROP SCHEMA %I %s', nsp, CASE WHEN "cascade" THEN 'CASCADE' ELSE 'RESTRICT' END);
     END LOOP;
+    RETURN (SELECT count(DISTINCT s) FROM unnest(drop_schemas.schemas) s);
 END;
 $$;
-COMMENT ON FUNCTION howdah.drop_schemas(oid[], boolean) IS 'Drops schemas by oid, all or none. Errors: 3F000 unknown schema, 2BP01 not empty without cascade, 42501 not the owner.';
-SELECT howdah_internal.record_step('catalog', 'howdah', 1, 'up', '001_schemas.sql', 'de5582cbf4aa34c594545be7cdaeecfe6b14c98572e826b328e12757b9b49536', ARRAY['howdah', 'howdah_internal']);
-UPDATE howdah_internal.version_catalog SET version = 1;
+COMMENT ON FUNCTION howdah.drop_schemas(oid[], boolean) IS 'Drops schemas by oid, all or none: drop_schemas(schemas, cascade = false) returns how many were dropped. Errors: 3F000 unknown schema, 22023 a NULL oid, 2BP01 not empty without cascade, 42501 not the owner.';
 
--- ----- catalog 002_metadata.sql -----
--- catalog 002: display metadata that is not part of the user's schema — a table's preview
--- template and column order, and per-column display options — kept in howdah_internal keyed by
--- table oid and attnum.
+-- ----- catalog code/004_metadata.sql -----
+-- catalog code 004: display metadata that is not part of the user's schema — a table's preview
+-- template and column order, and per-column display options — kept in the tables of
+-- migrations/001_metadata.sql, keyed by table oid and attnum.
 --
 -- The rule: whoever may read a column (has_column_privilege SELECT) may read its display
 -- options; whoever may alter the table (is a member of its owning role with the owner's
@@ -619,8 +830,8 @@ UPDATE howdah_internal.version_catalog SET version = 1;
 -- Table-level metadata is readable by every role, like a table's COMMENT.
 --
 -- How the rule is enforced: the functions stay SECURITY INVOKER and the two tables are granted
--- to PUBLIC with ROW LEVEL SECURITY forced on them. The policies call has_column_privilege and
--- pg_has_role on the referenced table; policies run as the invoker, so those checks see the
+-- to PUBLIC with ROW LEVEL SECURITY forced on them. The policies below call has_column_privilege
+-- and pg_has_role on the referenced table; policies run as the invoker, so those checks see the
 -- caller, whether the rows are reached through the functions or directly. FORCE makes the
 -- tables' owner (the installing role) obey them too; only superusers bypass them. A SECURITY
 -- DEFINER design would have had has_*_privilege see the definer instead. TRUNCATE (which skips
@@ -634,102 +845,73 @@ UPDATE howdah_internal.version_catalog SET version = 1;
 -- tables the caller owns. No event trigger: it would run inside every DROP of the database and
 -- needs a superuser to install.
 --
--- The public functions call howdah_internal.visible_table, created by 003_tables.sql; PL/pgSQL
--- resolves it when called. table_json and columns_json in 003 read these tables, which is why
--- this step comes first.
---
 -- Errors: 22023 bad JSON input (naming the key and the table), 42P01 unknown table oid, 42703
 -- unknown column (naming the attnum and the table), 42501 not an owner of the table.
 
-CREATE TABLE howdah_internal.table_metadata (
-    table_oid        oid         PRIMARY KEY,
-    preview_template text        CHECK (preview_template <> ''),
-    column_order     smallint[],
-    created_at       timestamptz NOT NULL DEFAULT now(),
-    updated_at       timestamptz NOT NULL DEFAULT now()
-);
-COMMENT ON TABLE howdah_internal.table_metadata IS 'Per-table display metadata (preview template, column order), keyed by the table''s oid; written through howdah.set_table_metadata.';
-
-CREATE TABLE howdah_internal.column_metadata (
-    table_oid       oid         NOT NULL,
-    attnum          smallint    NOT NULL CHECK (attnum > 0),
-    display_options jsonb       NOT NULL CHECK (jsonb_typeof(display_options) = 'object'),
-    created_at      timestamptz NOT NULL DEFAULT now(),
-    updated_at      timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (table_oid, attnum)
-);
-COMMENT ON TABLE howdah_internal.column_metadata IS 'Per-column display options (a JSON object chosen by the UI), keyed by table oid and attnum; written through howdah.set_column_metadata.';
-
-GRANT SELECT, INSERT, UPDATE, DELETE ON howdah_internal.table_metadata, howdah_internal.column_metadata TO PUBLIC;
-ALTER TABLE howdah_internal.table_metadata ENABLE ROW LEVEL SECURITY;
-ALTER TABLE howdah_internal.table_metadata FORCE ROW LEVEL SECURITY;
-ALTER TABLE howdah_internal.column_metadata ENABLE ROW LEVEL SECURITY;
-ALTER TABLE howdah_internal.column_metadata FORCE ROW LEVEL SECURITY;
-
--- table_metadata: everyone reads; owners of the table write; rows of dropped tables may be
+-- catalog_table_metadata: everyone reads; owners of the table write; rows of dropped tables may be
 -- deleted by anyone.
-CREATE POLICY table_metadata_read ON howdah_internal.table_metadata FOR SELECT USING (true);
-CREATE POLICY table_metadata_insert ON howdah_internal.table_metadata FOR INSERT
+CREATE POLICY table_metadata_read ON howdah_internal.catalog_table_metadata FOR SELECT USING (true);
+CREATE POLICY table_metadata_insert ON howdah_internal.catalog_table_metadata FOR INSERT
     WITH CHECK (EXISTS (SELECT FROM pg_catalog.pg_class c
                          WHERE c.oid = table_oid AND pg_catalog.pg_has_role(c.relowner, 'USAGE')));
-CREATE POLICY table_metadata_update ON howdah_internal.table_metadata FOR UPDATE
+CREATE POLICY table_metadata_update ON howdah_internal.catalog_table_metadata FOR UPDATE
     USING (EXISTS (SELECT FROM pg_catalog.pg_class c
                     WHERE c.oid = table_oid AND pg_catalog.pg_has_role(c.relowner, 'USAGE')))
     WITH CHECK (EXISTS (SELECT FROM pg_catalog.pg_class c
                          WHERE c.oid = table_oid AND pg_catalog.pg_has_role(c.relowner, 'USAGE')));
-CREATE POLICY table_metadata_delete ON howdah_internal.table_metadata FOR DELETE
+CREATE POLICY table_metadata_delete ON howdah_internal.catalog_table_metadata FOR DELETE
     USING (NOT EXISTS (SELECT FROM pg_catalog.pg_class c
                         WHERE c.oid = table_oid AND NOT pg_catalog.pg_has_role(c.relowner, 'USAGE')));
 
--- column_metadata: a row is readable by whoever may read the column, by the table's owners,
+-- catalog_column_metadata: a row is readable by whoever may read the column, by the table's owners,
 -- and (so that stale rows can be swept) by anyone once the table is gone; owners of the table
 -- write.
-CREATE POLICY column_metadata_read ON howdah_internal.column_metadata FOR SELECT
+CREATE POLICY column_metadata_read ON howdah_internal.catalog_column_metadata FOR SELECT
     USING (pg_catalog.has_column_privilege(table_oid, attnum, 'SELECT')
            OR NOT EXISTS (SELECT FROM pg_catalog.pg_class c
                            WHERE c.oid = table_oid AND NOT pg_catalog.pg_has_role(c.relowner, 'USAGE')));
-CREATE POLICY column_metadata_insert ON howdah_internal.column_metadata FOR INSERT
+CREATE POLICY column_metadata_insert ON howdah_internal.catalog_column_metadata FOR INSERT
     WITH CHECK (EXISTS (SELECT FROM pg_catalog.pg_class c
                          WHERE c.oid = table_oid AND pg_catalog.pg_has_role(c.relowner, 'USAGE')));
-CREATE POLICY column_metadata_update ON howdah_internal.column_metadata FOR UPDATE
+CREATE POLICY column_metadata_update ON howdah_internal.catalog_column_metadata FOR UPDATE
     USING (EXISTS (SELECT FROM pg_catalog.pg_class c
                     WHERE c.oid = table_oid AND pg_catalog.pg_has_role(c.relowner, 'USAGE')))
     WITH CHECK (EXISTS (SELECT FROM pg_catalog.pg_class c
                          WHERE c.oid = table_oid AND pg_catalog.pg_has_role(c.relowner, 'USAGE')));
-CREATE POLICY column_metadata_delete ON howdah_internal.column_metadata FOR DELETE
+CREATE POLICY column_metadata_delete ON howdah_internal.catalog_column_metadata FOR DELETE
     USING (NOT EXISTS (SELECT FROM pg_catalog.pg_class c
                         WHERE c.oid = table_oid AND NOT pg_catalog.pg_has_role(c.relowner, 'USAGE')));
 
-CREATE FUNCTION howdah_internal.template_attnums(template text)
+CREATE FUNCTION howdah_internal.catalog_template_attnums(template text)
 RETURNS numeric[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 -- The numbers n of the {n} references in a preview template, in order of appearance (numeric,
 -- so that an absurdly large n is reported rather than overflowing).
 RETURN ARRAY(SELECT m[1]::numeric FROM regexp_matches(template, '\{([0-9]+)\}', 'g') AS m);
-COMMENT ON FUNCTION howdah_internal.template_attnums(text) IS 'The attnums a preview template such as ''{2} ({1})'' refers to.';
+COMMENT ON FUNCTION howdah_internal.catalog_template_attnums(text) IS 'The attnums a preview template such as ''{2} ({1})'' refers to.';
 
-CREATE FUNCTION howdah_internal.table_meta_json(tab oid)
+CREATE FUNCTION howdah_internal.catalog_table_meta_json(tab oid)
 RETURNS jsonb
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 -- {preview_template, column_order} of table `tab`, stale parts dropped: a template naming a
 -- column that no longer exists is NULL, column_order keeps only existing columns. Both NULL
--- when nothing is set. PL/pgSQL rather than SQL because table_json calls it once per table:
+-- when nothing is set. PL/pgSQL rather than SQL because catalog_table_json calls it once per table:
 -- PL/pgSQL keeps its plans for the session, a SQL function nested in another is planned anew
 -- on every call.
 DECLARE
     meta record;
 BEGIN
     SELECT m.preview_template, m.column_order INTO meta
-      FROM howdah_internal.table_metadata m WHERE m.table_oid = tab;
+      FROM howdah_internal.catalog_table_metadata m WHERE m.table_oid = tab;
     IF NOT FOUND THEN
         RETURN jsonb_build_object('preview_template', NULL, 'column_order', NULL);
     END IF;
     RETURN jsonb_build_object(
         'preview_template',
-        CASE WHEN NOT EXISTS (SELECT FROM unnest(howdah_internal.template_attnums(meta.preview_template)) AS r(n)
+        CASE WHEN NOT EXISTS (SELECT FROM unnest(howdah_internal.catalog_template_attnums(meta.preview_template)) AS r(n)
                                WHERE NOT EXISTS (SELECT FROM pg_attribute a
                                                   WHERE a.attrelid = tab AND a.attnum = r.n
                                                     AND a.attnum > 0 AND NOT a.attisdropped))
@@ -741,9 +923,9 @@ BEGIN
                          WHERE a.attrelid = tab AND a.attnum = o.attnum AND a.attnum > 0 AND NOT a.attisdropped)));
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.table_meta_json(oid) IS 'The live table metadata of a table: {preview_template, column_order}, NULLs when unset or stale.';
+COMMENT ON FUNCTION howdah_internal.catalog_table_meta_json(oid) IS 'The live table metadata of a table: {preview_template, column_order}, NULLs when unset or stale.';
 
-CREATE FUNCTION howdah_internal.require_table_owner(rel regclass, action text)
+CREATE FUNCTION howdah_internal.catalog_require_table_owner(rel regclass, action text)
 RETURNS void
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -757,22 +939,22 @@ BEGIN
     END IF;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.require_table_owner(regclass, text) IS 'Error 42501 naming the table unless the current role may alter it.';
+COMMENT ON FUNCTION howdah_internal.catalog_require_table_owner(regclass, text) IS 'Error 42501 naming the table unless the current role may alter it.';
 
-CREATE FUNCTION howdah_internal.sweep_metadata()
+CREATE FUNCTION howdah_internal.catalog_sweep_metadata()
 RETURNS void
 LANGUAGE sql VOLATILE
 SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     -- Deletes metadata of dropped tables, and of dropped columns of tables the current role owns
     -- (the row policies limit the sweep to what the role may delete).
-    DELETE FROM howdah_internal.table_metadata m
+    DELETE FROM howdah_internal.catalog_table_metadata m
      WHERE NOT EXISTS (SELECT FROM pg_class c WHERE c.oid = m.table_oid);
-    DELETE FROM howdah_internal.column_metadata m
+    DELETE FROM howdah_internal.catalog_column_metadata m
      WHERE NOT EXISTS (SELECT FROM pg_attribute a
                         WHERE a.attrelid = m.table_oid AND a.attnum = m.attnum AND NOT a.attisdropped);
 END;
-COMMENT ON FUNCTION howdah_internal.sweep_metadata() IS 'Removes stale metadata rows the current role may delete; run by every metadata write.';
+COMMENT ON FUNCTION howdah_internal.catalog_sweep_metadata() IS 'Removes stale metadata rows the current role may delete; run by every metadata write.';
 
 CREATE FUNCTION howdah.get_table_metadata(tab oid)
 RETURNS jsonb
@@ -782,7 +964,7 @@ AS $$
 -- The display metadata of table `tab`: {"preview_template": text or null, "column_order":
 -- [attnum, ...] or null}. Readable by every role, like the table's comment.
 BEGIN
-    RETURN howdah_internal.table_meta_json(howdah_internal.visible_table(tab));
+    RETURN howdah_internal.catalog_table_meta_json(howdah_internal.catalog_visible_table(tab));
 END;
 $$;
 COMMENT ON FUNCTION howdah.get_table_metadata(oid) IS 'A table''s display metadata: {preview_template, column_order}, NULLs when unset; parts naming dropped columns are left out. Errors: 42P01 unknown table.';
@@ -796,7 +978,7 @@ AS $$
 -- out is left alone, a JSON null clears it. Only the table's owners may. Validates everything
 -- before writing and returns get_table_metadata(tab).
 DECLARE
-    rel regclass := howdah_internal.visible_table(tab);
+    rel regclass := howdah_internal.catalog_visible_table(tab);
     what text;
     template text;
     col_order smallint[];
@@ -804,17 +986,17 @@ DECLARE
     pos bigint;
     n numeric;
 BEGIN
-    PERFORM howdah_internal.require_table_owner(rel, 'change its metadata');
+    PERFORM howdah_internal.catalog_require_table_owner(rel, 'change its metadata');
     what := format('set_table_metadata meta for table %s', rel);
-    PERFORM howdah_internal.check_keys(meta, ARRAY['preview_template', 'column_order'], what);
+    PERFORM howdah_internal.catalog_check_keys(meta, ARRAY['preview_template', 'column_order'], what);
 
-    template := howdah_internal.json_text(meta, 'preview_template', what);
+    template := howdah_internal.catalog_json_text(meta, 'preview_template', what);
     IF template = '' THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('%s: key ''preview_template'' must not be empty', what),
             HINT = 'use null to go back to the default preview';
     END IF;
-    FOREACH n IN ARRAY coalesce(howdah_internal.template_attnums(template), '{}') LOOP
+    FOREACH n IN ARRAY coalesce(howdah_internal.catalog_template_attnums(template), '{}') LOOP
         IF NOT EXISTS (SELECT FROM pg_attribute a
                         WHERE a.attrelid = rel AND a.attnum = n AND a.attnum > 0 AND NOT a.attisdropped) THEN
             RAISE EXCEPTION USING ERRCODE = 'undefined_column',
@@ -826,7 +1008,7 @@ BEGIN
     IF jsonb_typeof(meta -> 'column_order') = 'array' THEN
         col_order := '{}';
         FOR item, pos IN SELECT e, i - 1 FROM jsonb_array_elements(meta -> 'column_order') WITH ORDINALITY AS x(e, i) LOOP
-            n := howdah_internal.json_int_value(item, 1, 32767, format('%s: column_order[%s]', what, pos));
+            n := howdah_internal.catalog_json_int_value(item, 1, 32767, format('%s: column_order[%s]', what, pos));
             IF NOT EXISTS (SELECT FROM pg_attribute a
                             WHERE a.attrelid = rel AND a.attnum = n AND a.attnum > 0 AND NOT a.attisdropped) THEN
                 RAISE EXCEPTION USING ERRCODE = 'undefined_column',
@@ -843,16 +1025,16 @@ BEGIN
             MESSAGE = format('%s: key ''column_order'' must be an array of attnums, got %s', what, jsonb_typeof(meta -> 'column_order'));
     END IF;
 
-    PERFORM howdah_internal.sweep_metadata();
-    INSERT INTO howdah_internal.table_metadata AS m (table_oid, preview_template, column_order)
+    PERFORM howdah_internal.catalog_sweep_metadata();
+    INSERT INTO howdah_internal.catalog_table_metadata AS m (table_oid, preview_template, column_order)
     VALUES (rel, template, col_order)
     ON CONFLICT (table_oid) DO UPDATE
        SET preview_template = CASE WHEN meta ? 'preview_template' THEN excluded.preview_template ELSE m.preview_template END,
            column_order = CASE WHEN meta ? 'column_order' THEN excluded.column_order ELSE m.column_order END,
            updated_at = now();
-    DELETE FROM howdah_internal.table_metadata m
+    DELETE FROM howdah_internal.catalog_table_metadata m
      WHERE m.table_oid = rel AND m.preview_template IS NULL AND m.column_order IS NULL;
-    RETURN howdah_internal.table_meta_json(rel);
+    RETURN howdah_internal.catalog_table_meta_json(rel);
 END;
 $$;
 COMMENT ON FUNCTION howdah.set_table_metadata(oid, jsonb) IS 'Sets a table''s display metadata from {"preview_template": "{2} ({1})", "column_order": [attnum, ...]}: keys left out are kept, null clears; returns get_table_metadata(). Errors: 42P01 unknown table, 42501 not an owner of the table, 22023 bad meta (unknown key, wrong JSON type, empty template, a column_order entry that is not a whole number from 1 to 32767, a column listed twice), 42703 the template or column_order names a column that does not exist.';
@@ -865,11 +1047,11 @@ AS $$
 -- [{"attnum": n, "display_options": {...}}] for the columns of `tab` that have display options
 -- and that the caller may read (or owns the table), in attnum order.
 DECLARE
-    rel regclass := howdah_internal.visible_table(tab);
+    rel regclass := howdah_internal.catalog_visible_table(tab);
 BEGIN
     RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object('attnum', m.attnum, 'display_options', m.display_options)
                                       ORDER BY m.attnum), '[]')
-              FROM howdah_internal.column_metadata m
+              FROM howdah_internal.catalog_column_metadata m
               JOIN pg_attribute a ON a.attrelid = m.table_oid AND a.attnum = m.attnum AND NOT a.attisdropped
              WHERE m.table_oid = rel);
 END;
@@ -885,9 +1067,9 @@ AS $$
 -- `display_options` (NULL or JSON null clears them). Only the table's owners may. Returns
 -- {"attnum": n, "display_options": {...} or null}.
 DECLARE
-    rel regclass := howdah_internal.visible_table(tab);
+    rel regclass := howdah_internal.catalog_visible_table(tab);
 BEGIN
-    PERFORM howdah_internal.require_table_owner(rel, 'change its metadata');
+    PERFORM howdah_internal.catalog_require_table_owner(rel, 'change its metadata');
     IF NOT EXISTS (SELECT FROM pg_attribute a
                     WHERE a.attrelid = rel AND a.attnum = set_column_metadata.attnum
                       AND a.attnum > 0 AND NOT a.attisdropped) THEN
@@ -902,14 +1084,14 @@ BEGIN
             HINT = 'use null to clear them';
     END IF;
 
-    PERFORM howdah_internal.sweep_metadata();
+    PERFORM howdah_internal.catalog_sweep_metadata();
     IF coalesce(jsonb_typeof(set_column_metadata.display_options), 'null') = 'null' THEN
-        DELETE FROM howdah_internal.column_metadata m
+        DELETE FROM howdah_internal.catalog_column_metadata m
          WHERE m.table_oid = rel AND m.attnum = set_column_metadata.attnum;
     ELSE
-        INSERT INTO howdah_internal.column_metadata AS m (table_oid, attnum, display_options)
+        INSERT INTO howdah_internal.catalog_column_metadata AS m (table_oid, attnum, display_options)
         VALUES (rel, set_column_metadata.attnum, set_column_metadata.display_options)
-        ON CONFLICT ON CONSTRAINT column_metadata_pkey DO UPDATE
+        ON CONFLICT ON CONSTRAINT catalog_column_metadata_pkey DO UPDATE
            SET display_options = excluded.display_options, updated_at = now();
     END IF;
     RETURN jsonb_build_object('attnum', set_column_metadata.attnum, 'display_options',
@@ -918,39 +1100,15 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION howdah.set_column_metadata(oid, smallint, jsonb) IS 'Replaces the display options (a JSON object; NULL clears) of one column; returns {attnum, display_options}. Errors: 42P01 unknown table, 42501 not an owner of the table, 42703 unknown column (names the attnum), 22023 not a JSON object.';
-SELECT howdah_internal.record_step('catalog', 'howdah', 2, 'up', '002_metadata.sql', 'fa5982432d851135fe4365b2a8ebb8f137ae6331761efba1c3838377d1171ddb', ARRAY['howdah', 'howdah_internal']);
-UPDATE howdah_internal.version_catalog SET version = 2;
 
--- ----- catalog 003_tables.sql -----
--- catalog 003: tables and columns, described in one call per API request.
+-- ----- catalog code/005_tables.sql -----
+-- catalog code 005: tables and columns, described in one call per API request, with the
+-- display metadata of 004.
 --
--- Errors: 42P01 (undefined_table) for an unknown table oid, naming the oid.
+-- Errors: 42P01 (undefined_table) for an unknown table oid, 3F000 for an unknown schema oid,
+-- naming the oid.
 
-CREATE FUNCTION howdah_internal.visible_table(tab oid)
-RETURNS regclass
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
--- The table, view or other relation `tab` as a regclass, raising 42P01 when it does not exist,
--- is not a table-like relation, or lives in a hidden schema.
-DECLARE
-    rel regclass;
-BEGIN
-    SELECT c.oid::regclass INTO rel
-      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE c.oid = tab AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
-       AND NOT howdah_internal.is_hidden_schema(n.nspname);
-    IF rel IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'undefined_table',
-            MESSAGE = format('table with oid %s does not exist', tab),
-            HINT = 'list_tables(schema oid) gives the oids of the tables in a schema';
-    END IF;
-    RETURN rel;
-END;
-$$;
-COMMENT ON FUNCTION howdah_internal.visible_table(oid) IS 'A table the catalog API may touch, or error 42P01.';
-
-CREATE FUNCTION howdah_internal.column_rows(tabs oid[])
+CREATE FUNCTION howdah_internal.catalog_column_rows(tabs oid[])
 RETURNS TABLE (attrelid oid, columns json, first_text smallint)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -959,7 +1117,7 @@ SET search_path = pg_catalog, pg_temp
 -- so this is the hot path of get_schema_table_details; the choices below are measured on
 -- 1,000 tables × 20 columns (make bench):
 --  * json, not jsonb, while building: nested jsonb_agg re-encodes every level and was 3× slower
---    than building json and converting the finished document once (tables_json);
+--    than building json and converting the finished document once (catalog_tables_json);
 --  * column privileges are asked per column only when the table-level privilege is missing;
 --  * comments come from a join to pg_description, not col_description() per column.
 BEGIN ATOMIC
@@ -995,7 +1153,7 @@ BEGIN ATOMIC
                    CASE WHEN tp.upd OR has_column_privilege(a.attrelid, a.attnum, 'UPDATE') THEN 'UPDATE' END,
                    CASE WHEN tp.ref OR has_column_privilege(a.attrelid, a.attnum, 'REFERENCES') THEN 'REFERENCES' END], NULL)),
                -- NULL when none, or when the caller may not read the column (row policies of
-               -- column_metadata, see 002_metadata.sql).
+               -- catalog_column_metadata, see code/004_metadata.sql).
                'display_options', m.display_options
            ) ORDER BY a.attnum),
            min(a.attnum) FILTER (WHERE t.typcategory = 'S')
@@ -1007,26 +1165,26 @@ BEGIN ATOMIC
       LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
       LEFT JOIN pg_description ds ON ds.objoid = a.attrelid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = a.attnum
       LEFT JOIN pg_constraint pk ON pk.conrelid = a.attrelid AND pk.contype = 'p'
-      LEFT JOIN howdah_internal.column_metadata m ON m.table_oid = a.attrelid AND m.attnum = a.attnum
+      LEFT JOIN howdah_internal.catalog_column_metadata m ON m.table_oid = a.attrelid AND m.attnum = a.attnum
      WHERE a.attnum > 0 AND NOT a.attisdropped
      GROUP BY a.attrelid;
 END;
-COMMENT ON FUNCTION howdah_internal.column_rows(oid[]) IS 'The columns of many tables at once, as JSON per table, with the first text-like column.';
+COMMENT ON FUNCTION howdah_internal.catalog_column_rows(oid[]) IS 'The columns of many tables at once, as JSON per table, with the first text-like column.';
 
-CREATE FUNCTION howdah_internal.columns_json(tab oid)
+CREATE FUNCTION howdah_internal.catalog_columns_json(tab oid)
 RETURNS jsonb
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
-RETURN coalesce((SELECT r.columns FROM howdah_internal.column_rows(ARRAY[tab]) r)::jsonb, '[]');
-COMMENT ON FUNCTION howdah_internal.columns_json(oid) IS 'The columns of a table with types, type options, defaults, keys, comments, display options and the current role''s column privileges.';
+RETURN coalesce((SELECT r.columns FROM howdah_internal.catalog_column_rows(ARRAY[tab]) r)::jsonb, '[]');
+COMMENT ON FUNCTION howdah_internal.catalog_columns_json(oid) IS 'The columns of a table with types, type options, defaults, keys, comments, display options and the current role''s column privileges.';
 
-CREATE FUNCTION howdah_internal.tables_json(tabs oid[], with_columns boolean)
+CREATE FUNCTION howdah_internal.catalog_tables_json(tabs oid[], with_columns boolean)
 RETURNS jsonb
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 -- The tables `tabs` as the catalog API shows them, ordered by name, with their columns, column
 -- order and preview settings when asked; one set-based query, built as json and converted to
--- jsonb once (see column_rows).
+-- jsonb once (see catalog_column_rows).
 BEGIN ATOMIC
     SELECT CASE WHEN with_columns THEN doc
                 ELSE (SELECT coalesce(jsonb_agg(e - ARRAY['columns', 'column_order', 'preview_settings'] ORDER BY i), '[]')
@@ -1072,42 +1230,42 @@ BEGIN ATOMIC
            ) ORDER BY c.relname)::jsonb, '[]') AS doc
       FROM pg_class c
       LEFT JOIN pg_description ds ON ds.objoid = c.oid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = 0
-      LEFT JOIN howdah_internal.column_rows(CASE WHEN with_columns THEN tabs END) col ON col.attrelid = c.oid
+      LEFT JOIN howdah_internal.catalog_column_rows(CASE WHEN with_columns THEN tabs END) col ON col.attrelid = c.oid
       -- Only tables with metadata pay for the staleness checks of table_meta_json.
-      LEFT JOIN howdah_internal.table_metadata tm ON with_columns AND tm.table_oid = c.oid
-     CROSS JOIN LATERAL (SELECT CASE WHEN tm.table_oid IS NOT NULL THEN howdah_internal.table_meta_json(c.oid) END) AS meta(j)
+      LEFT JOIN howdah_internal.catalog_table_metadata tm ON with_columns AND tm.table_oid = c.oid
+     CROSS JOIN LATERAL (SELECT CASE WHEN tm.table_oid IS NOT NULL THEN howdah_internal.catalog_table_meta_json(c.oid) END) AS meta(j)
      WHERE c.oid = ANY (tabs)) AS built(doc);
 END;
-COMMENT ON FUNCTION howdah_internal.tables_json(oid[], boolean) IS 'Tables as the catalog API shows them, ordered by name, with columns and preview settings when asked.';
+COMMENT ON FUNCTION howdah_internal.catalog_tables_json(oid[], boolean) IS 'Tables as the catalog API shows them, ordered by name, with columns and preview settings when asked.';
 
-CREATE FUNCTION howdah_internal.table_json(tab oid, with_columns boolean)
+CREATE FUNCTION howdah_internal.catalog_table_json(tab oid, with_columns boolean)
 RETURNS jsonb
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
-RETURN howdah_internal.tables_json(ARRAY[tab], with_columns) -> 0;
-COMMENT ON FUNCTION howdah_internal.table_json(oid, boolean) IS 'One table as the catalog API shows it, with its columns and preview settings when asked.';
+RETURN howdah_internal.catalog_tables_json(ARRAY[tab], with_columns) -> 0;
+COMMENT ON FUNCTION howdah_internal.catalog_table_json(oid, boolean) IS 'One table as the catalog API shows it, with its columns and preview settings when asked.';
 
-CREATE FUNCTION howdah_internal.schema_tables_json(sch oid, with_columns boolean)
+CREATE FUNCTION howdah_internal.catalog_schema_tables_json(sch oid, with_columns boolean)
 RETURNS jsonb
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 -- The table-like relations of schema `sch` (partitions are shown through their parent), as
--- tables_json shows them; 3F000 for an unknown schema.
+-- catalog_tables_json shows them; 3F000 for an unknown schema.
 BEGIN
-    PERFORM howdah_internal.visible_schema(sch);
-    RETURN howdah_internal.tables_json(ARRAY(
+    PERFORM howdah_internal.catalog_visible_schema(sch);
+    RETURN howdah_internal.catalog_tables_json(ARRAY(
         SELECT c.oid FROM pg_class c
          WHERE c.relnamespace = sch AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND NOT c.relispartition), with_columns);
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.schema_tables_json(oid, boolean) IS 'The tables of a schema for list_tables and get_schema_table_details.';
+COMMENT ON FUNCTION howdah_internal.catalog_schema_tables_json(oid, boolean) IS 'The tables of a schema for list_tables and get_schema_table_details.';
 
 CREATE FUNCTION howdah.list_tables(sch oid)
 RETURNS jsonb
 LANGUAGE sql STABLE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
-RETURN howdah_internal.schema_tables_json(sch, false);
+RETURN howdah_internal.catalog_schema_tables_json(sch, false);
 COMMENT ON FUNCTION howdah.list_tables(oid) IS 'The tables of a schema: [{oid, name, schema_oid, description, kind, owner, estimated_rows, has_dependents, current_role_priv, current_role_owns}]. Errors: 3F000 unknown schema.';
 
 CREATE FUNCTION howdah.get_schema_table_details(sch oid)
@@ -1115,7 +1273,7 @@ RETURNS jsonb
 LANGUAGE sql STABLE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 -- Everything a UI needs to draw a schema, in one round trip.
-RETURN howdah_internal.schema_tables_json(sch, true);
+RETURN howdah_internal.catalog_schema_tables_json(sch, true);
 COMMENT ON FUNCTION howdah.get_schema_table_details(oid) IS 'Every table of a schema with its columns (attnum, name, type, type_options, nullable, default, primary_key, description, current_role_priv, display_options), column_order and preview_settings {customized, template}, in one call. Errors: 3F000 unknown schema.';
 
 CREATE FUNCTION howdah.get_table(tab oid)
@@ -1125,7 +1283,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 -- One table with its columns and preview settings.
 BEGIN
-    RETURN howdah_internal.table_json(howdah_internal.visible_table(tab), true);
+    RETURN howdah_internal.catalog_table_json(howdah_internal.catalog_visible_table(tab), true);
 END;
 $$;
 COMMENT ON FUNCTION howdah.get_table(oid) IS 'One table as get_schema_table_details() shows it. Errors: 42P01 unknown table.';
@@ -1137,156 +1295,24 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 -- The columns of one table, as get_table shows them.
 BEGIN
-    RETURN howdah_internal.columns_json(howdah_internal.visible_table(tab));
+    RETURN howdah_internal.catalog_columns_json(howdah_internal.catalog_visible_table(tab));
 END;
 $$;
 COMMENT ON FUNCTION howdah.list_columns(oid) IS 'The columns of a table, as get_table() shows them. Errors: 42P01 unknown table.';
-SELECT howdah_internal.record_step('catalog', 'howdah', 3, 'up', '003_tables.sql', 'ef8fa596caab44649218f6fdbfb33865d7dd6b891789a5fb8c5043bc792ff0e0', ARRAY['howdah', 'howdah_internal']);
-UPDATE howdah_internal.version_catalog SET version = 3;
 
--- ----- catalog 004_ddl.sql -----
--- catalog 004: tables, columns and constraints changed from JSON.
---
--- Every JSON input is first turned into a composite type (howdah.col_def, howdah.con_def) by a
--- validating reader, so an unknown key, a wrong JSON type, an unknown SQL type or a missing field
--- is refused before any DDL runs. Each change then runs as its own statement, and an error is
--- re-raised with its SQLSTATE and a label naming the change ("alter_columns change 2 (column
--- "price"): ..."). A call is one transaction: when one change fails, none is kept.
+-- ----- catalog code/006_definitions.sql -----
+-- catalog code 006: JSON column and constraint definitions. Every definition is first turned
+-- into a composite type (howdah.col_def, howdah.con_def) by a validating reader, so an unknown
+-- key, a wrong JSON type, an unknown SQL type or a missing field is refused before any DDL runs;
+-- a validated definition is then rendered as the clause of a DDL statement.
 --
 -- SQL expressions are never taken from JSON: defaults are literal values cast to the column's
 -- type, or one of a fixed list of functions (default_expr); CHECK constraints are left to psql.
+--
+-- Errors: 22023 (invalid_parameter_value) naming the key and the column or constraint; 42704
+-- unknown type; 42703 unknown column; 42622 a name over 63 bytes.
 
-CREATE TYPE howdah.col_def AS (
-    name text,
-    type regtype,
-    typmod integer,
-    not_null boolean,
-    default_value text,
-    default_expr text,
-    identity boolean,
-    primary_key boolean,
-    description text
-);
-COMMENT ON TYPE howdah.col_def IS 'A validated column definition: the JSON {name, type, type_options, not_null, default, default_expr, identity, primary_key, description} after howdah_internal.to_col_def.';
-
-CREATE TYPE howdah.con_def AS (
-    name text,
-    kind text,
-    columns smallint[],
-    referent regclass,
-    referent_columns smallint[],
-    on_delete text,
-    on_update text,
-    "deferrable" boolean
-);
-COMMENT ON TYPE howdah.con_def IS 'A validated constraint definition: the JSON {name, type, columns, referent_table, referent_columns, on_delete, on_update, deferrable} after howdah_internal.to_con_def.';
-
-CREATE FUNCTION howdah_internal.resolve_column(tab regclass, col jsonb, what text,
-                                              OUT col_num smallint, OUT col_name name, OUT col_type oid)
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
--- Resolves a column reference of table `tab`: a JSON number is an attnum, a JSON string a
--- column name. Returns its attnum, name and type. `what` names the input in messages.
-BEGIN
-    CASE jsonb_typeof(col)
-    WHEN 'number' THEN
-        col_num := howdah_internal.json_int_value(col, 1, 32767, format('%s (a column attnum)', what));
-        SELECT a.attnum, a.attname, a.atttypid INTO col_num, col_name, col_type
-          FROM pg_attribute a
-         WHERE a.attrelid = tab AND a.attnum = col_num AND a.attnum > 0 AND NOT a.attisdropped;
-        IF col_num IS NULL THEN
-            RAISE EXCEPTION USING ERRCODE = 'undefined_column',
-                MESSAGE = format('%s: column %s of table %s does not exist', what, col, tab),
-                HINT = 'list_columns(table oid) gives the attnums and names of the columns';
-        END IF;
-    WHEN 'string' THEN
-        SELECT a.attnum, a.attname, a.atttypid INTO col_num, col_name, col_type
-          FROM pg_attribute a
-         WHERE a.attrelid = tab AND a.attname = col #>> '{}' AND a.attnum > 0 AND NOT a.attisdropped;
-        IF col_num IS NULL THEN
-            RAISE EXCEPTION USING ERRCODE = 'undefined_column',
-                MESSAGE = format('%s: column "%s" of table %s does not exist', what, col #>> '{}', tab),
-                HINT = 'list_columns(table oid) gives the attnums and names of the columns';
-        END IF;
-    ELSE
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('%s must be a column attnum (JSON number) or name (JSON string), got %s',
-                             what, coalesce(jsonb_typeof(col), 'nothing')),
-            HINT = format('table %s', tab);
-    END CASE;
-END;
-$$;
-COMMENT ON FUNCTION howdah_internal.resolve_column(regclass, jsonb, text) IS 'Resolves a column given by attnum (JSON number) or name (JSON string) to its attnum, name and type. Errors: 42703 unknown column (naming it and the table), 22023 neither a number nor a string.';
-
-CREATE FUNCTION howdah_internal.column_ref(tab regclass, ref jsonb, what text)
-RETURNS smallint
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-RETURN (howdah_internal.resolve_column(tab, ref, what)).col_num;
-COMMENT ON FUNCTION howdah_internal.column_ref(regclass, jsonb, text) IS 'The attnum of a column given by attnum or name. Errors: as resolve_column.';
-
-CREATE FUNCTION howdah_internal.column_name(tab regclass, attnum smallint)
-RETURNS name
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-RETURN (SELECT a.attname FROM pg_attribute a WHERE a.attrelid = tab AND a.attnum = column_name.attnum);
-COMMENT ON FUNCTION howdah_internal.column_name(regclass, smallint) IS 'The current name of a column (NULL when there is none).';
-
-CREATE FUNCTION howdah_internal.column_list(tab regclass, attnums smallint[])
-RETURNS text
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-RETURN (SELECT string_agg(quote_ident(howdah_internal.column_name(tab, n)), ', ' ORDER BY o)
-          FROM unnest(attnums) WITH ORDINALITY AS u(n, o));
-COMMENT ON FUNCTION howdah_internal.column_list(regclass, smallint[]) IS 'Quoted column names for attnums, comma-separated, ready for DDL.';
-
-CREATE FUNCTION howdah_internal.resolve_type(ref jsonb, what text)
-RETURNS regtype
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
--- The type named by `ref`: a string as format_type writes it (schema-qualified outside
--- pg_catalog, modifiers not included) or a type oid. 42704 when there is no such type, 22023
--- for modifiers in the name, pseudo-types and other JSON.
-DECLARE
-    s text := ref #>> '{}';
-    t regtype;
-BEGIN
-    CASE jsonb_typeof(ref)
-    WHEN 'string' THEN
-        IF s ~ '[()]' THEN
-            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-                MESSAGE = format('%s: type %L has modifiers in its name', what, s),
-                HINT = 'name the type alone and give {"length"}, {"precision", "scale"} or {"fields"} in type_options';
-        END IF;
-        BEGIN
-            t := to_regtype(s);
-        EXCEPTION WHEN OTHERS THEN
-            t := NULL;  -- not even a type name: reported below like an unknown type
-        END;
-    WHEN 'number' THEN
-        SELECT p.oid::regtype INTO t FROM pg_type p
-         WHERE p.oid = howdah_internal.json_int_value(ref, 1, 4294967295, format('%s: key ''type'' (a type oid)', what))::oid;
-    ELSE
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('%s: key ''type'' must be a type name (string) or oid (number), got %s', what, coalesce(jsonb_typeof(ref), 'nothing'));
-    END CASE;
-    IF t IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'undefined_object',
-            MESSAGE = format('%s: type %L does not exist', what, s),
-            HINT = 'use a name as format_type() writes it (integer, text, numeric, timestamp with time zone, text[]); types outside pg_catalog need their schema; for serial use "identity": true';
-    END IF;
-    IF (SELECT p.typtype = 'p' OR NOT p.typisdefined FROM pg_type p WHERE p.oid = t) THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('%s: %s is a pseudo-type and cannot be a column type', what, t);
-    END IF;
-    RETURN t;
-END;
-$$;
-COMMENT ON FUNCTION howdah_internal.resolve_type(jsonb, text) IS 'Resolves a type given by name or oid for a column definition, 42704/22023 naming it otherwise.';
-
-CREATE FUNCTION howdah_internal.typmod_of(typ regtype, opts jsonb, what text)
+CREATE FUNCTION howdah_internal.catalog_typmod_of(typ regtype, opts jsonb, what text)
 RETURNS integer
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -1294,7 +1320,7 @@ AS $$
 -- The type modifier that type_options {length | precision, scale | fields, precision} describe
 -- for `typ` (or its element type for arrays), encoded as PostgreSQL stores it in atttypmod, so
 -- format_type(typ, typmod) writes the canonical type; -1 when there are no options. The
--- encodings are the inverse of the decoding in howdah_internal.columns_json.
+-- encodings are the inverse of the decoding in howdah_internal.catalog_columns_json.
 DECLARE
     base name;
     allowed text[];
@@ -1319,23 +1345,23 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('%s: type %s takes no type_options', what, typ);
     END IF;
-    PERFORM howdah_internal.check_keys(opts, allowed, what || ' type_options');
+    PERFORM howdah_internal.catalog_check_keys(opts, allowed, what || ' type_options');
     CASE
     WHEN base = 'numeric' THEN
-        prec := howdah_internal.json_int(opts, 'precision', 1, 1000, what || ' type_options');
-        scale := howdah_internal.json_int(opts, 'scale', 0, 1000, what || ' type_options');
+        prec := howdah_internal.catalog_json_int(opts, 'precision', 1, 1000, what || ' type_options');
+        scale := howdah_internal.catalog_json_int(opts, 'scale', 0, 1000, what || ' type_options');
         IF prec IS NULL OR scale > prec THEN
             RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
                 MESSAGE = format('%s: numeric needs a precision, and a scale no larger than it', what);
         END IF;
         RETURN ((prec << 16) | coalesce(scale, 0)) + 4;
     WHEN base IN ('varchar', 'bpchar') THEN
-        RETURN howdah_internal.json_int(opts, 'length', 1, 10485760, what || ' type_options') + 4;
+        RETURN howdah_internal.catalog_json_int(opts, 'length', 1, 10485760, what || ' type_options') + 4;
     WHEN base IN ('bit', 'varbit') THEN
-        RETURN howdah_internal.json_int(opts, 'length', 1, 83886080, what || ' type_options');
+        RETURN howdah_internal.catalog_json_int(opts, 'length', 1, 83886080, what || ' type_options');
     WHEN base = 'interval' THEN
-        fields := lower(howdah_internal.json_text(opts, 'fields', what || ' type_options'));
-        prec := howdah_internal.json_int(opts, 'precision', 0, 6, what || ' type_options');
+        fields := lower(howdah_internal.catalog_json_text(opts, 'fields', what || ' type_options'));
+        prec := howdah_internal.catalog_json_int(opts, 'precision', 0, 6, what || ' type_options');
         -- Field bits as in PostgreSQL's datetime.h (YEAR 4, MONTH 2, DAY 8, HOUR 1024,
         -- MINUTE 2048, SECOND 4096); 32767 is "all fields".
         range_mask := CASE fields
@@ -1356,13 +1382,13 @@ BEGIN
         END IF;
         RETURN (range_mask << 16) | coalesce(prec, 65535)::integer;
     ELSE
-        RETURN howdah_internal.json_int(opts, 'precision', 0, 6, what || ' type_options');
+        RETURN howdah_internal.catalog_json_int(opts, 'precision', 0, 6, what || ' type_options');
     END CASE;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.typmod_of(regtype, jsonb, text) IS 'Encodes type_options as a type modifier (atttypmod) for a type, 22023 naming bad options.';
+COMMENT ON FUNCTION howdah_internal.catalog_typmod_of(regtype, jsonb, text) IS 'Encodes type_options as a type modifier (atttypmod) for a type, 22023 naming bad options.';
 
-CREATE FUNCTION howdah_internal.default_sql(expr text, what text)
+CREATE FUNCTION howdah_internal.catalog_default_sql(expr text, what text)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
@@ -1384,9 +1410,9 @@ BEGIN
     RETURN sql;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.default_sql(text, text) IS 'Maps a default_expr name to its SQL from a fixed list.';
+COMMENT ON FUNCTION howdah_internal.catalog_default_sql(text, text) IS 'Maps a default_expr name to its SQL from a fixed list.';
 
-CREATE FUNCTION howdah_internal.default_literal(v jsonb, typ regtype)
+CREATE FUNCTION howdah_internal.catalog_default_literal(v jsonb, typ regtype)
 RETURNS text
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -1394,10 +1420,9 @@ SET search_path = pg_catalog, pg_temp
 -- jsonb columns always take the JSON text, so "abc" becomes the JSON string "abc".
 RETURN CASE WHEN jsonb_typeof(v) = 'string' AND typ NOT IN ('json'::regtype, 'jsonb'::regtype) THEN v #>> '{}'
             ELSE v::text END;
-COMMENT ON FUNCTION howdah_internal.default_literal(jsonb, regtype) IS 'The literal text of a JSON default value for a column type.';
+COMMENT ON FUNCTION howdah_internal.catalog_default_literal(jsonb, regtype) IS 'The literal text of a JSON default value for a column type.';
 
-
-CREATE FUNCTION howdah_internal.to_col_def(j jsonb, what text)
+CREATE FUNCTION howdah_internal.catalog_to_col_def(j jsonb, what text)
 RETURNS howdah.col_def
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -1408,24 +1433,24 @@ DECLARE
     c howdah.col_def;
     label text;
 BEGIN
-    PERFORM howdah_internal.check_keys(j, ARRAY['name', 'type', 'type_options', 'not_null', 'default',
+    PERFORM howdah_internal.catalog_check_keys(j, ARRAY['name', 'type', 'type_options', 'not_null', 'default',
         'default_expr', 'identity', 'primary_key', 'description'], what);
-    c.name := howdah_internal.check_name(howdah_internal.json_text(j, 'name', what), what);
+    c.name := howdah_internal.catalog_check_name(howdah_internal.catalog_json_text(j, 'name', what), what);
     label := format('%s (column %s)', what, quote_ident(c.name));
     IF j -> 'type' IS NULL OR j -> 'type' = 'null' THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = format('%s: key ''type'' is required', label);
     END IF;
-    c.type := howdah_internal.resolve_type(j -> 'type', label);
-    c.typmod := howdah_internal.typmod_of(c.type, howdah_internal.json_get(j, 'type_options', 'object', label), label);
-    c.not_null := coalesce(howdah_internal.json_get(j, 'not_null', 'boolean', label)::boolean, false);
-    c.identity := coalesce(howdah_internal.json_get(j, 'identity', 'boolean', label)::boolean, false);
-    c.primary_key := coalesce(howdah_internal.json_get(j, 'primary_key', 'boolean', label)::boolean, false);
-    c.description := howdah_internal.json_text(j, 'description', label);
+    c.type := howdah_internal.catalog_resolve_type(j -> 'type', label);
+    c.typmod := howdah_internal.catalog_typmod_of(c.type, howdah_internal.catalog_json_get(j, 'type_options', 'object', label), label);
+    c.not_null := coalesce(howdah_internal.catalog_json_get(j, 'not_null', 'boolean', label)::boolean, false);
+    c.identity := coalesce(howdah_internal.catalog_json_get(j, 'identity', 'boolean', label)::boolean, false);
+    c.primary_key := coalesce(howdah_internal.catalog_json_get(j, 'primary_key', 'boolean', label)::boolean, false);
+    c.description := howdah_internal.catalog_json_text(j, 'description', label);
     IF jsonb_typeof(j -> 'default') <> 'null' THEN
-        c.default_value := howdah_internal.default_literal(j -> 'default', c.type);
+        c.default_value := howdah_internal.catalog_default_literal(j -> 'default', c.type);
     END IF;
-    IF howdah_internal.json_text(j, 'default_expr', label) IS NOT NULL THEN
-        c.default_expr := howdah_internal.default_sql(j ->> 'default_expr', label);
+    IF howdah_internal.catalog_json_text(j, 'default_expr', label) IS NOT NULL THEN
+        c.default_expr := howdah_internal.catalog_default_sql(j ->> 'default_expr', label);
     END IF;
     IF num_nonnulls(c.default_value, c.default_expr, nullif(c.identity, false)) > 1 THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
@@ -1438,23 +1463,108 @@ BEGIN
     RETURN c;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.to_col_def(jsonb, text) IS 'Validates a JSON column definition into howdah.col_def (22023/42704/42622 naming the key and column).';
+COMMENT ON FUNCTION howdah_internal.catalog_to_col_def(jsonb, text) IS 'Validates a JSON column definition into howdah.col_def (22023/42704/42622 naming the key and column).';
 
-CREATE FUNCTION howdah_internal.col_def_sql(c howdah.col_def)
+CREATE FUNCTION howdah_internal.catalog_col_def_sql(c howdah.col_def)
 RETURNS text
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 -- The column clause of CREATE TABLE / ADD COLUMN. format_type quotes what needs quoting;
--- defaults are literals (%L) cast to the type, or SQL from default_sql's fixed list.
+-- defaults are literals (%L) cast to the type, or SQL from catalog_default_sql's fixed list.
 RETURN format('%I %s', c.name, format_type(c.type, c.typmod))
     || CASE WHEN c.not_null THEN ' NOT NULL' ELSE '' END
     || CASE WHEN c.identity THEN ' GENERATED BY DEFAULT AS IDENTITY'
             WHEN c.default_value IS NOT NULL THEN format(' DEFAULT %L::%s', c.default_value, format_type(c.type, c.typmod))
             WHEN c.default_expr IS NOT NULL THEN ' DEFAULT ' || c.default_expr
             ELSE '' END;
-COMMENT ON FUNCTION howdah_internal.col_def_sql(howdah.col_def) IS 'Renders a validated column definition as DDL.';
+COMMENT ON FUNCTION howdah_internal.catalog_col_def_sql(howdah.col_def) IS 'Renders a validated column definition as DDL.';
 
-CREATE FUNCTION howdah_internal.run(stmt text, label text)
+CREATE FUNCTION howdah_internal.catalog_to_con_def(tab regclass, j jsonb, what text)
+RETURNS howdah.con_def
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- Validates one JSON constraint definition on `tab`: {name, type: primary_key | unique |
+-- foreign_key, columns, referent_table (oid), referent_columns (default: its primary key),
+-- on_delete, on_update, deferrable}.
+DECLARE
+    c howdah.con_def;
+    cols jsonb;
+    actions CONSTANT text[] := ARRAY['no action', 'restrict', 'cascade', 'set null', 'set default'];
+BEGIN
+    PERFORM howdah_internal.catalog_check_keys(j, ARRAY['name', 'type', 'columns', 'referent_table',
+        'referent_columns', 'on_delete', 'on_update', 'deferrable'], what);
+    c.name := howdah_internal.catalog_json_text(j, 'name', what);
+    IF c.name IS NOT NULL THEN
+        PERFORM howdah_internal.catalog_check_name(c.name, what);
+        what := format('%s (constraint %s)', what, quote_ident(c.name));
+    END IF;
+    c.kind := howdah_internal.catalog_json_text(j, 'type', what);
+    IF c.kind IS NULL OR c.kind NOT IN ('primary_key', 'unique', 'foreign_key') THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('%s: key ''type'' must be primary_key, unique or foreign_key, got %s', what, coalesce(j ->> 'type', 'nothing')),
+            HINT = CASE WHEN j ->> 'type' IN ('check', 'exclusion') THEN 'constraints with SQL expressions are not taken from JSON; add them with psql' END;
+    END IF;
+    cols := howdah_internal.catalog_json_get(j, 'columns', 'array', what);
+    IF cols IS NULL OR jsonb_array_length(cols) = 0 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = format('%s: key ''columns'' needs at least one column', what);
+    END IF;
+    SELECT array_agg(howdah_internal.catalog_column_ref(tab, x, what) ORDER BY o) INTO c.columns
+      FROM jsonb_array_elements(cols) WITH ORDINALITY AS e(x, o);
+    c."deferrable" := coalesce(howdah_internal.catalog_json_get(j, 'deferrable', 'boolean', what)::boolean, false);
+    IF c.kind <> 'foreign_key' THEN
+        IF j ?| ARRAY['referent_table', 'referent_columns', 'on_delete', 'on_update'] THEN
+            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('%s: referent_table, referent_columns, on_delete and on_update apply to foreign_key only', what);
+        END IF;
+        RETURN c;
+    END IF;
+    c.referent := howdah_internal.catalog_visible_table(howdah_internal.catalog_json_int(j, 'referent_table', 1, 4294967295, what)::oid);
+    cols := howdah_internal.catalog_json_get(j, 'referent_columns', 'array', what);
+    IF cols IS NULL THEN
+        SELECT k.conkey INTO c.referent_columns FROM pg_constraint k WHERE k.conrelid = c.referent AND k.contype = 'p';
+        IF c.referent_columns IS NULL THEN
+            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('%s: %s has no primary key; give referent_columns', what, c.referent);
+        END IF;
+    ELSE
+        SELECT array_agg(howdah_internal.catalog_column_ref(c.referent, x, what) ORDER BY o) INTO c.referent_columns
+          FROM jsonb_array_elements(cols) WITH ORDINALITY AS e(x, o);
+    END IF;
+    c.on_delete := lower(coalesce(howdah_internal.catalog_json_text(j, 'on_delete', what), 'no action'));
+    c.on_update := lower(coalesce(howdah_internal.catalog_json_text(j, 'on_update', what), 'no action'));
+    IF NOT (c.on_delete = ANY (actions) AND c.on_update = ANY (actions)) THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('%s: on_delete and on_update must be one of %s', what, array_to_string(actions, ', '));
+    END IF;
+    RETURN c;
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.catalog_to_con_def(regclass, jsonb, text) IS 'Validates a JSON constraint definition into howdah.con_def (22023/42703 naming the key and column).';
+
+CREATE FUNCTION howdah_internal.catalog_con_def_sql(tab regclass, c howdah.con_def)
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+-- The table constraint clause of a validated definition; actions come from a fixed list.
+RETURN CASE WHEN c.name IS NOT NULL THEN format('CONSTRAINT %I ', c.name) ELSE '' END
+    || CASE c.kind WHEN 'primary_key' THEN 'PRIMARY KEY' WHEN 'unique' THEN 'UNIQUE' ELSE 'FOREIGN KEY' END
+    || ' (' || howdah_internal.catalog_column_list(tab, c.columns) || ')'
+    || CASE WHEN c.kind = 'foreign_key' THEN
+           format(' REFERENCES %s (%s) ON DELETE %s ON UPDATE %s', c.referent,
+                  howdah_internal.catalog_column_list(c.referent, c.referent_columns), upper(c.on_delete), upper(c.on_update))
+       ELSE '' END
+    || CASE WHEN c."deferrable" THEN ' DEFERRABLE' ELSE '' END;
+COMMENT ON FUNCTION howdah_internal.catalog_con_def_sql(regclass, howdah.con_def) IS 'Renders a validated constraint definition as DDL.';
+
+-- ----- catalog code/007_ddl_columns.sql -----
+-- catalog code 007: columns added, changed and dropped from JSON (definitions read by 006).
+--
+-- Each change runs as its own statement (howdah_internal.catalog_run, below), and an error is re-raised
+-- with its SQLSTATE and a label naming the change ("alter_columns change 2 (column "price"):
+-- ..."). A call is one transaction: when one change fails, none is kept.
+
+CREATE FUNCTION howdah_internal.catalog_run(stmt text, label text)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -1477,117 +1587,9 @@ EXCEPTION WHEN OTHERS THEN
         DETAIL = coalesce(nullif(detail, ''), 'statement: ' || stmt), HINT = coalesce(nullif(hint, ''), 'nothing was changed');
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.run(text, text) IS 'Runs one DDL statement, naming the change in any error.';
+COMMENT ON FUNCTION howdah_internal.catalog_run(text, text) IS 'Runs one DDL statement, naming the change in any error.';
 
-CREATE FUNCTION howdah_internal.to_con_def(tab regclass, j jsonb, what text)
-RETURNS howdah.con_def
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
--- Validates one JSON constraint definition on `tab`: {name, type: primary_key | unique |
--- foreign_key, columns, referent_table (oid), referent_columns (default: its primary key),
--- on_delete, on_update, deferrable}.
-DECLARE
-    c howdah.con_def;
-    cols jsonb;
-    actions CONSTANT text[] := ARRAY['no action', 'restrict', 'cascade', 'set null', 'set default'];
-BEGIN
-    PERFORM howdah_internal.check_keys(j, ARRAY['name', 'type', 'columns', 'referent_table',
-        'referent_columns', 'on_delete', 'on_update', 'deferrable'], what);
-    c.name := howdah_internal.json_text(j, 'name', what);
-    IF c.name IS NOT NULL THEN
-        PERFORM howdah_internal.check_name(c.name, what);
-        what := format('%s (constraint %s)', what, quote_ident(c.name));
-    END IF;
-    c.kind := howdah_internal.json_text(j, 'type', what);
-    IF c.kind IS NULL OR c.kind NOT IN ('primary_key', 'unique', 'foreign_key') THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('%s: key ''type'' must be primary_key, unique or foreign_key, got %s', what, coalesce(j ->> 'type', 'nothing')),
-            HINT = CASE WHEN j ->> 'type' IN ('check', 'exclusion') THEN 'constraints with SQL expressions are not taken from JSON; add them with psql' END;
-    END IF;
-    cols := howdah_internal.json_get(j, 'columns', 'array', what);
-    IF cols IS NULL OR jsonb_array_length(cols) = 0 THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = format('%s: key ''columns'' needs at least one column', what);
-    END IF;
-    SELECT array_agg(howdah_internal.column_ref(tab, x, what) ORDER BY o) INTO c.columns
-      FROM jsonb_array_elements(cols) WITH ORDINALITY AS e(x, o);
-    c."deferrable" := coalesce(howdah_internal.json_get(j, 'deferrable', 'boolean', what)::boolean, false);
-    IF c.kind <> 'foreign_key' THEN
-        IF j ?| ARRAY['referent_table', 'referent_columns', 'on_delete', 'on_update'] THEN
-            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-                MESSAGE = format('%s: referent_table, referent_columns, on_delete and on_update apply to foreign_key only', what);
-        END IF;
-        RETURN c;
-    END IF;
-    c.referent := howdah_internal.visible_table(howdah_internal.json_int(j, 'referent_table', 1, 4294967295, what)::oid);
-    cols := howdah_internal.json_get(j, 'referent_columns', 'array', what);
-    IF cols IS NULL THEN
-        SELECT k.conkey INTO c.referent_columns FROM pg_constraint k WHERE k.conrelid = c.referent AND k.contype = 'p';
-        IF c.referent_columns IS NULL THEN
-            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-                MESSAGE = format('%s: %s has no primary key; give referent_columns', what, c.referent);
-        END IF;
-    ELSE
-        SELECT array_agg(howdah_internal.column_ref(c.referent, x, what) ORDER BY o) INTO c.referent_columns
-          FROM jsonb_array_elements(cols) WITH ORDINALITY AS e(x, o);
-    END IF;
-    c.on_delete := lower(coalesce(howdah_internal.json_text(j, 'on_delete', what), 'no action'));
-    c.on_update := lower(coalesce(howdah_internal.json_text(j, 'on_update', what), 'no action'));
-    IF NOT (c.on_delete = ANY (actions) AND c.on_update = ANY (actions)) THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('%s: on_delete and on_update must be one of %s', what, array_to_string(actions, ', '));
-    END IF;
-    RETURN c;
-END;
-$$;
-COMMENT ON FUNCTION howdah_internal.to_con_def(regclass, jsonb, text) IS 'Validates a JSON constraint definition into howdah.con_def (22023/42703 naming the key and column).';
-
-CREATE FUNCTION howdah_internal.con_def_sql(tab regclass, c howdah.con_def)
-RETURNS text
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
--- The table constraint clause of a validated definition; actions come from a fixed list.
-RETURN CASE WHEN c.name IS NOT NULL THEN format('CONSTRAINT %I ', c.name) ELSE '' END
-    || CASE c.kind WHEN 'primary_key' THEN 'PRIMARY KEY' WHEN 'unique' THEN 'UNIQUE' ELSE 'FOREIGN KEY' END
-    || ' (' || howdah_internal.column_list(tab, c.columns) || ')'
-    || CASE WHEN c.kind = 'foreign_key' THEN
-           format(' REFERENCES %s (%s) ON DELETE %s ON UPDATE %s', c.referent,
-                  howdah_internal.column_list(c.referent, c.referent_columns), upper(c.on_delete), upper(c.on_update))
-       ELSE '' END
-    || CASE WHEN c."deferrable" THEN ' DEFERRABLE' ELSE '' END;
-COMMENT ON FUNCTION howdah_internal.con_def_sql(regclass, howdah.con_def) IS 'Renders a validated constraint definition as DDL.';
-
-CREATE FUNCTION howdah_internal.add_constraints(tab regclass, constraints jsonb, what text)
-RETURNS oid[]
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
--- Validates every constraint, then adds each with its own statement; returns the new oids in
--- input order.
-DECLARE
-    defs howdah.con_def[];
-    before oid[];
-    added oid[] := '{}'::oid[];
-BEGIN
-    IF jsonb_typeof(constraints) IS DISTINCT FROM 'array' THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('%s must be a JSON array, got %s', what, coalesce(jsonb_typeof(constraints), 'null'));
-    END IF;
-    SELECT coalesce(array_agg(howdah_internal.to_con_def(tab, x, format('%s[%s]', what, o - 1)) ORDER BY o), '{}') INTO defs
-      FROM jsonb_array_elements(constraints) WITH ORDINALITY AS e(x, o);
-    FOR i IN 1 .. coalesce(array_length(defs, 1), 0) LOOP
-        SELECT array_agg(k.oid) INTO before FROM pg_constraint k WHERE k.conrelid = tab;
-        PERFORM howdah_internal.run(format('ALTER TABLE %s ADD %s', tab, howdah_internal.con_def_sql(tab, defs[i])),
-                                    format('%s[%s]', what, i - 1));
-        added := added || (SELECT k.oid FROM pg_constraint k
-                            WHERE k.conrelid = tab AND k.oid <> ALL (coalesce(before, '{}')) LIMIT 1);
-    END LOOP;
-    RETURN added;
-END;
-$$;
-COMMENT ON FUNCTION howdah_internal.add_constraints(regclass, jsonb, text) IS 'Adds constraints from JSON to a table, naming the failing one in errors.';
-
-CREATE FUNCTION howdah_internal.add_columns(tab regclass, columns jsonb, what text)
+CREATE FUNCTION howdah_internal.catalog_add_columns(tab regclass, columns jsonb, what text)
 RETURNS smallint[]
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -1605,10 +1607,10 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('%s must be a non-empty JSON array of column definitions', what);
     END IF;
-    SELECT array_agg(howdah_internal.to_col_def(x, format('%s[%s]', what, o - 1)) ORDER BY o) INTO defs
+    SELECT array_agg(howdah_internal.catalog_to_col_def(x, format('%s[%s]', what, o - 1)) ORDER BY o) INTO defs
       FROM jsonb_array_elements(columns) WITH ORDINALITY AS e(x, o);
     FOREACH d IN ARRAY defs LOOP
-        PERFORM howdah_internal.run(format('ALTER TABLE %s ADD COLUMN %s', tab, howdah_internal.col_def_sql(d)),
+        PERFORM howdah_internal.catalog_run(format('ALTER TABLE %s ADD COLUMN %s', tab, howdah_internal.catalog_col_def_sql(d)),
                                     format('%s[%s] (column %s)', what, i, quote_ident(d.name)));
         attnums := attnums || (SELECT a.attnum FROM pg_attribute a WHERE a.attrelid = tab AND a.attname = d.name);
         IF d.description IS NOT NULL THEN
@@ -1620,15 +1622,15 @@ BEGIN
         i := i + 1;
     END LOOP;
     IF pk <> '{}' THEN
-        PERFORM howdah_internal.run(format('ALTER TABLE %s ADD PRIMARY KEY (%s)', tab, howdah_internal.column_list(tab, pk)),
+        PERFORM howdah_internal.catalog_run(format('ALTER TABLE %s ADD PRIMARY KEY (%s)', tab, howdah_internal.catalog_column_list(tab, pk)),
                                     format('%s: primary key', what));
     END IF;
     RETURN attnums;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.add_columns(regclass, jsonb, text) IS 'Adds columns from JSON to a table, naming the failing one in errors.';
+COMMENT ON FUNCTION howdah_internal.catalog_add_columns(regclass, jsonb, text) IS 'Adds columns from JSON to a table, naming the failing one in errors.';
 
-CREATE FUNCTION howdah_internal.alter_columns(tab regclass, changes jsonb, what text)
+CREATE FUNCTION howdah_internal.catalog_alter_columns(tab regclass, changes jsonb, what text)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -1653,20 +1655,20 @@ BEGIN
     -- Validate everything first: nothing runs when any change is malformed.
     FOR ch IN SELECT x FROM jsonb_array_elements(changes) x LOOP
         label := format('%s change %s', what, i);
-        PERFORM howdah_internal.check_keys(ch, ARRAY['column', 'name', 'type', 'type_options', 'default',
+        PERFORM howdah_internal.catalog_check_keys(ch, ARRAY['column', 'name', 'type', 'type_options', 'default',
             'default_expr', 'not_null', 'description', 'drop'], label);
-        col := howdah_internal.column_ref(tab, ch -> 'column', label);
-        label := format('%s (column %s)', label, quote_ident(howdah_internal.column_name(tab, col)));
+        col := howdah_internal.catalog_column_ref(tab, ch -> 'column', label);
+        label := format('%s (column %s)', label, quote_ident(howdah_internal.catalog_column_name(tab, col)));
         typ := NULL;
         tm := -1;
         IF ch ? 'type' THEN
-            typ := howdah_internal.resolve_type(ch -> 'type', label);
-            tm := howdah_internal.typmod_of(typ, howdah_internal.json_get(ch, 'type_options', 'object', label), label);
+            typ := howdah_internal.catalog_resolve_type(ch -> 'type', label);
+            tm := howdah_internal.catalog_typmod_of(typ, howdah_internal.catalog_json_get(ch, 'type_options', 'object', label), label);
         ELSIF ch ? 'type_options' THEN
             RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
                 MESSAGE = format('%s: type_options needs type', label);
         END IF;
-        IF coalesce(howdah_internal.json_get(ch, 'drop', 'boolean', label)::boolean, false) AND
+        IF coalesce(howdah_internal.catalog_json_get(ch, 'drop', 'boolean', label)::boolean, false) AND
            (SELECT count(*) FROM jsonb_object_keys(ch)) > 2 THEN
             RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
                 MESSAGE = format('%s: a change that drops a column can do nothing else', label);
@@ -1678,11 +1680,11 @@ BEGIN
         -- The change as given, with its values validated and resolved (type oid, typmod, default SQL).
         plan := plan || jsonb_build_array(ch || jsonb_strip_nulls(jsonb_build_object(
             'label', label, 'attnum', col, 'type', typ::oid, 'typmod', tm,
-            'default_expr', CASE WHEN howdah_internal.json_text(ch, 'default_expr', label) IS NOT NULL
-                                 THEN howdah_internal.default_sql(ch ->> 'default_expr', label) END,
-            'name', CASE WHEN ch ? 'name' THEN howdah_internal.check_name(howdah_internal.json_text(ch, 'name', label), label) END,
-            'not_null', howdah_internal.json_get(ch, 'not_null', 'boolean', label),
-            'description', howdah_internal.json_text(ch, 'description', label))));
+            'default_expr', CASE WHEN howdah_internal.catalog_json_text(ch, 'default_expr', label) IS NOT NULL
+                                 THEN howdah_internal.catalog_default_sql(ch ->> 'default_expr', label) END,
+            'name', CASE WHEN ch ? 'name' THEN howdah_internal.catalog_check_name(howdah_internal.catalog_json_text(ch, 'name', label), label) END,
+            'not_null', howdah_internal.catalog_json_get(ch, 'not_null', 'boolean', label),
+            'description', howdah_internal.catalog_json_text(ch, 'description', label))));
         i := i + 1;
     END LOOP;
 
@@ -1690,9 +1692,9 @@ BEGIN
         label := ch ->> 'label';
         col := (ch ->> 'attnum')::smallint;
         -- The name now: an earlier change may have renamed the column (renames run last).
-        cname := howdah_internal.column_name(tab, col);
+        cname := howdah_internal.catalog_column_name(tab, col);
         IF (ch ->> 'drop')::boolean THEN
-            PERFORM howdah_internal.run(format('ALTER TABLE %s DROP COLUMN %I', tab, cname), label || ', drop');
+            PERFORM howdah_internal.catalog_run(format('ALTER TABLE %s DROP COLUMN %I', tab, cname), label || ', drop');
             CONTINUE;
         END IF;
         IF ch ->> 'type' IS NOT NULL THEN
@@ -1700,28 +1702,28 @@ BEGIN
             tm := (ch ->> 'typmod')::integer;
             -- A change that also sets the default drops the old one first, so an old default
             -- that does not cast to the new type is no obstacle.
-            PERFORM howdah_internal.run(format('ALTER TABLE %1$s %4$s ALTER COLUMN %2$I TYPE %3$s USING %2$I::%3$s',
+            PERFORM howdah_internal.catalog_run(format('ALTER TABLE %1$s %4$s ALTER COLUMN %2$I TYPE %3$s USING %2$I::%3$s',
                                                tab, cname, format_type(typ, tm),
                                                CASE WHEN ch ?| ARRAY['default', 'default_expr']
                                                     THEN format('ALTER COLUMN %I DROP DEFAULT,', cname) END),
                                         format('%s, set type %s', label, format_type(typ, tm)));
         END IF;
         IF ch ? 'default' AND jsonb_typeof(ch -> 'default') = 'null' THEN
-            PERFORM howdah_internal.run(format('ALTER TABLE %s ALTER COLUMN %I DROP DEFAULT', tab, cname),
+            PERFORM howdah_internal.catalog_run(format('ALTER TABLE %s ALTER COLUMN %I DROP DEFAULT', tab, cname),
                                         label || ', drop default');
         ELSIF ch ? 'default' THEN
             SELECT a.atttypid, a.atttypmod INTO typ, tm FROM pg_attribute a WHERE a.attrelid = tab AND a.attnum = col;
-            PERFORM howdah_internal.run(format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT %L::%s', tab,
+            PERFORM howdah_internal.catalog_run(format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT %L::%s', tab,
                                                cname,
-                                               howdah_internal.default_literal(ch -> 'default', typ), format_type(typ, tm)),
+                                               howdah_internal.catalog_default_literal(ch -> 'default', typ), format_type(typ, tm)),
                                         label || ', set default');
         ELSIF ch ->> 'default_expr' IS NOT NULL THEN
-            PERFORM howdah_internal.run(format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT %s', tab,
+            PERFORM howdah_internal.catalog_run(format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT %s', tab,
                                                cname, ch ->> 'default_expr'),
                                         label || ', set default');
         END IF;
         IF ch ->> 'not_null' IS NOT NULL THEN
-            PERFORM howdah_internal.run(format('ALTER TABLE %s ALTER COLUMN %I %s NOT NULL', tab, cname,
+            PERFORM howdah_internal.catalog_run(format('ALTER TABLE %s ALTER COLUMN %I %s NOT NULL', tab, cname,
                                                CASE WHEN (ch ->> 'not_null')::boolean THEN 'SET' ELSE 'DROP' END),
                                         label || CASE WHEN (ch ->> 'not_null')::boolean THEN ', set not null' ELSE ', drop not null' END);
         END IF;
@@ -1729,90 +1731,13 @@ BEGIN
             EXECUTE format('COMMENT ON COLUMN %s.%I IS %L', tab, cname, ch ->> 'description');
         END IF;
         IF ch ->> 'name' IS NOT NULL AND ch ->> 'name' <> cname THEN
-            PERFORM howdah_internal.run(format('ALTER TABLE %s RENAME COLUMN %I TO %I', tab, cname, ch ->> 'name'),
+            PERFORM howdah_internal.catalog_run(format('ALTER TABLE %s RENAME COLUMN %I TO %I', tab, cname, ch ->> 'name'),
                                         format('%s, rename to %s', label, quote_ident(ch ->> 'name')));
         END IF;
     END LOOP;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.alter_columns(regclass, jsonb, text) IS 'Applies column changes from JSON, one statement per change, naming the failing one in errors.';
-
-CREATE FUNCTION howdah.add_table(sch oid, name text, columns jsonb DEFAULT NULL, constraints jsonb DEFAULT NULL,
-                                 description text DEFAULT NULL)
-RETURNS jsonb
-LANGUAGE plpgsql VOLATILE SECURITY INVOKER
-SET search_path = pg_catalog, pg_temp
-AS $$
--- Creates table `name` in schema `sch` with `columns` (JSON array of column definitions;
--- NULL means one column: id bigint identity primary key), `constraints` (JSON array) and a
--- comment; returns it as get_table does.
-DECLARE
-    nsp name := howdah_internal.visible_schema(sch);
-    what text := format('add_table %I.%I', nsp, howdah_internal.check_name(name, 'add_table'));
-    tab regclass;
-BEGIN
-    EXECUTE format('CREATE TABLE %I.%I ()', nsp, name);
-    tab := format('%I.%I', nsp, name)::regclass;
-    PERFORM howdah_internal.add_columns(tab,
-        coalesce(columns, '[{"name": "id", "type": "bigint", "identity": true, "primary_key": true}]'),
-        what || ' columns');
-    IF constraints IS NOT NULL THEN
-        PERFORM howdah_internal.add_constraints(tab, constraints, what || ' constraints');
-    END IF;
-    IF description IS NOT NULL THEN
-        EXECUTE format('COMMENT ON TABLE %s IS %L', tab, description);
-    END IF;
-    RETURN howdah_internal.table_json(tab, true);
-END;
-$$;
-COMMENT ON FUNCTION howdah.add_table(oid, text, jsonb, jsonb, text) IS 'Creates a table from JSON column and constraint definitions; returns it as get_table() does. Columns: [{name, type, type_options, not_null, default, default_expr, identity, primary_key, description}], default one identity primary key "id". Errors: 3F000 unknown schema, 22023 bad definition (names the key and column), 42704 unknown type, 42622 a table, column or constraint name over 63 bytes, 42703 a constraint names an unknown column, 42P01 unknown referent table, 42P07 table exists, 42701 a column given twice, 42501 no CREATE on the schema, and any other error of a column or constraint keeps its SQLSTATE, labelled with it.';
-
-CREATE FUNCTION howdah.patch_table(tab oid, patch jsonb)
-RETURNS jsonb
-LANGUAGE plpgsql VOLATILE SECURITY INVOKER
-SET search_path = pg_catalog, pg_temp
-AS $$
--- Applies {"name", "description", "columns": [changes as alter_columns takes]} to a table and
--- returns it as get_table does. Keys left out are left alone.
-DECLARE
-    rel regclass := howdah_internal.visible_table(tab);
-    what text := format('patch_table %s', rel);
-    new_name text;
-BEGIN
-    PERFORM howdah_internal.check_keys(patch, ARRAY['name', 'description', 'columns'], what);
-    new_name := howdah_internal.json_text(patch, 'name', what);
-    IF patch ? 'columns' THEN
-        PERFORM howdah_internal.alter_columns(rel, patch -> 'columns', what || ' columns');
-    END IF;
-    IF patch ? 'description' THEN
-        EXECUTE format('COMMENT ON TABLE %s IS %L', rel, howdah_internal.json_text(patch, 'description', what));
-    END IF;
-    IF new_name IS NOT NULL THEN
-        PERFORM howdah_internal.run(format('ALTER TABLE %s RENAME TO %I', rel, howdah_internal.check_name(new_name, what)),
-                                    format('%s, rename to %I', what, new_name));
-    END IF;
-    RETURN howdah_internal.table_json(tab, true);
-END;
-$$;
-COMMENT ON FUNCTION howdah.patch_table(oid, jsonb) IS 'Renames, re-comments and changes the columns of a table from {"name", "description", "columns"}; returns it as get_table() does. Errors: 42P01 unknown table, 22023 bad patch (names the key), 42703 unknown column, 42704 unknown type, 42622 new name over 63 bytes, 42P07 new name taken, 42501 not the owner, and any error of a column change, labelled with the change.';
-
-CREATE FUNCTION howdah.drop_table(tab oid, "cascade" boolean DEFAULT false)
-RETURNS void
-LANGUAGE plpgsql VOLATILE SECURITY INVOKER
-SET search_path = pg_catalog, pg_temp
-AS $$
--- Drops a table, view, materialized view or foreign table. Without cascade, objects that
--- depend on it make the drop fail (2BP01 naming them).
-DECLARE
-    rel regclass := howdah_internal.visible_table(tab);
-BEGIN
-    EXECUTE format('DROP %s %s %s',
-                   CASE (SELECT c.relkind FROM pg_class c WHERE c.oid = rel)
-                       WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END,
-                   rel, CASE WHEN "cascade" THEN 'CASCADE' ELSE 'RESTRICT' END);
-END;
-$$;
-COMMENT ON FUNCTION howdah.drop_table(oid, boolean) IS 'Drops a table (or view, materialized view, foreign table). Errors: 42P01 unknown table, 2BP01 dependents without cascade, 42501 not the owner.';
+COMMENT ON FUNCTION howdah_internal.catalog_alter_columns(regclass, jsonb, text) IS 'Applies column changes from JSON, one statement per change, naming the failing one in errors.';
 
 CREATE FUNCTION howdah.add_columns(tab oid, columns jsonb)
 RETURNS smallint[]
@@ -1822,7 +1747,7 @@ AS $$
 -- Adds columns from a JSON array of column definitions (as add_table takes) and returns their
 -- attnums in input order. All or none.
 BEGIN
-    RETURN howdah_internal.add_columns(howdah_internal.visible_table(tab), columns, 'add_columns columns');
+    RETURN howdah_internal.catalog_add_columns(howdah_internal.catalog_visible_table(tab), columns, 'add_columns columns');
 END;
 $$;
 COMMENT ON FUNCTION howdah.add_columns(oid, jsonb) IS 'Adds columns [{name, type, type_options, not_null, default, default_expr, identity, primary_key, description}] and returns their attnums. Errors: 42P01 unknown table, 22023 bad definition (names the key and column), 42704 unknown type, 42622 name over 63 bytes, 42701 column exists, 42501 not the owner, and any other error of an ADD COLUMN keeps its SQLSTATE, labelled with the column (22P02 a default that does not convert, 42P16 a second primary key).';
@@ -1835,43 +1760,84 @@ AS $$
 -- Applies [{column, name, type, type_options, default, default_expr, not_null, description,
 -- drop}] and returns the columns as list_columns does. All or none.
 DECLARE
-    rel regclass := howdah_internal.visible_table(tab);
+    rel regclass := howdah_internal.catalog_visible_table(tab);
 BEGIN
-    PERFORM howdah_internal.alter_columns(rel, changes, 'alter_columns');
-    RETURN howdah_internal.columns_json(rel);
+    PERFORM howdah_internal.catalog_alter_columns(rel, changes, 'alter_columns');
+    RETURN howdah_internal.catalog_columns_json(rel);
 END;
 $$;
 COMMENT ON FUNCTION howdah.alter_columns(oid, jsonb) IS 'Changes columns from [{column (attnum or name), name, type, type_options, default, default_expr, not_null, description, drop}]: one statement per change, retyping with USING column::type; returns the columns. Errors: 42P01 unknown table, 42703 unknown column, 22023 bad change, 42704 unknown type, 42622 new name over 63 bytes, 42501 not the owner, and any error of a statement, labelled with the change (e.g. 22P02 when values do not convert, 42701 a new name taken).';
 
-CREATE FUNCTION howdah.drop_columns(tab oid, attnums smallint[])
+CREATE FUNCTION howdah.drop_columns(tab oid, attnums smallint[], "cascade" boolean DEFAULT false)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $$
--- Drops the columns with these attnums in one statement and returns how many were dropped.
+-- Drops the columns with these attnums (an attnum given twice counts once) in one statement and
+-- returns how many were dropped. Without cascade, objects that depend on a column (a view, a
+-- foreign key of another table) make the drop fail (2BP01 naming them).
 DECLARE
-    rel regclass := howdah_internal.visible_table(tab);
+    rel regclass := howdah_internal.catalog_visible_table(tab);
     clauses text;
 BEGIN
-    SELECT string_agg(format('DROP COLUMN %I', howdah_internal.column_name(rel,
-                          howdah_internal.column_ref(rel, to_jsonb(n), 'drop_columns'))), ', ')
+    SELECT string_agg(format('DROP COLUMN %I %s', howdah_internal.catalog_column_name(rel,
+                          howdah_internal.catalog_column_ref(rel, to_jsonb(n), 'drop_columns')),
+                          CASE WHEN "cascade" THEN 'CASCADE' ELSE 'RESTRICT' END), ', ')
       INTO clauses
       FROM (SELECT DISTINCT n FROM unnest(attnums) n) u;
     IF clauses IS NULL THEN
         RETURN 0;
     END IF;
-    PERFORM howdah_internal.run(format('ALTER TABLE %s ', rel) || clauses, 'drop_columns');
+    PERFORM howdah_internal.catalog_run(format('ALTER TABLE %s ', rel) || clauses, 'drop_columns');
     RETURN (SELECT count(DISTINCT n) FROM unnest(attnums) n);
 END;
 $$;
-COMMENT ON FUNCTION howdah.drop_columns(oid, smallint[]) IS 'Drops columns by attnum, all or none; returns the count. Errors: 42P01 unknown table, 42703 unknown attnum, 22023 an attnum below 1 or NULL, 2BP01 dependents, 42501 not the owner.';
+COMMENT ON FUNCTION howdah.drop_columns(oid, smallint[], boolean) IS 'Drops columns by attnum in one statement, all or none: drop_columns(tab, attnums, cascade = false) returns how many were dropped. Errors: 42P01 unknown table, 42703 unknown attnum, 22023 an attnum below 1 or NULL, 2BP01 dependents without cascade, 42501 not the owner.';
 
-CREATE FUNCTION howdah_internal.fk_action(code "char")
+-- ----- catalog code/008_ddl_constraints.sql -----
+-- catalog code 008: constraints listed, added from JSON (primary key, unique, foreign key) and
+-- dropped.
+--
+-- Each change runs as its own statement (howdah_internal.catalog_run in 007), and an error is re-raised
+-- with its SQLSTATE and a label naming the change ("alter_columns change 2 (column "price"):
+-- ..."). A call is one transaction: when one change fails, none is kept.
+
+CREATE FUNCTION howdah_internal.catalog_add_constraints(tab regclass, constraints jsonb, what text)
+RETURNS oid[]
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- Validates every constraint, then adds each with its own statement; returns the new oids in
+-- input order.
+DECLARE
+    defs howdah.con_def[];
+    before oid[];
+    added oid[] := '{}'::oid[];
+BEGIN
+    IF jsonb_typeof(constraints) IS DISTINCT FROM 'array' THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('%s must be a JSON array, got %s', what, coalesce(jsonb_typeof(constraints), 'null'));
+    END IF;
+    SELECT coalesce(array_agg(howdah_internal.catalog_to_con_def(tab, x, format('%s[%s]', what, o - 1)) ORDER BY o), '{}') INTO defs
+      FROM jsonb_array_elements(constraints) WITH ORDINALITY AS e(x, o);
+    FOR i IN 1 .. coalesce(array_length(defs, 1), 0) LOOP
+        SELECT array_agg(k.oid) INTO before FROM pg_constraint k WHERE k.conrelid = tab;
+        PERFORM howdah_internal.catalog_run(format('ALTER TABLE %s ADD %s', tab, howdah_internal.catalog_con_def_sql(tab, defs[i])),
+                                    format('%s[%s]', what, i - 1));
+        added := added || (SELECT k.oid FROM pg_constraint k
+                            WHERE k.conrelid = tab AND k.oid <> ALL (coalesce(before, '{}')) LIMIT 1);
+    END LOOP;
+    RETURN added;
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.catalog_add_constraints(regclass, jsonb, text) IS 'Adds constraints from JSON to a table, naming the failing one in errors.';
+
+CREATE FUNCTION howdah_internal.catalog_fk_action(code "char")
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE code WHEN 'a' THEN 'no action' WHEN 'r' THEN 'restrict' WHEN 'c' THEN 'cascade'
                  WHEN 'n' THEN 'set null' WHEN 'd' THEN 'set default' END;
-COMMENT ON FUNCTION howdah_internal.fk_action("char") IS 'The name of a foreign key action code of pg_constraint.';
+COMMENT ON FUNCTION howdah_internal.catalog_fk_action("char") IS 'The name of a foreign key action code of pg_constraint.';
 
 CREATE FUNCTION howdah.list_constraints(tab oid)
 RETURNS jsonb
@@ -1881,7 +1847,7 @@ AS $$
 -- The constraints of a table: [{oid, name, type, columns, referent_table_oid, referent_columns,
 -- on_delete, on_update, deferrable, definition}].
 DECLARE
-    rel regclass := howdah_internal.visible_table(tab);
+    rel regclass := howdah_internal.catalog_visible_table(tab);
 BEGIN
     RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object(
                 'oid', k.oid::bigint,
@@ -1891,8 +1857,8 @@ BEGIN
                 'columns', to_jsonb(k.conkey),
                 'referent_table_oid', nullif(k.confrelid, 0)::bigint,
                 'referent_columns', to_jsonb(k.confkey),
-                'on_delete', CASE WHEN k.contype = 'f' THEN howdah_internal.fk_action(k.confdeltype) END,
-                'on_update', CASE WHEN k.contype = 'f' THEN howdah_internal.fk_action(k.confupdtype) END,
+                'on_delete', CASE WHEN k.contype = 'f' THEN howdah_internal.catalog_fk_action(k.confdeltype) END,
+                'on_update', CASE WHEN k.contype = 'f' THEN howdah_internal.catalog_fk_action(k.confupdtype) END,
                 'deferrable', k.condeferrable,
                 'definition', pg_get_constraintdef(k.oid)) ORDER BY k.conname), '[]')
               FROM pg_constraint k WHERE k.conrelid = rel);
@@ -1908,47 +1874,172 @@ AS $$
 -- Adds [{name, type, columns, referent_table, referent_columns, on_delete, on_update,
 -- deferrable}] and returns the new constraint oids in input order. All or none.
 BEGIN
-    RETURN howdah_internal.add_constraints(howdah_internal.visible_table(tab), constraints, 'add_constraints constraints');
+    RETURN howdah_internal.catalog_add_constraints(howdah_internal.catalog_visible_table(tab), constraints, 'add_constraints constraints');
 END;
 $$;
 COMMENT ON FUNCTION howdah.add_constraints(oid, jsonb) IS 'Adds primary key, unique and foreign key constraints from [{name, type, columns, referent_table, referent_columns, on_delete, on_update, deferrable}]; returns their oids. Errors: 42P01 unknown table or referent table, 42703 unknown column, 22023 bad definition, 42622 name over 63 bytes, 42710 or 42P07 name taken, 42P16 a second primary key, 42830 referent columns without a unique key, 23505/23503 existing rows violate it, 42501 not the owner — each labelled with the constraint.';
 
-CREATE FUNCTION howdah.drop_constraint(tab oid, con oid)
-RETURNS void
+CREATE FUNCTION howdah.drop_constraints(tab oid, constraints oid[], "cascade" boolean DEFAULT false)
+RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $$
--- Drops one constraint of a table by oid.
+-- Drops the constraints of table `tab` with these oids (an oid given twice counts once) in one
+-- ALTER TABLE, foreign keys first, and returns how many were dropped. Without cascade, a key
+-- that a foreign key of another table needs makes the drop fail (2BP01 naming it).
 DECLARE
-    rel regclass := howdah_internal.visible_table(tab);
-    conname name;
+    rel regclass := howdah_internal.catalog_visible_table(tab);
+    missing oid;
+    clauses text;
 BEGIN
-    SELECT k.conname INTO conname FROM pg_constraint k WHERE k.oid = con AND k.conrelid = rel;
-    IF conname IS NULL THEN
+    IF array_position(drop_constraints.constraints, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'drop_constraints: constraints must not hold NULL';
+    END IF;
+    SELECT u.c INTO missing
+      FROM unnest(drop_constraints.constraints) u(c)
+     WHERE NOT EXISTS (SELECT FROM pg_constraint k WHERE k.oid = u.c AND k.conrelid = rel)
+     ORDER BY u.c
+     LIMIT 1;
+    IF missing IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'undefined_object',
-            MESSAGE = format('constraint with oid %s does not exist on table %s', con, rel),
+            MESSAGE = format('constraint with oid %s does not exist on table %s', missing, rel),
             HINT = 'list_constraints(table oid) gives the oids';
     END IF;
-    EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', rel, conname);
+    SELECT string_agg(format('DROP CONSTRAINT %I %s', k.conname, CASE WHEN "cascade" THEN 'CASCADE' ELSE 'RESTRICT' END),
+                      ', ' ORDER BY k.contype <> 'f', k.conname) INTO clauses
+      FROM pg_constraint k
+     WHERE k.conrelid = rel AND k.oid = ANY (drop_constraints.constraints);
+    IF clauses IS NULL THEN
+        RETURN 0;
+    END IF;
+    PERFORM howdah_internal.catalog_run(format('ALTER TABLE %s ', rel) || clauses, 'drop_constraints');
+    RETURN (SELECT count(DISTINCT c) FROM unnest(drop_constraints.constraints) c);
 END;
 $$;
-COMMENT ON FUNCTION howdah.drop_constraint(oid, oid) IS 'Drops a constraint by oid. Errors: 42P01 unknown table, 42704 unknown constraint, 2BP01 dependents (a key a foreign key needs), 42501 not the owner.';
-SELECT howdah_internal.record_step('catalog', 'howdah', 4, 'up', '004_ddl.sql', 'f65fff00135764a32e7bd5b47b0c404c9e8e47fb5cc12a9d696f220934de26f2', ARRAY['howdah', 'howdah_internal']);
-UPDATE howdah_internal.version_catalog SET version = 4;
+COMMENT ON FUNCTION howdah.drop_constraints(oid, oid[], boolean) IS 'Drops constraints of a table by oid in one statement, all or none: drop_constraints(tab, constraints, cascade = false) returns how many were dropped. Errors: 42P01 unknown table, 42704 a constraint that is not one of the table''s, 22023 a NULL oid, 2BP01 dependents without cascade (a key a foreign key of another table needs), 42501 not the owner.';
 
--- ----- catalog 005_privileges.sql -----
--- catalog 005: roles and privileges — list roles, the current role and what it belongs to, the
--- privileges granted on a table or schema, and replacing them from a JSON spec.
+-- ----- catalog code/009_ddl_tables.sql -----
+-- catalog code 009: tables added from JSON column and constraint definitions, patched (name,
+-- comment, column changes) and dropped.
 --
--- Everything is read from pg_roles, pg_auth_members and the objects' ACLs, which every role may
--- read; changes are GRANT/REVOKE statements run as the caller, so PostgreSQL's own rules apply.
---
--- Errors: 22023 (invalid_parameter_value) for a bad spec, naming the entry and the key; 42704
--- (undefined_object) for an unknown role; 42P01 / 3F000 for an unknown table / schema oid; 42501
--- when the caller does not own the object or another role's grant would survive; 2BP01 when a
--- role would lose a grant option it has used.
+-- Each change runs as its own statement (howdah_internal.catalog_run in 007), and an error is re-raised
+-- with its SQLSTATE and a label naming the change ("alter_columns change 2 (column "price"):
+-- ..."). A call is one transaction: when one change fails, none is kept.
 
-CREATE FUNCTION howdah_internal.role_json(role_oid oid)
+CREATE FUNCTION howdah.add_table(sch oid, name text, columns jsonb DEFAULT NULL, constraints jsonb DEFAULT NULL,
+                                 description text DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- Creates table `name` in schema `sch` with `columns` (JSON array of column definitions;
+-- NULL means one column: id bigint identity primary key), `constraints` (JSON array) and a
+-- comment; returns it as get_table does.
+DECLARE
+    nsp name := howdah_internal.catalog_visible_schema(sch);
+    what text := format('add_table %I.%I', nsp, howdah_internal.catalog_check_name(name, 'add_table'));
+    tab regclass;
+BEGIN
+    EXECUTE format('CREATE TABLE %I.%I ()', nsp, name);
+    tab := format('%I.%I', nsp, name)::regclass;
+    PERFORM howdah_internal.catalog_add_columns(tab,
+        coalesce(columns, '[{"name": "id", "type": "bigint", "identity": true, "primary_key": true}]'),
+        what || ' columns');
+    IF constraints IS NOT NULL THEN
+        PERFORM howdah_internal.catalog_add_constraints(tab, constraints, what || ' constraints');
+    END IF;
+    IF description IS NOT NULL THEN
+        EXECUTE format('COMMENT ON TABLE %s IS %L', tab, description);
+    END IF;
+    RETURN howdah_internal.catalog_table_json(tab, true);
+END;
+$$;
+COMMENT ON FUNCTION howdah.add_table(oid, text, jsonb, jsonb, text) IS 'Creates a table from JSON column and constraint definitions; returns it as get_table() does. Columns: [{name, type, type_options, not_null, default, default_expr, identity, primary_key, description}], default one identity primary key "id". Errors: 3F000 unknown schema, 22023 bad definition (names the key and column), 42704 unknown type, 42622 a table, column or constraint name over 63 bytes, 42703 a constraint names an unknown column, 42P01 unknown referent table, 42P07 table exists, 42701 a column given twice, 42501 no CREATE on the schema, and any other error of a column or constraint keeps its SQLSTATE, labelled with it.';
+
+CREATE FUNCTION howdah.patch_table(tab oid, patch jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- Applies {"name", "description", "columns": [changes as alter_columns takes]} to a table and
+-- returns it as get_table does. Keys left out are left alone.
+DECLARE
+    rel regclass := howdah_internal.catalog_visible_table(tab);
+    what text := format('patch_table %s', rel);
+    new_name text;
+BEGIN
+    PERFORM howdah_internal.catalog_check_keys(patch, ARRAY['name', 'description', 'columns'], what);
+    new_name := howdah_internal.catalog_json_text(patch, 'name', what);
+    IF patch ? 'columns' THEN
+        PERFORM howdah_internal.catalog_alter_columns(rel, patch -> 'columns', what || ' columns');
+    END IF;
+    IF patch ? 'description' THEN
+        EXECUTE format('COMMENT ON TABLE %s IS %L', rel, howdah_internal.catalog_json_text(patch, 'description', what));
+    END IF;
+    IF new_name IS NOT NULL THEN
+        PERFORM howdah_internal.catalog_run(format('ALTER TABLE %s RENAME TO %I', rel, howdah_internal.catalog_check_name(new_name, what)),
+                                    format('%s, rename to %I', what, new_name));
+    END IF;
+    RETURN howdah_internal.catalog_table_json(tab, true);
+END;
+$$;
+COMMENT ON FUNCTION howdah.patch_table(oid, jsonb) IS 'Renames, re-comments and changes the columns of a table from {"name", "description", "columns"}; returns it as get_table() does. Errors: 42P01 unknown table, 22023 bad patch (names the key), 42703 unknown column, 42704 unknown type, 42622 new name over 63 bytes, 42P07 new name taken, 42501 not the owner, and any error of a column change, labelled with the change.';
+
+CREATE FUNCTION howdah.drop_tables(tables oid[], "cascade" boolean DEFAULT false)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- Drops the tables, views, materialized views and foreign tables `tables` (an oid given twice
+-- counts once), all or none, and returns how many were dropped: one DROP statement per kind of
+-- relation (PostgreSQL sorts out the dependencies among the relations of one statement). Without
+-- cascade, a statement refused because something depends on its relations (2BP01) is tried
+-- again after the others, in case what depends on them is in the list too; objects depending on
+-- them that are not in the list make the call fail, naming them.
+DECLARE
+    stmts text[];
+    refused text[];
+    stmt text;
+    err_msg text;
+    err_detail text;
+    err_hint text;
+BEGIN
+    IF array_position(drop_tables.tables, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'drop_tables: tables must not hold NULL';
+    END IF;
+    SELECT array_agg(format('DROP %s %s %s', k.keyword, k.names, CASE WHEN "cascade" THEN 'CASCADE' ELSE 'RESTRICT' END)
+                     ORDER BY array_position(ARRAY['VIEW', 'MATERIALIZED VIEW', 'FOREIGN TABLE', 'TABLE'], k.keyword)) INTO stmts
+      FROM (SELECT CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'f' THEN 'FOREIGN TABLE'
+                                  ELSE 'TABLE' END AS keyword,
+                   string_agg(u.rel::text, ', ' ORDER BY u.rel::text) AS names
+              FROM (SELECT DISTINCT howdah_internal.catalog_visible_table(t) AS rel FROM unnest(drop_tables.tables) t) u
+              JOIN pg_class c ON c.oid = u.rel
+             GROUP BY 1) k;
+    WHILE cardinality(stmts) > 0 LOOP
+        refused := '{}';
+        FOREACH stmt IN ARRAY stmts LOOP
+            BEGIN
+                PERFORM howdah_internal.catalog_run(stmt, 'drop_tables');
+            EXCEPTION WHEN dependent_objects_still_exist THEN
+                refused := refused || stmt;
+                GET STACKED DIAGNOSTICS err_msg = MESSAGE_TEXT, err_detail = PG_EXCEPTION_DETAIL, err_hint = PG_EXCEPTION_HINT;
+            END;
+        END LOOP;
+        IF cardinality(refused) = cardinality(stmts) THEN
+            RAISE EXCEPTION USING ERRCODE = 'dependent_objects_still_exist', MESSAGE = err_msg, DETAIL = err_detail, HINT = err_hint;
+        END IF;
+        stmts := refused;
+    END LOOP;
+    RETURN (SELECT count(DISTINCT t) FROM unnest(drop_tables.tables) t);
+END;
+$$;
+COMMENT ON FUNCTION howdah.drop_tables(oid[], boolean) IS 'Drops tables, views, materialized views and foreign tables by oid, all or none: drop_tables(tables, cascade = false) returns how many were dropped. Without cascade, dependencies among the listed relations are fine; anything else depending on them refuses the call. Errors: 42P01 unknown table, 22023 a NULL oid, 2BP01 dependents without cascade (names them), 42501 not the owner.';
+
+-- ----- catalog code/010_roles.sql -----
+-- catalog code 010: roles — every role of the cluster, and the current role with what it
+-- belongs to. Read from pg_roles and pg_auth_members, which every role may read.
+
+CREATE FUNCTION howdah_internal.catalog_role_json(role_oid oid)
 RETURNS jsonb
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -1972,7 +2063,7 @@ BEGIN ATOMIC
       FROM pg_roles r
      WHERE r.oid = role_oid;
 END;
-COMMENT ON FUNCTION howdah_internal.role_json(oid) IS 'One role as list_roles() shows it.';
+COMMENT ON FUNCTION howdah_internal.catalog_role_json(oid) IS 'One role as list_roles() shows it.';
 
 CREATE FUNCTION howdah.list_roles()
 RETURNS jsonb
@@ -1980,7 +2071,7 @@ LANGUAGE sql STABLE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     -- Every role of the cluster, by name; pg_roles is readable by every role.
-    SELECT coalesce(jsonb_agg(howdah_internal.role_json(r.oid) ORDER BY r.rolname), '[]')
+    SELECT coalesce(jsonb_agg(howdah_internal.catalog_role_json(r.oid) ORDER BY r.rolname), '[]')
       FROM pg_roles r;
 END;
 COMMENT ON FUNCTION howdah.list_roles() IS 'Every role, by name: [{oid, name, builtin, super, inherits, create_role, create_db, login, description, members: [{oid, admin}]}]. builtin marks PostgreSQL''s predefined pg_* roles; members are the roles granted membership in this one. Errors: none.';
@@ -1994,7 +2085,7 @@ BEGIN ATOMIC
     -- a member of, directly or through other roles, each saying whether its privileges are
     -- inherited (usable without SET ROLE).
     SELECT jsonb_build_object(
-               'current_role', howdah_internal.role_json(cur.oid),
+               'current_role', howdah_internal.catalog_role_json(cur.oid),
                'session_user', jsonb_build_object('oid', ses.oid::bigint, 'name', ses.rolname),
                'parent_roles', (
                    SELECT coalesce(jsonb_agg(jsonb_build_object(
@@ -2013,7 +2104,19 @@ BEGIN ATOMIC
 END;
 COMMENT ON FUNCTION howdah.current_role_info() IS 'The current role and what it may act as: {current_role: {as list_roles()}, session_user: {oid, name}, parent_roles: [{oid, name, builtin, direct, admin, inherited}]}. parent_roles are the roles the current role is a member of (pg_has_role MEMBER, so every role for a superuser); inherited means their privileges apply without SET ROLE (pg_has_role USAGE). Errors: none.';
 
-CREATE FUNCTION howdah_internal.privilege_keywords(kind text)
+-- ----- catalog code/011_privileges.sql -----
+-- catalog code 011: privileges — those granted on a table or schema, and replacing them from a
+-- JSON spec.
+--
+-- Everything is read from the objects' ACLs, which every role may read; changes are GRANT/REVOKE
+-- statements run as the caller, so PostgreSQL's own rules apply.
+--
+-- Errors: 22023 (invalid_parameter_value) for a bad spec, naming the entry and the key; 42704
+-- (undefined_object) for an unknown role; 42P01 / 3F000 for an unknown table / schema oid; 42501
+-- when the caller does not own the object or another role's grant would survive; 2BP01 when a
+-- role would lose a grant option it has used.
+
+CREATE FUNCTION howdah_internal.catalog_privilege_keywords(kind text)
 RETURNS text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -2022,9 +2125,9 @@ SET search_path = pg_catalog, pg_temp
 RETURN CASE kind
     WHEN 'table' THEN ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER']
     WHEN 'schema' THEN ARRAY['USAGE', 'CREATE'] END;
-COMMENT ON FUNCTION howdah_internal.privilege_keywords(text) IS 'The privilege keywords of ''table'' or ''schema''.';
+COMMENT ON FUNCTION howdah_internal.catalog_privilege_keywords(text) IS 'The privilege keywords of ''table'' or ''schema''.';
 
-CREATE FUNCTION howdah_internal.acl_json(acl aclitem[], owner oid, kind text)
+CREATE FUNCTION howdah_internal.catalog_acl_json(acl aclitem[], owner oid, kind text)
 RETURNS jsonb
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -2039,15 +2142,15 @@ BEGIN ATOMIC
                'grant_option', to_jsonb(g.grant_option))
                ORDER BY g.grantee <> 0, r.rolname), '[]')
       FROM (SELECT e.grantee,
-                   ARRAY(SELECT k FROM unnest(howdah_internal.privilege_keywords(kind)) k
+                   ARRAY(SELECT k FROM unnest(howdah_internal.catalog_privilege_keywords(kind)) k
                           WHERE k = ANY (array_agg(e.privilege_type))) AS direct,
-                   ARRAY(SELECT k FROM unnest(howdah_internal.privilege_keywords(kind)) k
+                   ARRAY(SELECT k FROM unnest(howdah_internal.catalog_privilege_keywords(kind)) k
                           WHERE k = ANY (array_agg(e.privilege_type) FILTER (WHERE e.is_grantable))) AS grant_option
               FROM aclexplode(acl) e
              GROUP BY e.grantee) g
       LEFT JOIN pg_roles r ON r.oid = g.grantee;
 END;
-COMMENT ON FUNCTION howdah_internal.acl_json(aclitem[], oid, text) IS 'An ACL as list_table_privileges() shows it.';
+COMMENT ON FUNCTION howdah_internal.catalog_acl_json(aclitem[], oid, text) IS 'An ACL as list_table_privileges() shows it.';
 
 CREATE FUNCTION howdah.list_table_privileges(tab oid)
 RETURNS jsonb
@@ -2057,9 +2160,9 @@ AS $$
 -- The privileges granted on table `tab`, per grantee: [{role_oid, role, owner, direct:
 -- ["SELECT", ...], grant_option: [...]}]. A table never granted shows its owner's defaults.
 DECLARE
-    rel regclass := howdah_internal.visible_table(tab);
+    rel regclass := howdah_internal.catalog_visible_table(tab);
 BEGIN
-    RETURN (SELECT howdah_internal.acl_json(coalesce(c.relacl, acldefault('r', c.relowner)), c.relowner, 'table')
+    RETURN (SELECT howdah_internal.catalog_acl_json(coalesce(c.relacl, acldefault('r', c.relowner)), c.relowner, 'table')
               FROM pg_class c WHERE c.oid = rel);
 END;
 $$;
@@ -2072,23 +2175,23 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 -- The privileges granted on schema `sch`, per grantee, as list_table_privileges shows them.
 BEGIN
-    PERFORM howdah_internal.visible_schema(sch);
-    RETURN (SELECT howdah_internal.acl_json(coalesce(n.nspacl, acldefault('n', n.nspowner)), n.nspowner, 'schema')
+    PERFORM howdah_internal.catalog_visible_schema(sch);
+    RETURN (SELECT howdah_internal.catalog_acl_json(coalesce(n.nspacl, acldefault('n', n.nspowner)), n.nspowner, 'schema')
               FROM pg_namespace n WHERE n.oid = sch);
 END;
 $$;
 COMMENT ON FUNCTION howdah.list_schema_privileges(oid) IS 'Privileges granted on a schema, per grantee: [{role_oid, role, owner, direct: ["USAGE", "CREATE"], grant_option: [...]}]; PUBLIC is role_oid 0, role "PUBLIC". Errors: 3F000 unknown schema.';
 
-CREATE FUNCTION howdah_internal.json_privileges(input jsonb, key text, what text, kind text)
+CREATE FUNCTION howdah_internal.catalog_json_privileges(input jsonb, key text, what text, kind text)
 RETURNS text[]
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 -- The privilege keywords listed in input->key (absent or null: none), in PostgreSQL's order,
--- taken from privilege_keywords(kind); 22023 naming the key or the unknown privilege. Case is
+-- taken from catalog_privilege_keywords(kind); 22023 naming the key or the unknown privilege. Case is
 -- ignored.
 DECLARE
-    allowed text[] := howdah_internal.privilege_keywords(kind);
+    allowed text[] := howdah_internal.catalog_privilege_keywords(kind);
     item jsonb;
     out text[] := '{}'::text[];
 BEGIN
@@ -2110,9 +2213,9 @@ BEGIN
     RETURN ARRAY(SELECT k FROM unnest(allowed) AS k WHERE k = ANY (out));
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.json_privileges(jsonb, text, text, text) IS 'Reads a list of privilege keywords from JSON input against the whitelist of the object kind (22023 otherwise).';
+COMMENT ON FUNCTION howdah_internal.catalog_json_privileges(jsonb, text, text, text) IS 'Reads a list of privilege keywords from JSON input against the whitelist of the object kind (22023 otherwise).';
 
-CREATE FUNCTION howdah_internal.privilege_sql(verb text, privileges text[], classid regclass, obj oid, grantee oid)
+CREATE FUNCTION howdah_internal.catalog_privilege_sql(verb text, privileges text[], classid regclass, obj oid, grantee oid)
 RETURNS text
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -2120,14 +2223,14 @@ BEGIN ATOMIC
     -- One GRANT or REVOKE statement (verb: grant, grant_with_option, revoke, revoke_option) of
     -- `privileges` on the object (classid, obj) — a table (pg_class) or a schema (pg_namespace),
     -- named as pg_depend does — to or from `grantee` (0 = PUBLIC). Privilege keywords come from
-    -- privilege_keywords(), never from the argument's text; names are quoted with %I. NULL for an
+    -- catalog_privilege_keywords(), never from the argument's text; names are quoted with %I. NULL for an
     -- unknown verb, object or role.
     SELECT format(CASE verb
                       WHEN 'grant' THEN 'GRANT %s ON %s TO %s'
                       WHEN 'grant_with_option' THEN 'GRANT %s ON %s TO %s WITH GRANT OPTION'
                       WHEN 'revoke' THEN 'REVOKE %s ON %s FROM %s'
                       WHEN 'revoke_option' THEN 'REVOKE GRANT OPTION FOR %s ON %s FROM %s' END,
-                  array_to_string(ARRAY(SELECT k FROM unnest(howdah_internal.privilege_keywords(
+                  array_to_string(ARRAY(SELECT k FROM unnest(howdah_internal.catalog_privilege_keywords(
                                              CASE classid WHEN 'pg_class'::regclass THEN 'table'
                                                           WHEN 'pg_namespace'::regclass THEN 'schema' END)) AS k
                                          WHERE k = ANY (privileges)), ', '),
@@ -2140,9 +2243,9 @@ BEGIN ATOMIC
                   CASE WHEN grantee = 0 THEN 'PUBLIC'
                        ELSE (SELECT format('%I', r.rolname) FROM pg_roles r WHERE r.oid = grantee) END);
 END;
-COMMENT ON FUNCTION howdah_internal.privilege_sql(text, text[], regclass, oid, oid) IS 'Builds one GRANT/REVOKE statement from whitelisted privilege keywords and quoted names.';
+COMMENT ON FUNCTION howdah_internal.catalog_privilege_sql(text, text[], regclass, oid, oid) IS 'Builds one GRANT/REVOKE statement from whitelisted privilege keywords and quoted names.';
 
-CREATE FUNCTION howdah_internal.replace_privileges(kind text, obj oid, spec jsonb)
+CREATE FUNCTION howdah_internal.catalog_replace_privileges(kind text, obj oid, spec jsonb)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -2174,10 +2277,10 @@ DECLARE
     bad record;
 BEGIN
     IF kind = 'table' THEN
-        shown := format('table %s', howdah_internal.visible_table(obj));
+        shown := format('table %s', howdah_internal.catalog_visible_table(obj));
         SELECT c.relowner INTO owner_oid FROM pg_class c WHERE c.oid = obj;
     ELSE
-        shown := format('schema %I', howdah_internal.visible_schema(obj));
+        shown := format('schema %I', howdah_internal.catalog_visible_schema(obj));
         SELECT n.nspowner INTO owner_oid FROM pg_namespace n WHERE n.oid = obj;
     END IF;
     IF NOT pg_has_role(owner_oid, 'USAGE') THEN
@@ -2194,13 +2297,13 @@ BEGIN
     END IF;
     FOR entry, pos IN SELECT e, i FROM jsonb_array_elements(spec) WITH ORDINALITY AS x(e, i) LOOP
         where_ := format('%s for %s, entry %s', what, shown, pos);
-        PERFORM howdah_internal.check_keys(entry, ARRAY['role', 'role_oid', 'direct', 'grant_option'], where_);
+        PERFORM howdah_internal.catalog_check_keys(entry, ARRAY['role', 'role_oid', 'direct', 'grant_option'], where_);
         IF (entry ? 'role') = (entry ? 'role_oid') THEN
             RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
                 MESSAGE = format('%s: give exactly one of "role" and "role_oid"', where_);
         END IF;
         IF entry ? 'role' THEN
-            role_name := howdah_internal.json_text(entry, 'role', where_);
+            role_name := howdah_internal.catalog_json_text(entry, 'role', where_);
             IF role_name IN ('PUBLIC', 'public') THEN
                 grantee_oid := 0;
             ELSE
@@ -2213,7 +2316,7 @@ BEGIN
             END IF;
         ELSE
             -- A JSON number as list_roles() gives oids, or a string of digits (read as that number).
-            role_num := howdah_internal.json_int_value(
+            role_num := howdah_internal.catalog_json_int_value(
                 CASE WHEN jsonb_typeof(entry -> 'role_oid') = 'string' AND entry ->> 'role_oid' ~ '^[0-9]{1,10}$'
                      THEN to_jsonb((entry ->> 'role_oid')::bigint) ELSE entry -> 'role_oid' END,
                 0, 4294967295, format('%s: key ''role_oid'' (an oid)', where_));
@@ -2238,8 +2341,8 @@ BEGIN
                 MESSAGE = format('%s: key ''direct'' is required', where_),
                 HINT = 'give the privileges the role should end with; [] revokes them all';
         END IF;
-        direct := howdah_internal.json_privileges(entry, 'direct', where_, kind);
-        grantable := howdah_internal.json_privileges(entry, 'grant_option', where_, kind);
+        direct := howdah_internal.catalog_json_privileges(entry, 'direct', where_, kind);
+        grantable := howdah_internal.catalog_json_privileges(entry, 'grant_option', where_, kind);
         IF NOT grantable <@ direct THEN
             RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
                 MESSAGE = format('%s: grant_option lists %s, which "direct" does not', where_,
@@ -2268,7 +2371,7 @@ BEGIN
       JOIN aclexplode(acl) d ON d.grantor = g.grantee AND d.privilege_type = g.privilege_type AND d.grantee <> g.grantee
      WHERE g.is_grantable AND g.grantor = owner_oid AND g.grantee <> owner_oid
        AND NOT coalesce(want_grant -> g.grantee::text, '[]') ? g.privilege_type
-     ORDER BY g.grantee, array_position(howdah_internal.privilege_keywords(kind), g.privilege_type::text), d.grantee
+     ORDER BY g.grantee, array_position(howdah_internal.catalog_privilege_keywords(kind), g.privilege_type::text), d.grantee
      LIMIT 1;
     IF FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'dependent_objects_still_exist',
@@ -2277,8 +2380,8 @@ BEGIN
                              CASE WHEN dep.other = 0 THEN 'PUBLIC' ELSE dep.other::regrole::text END),
             HINT = format('keep %s in the grant_option of %s, or first remove what it granted: as %s, %s; or as the owner, %s CASCADE',
                           dep.privilege_type, dep.holder::regrole, dep.holder::regrole,
-                          howdah_internal.privilege_sql('revoke', ARRAY[dep.privilege_type::text], catalog, obj, dep.other),
-                          howdah_internal.privilege_sql('revoke', ARRAY[dep.privilege_type::text], catalog, obj, dep.holder));
+                          howdah_internal.catalog_privilege_sql('revoke', ARRAY[dep.privilege_type::text], catalog, obj, dep.other),
+                          howdah_internal.catalog_privilege_sql('revoke', ARRAY[dep.privilege_type::text], catalog, obj, dep.holder));
     END IF;
 
     -- Apply, role by role: every grantee of the current ACL and every listed role, but never the
@@ -2297,21 +2400,21 @@ BEGIN
         -- Privileges to take away (with their grant options).
         todo := ARRAY(SELECT unnest(cur_direct) EXCEPT SELECT unnest(direct));
         IF todo <> '{}' THEN
-            EXECUTE howdah_internal.privilege_sql('revoke', todo, catalog, obj, grantee_oid);
+            EXECUTE howdah_internal.catalog_privilege_sql('revoke', todo, catalog, obj, grantee_oid);
         END IF;
         -- Grant options to take away from privileges that stay.
         todo := ARRAY(SELECT unnest(cur_grant) INTERSECT SELECT unnest(direct) EXCEPT SELECT unnest(grantable));
         IF todo <> '{}' THEN
-            EXECUTE howdah_internal.privilege_sql('revoke_option', todo, catalog, obj, grantee_oid);
+            EXECUTE howdah_internal.catalog_privilege_sql('revoke_option', todo, catalog, obj, grantee_oid);
         END IF;
         -- Privileges to give without, then with grant option.
         todo := ARRAY(SELECT unnest(direct) EXCEPT SELECT unnest(cur_direct) EXCEPT SELECT unnest(grantable));
         IF todo <> '{}' THEN
-            EXECUTE howdah_internal.privilege_sql('grant', todo, catalog, obj, grantee_oid);
+            EXECUTE howdah_internal.catalog_privilege_sql('grant', todo, catalog, obj, grantee_oid);
         END IF;
         todo := ARRAY(SELECT unnest(grantable) EXCEPT SELECT unnest(cur_grant));
         IF todo <> '{}' THEN
-            EXECUTE howdah_internal.privilege_sql('grant_with_option', todo, catalog, obj, grantee_oid);
+            EXECUTE howdah_internal.catalog_privilege_sql('grant_with_option', todo, catalog, obj, grantee_oid);
         END IF;
     END LOOP;
 
@@ -2338,7 +2441,7 @@ BEGIN
     END IF;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.replace_privileges(text, oid, jsonb) IS 'Shared body of replace_table_privileges and replace_schema_privileges.';
+COMMENT ON FUNCTION howdah_internal.catalog_replace_privileges(text, oid, jsonb) IS 'Shared body of replace_table_privileges and replace_schema_privileges.';
 
 CREATE FUNCTION howdah.replace_table_privileges(tab oid, spec jsonb)
 RETURNS jsonb
@@ -2349,7 +2452,7 @@ AS $$
 -- Each listed role ends with exactly those privileges on table `tab`; every other role (PUBLIC
 -- included) loses its privileges; the owner's are never changed. Returns list_table_privileges.
 BEGIN
-    PERFORM howdah_internal.replace_privileges('table', tab, spec);
+    PERFORM howdah_internal.catalog_replace_privileges('table', tab, spec);
     RETURN howdah.list_table_privileges(tab);
 END;
 $$;
@@ -2363,31 +2466,18 @@ AS $$
 -- As replace_table_privileges, for schema `sch` and the privileges USAGE and CREATE. Returns
 -- list_schema_privileges.
 BEGIN
-    PERFORM howdah_internal.replace_privileges('schema', sch, spec);
+    PERFORM howdah_internal.catalog_replace_privileges('schema', sch, spec);
     RETURN howdah.list_schema_privileges(sch);
 END;
 $$;
 COMMENT ON FUNCTION howdah.replace_schema_privileges(oid, jsonb) IS 'Makes the schema''s grants exactly [{"role": name or "role_oid": oid, "direct": ["USAGE", "CREATE"], "grant_option": [...]}], as replace_table_privileges() does for tables. Returns list_schema_privileges(). Errors: 3F000 unknown schema, 42501 not an owner of the schema, or a grant made by another role would survive, 2BP01 a role would lose a grant option it has used to grant to others (names the schema, both roles and the privilege), 22023 bad spec, 42704 unknown role.';
-SELECT howdah_internal.record_step('catalog', 'howdah', 5, 'up', '005_privileges.sql', '8b07ecb7f252eb7e30678a906bb530513c017676c3f2353c9c100fc1d862ebc3', ARRAY['howdah', 'howdah_internal']);
-UPDATE howdah_internal.version_catalog SET version = 5;
 
--- ----- catalog 006_records.sql -----
--- catalog 006: records — list (filter, order, grouping, paging), get, add, patch, delete and
--- search the rows of a table. Each call is one function returning jsonb and running one dynamic
--- statement over the table (plus, before a write or a lookup by id, one read-only statement that
--- converts the input values, so a bad value is reported with its column and nothing is written).
--- Everything is SECURITY INVOKER: privileges and row-level security apply as to the caller's
--- own SQL.
---
--- A record is a JSON object keyed by column attnum as text: {"1": 5, "2": "Ann"}. Columns the
--- caller may not SELECT are left out.
---
--- Errors: 22023 bad JSON input (naming the key and the table/column); 42703 unknown column;
--- 42P01 unknown table oid; 42501 no privilege; 55000 the table has no primary key (get, patch,
--- delete); P0002 no record with this id; a value that does not convert keeps PostgreSQL's
--- SQLSTATE (22P02, 22003, 22008, 23514 ...) with the input, column and table in the message.
+-- ----- catalog code/012_records_operators.sql -----
+-- catalog code 012: what the records functions ask of a column's type — the type under its
+-- domains, its default btree/hash operator class, and SQL comparing two values with the type's
+-- own operators (so citext compares as citext, hstore is refused rather than compared as text).
 
-CREATE FUNCTION howdah_internal.base_type(typ oid)
+CREATE FUNCTION howdah_internal.catalog_base_type(typ oid)
 RETURNS oid
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -2406,9 +2496,9 @@ BEGIN
     RETURN t;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.base_type(oid) IS 'The type under any domains over `typ` (typ itself when it is no domain). Errors: none.';
+COMMENT ON FUNCTION howdah_internal.catalog_base_type(oid) IS 'The type under any domains over `typ` (typ itself when it is no domain). Errors: none.';
 
-CREATE FUNCTION howdah_internal.default_opclass(typ oid, am name)
+CREATE FUNCTION howdah_internal.catalog_default_opclass(typ oid, am name)
 RETURNS oid
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -2420,7 +2510,7 @@ AS $$
 -- without a function (varchar -> text), or anyarray's for an array whose elements have one.
 -- NULL when there is none.
 DECLARE
-    base oid := howdah_internal.base_type(typ);
+    base oid := howdah_internal.catalog_base_type(typ);
     kind "char";
     elem oid;
     category "char";
@@ -2452,7 +2542,7 @@ BEGIN
     -- An array compares when its elements do (anyarray's operator classes).
     IF category = 'A' AND elem <> 0
        AND EXISTS (SELECT FROM pg_type y WHERE y.oid = base AND y.typsubscript = 'array_subscript_handler'::regproc)
-       AND howdah_internal.default_opclass(elem, am) IS NOT NULL THEN
+       AND howdah_internal.catalog_default_opclass(elem, am) IS NOT NULL THEN
         SELECT o.oid INTO opc
           FROM pg_opclass o JOIN pg_am m ON m.oid = o.opcmethod
          WHERE m.amname = am AND o.opcdefault AND o.opcintype = 'anyarray'::regtype;
@@ -2460,16 +2550,16 @@ BEGIN
     RETURN opc;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.default_opclass(oid, name) IS 'The default operator class of an index method (btree, hash) that serves a type, or NULL. Errors: none.';
+COMMENT ON FUNCTION howdah_internal.catalog_default_opclass(oid, name) IS 'The default operator class of an index method (btree, hash) that serves a type, or NULL. Errors: none.';
 
-CREATE FUNCTION howdah_internal.has_opclass(typ oid, am name)
+CREATE FUNCTION howdah_internal.catalog_has_opclass(typ oid, am name)
 RETURNS boolean
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
-RETURN howdah_internal.default_opclass(typ, am) IS NOT NULL;
-COMMENT ON FUNCTION howdah_internal.has_opclass(oid, name) IS 'Whether a type has a default operator class of an index method (btree: ORDER BY, GROUP BY and < work; hash: = works). Errors: none.';
+RETURN howdah_internal.catalog_default_opclass(typ, am) IS NOT NULL;
+COMMENT ON FUNCTION howdah_internal.catalog_has_opclass(oid, name) IS 'Whether a type has a default operator class of an index method (btree: ORDER BY, GROUP BY and < work; hash: = works). Errors: none.';
 
-CREATE FUNCTION howdah_internal.compare_sql(typ oid, op text, lhs text, rhs text)
+CREATE FUNCTION howdah_internal.catalog_compare_sql(typ oid, op text, lhs text, rhs text)
 RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -2495,12 +2585,12 @@ BEGIN
     SELECT a.amopopr INTO opr
       FROM pg_opclass c JOIN pg_amop a ON a.amopfamily = c.opcfamily AND a.amoplefttype = c.opcintype
                                       AND a.amoprighttype = c.opcintype AND a.amopstrategy = strategy
-     WHERE c.oid = howdah_internal.default_opclass(typ, 'btree');
+     WHERE c.oid = howdah_internal.catalog_default_opclass(typ, 'btree');
     IF opr IS NULL AND want = '=' THEN
         SELECT a.amopopr INTO opr
           FROM pg_opclass c JOIN pg_amop a ON a.amopfamily = c.opcfamily AND a.amoplefttype = c.opcintype
                                           AND a.amoprighttype = c.opcintype AND a.amopstrategy = 1
-         WHERE c.oid = howdah_internal.default_opclass(typ, 'hash');
+         WHERE c.oid = howdah_internal.catalog_default_opclass(typ, 'hash');
     END IF;
     SELECT format('OPERATOR(%I.%s)', n.nspname, o.oprname), o.oprnegate INTO qualified, neg
       FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace
@@ -2520,79 +2610,35 @@ BEGIN
     RETURN format('%s %s %s', lhs, qualified, rhs);
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.compare_sql(oid, text, text, text) IS 'SQL comparing two expressions of a type with the type''s own operator (from its default btree or hash operator class), schema-qualified; NULL when the type has none. Errors: none.';
+COMMENT ON FUNCTION howdah_internal.catalog_compare_sql(oid, text, text, text) IS 'SQL comparing two expressions of a type with the type''s own operator (from its default btree or hash operator class), schema-qualified; NULL when the type has none. Errors: none.';
 
-CREATE FUNCTION howdah_internal.key_column(tab regclass, key text, what text,
-                                           OUT col_num smallint, OUT col_name name, OUT col_type oid)
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
--- A key of a record object: digits only means an attnum, anything else a column name.
-RETURN howdah_internal.resolve_column(tab, CASE WHEN key ~ '^[0-9]+$' THEN to_jsonb(key::numeric) ELSE to_jsonb(key) END, what);
-COMMENT ON FUNCTION howdah_internal.key_column(regclass, text, text) IS 'Resolves a JSON object key to a column: a key of digits only is an attnum, any other key a name. Errors: 42703 unknown column.';
+-- ----- catalog code/013_records_compile_filter.sql -----
+-- catalog code 013: a JSON filter tree compiled into a SQL condition over alias r: values become
+-- typed literals of the column's type, identifiers are quoted, operators are the type's own
+-- (012). When a value does not convert, the error is raised again naming the input, column and
+-- table, with the conversion's SQLSTATE (22P02, 22003, 22008, 23514 ...).
+--
+-- Errors: 22023 bad shape, key, op or value (naming the path in the input and the column); 42703
+-- unknown column.
 
-CREATE FUNCTION howdah_internal.check_readable(tab regclass)
-RETURNS void
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
--- Raises 42501 unless the current role may SELECT at least one column of `tab`.
-BEGIN
-    IF NOT has_any_column_privilege(tab, 'SELECT') THEN
-        RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
-            MESSAGE = format('permission denied for table %s', tab),
-            HINT = format('role %s has SELECT on no column of this table', current_user);
-    END IF;
-END;
-$$;
-COMMENT ON FUNCTION howdah_internal.check_readable(regclass) IS 'Checks that the current role may read some column of a table. Errors: 42501.';
-
-CREATE FUNCTION howdah_internal.record_json_sql(tab regclass, alias text)
-RETURNS text
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    -- jsonb_build_object takes at most 100 arguments: build 50 columns at a time and concatenate.
-    SELECT coalesce(string_agg(c.part, ' || ' ORDER BY c.chunk), '''{}''::jsonb')
-      FROM (SELECT (x.n - 1) / 50 AS chunk,
-                   'jsonb_build_object(' || string_agg(format('%L, %I.%I', x.attnum::text, alias, x.attname), ', ' ORDER BY x.attnum) || ')' AS part
-              FROM (SELECT a.attnum, a.attname, row_number() OVER (ORDER BY a.attnum) AS n
-                      FROM pg_attribute a
-                     WHERE a.attrelid = tab AND a.attnum > 0 AND NOT a.attisdropped
-                       AND has_column_privilege(tab, a.attnum, 'SELECT')) x
-             GROUP BY 1) c;
-END;
-COMMENT ON FUNCTION howdah_internal.record_json_sql(regclass, text) IS 'SQL building one record as JSON keyed by attnum from the columns of `alias` the current role may SELECT (''{}'' when none). Errors: none.';
-
-CREATE FUNCTION howdah_internal.record_cols_sql(tab regclass, alias text)
-RETURNS text
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    SELECT coalesce(string_agg(format('%I.%I', alias, a.attname), ', ' ORDER BY a.attnum), 'NULL')
-      FROM pg_attribute a
-     WHERE a.attrelid = tab AND a.attnum > 0 AND NOT a.attisdropped
-       AND has_column_privilege(tab, a.attnum, 'SELECT');
-END;
-COMMENT ON FUNCTION howdah_internal.record_cols_sql(regclass, text) IS 'SQL select list of the columns of `alias` the current role may SELECT. Errors: none.';
-
-CREATE FUNCTION howdah_internal.like_pattern(value text, prefix text, suffix text)
+CREATE FUNCTION howdah_internal.catalog_like_pattern(value text, prefix text, suffix text)
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 -- `value` with LIKE's wildcards and escape character escaped, between prefix and suffix.
 RETURN prefix || replace(replace(replace(value, '\', '\\'), '%', '\%'), '_', '\_') || suffix;
-COMMENT ON FUNCTION howdah_internal.like_pattern(text, text, text) IS 'A LIKE pattern matching `value` literally, with prefix and suffix (''%'' or '''') around it. Errors: none.';
+COMMENT ON FUNCTION howdah_internal.catalog_like_pattern(text, text, text) IS 'A LIKE pattern matching `value` literally, with prefix and suffix (''%'' or '''') around it. Errors: none.';
 
-CREATE FUNCTION howdah_internal.text_sql(col_name name, col_type oid)
+CREATE FUNCTION howdah_internal.catalog_text_sql(col_name name, col_type oid)
 RETURNS text
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 -- Text-like columns are matched as they are (so their indexes can serve); others by their text form.
 RETURN CASE WHEN (SELECT y.typcategory FROM pg_type y WHERE y.oid = col_type) = 'S'
             THEN format('r.%I', col_name) ELSE format('r.%I::text', col_name) END;
-COMMENT ON FUNCTION howdah_internal.text_sql(name, oid) IS 'SQL for a column of alias r as text: the column itself when text-like, else its text form. Errors: none.';
+COMMENT ON FUNCTION howdah_internal.catalog_text_sql(name, oid) IS 'SQL for a column of alias r as text: the column itself when text-like, else its text form. Errors: none.';
 
-CREATE FUNCTION howdah_internal.value_sql(tab regclass, col_name name, col_type oid, value jsonb, what text)
+CREATE FUNCTION howdah_internal.catalog_value_sql(tab regclass, col_name name, col_type oid, value jsonb, what text)
 RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -2602,7 +2648,7 @@ AS $$
 -- columns; jsonb_populate_record, evaluated once, for a JSON array (array column) or object
 -- (composite column). Raises 22023 for JSON null and for an array/object given to another type.
 DECLARE
-    base oid := howdah_internal.base_type(col_type);
+    base oid := howdah_internal.catalog_base_type(col_type);
     kind text := jsonb_typeof(value);
 BEGIN
     IF kind IS NULL OR kind = 'null' THEN
@@ -2626,9 +2672,9 @@ BEGIN
         HINT = 'give a JSON string, number or boolean';
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.value_sql(regclass, name, oid, jsonb, text) IS 'SQL for a JSON value converted to a column''s type by PostgreSQL (typed literal, or jsonb_populate_record for arrays and composites). Errors: 22023 JSON null, or an array/object for a scalar type.';
+COMMENT ON FUNCTION howdah_internal.catalog_value_sql(regclass, name, oid, jsonb, text) IS 'SQL for a JSON value converted to a column''s type by PostgreSQL (typed literal, or jsonb_populate_record for arrays and composites). Errors: 22023 JSON null, or an array/object for a scalar type.';
 
-CREATE FUNCTION howdah_internal.raise_for_column(tab regclass, col_name name, what text,
+CREATE FUNCTION howdah_internal.catalog_raise_for_column(tab regclass, col_name name, what text,
                                                  err_state text, err_msg text, err_detail text, err_hint text)
 RETURNS void
 LANGUAGE plpgsql STABLE
@@ -2650,9 +2696,9 @@ BEGIN
     END IF;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.raise_for_column(regclass, name, text, text, text, text, text) IS 'Re-raises a caught error naming the input, column and table. Errors: always the given SQLSTATE.';
+COMMENT ON FUNCTION howdah_internal.catalog_raise_for_column(regclass, name, text, text, text, text, text) IS 'Re-raises a caught error naming the input, column and table. Errors: always the given SQLSTATE.';
 
-CREATE FUNCTION howdah_internal.check_value(tab regclass, col_name name, col_type oid, value jsonb, what text, as_literal boolean)
+CREATE FUNCTION howdah_internal.catalog_check_value(tab regclass, col_name name, col_type oid, value jsonb, what text, as_literal boolean)
 RETURNS void
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -2668,21 +2714,21 @@ DECLARE
     err_hint text;
 BEGIN
     IF as_literal AND jsonb_typeof(value) IN ('string', 'number', 'boolean')
-       OR howdah_internal.base_type(col_type) IN ('json'::regtype, 'jsonb'::regtype) THEN
+       OR howdah_internal.catalog_base_type(col_type) IN ('json'::regtype, 'jsonb'::regtype) THEN
         EXECUTE format('SELECT $1::%s', format_type(col_type, -1))
-          USING CASE WHEN howdah_internal.base_type(col_type) IN ('json'::regtype, 'jsonb'::regtype) THEN value::text ELSE value #>> '{}' END;
+          USING CASE WHEN howdah_internal.catalog_base_type(col_type) IN ('json'::regtype, 'jsonb'::regtype) THEN value::text ELSE value #>> '{}' END;
     ELSE
         EXECUTE format('SELECT (jsonb_populate_record(NULL::%s, $1)).%I', tab, col_name) USING jsonb_build_object(col_name, value);
     END IF;
 EXCEPTION WHEN OTHERS THEN
     GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE, err_msg = MESSAGE_TEXT,
                             err_detail = PG_EXCEPTION_DETAIL, err_hint = PG_EXCEPTION_HINT;
-    PERFORM howdah_internal.raise_for_column(tab, col_name, what, err_state, err_msg, err_detail, err_hint);
+    PERFORM howdah_internal.catalog_raise_for_column(tab, col_name, what, err_state, err_msg, err_detail, err_hint);
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.check_value(regclass, name, oid, jsonb, text, boolean) IS 'Checks that a JSON value converts to a column''s type. Errors: the conversion''s SQLSTATE (22P02, 22003, 22001, 22008, 23514 ...) with the input, column and table in the message.';
+COMMENT ON FUNCTION howdah_internal.catalog_check_value(regclass, name, oid, jsonb, text, boolean) IS 'Checks that a JSON value converts to a column''s type. Errors: the conversion''s SQLSTATE (22P02, 22003, 22001, 22008, 23514 ...) with the input, column and table in the message.';
 
-CREATE FUNCTION howdah_internal.filter_sql(tab regclass, filter jsonb, what text, checked boolean DEFAULT false)
+CREATE FUNCTION howdah_internal.catalog_filter_sql(tab regclass, filter jsonb, what text, checked boolean DEFAULT false)
 RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -2703,7 +2749,7 @@ DECLARE
     vals text[] := '{}'::text[];
     cond text;
 BEGIN
-    PERFORM howdah_internal.check_keys(filter, ARRAY['and', 'or', 'not', 'column', 'op', 'value'], what);
+    PERFORM howdah_internal.catalog_check_keys(filter, ARRAY['and', 'or', 'not', 'column', 'op', 'value'], what);
     IF (filter ? 'and')::int + (filter ? 'or')::int + (filter ? 'not')::int + (filter ? 'column' OR filter ? 'op' OR filter ? 'value')::int <> 1 THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('%s must have exactly one of the keys "and", "or", "not", or be a condition {"column", "op", "value"}', what),
@@ -2717,7 +2763,7 @@ BEGIN
                 MESSAGE = format('%s.%s must be a JSON array of filters, got %s', what, node, jsonb_typeof(filter -> node));
         END IF;
         FOR i IN 0 .. jsonb_array_length(filter -> node) - 1 LOOP
-            parts := parts || howdah_internal.filter_sql(tab, filter -> node -> i, format('%s.%s[%s]', what, node, i), checked);
+            parts := parts || howdah_internal.catalog_filter_sql(tab, filter -> node -> i, format('%s.%s[%s]', what, node, i), checked);
         END LOOP;
         IF cardinality(parts) = 0 THEN
             RETURN CASE node WHEN 'and' THEN 'true' ELSE 'false' END;
@@ -2725,7 +2771,7 @@ BEGIN
         RETURN '(' || array_to_string(parts, CASE node WHEN 'and' THEN ' AND ' ELSE ' OR ' END) || ')';
     END IF;
     IF filter ? 'not' THEN
-        RETURN format('(NOT %s)', howdah_internal.filter_sql(tab, filter -> 'not', what || '.not', checked));
+        RETURN format('(NOT %s)', howdah_internal.catalog_filter_sql(tab, filter -> 'not', what || '.not', checked));
     END IF;
 
     -- A condition.
@@ -2734,8 +2780,8 @@ BEGIN
             MESSAGE = format('%s: a condition needs the keys "column" and "op"', what),
             HINT = format('table %s', tab);
     END IF;
-    SELECT * INTO c FROM howdah_internal.resolve_column(tab, filter -> 'column', what || '.column');
-    op := howdah_internal.json_text(filter, 'op', what);
+    SELECT * INTO c FROM howdah_internal.catalog_resolve_column(tab, filter -> 'column', what || '.column');
+    op := howdah_internal.catalog_json_text(filter, 'op', what);
     v := filter -> 'value';
     ref := format('r.%I', c.col_name);
     IF op IS NULL OR op NOT IN ('=', '<>', '<', '>', '<=', '>=', 'is_null', 'is_not_null', 'contains', 'starts_with',
@@ -2754,10 +2800,10 @@ BEGIN
             MESSAGE = format('%s: op %s needs a "value" (column "%s" of table %s)', what, op, c.col_name, tab);
     END IF;
 
-    -- The comparison ops use the column type's own operators (see compare_sql); a type without
+    -- The comparison ops use the column type's own operators (see catalog_compare_sql); a type without
     -- one is refused here rather than by the statement. The placeholder stands for the value.
     IF op IN ('=', '<>', '<', '>', '<=', '>=', 'in')
-       AND howdah_internal.compare_sql(c.col_type, CASE op WHEN 'in' THEN '=' ELSE op END, ref, '$') IS NULL THEN
+       AND howdah_internal.catalog_compare_sql(c.col_type, CASE op WHEN 'in' THEN '=' ELSE op END, ref, '$') IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('%s: op %s does not apply to column "%s" of table %s, of type %s', what, op, c.col_name, tab, format_type(c.col_type, NULL)),
             HINT = 'compare its text form with contains, starts_with or iequal';
@@ -2766,10 +2812,10 @@ BEGIN
     CASE op
     WHEN '=', '<>', '<', '>', '<=', '>=' THEN
         IF checked THEN
-            PERFORM howdah_internal.check_value(tab, c.col_name, c.col_type, v, what || '.value', true);
+            PERFORM howdah_internal.catalog_check_value(tab, c.col_name, c.col_type, v, what || '.value', true);
         END IF;
-        vals := ARRAY[howdah_internal.value_sql(tab, c.col_name, c.col_type, v, what || '.value')];
-        cond := howdah_internal.compare_sql(c.col_type, op, ref, vals[1]);
+        vals := ARRAY[howdah_internal.catalog_value_sql(tab, c.col_name, c.col_type, v, what || '.value')];
+        cond := howdah_internal.catalog_compare_sql(c.col_type, op, ref, vals[1]);
     WHEN 'is_null' THEN
         cond := format('%s IS NULL', ref);
     WHEN 'is_not_null' THEN
@@ -2781,11 +2827,11 @@ BEGIN
                                  what, op, jsonb_typeof(v), c.col_name, tab);
         END IF;
         cond := CASE op
-            WHEN 'contains' THEN format('%s LIKE %L', howdah_internal.text_sql(c.col_name, c.col_type), howdah_internal.like_pattern(v #>> '{}', '%', '%'))
-            WHEN 'icontains' THEN format('%s ILIKE %L', howdah_internal.text_sql(c.col_name, c.col_type), howdah_internal.like_pattern(v #>> '{}', '%', '%'))
-            WHEN 'starts_with' THEN format('%s LIKE %L', howdah_internal.text_sql(c.col_name, c.col_type), howdah_internal.like_pattern(v #>> '{}', '', '%'))
-            WHEN 'istarts_with' THEN format('%s ILIKE %L', howdah_internal.text_sql(c.col_name, c.col_type), howdah_internal.like_pattern(v #>> '{}', '', '%'))
-            ELSE format('lower(%s) = lower(%L)', howdah_internal.text_sql(c.col_name, c.col_type), v #>> '{}') END;
+            WHEN 'contains' THEN format('%s LIKE %L', howdah_internal.catalog_text_sql(c.col_name, c.col_type), howdah_internal.catalog_like_pattern(v #>> '{}', '%', '%'))
+            WHEN 'icontains' THEN format('%s ILIKE %L', howdah_internal.catalog_text_sql(c.col_name, c.col_type), howdah_internal.catalog_like_pattern(v #>> '{}', '%', '%'))
+            WHEN 'starts_with' THEN format('%s LIKE %L', howdah_internal.catalog_text_sql(c.col_name, c.col_type), howdah_internal.catalog_like_pattern(v #>> '{}', '', '%'))
+            WHEN 'istarts_with' THEN format('%s ILIKE %L', howdah_internal.catalog_text_sql(c.col_name, c.col_type), howdah_internal.catalog_like_pattern(v #>> '{}', '', '%'))
+            ELSE format('lower(%s) = lower(%L)', howdah_internal.catalog_text_sql(c.col_name, c.col_type), v #>> '{}') END;
     WHEN 'in' THEN
         IF jsonb_typeof(v) <> 'array' THEN
             RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
@@ -2793,26 +2839,67 @@ BEGIN
         END IF;
         FOR i IN 0 .. jsonb_array_length(v) - 1 LOOP
             IF checked AND jsonb_typeof(v -> i) <> 'null' THEN
-                PERFORM howdah_internal.check_value(tab, c.col_name, c.col_type, v -> i, format('%s.value[%s]', what, i), true);
+                PERFORM howdah_internal.catalog_check_value(tab, c.col_name, c.col_type, v -> i, format('%s.value[%s]', what, i), true);
             END IF;
-            vals := vals || howdah_internal.value_sql(tab, c.col_name, c.col_type, v -> i, format('%s.value[%s]', what, i));
+            vals := vals || howdah_internal.catalog_value_sql(tab, c.col_name, c.col_type, v -> i, format('%s.value[%s]', what, i));
         END LOOP;
         IF cardinality(vals) = 0 THEN
             cond := 'false';
-        ELSIF (SELECT y.typarray <> 0 AND y.typcategory <> 'A' FROM pg_type y WHERE y.oid = howdah_internal.base_type(c.col_type)) THEN
+        ELSIF (SELECT y.typarray <> 0 AND y.typcategory <> 'A' FROM pg_type y WHERE y.oid = howdah_internal.catalog_base_type(c.col_type)) THEN
             -- col = ANY (ARRAY[...]), as PostgreSQL turns IN (...) into, with the type's own =.
-            cond := howdah_internal.compare_sql(c.col_type, '= ANY', ref, 'ARRAY[' || array_to_string(vals, ', ') || ']');
+            cond := howdah_internal.catalog_compare_sql(c.col_type, '= ANY', ref, 'ARRAY[' || array_to_string(vals, ', ') || ']');
         ELSE
             -- Values that are arrays themselves would make ARRAY[...] multi-dimensional.
-            cond := '(' || array_to_string(ARRAY(SELECT howdah_internal.compare_sql(c.col_type, '=', ref, x) FROM unnest(vals) AS x), ' OR ') || ')';
+            cond := '(' || array_to_string(ARRAY(SELECT howdah_internal.catalog_compare_sql(c.col_type, '=', ref, x) FROM unnest(vals) AS x), ' OR ') || ')';
         END IF;
     END CASE;
     RETURN cond;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.filter_sql(regclass, jsonb, text, boolean) IS 'Compiles a JSON filter tree into SQL over alias r (values as typed literals, identifiers quoted). Errors: 22023 bad shape, key, op or value, or an op the column type lacks (naming the path and column), 42703 unknown column; with checked, a value''s conversion error (22P02, 22003 ...) naming its column.';
+COMMENT ON FUNCTION howdah_internal.catalog_filter_sql(regclass, jsonb, text, boolean) IS 'Compiles a JSON filter tree into SQL over alias r (values as typed literals, identifiers quoted). Errors: 22023 bad shape, key, op or value, or an op the column type lacks (naming the path and column), 42703 unknown column; with checked, a value''s conversion error (22P02, 22003 ...) naming its column.';
 
-CREATE FUNCTION howdah_internal.grouping_columns(tab regclass, group_by jsonb)
+-- ----- catalog code/014_records_compile_page.sql -----
+-- catalog code 014: the rest of a list or search statement — the select list of readable
+-- columns as JSON, grouping columns, a total ORDER BY, paging — and the one statement that
+-- returns a page with its count and groups.
+--
+-- Errors: 22023 bad order, grouping, lim or off (naming the key); 42703 unknown column; 42501 a
+-- grouping column the caller may not read.
+--
+-- A record is a JSON object keyed by column attnum as text: {"1": 5, "2": "Ann"}. Columns the
+-- caller may not SELECT are left out. Everything is SECURITY INVOKER: privileges and row-level
+-- security apply as to the caller's own SQL.
+
+CREATE FUNCTION howdah_internal.catalog_record_json_sql(tab regclass, alias text)
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    -- jsonb_build_object takes at most 100 arguments: build 50 columns at a time and concatenate.
+    SELECT coalesce(string_agg(c.part, ' || ' ORDER BY c.chunk), '''{}''::jsonb')
+      FROM (SELECT (x.n - 1) / 50 AS chunk,
+                   'jsonb_build_object(' || string_agg(format('%L, %I.%I', x.attnum::text, alias, x.attname), ', ' ORDER BY x.attnum) || ')' AS part
+              FROM (SELECT a.attnum, a.attname, row_number() OVER (ORDER BY a.attnum) AS n
+                      FROM pg_attribute a
+                     WHERE a.attrelid = tab AND a.attnum > 0 AND NOT a.attisdropped
+                       AND has_column_privilege(tab, a.attnum, 'SELECT')) x
+             GROUP BY 1) c;
+END;
+COMMENT ON FUNCTION howdah_internal.catalog_record_json_sql(regclass, text) IS 'SQL building one record as JSON keyed by attnum from the columns of `alias` the current role may SELECT (''{}'' when none). Errors: none.';
+
+CREATE FUNCTION howdah_internal.catalog_record_cols_sql(tab regclass, alias text)
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT coalesce(string_agg(format('%I.%I', alias, a.attname), ', ' ORDER BY a.attnum), 'NULL')
+      FROM pg_attribute a
+     WHERE a.attrelid = tab AND a.attnum > 0 AND NOT a.attisdropped
+       AND has_column_privilege(tab, a.attnum, 'SELECT');
+END;
+COMMENT ON FUNCTION howdah_internal.catalog_record_cols_sql(regclass, text) IS 'SQL select list of the columns of `alias` the current role may SELECT. Errors: none.';
+
+CREATE FUNCTION howdah_internal.catalog_grouping_columns(tab regclass, group_by jsonb)
 RETURNS smallint[]
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -2825,14 +2912,14 @@ BEGIN
     IF group_by IS NULL OR jsonb_typeof(group_by) = 'null' THEN
         RETURN cols;
     END IF;
-    PERFORM howdah_internal.check_keys(group_by, ARRAY['columns'], 'grouping');
+    PERFORM howdah_internal.catalog_check_keys(group_by, ARRAY['columns'], 'grouping');
     IF jsonb_typeof(group_by -> 'columns') IS DISTINCT FROM 'array' OR jsonb_array_length(group_by -> 'columns') = 0 THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('grouping.columns must be a non-empty JSON array of columns, got %s', coalesce((group_by -> 'columns')::text, 'nothing')),
             HINT = format('table %s', tab);
     END IF;
     FOR i IN 0 .. jsonb_array_length(group_by -> 'columns') - 1 LOOP
-        SELECT * INTO c FROM howdah_internal.resolve_column(tab, group_by -> 'columns' -> i, format('grouping.columns[%s]', i));
+        SELECT * INTO c FROM howdah_internal.catalog_resolve_column(tab, group_by -> 'columns' -> i, format('grouping.columns[%s]', i));
         IF c.col_num = ANY (cols) THEN
             RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
                 MESSAGE = format('grouping.columns[%s]: column "%s" of table %s is listed twice', i, c.col_name, tab);
@@ -2841,7 +2928,7 @@ BEGIN
             RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
                 MESSAGE = format('grouping.columns[%s]: permission denied for column "%s" of table %s', i, c.col_name, tab);
         END IF;
-        IF NOT howdah_internal.has_opclass(c.col_type, 'btree') THEN
+        IF NOT howdah_internal.catalog_has_opclass(c.col_type, 'btree') THEN
             RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
                 MESSAGE = format('grouping.columns[%s]: column "%s" of table %s has type %s, which cannot be sorted or grouped',
                                  i, c.col_name, tab, format_type(c.col_type, NULL));
@@ -2851,9 +2938,9 @@ BEGIN
     RETURN cols;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.grouping_columns(regclass, jsonb) IS 'Validates a grouping input and returns its column attnums. Errors: 22023 bad shape, repeated or unsortable column, 42703 unknown column, 42501 column not readable.';
+COMMENT ON FUNCTION howdah_internal.catalog_grouping_columns(regclass, jsonb) IS 'Validates a grouping input and returns its column attnums. Errors: 22023 bad shape, repeated or unsortable column, 42703 unknown column, 42501 column not readable.';
 
-CREATE FUNCTION howdah_internal.order_sql(tab regclass, order_by jsonb, group_cols smallint[])
+CREATE FUNCTION howdah_internal.catalog_order_sql(tab regclass, order_by jsonb, group_cols smallint[])
 RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -2884,10 +2971,10 @@ BEGIN
     END IF;
     FOR i IN 0 .. jsonb_array_length(given) - 1 LOOP
         e := given -> i;
-        PERFORM howdah_internal.check_keys(e, ARRAY['column', 'direction', 'nulls'], format('order[%s]', i));
-        SELECT * INTO c FROM howdah_internal.resolve_column(tab, e -> 'column', format('order[%s].column', i));
-        dir := coalesce(howdah_internal.json_text(e, 'direction', format('order[%s]', i)), 'asc');
-        nul := howdah_internal.json_text(e, 'nulls', format('order[%s]', i));
+        PERFORM howdah_internal.catalog_check_keys(e, ARRAY['column', 'direction', 'nulls'], format('order[%s]', i));
+        SELECT * INTO c FROM howdah_internal.catalog_resolve_column(tab, e -> 'column', format('order[%s].column', i));
+        dir := coalesce(howdah_internal.catalog_json_text(e, 'direction', format('order[%s]', i)), 'asc');
+        nul := howdah_internal.catalog_json_text(e, 'nulls', format('order[%s]', i));
         IF dir NOT IN ('asc', 'desc') OR nul NOT IN ('first', 'last') THEN
             RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
                 MESSAGE = format('order[%s]: direction must be "asc" or "desc" and nulls "first" or "last", got %s', i, e),
@@ -2897,7 +2984,7 @@ BEGIN
             RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
                 MESSAGE = format('order[%s]: column "%s" of table %s is listed twice', i, c.col_name, tab);
         END IF;
-        IF NOT howdah_internal.has_opclass(c.col_type, 'btree') THEN
+        IF NOT howdah_internal.catalog_has_opclass(c.col_type, 'btree') THEN
             RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
                 MESSAGE = format('order[%s]: column "%s" of table %s has type %s, which cannot be sorted',
                                  i, c.col_name, tab, format_type(c.col_type, NULL));
@@ -2929,7 +3016,7 @@ BEGIN
                                       FROM pg_attribute a
                                      WHERE a.attrelid = tab AND a.attnum > 0 AND NOT a.attisdropped
                                        AND a.attnum <> ALL (used) AND has_column_privilege(tab, a.attnum, 'SELECT')
-                                       AND howdah_internal.has_opclass(a.atttypid, 'btree')), '{}'::text[]);
+                                       AND howdah_internal.catalog_has_opclass(a.atttypid, 'btree')), '{}'::text[]);
         IF (SELECT k.relkind FROM pg_class k WHERE k.oid = tab) IN ('r', 'p', 'm') AND has_table_privilege(tab, 'SELECT') THEN
             items := items || ARRAY['r.tableoid', 'r.ctid'];
         END IF;
@@ -2937,9 +3024,9 @@ BEGIN
     RETURN array_to_string(items, ', ');
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.order_sql(regclass, jsonb, smallint[]) IS 'Compiles an order input into a total ORDER BY list over alias r (group columns first, primary key appended). Errors: 22023 bad shape, direction, nulls, repeated or unsortable column, 42703 unknown column.';
+COMMENT ON FUNCTION howdah_internal.catalog_order_sql(regclass, jsonb, smallint[]) IS 'Compiles an order input into a total ORDER BY list over alias r (group columns first, primary key appended). Errors: 22023 bad shape, direction, nulls, repeated or unsortable column, 42703 unknown column.';
 
-CREATE FUNCTION howdah_internal.group_json_sql(tab regclass, group_cols smallint[], alias text)
+CREATE FUNCTION howdah_internal.catalog_group_json_sql(tab regclass, group_cols smallint[], alias text)
 RETURNS text
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -2947,9 +3034,9 @@ BEGIN ATOMIC
     SELECT 'jsonb_build_object(' || string_agg(format('%L, %I.%I', a.attnum::text, alias, a.attname), ', ' ORDER BY g.ord) || ')'
       FROM unnest(group_cols) WITH ORDINALITY AS g(n, ord) JOIN pg_attribute a ON a.attrelid = tab AND a.attnum = g.n;
 END;
-COMMENT ON FUNCTION howdah_internal.group_json_sql(regclass, smallint[], text) IS 'SQL for the values of the group columns of `alias` as a JSON object keyed by attnum. Errors: none.';
+COMMENT ON FUNCTION howdah_internal.catalog_group_json_sql(regclass, smallint[], text) IS 'SQL for the values of the group columns of `alias` as a JSON object keyed by attnum. Errors: none.';
 
-CREATE FUNCTION howdah_internal.check_page(tab regclass, lim integer, off integer)
+CREATE FUNCTION howdah_internal.catalog_check_page(tab regclass, lim integer, off integer)
 RETURNS void
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -2964,9 +3051,9 @@ BEGIN
     END IF;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.check_page(regclass, integer, integer) IS 'Checks the page arguments lim and off of a list or search call. Errors: 22023 a negative one.';
+COMMENT ON FUNCTION howdah_internal.catalog_check_page(regclass, integer, integer) IS 'Checks the page arguments lim and off of a list or search call. Errors: 22023 a negative one.';
 
-CREATE FUNCTION howdah_internal.page_sql(tab regclass, cond text, ord text, lim integer, off integer, group_cols smallint[])
+CREATE FUNCTION howdah_internal.catalog_page_sql(tab regclass, cond text, ord text, lim integer, off integer, group_cols smallint[])
 RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -2996,7 +3083,7 @@ BEGIN
     gcols := (SELECT string_agg(format('r.%I', a.attname), ', ' ORDER BY g.ord)
                 FROM unnest(group_cols) WITH ORDINALITY AS g(n, ord) JOIN pg_attribute a ON a.attrelid = tab AND a.attnum = g.n);
     page := format('SELECT %s%s FROM %s AS r WHERE %s%s%s%s',
-                   howdah_internal.record_cols_sql(tab, 'r'),
+                   howdah_internal.catalog_record_cols_sql(tab, 'r'),
                    CASE WHEN cardinality(group_cols) > 0
                         THEN format(', count(*) OVER (PARTITION BY %s) AS %I, dense_rank() OVER (ORDER BY %s) AS %I', gcols, n_alias, gcols, k_alias)
                         ELSE '' END,
@@ -3010,7 +3097,7 @@ BEGIN
                       'FROM (SELECT coalesce(jsonb_agg(q.j ORDER BY q.i), ''[]'') AS results '
                             'FROM (SELECT %s AS j, row_number() OVER () AS i FROM (%s) AS s) AS q) AS p',
                       CASE WHEN lim IS NULL AND coalesce(off, 0) = 0 THEN 'jsonb_array_length(p.results)' ELSE total END,
-                      howdah_internal.record_json_sql(tab, 's'), page);
+                      howdah_internal.catalog_record_json_sql(tab, 's'), page);
     END IF;
     -- A group's values are those of its first row on the page.
     RETURN format('WITH page AS (SELECT %s AS j, %s AS g, s.%I AS n, s.%I AS k, row_number() OVER () - 1 AS i FROM (%s) AS s), '
@@ -3021,65 +3108,31 @@ BEGIN
                       '''id'', x.id, ''count'', x.n, ''values'', page.g, ''result_indices'', x.indices) ORDER BY x.id) '
                     'FROM (SELECT groups.n, groups.first, groups.indices, row_number() OVER (ORDER BY groups.first) AS id FROM groups) AS x '
                     'JOIN page ON page.i = x.first), ''[]'')))',
-                  howdah_internal.record_json_sql(tab, 's'), howdah_internal.group_json_sql(tab, group_cols, 's'), n_alias, k_alias, page,
+                  howdah_internal.catalog_record_json_sql(tab, 's'), howdah_internal.catalog_group_json_sql(tab, group_cols, 's'), n_alias, k_alias, page,
                   total, to_jsonb(group_cols));
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.page_sql(regclass, text, text, integer, integer, smallint[]) IS 'Builds the single statement of list_records/search_records from a compiled condition and order; groups follow the group columns'' types (window functions), not their JSON. Errors: none.';
+COMMENT ON FUNCTION howdah_internal.catalog_page_sql(regclass, text, text, integer, integer, smallint[]) IS 'Builds the single statement of list_records/search_records from a compiled condition and order; groups follow the group columns'' types (window functions), not their JSON. Errors: none.';
 
-CREATE FUNCTION howdah_internal.list_records(tab oid, lim integer, off integer, order_by jsonb, filter jsonb, group_by jsonb)
-RETURNS jsonb
-LANGUAGE plpgsql STABLE SECURITY INVOKER
+-- ----- catalog code/015_records_input.sql -----
+-- catalog code 015: records and record ids given as JSON — keyed by attnum or name, re-keyed by
+-- column name for jsonb_populate_record, checked to convert to the columns' types before
+-- anything is written, and matched by primary key with each key type's own =.
+--
+-- Errors: 22023 bad JSON (naming the key and the table); 42703 unknown column; 55000
+-- (object_not_in_prerequisite_state) the table has no primary key; a value that does not convert
+-- keeps PostgreSQL's SQLSTATE (22P02, 22003, 22008, 23514 ...) with the input, column and table in
+-- the message.
+
+CREATE FUNCTION howdah_internal.catalog_key_column(tab regclass, key text, what text,
+                                           OUT col_num smallint, OUT col_name name, OUT col_type oid)
+LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
-AS $$
--- The body of howdah.list_records (whose parameters "order" and "grouping" are keywords):
--- one page of the records of table `tab` that pass `filter`, in `order_by` made total by the
--- primary key, `lim` records (NULL: all) after skipping `off`; with `count`, the number of
--- records passing the filter, and with `group_by`, the groups present in the page.
--- Result: {"results": [{"<attnum>": value, ...}, ...], "count": n, "grouping": {...} | null}.
-DECLARE
-    rel regclass := howdah_internal.visible_table(tab);
-    cond text := 'true';
-    group_cols smallint[];
-    stmt text;
-    result jsonb;
-BEGIN
-    PERFORM howdah_internal.check_page(rel, lim, off);
-    PERFORM howdah_internal.check_readable(rel);
-    IF filter IS NOT NULL AND jsonb_typeof(filter) <> 'null' THEN
-        cond := howdah_internal.filter_sql(rel, filter, 'filter');
-    END IF;
-    group_cols := howdah_internal.grouping_columns(rel, group_by);
-    stmt := howdah_internal.page_sql(rel, cond, howdah_internal.order_sql(rel, order_by, group_cols), lim, off, group_cols);
-    BEGIN
-        EXECUTE stmt INTO result;
-    EXCEPTION WHEN OTHERS THEN
-        -- Find the value that does not convert and name its column.
-        IF cond <> 'true' THEN
-            PERFORM howdah_internal.filter_sql(rel, filter, 'filter', true);
-        END IF;
-        RAISE;
-    END;
-    IF cardinality(group_cols) = 0 THEN
-        result := result || '{"grouping": null}'::jsonb;
-    END IF;
-    RETURN result;
-END;
-$$;
-COMMENT ON FUNCTION howdah_internal.list_records(oid, integer, integer, jsonb, jsonb, jsonb) IS 'The body of howdah.list_records. Errors: as howdah.list_records.';
+-- A key of a record object: digits only means an attnum, anything else a column name.
+RETURN howdah_internal.catalog_resolve_column(tab, CASE WHEN key ~ '^[0-9]+$' THEN to_jsonb(key::numeric) ELSE to_jsonb(key) END, what);
+COMMENT ON FUNCTION howdah_internal.catalog_key_column(regclass, text, text) IS 'Resolves a JSON object key to a column: a key of digits only is an attnum, any other key a name. Errors: 42703 unknown column.';
 
-CREATE FUNCTION howdah.list_records(tab oid, lim integer DEFAULT NULL, off integer DEFAULT NULL,
-                                    "order" jsonb DEFAULT NULL, filter jsonb DEFAULT NULL, "grouping" jsonb DEFAULT NULL)
-RETURNS jsonb
-LANGUAGE sql STABLE SECURITY INVOKER
-SET search_path = pg_catalog, pg_temp
--- One page of the records of table `tab` that pass `filter`, in `order` made total by the
--- primary key, `lim` records (NULL: all) after skipping `off` (NULL: 0), with the count of
--- records passing the filter and, with `grouping`, the groups present in the page.
-RETURN howdah_internal.list_records(tab, lim, off, "order", filter, "grouping");
-COMMENT ON FUNCTION howdah.list_records(oid, integer, integer, jsonb, jsonb, jsonb) IS 'A page of records of a table: {"results": [{"<attnum>": value}], "count": rows passing the filter, "grouping": {"columns", "groups": [{"id", "count", "values", "result_indices"}]} or null}. filter: {"and"|"or": [...]}, {"not": f}, {"column": attnum|name, "op": =|<>|<|>|<=|>=|is_null|is_not_null|contains|starts_with|icontains|istarts_with|iequal|in, "value": v}; order: [{"column", "direction": asc|desc, "nulls": first|last}], made total by the primary key; grouping: {"columns": [...]}. Errors: 42P01 unknown table, 42501 no readable column, 42703 unknown column, 22023 bad lim/off/filter/order/grouping (naming the key), an unknown op or one the column type lacks, a value that does not convert keeps its SQLSTATE (22P02, 22003, 22008 ...) and names the column.';
-
-CREATE FUNCTION howdah_internal.record_by_name(tab regclass, rec jsonb, what text)
+CREATE FUNCTION howdah_internal.catalog_record_by_name(tab regclass, rec jsonb, what text)
 RETURNS jsonb
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -3096,7 +3149,7 @@ BEGIN
             HINT = format('table %s', tab);
     END IF;
     FOR k IN SELECT jsonb_object_keys(rec) LOOP
-        SELECT * INTO c FROM howdah_internal.key_column(tab, k, format('%s key %s', what, quote_literal(k)));
+        SELECT * INTO c FROM howdah_internal.catalog_key_column(tab, k, format('%s key %s', what, quote_literal(k)));
         IF res ? c.col_name THEN
             RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
                 MESSAGE = format('%s: column "%s" of table %s is given twice (by attnum and by name)', what, c.col_name, tab);
@@ -3106,9 +3159,9 @@ BEGIN
     RETURN res;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.record_by_name(regclass, jsonb, text) IS 'Re-keys a JSON record from attnums or names to column names. Errors: 22023 not an object or a column given twice, 42703 unknown column.';
+COMMENT ON FUNCTION howdah_internal.catalog_record_by_name(regclass, jsonb, text) IS 'Re-keys a JSON record from attnums or names to column names. Errors: 22023 not an object or a column given twice, 42703 unknown column.';
 
-CREATE FUNCTION howdah_internal.check_record(tab regclass, rec jsonb, what text)
+CREATE FUNCTION howdah_internal.catalog_check_record(tab regclass, rec jsonb, what text)
 RETURNS void
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -3123,14 +3176,14 @@ BEGIN
 EXCEPTION WHEN OTHERS THEN
     FOR a IN SELECT y.attname, y.atttypid FROM pg_attribute y
               WHERE y.attrelid = tab AND y.attnum > 0 AND NOT y.attisdropped AND rec ? y.attname ORDER BY y.attnum LOOP
-        PERFORM howdah_internal.check_value(tab, a.attname, a.atttypid, rec -> a.attname, what, false);
+        PERFORM howdah_internal.catalog_check_value(tab, a.attname, a.atttypid, rec -> a.attname, what, false);
     END LOOP;
     RAISE;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.check_record(regclass, jsonb, text) IS 'Checks that the values of a record convert to its columns'' types. Errors: the conversion''s SQLSTATE (22P02, 22003, 22001, 23514 ...) naming the column.';
+COMMENT ON FUNCTION howdah_internal.catalog_check_record(regclass, jsonb, text) IS 'Checks that the values of a record convert to its columns'' types. Errors: the conversion''s SQLSTATE (22P02, 22003, 22001, 23514 ...) naming the column.';
 
-CREATE FUNCTION howdah_internal.primary_key(tab regclass)
+CREATE FUNCTION howdah_internal.catalog_primary_key(tab regclass)
 RETURNS smallint[]
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -3148,9 +3201,9 @@ BEGIN
     RETURN pk;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.primary_key(regclass) IS 'The primary key attnums of a table. Errors: 55000 no primary key.';
+COMMENT ON FUNCTION howdah_internal.catalog_primary_key(regclass) IS 'The primary key attnums of a table. Errors: 55000 no primary key.';
 
-CREATE FUNCTION howdah_internal.id_by_name(tab regclass, pk smallint[], id jsonb, what text)
+CREATE FUNCTION howdah_internal.catalog_id_by_name(tab regclass, pk smallint[], id jsonb, what text)
 RETURNS jsonb
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -3174,7 +3227,7 @@ BEGIN
                           (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY k.ord) FROM unnest(pk) WITH ORDINALITY AS k(n, ord)
                              JOIN pg_attribute a ON a.attrelid = tab AND a.attnum = k.n));
     END IF;
-    named := howdah_internal.record_by_name(tab, id, what);
+    named := howdah_internal.catalog_record_by_name(tab, id, what);
     FOR k IN SELECT jsonb_object_keys(named) LOOP
         IF NOT EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = tab AND a.attname = k AND a.attnum = ANY (pk)) THEN
             RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
@@ -3194,15 +3247,15 @@ BEGIN
     RETURN named;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.id_by_name(regclass, smallint[], jsonb, text) IS 'Turns a record id (scalar, or object by attnum/name) into an object keyed by the key column names. Errors: 22023 wrong shape, a non-key, null or missing key column, 42703 unknown column.';
+COMMENT ON FUNCTION howdah_internal.catalog_id_by_name(regclass, smallint[], jsonb, text) IS 'Turns a record id (scalar, or object by attnum/name) into an object keyed by the key column names. Errors: 22023 wrong shape, a non-key, null or missing key column, 42703 unknown column.';
 
-CREATE FUNCTION howdah_internal.id_match_sql(tab regclass, pk smallint[], alias text)
+CREATE FUNCTION howdah_internal.catalog_id_match_sql(tab regclass, pk smallint[], alias text)
 RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 -- SQL matching the key columns of alias r with those of `alias`, each with its type's own =
--- (compare_sql), so a citext key matches as citext does.
+-- (catalog_compare_sql), so a citext key matches as citext does.
 DECLARE
     parts text[] := '{}'::text[];
     part text;
@@ -3210,7 +3263,7 @@ DECLARE
 BEGIN
     FOR a IN SELECT y.attname, y.atttypid FROM unnest(pk) WITH ORDINALITY AS k(n, ord)
                JOIN pg_attribute y ON y.attrelid = tab AND y.attnum = k.n ORDER BY k.ord LOOP
-        part := howdah_internal.compare_sql(a.atttypid, '=', format('r.%I', a.attname), format('%I.%I', alias, a.attname));
+        part := howdah_internal.catalog_compare_sql(a.atttypid, '=', format('r.%I', a.attname), format('%I.%I', alias, a.attname));
         IF part IS NULL THEN
             -- A primary key's type has a btree operator class; never leave a key column out.
             RAISE EXCEPTION USING ERRCODE = 'undefined_function',
@@ -3222,7 +3275,88 @@ BEGIN
     RETURN array_to_string(parts, ' AND ');
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.id_match_sql(regclass, smallint[], text) IS 'SQL matching the key columns of alias r with those of `alias`, with each type''s own = operator. Errors: 42883 a key type without one (PostgreSQL does not allow such a key).';
+COMMENT ON FUNCTION howdah_internal.catalog_id_match_sql(regclass, smallint[], text) IS 'SQL matching the key columns of alias r with those of `alias`, with each type''s own = operator. Errors: 42883 a key type without one (PostgreSQL does not allow such a key).';
+
+-- ----- catalog code/016_records_read.sql -----
+-- catalog code 016: records read — list (filter, order, grouping, paging), get by primary key,
+-- and search. Each call is one function returning jsonb and running one dynamic statement over
+-- the table (plus, before a lookup by id, one read-only statement that converts the id, so a bad
+-- value is reported with its column).
+--
+-- Errors: as the compile and input files (013 to 015); 42P01 unknown table oid; 42501 no
+-- readable column; P0002 (no_data_found) no record with this id.
+--
+-- A record is a JSON object keyed by column attnum as text: {"1": 5, "2": "Ann"}. Columns the
+-- caller may not SELECT are left out. Everything is SECURITY INVOKER: privileges and row-level
+-- security apply as to the caller's own SQL.
+
+CREATE FUNCTION howdah_internal.catalog_check_readable(tab regclass)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- Raises 42501 unless the current role may SELECT at least one column of `tab`.
+BEGIN
+    IF NOT has_any_column_privilege(tab, 'SELECT') THEN
+        RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+            MESSAGE = format('permission denied for table %s', tab),
+            HINT = format('role %s has SELECT on no column of this table', current_user);
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.catalog_check_readable(regclass) IS 'Checks that the current role may read some column of a table. Errors: 42501.';
+
+CREATE FUNCTION howdah_internal.catalog_list_records(tab oid, lim integer, off integer, order_by jsonb, filter jsonb, group_by jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- The body of howdah.list_records (whose parameters "order" and "grouping" are keywords):
+-- one page of the records of table `tab` that pass `filter`, in `order_by` made total by the
+-- primary key, `lim` records (NULL: all) after skipping `off`; with `count`, the number of
+-- records passing the filter, and with `group_by`, the groups present in the page.
+-- Result: {"results": [{"<attnum>": value, ...}, ...], "count": n, "grouping": {...} | null}.
+DECLARE
+    rel regclass := howdah_internal.catalog_visible_table(tab);
+    cond text := 'true';
+    group_cols smallint[];
+    stmt text;
+    result jsonb;
+BEGIN
+    PERFORM howdah_internal.catalog_check_page(rel, lim, off);
+    PERFORM howdah_internal.catalog_check_readable(rel);
+    IF filter IS NOT NULL AND jsonb_typeof(filter) <> 'null' THEN
+        cond := howdah_internal.catalog_filter_sql(rel, filter, 'filter');
+    END IF;
+    group_cols := howdah_internal.catalog_grouping_columns(rel, group_by);
+    stmt := howdah_internal.catalog_page_sql(rel, cond, howdah_internal.catalog_order_sql(rel, order_by, group_cols), lim, off, group_cols);
+    BEGIN
+        EXECUTE stmt INTO result;
+    EXCEPTION WHEN OTHERS THEN
+        -- Find the value that does not convert and name its column.
+        IF cond <> 'true' THEN
+            PERFORM howdah_internal.catalog_filter_sql(rel, filter, 'filter', true);
+        END IF;
+        RAISE;
+    END;
+    IF cardinality(group_cols) = 0 THEN
+        result := result || '{"grouping": null}'::jsonb;
+    END IF;
+    RETURN result;
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.catalog_list_records(oid, integer, integer, jsonb, jsonb, jsonb) IS 'The body of howdah.list_records. Errors: as howdah.list_records.';
+
+CREATE FUNCTION howdah.list_records(tab oid, lim integer DEFAULT NULL, off integer DEFAULT NULL,
+                                    "order" jsonb DEFAULT NULL, filter jsonb DEFAULT NULL, "grouping" jsonb DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE sql STABLE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+-- One page of the records of table `tab` that pass `filter`, in `order` made total by the
+-- primary key, `lim` records (NULL: all) after skipping `off` (NULL: 0), with the count of
+-- records passing the filter and, with `grouping`, the groups present in the page.
+RETURN howdah_internal.catalog_list_records(tab, lim, off, "order", filter, "grouping");
+COMMENT ON FUNCTION howdah.list_records(oid, integer, integer, jsonb, jsonb, jsonb) IS 'A page of records of a table: {"results": [{"<attnum>": value}], "count": rows passing the filter, "grouping": {"columns", "groups": [{"id", "count", "values", "result_indices"}]} or null}. filter: {"and"|"or": [...]}, {"not": f}, {"column": attnum|name, "op": =|<>|<|>|<=|>=|is_null|is_not_null|contains|starts_with|icontains|istarts_with|iequal|in, "value": v}; order: [{"column", "direction": asc|desc, "nulls": first|last}], made total by the primary key; grouping: {"columns": [...]}. Errors: 42P01 unknown table, 42501 no readable column, 42703 unknown column, 22023 bad lim/off/filter/order/grouping (naming the key), an unknown op or one the column type lacks, a value that does not convert keeps its SQLSTATE (22P02, 22003, 22008 ...) and names the column.';
 
 CREATE FUNCTION howdah.get_record(tab oid, id jsonb)
 RETURNS jsonb
@@ -3232,16 +3366,16 @@ AS $$
 -- The record of table `tab` whose primary key is `id` (a JSON scalar for a one-column key, an
 -- object keyed by attnum or name otherwise), as list_records shows records.
 DECLARE
-    rel regclass := howdah_internal.visible_table(tab);
-    pk smallint[] := howdah_internal.primary_key(rel);
+    rel regclass := howdah_internal.catalog_visible_table(tab);
+    pk smallint[] := howdah_internal.catalog_primary_key(rel);
     idn jsonb;
     result jsonb;
 BEGIN
-    PERFORM howdah_internal.check_readable(rel);
-    idn := howdah_internal.id_by_name(rel, pk, id, 'id');
-    PERFORM howdah_internal.check_record(rel, idn, 'id');
+    PERFORM howdah_internal.catalog_check_readable(rel);
+    idn := howdah_internal.catalog_id_by_name(rel, pk, id, 'id');
+    PERFORM howdah_internal.catalog_check_record(rel, idn, 'id');
     EXECUTE format('SELECT %s FROM %s AS r, jsonb_populate_record(NULL::%s, $1) AS i WHERE %s',
-                   howdah_internal.record_json_sql(rel, 'r'), rel, rel, howdah_internal.id_match_sql(rel, pk, 'i'))
+                   howdah_internal.catalog_record_json_sql(rel, 'r'), rel, rel, howdah_internal.catalog_id_match_sql(rel, pk, 'i'))
        INTO result USING idn;
     IF result IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'no_data_found',
@@ -3253,7 +3387,70 @@ END;
 $$;
 COMMENT ON FUNCTION howdah.get_record(oid, jsonb) IS 'One record by primary key ({"<attnum>": value}). id: a JSON scalar for a one-column key, else an object keyed by attnum or name. Errors: 42P01 unknown table, 55000 no primary key, 22023 bad id, 42703 unknown column, 42501 no privilege, 22P02 etc. id value does not convert (naming the column), P0002 no such record.';
 
-CREATE FUNCTION howdah_internal.names_sql(rec jsonb, alias text)
+CREATE FUNCTION howdah.search_records(tab oid, search jsonb, lim integer DEFAULT 10, off integer DEFAULT 0)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- Records of table `tab` matching any of [{"column": attnum|name, "value": "text"}, ...] by
+-- case-insensitive substring, best first: per given column an exact match scores 3, a prefix 2,
+-- a substring 1; scores add up; ties go by primary key. Result: {"results": [...], "count": n}.
+DECLARE
+    rel regclass := howdah_internal.catalog_visible_table(tab);
+    conds text[] := '{}'::text[];
+    scores text[] := '{}'::text[];
+    e jsonb;
+    c record;
+    val text;
+    ref text;
+    ord text;
+    result jsonb;
+BEGIN
+    PERFORM howdah_internal.catalog_check_page(rel, lim, off);
+    PERFORM howdah_internal.catalog_check_readable(rel);
+    IF jsonb_typeof(search) IS DISTINCT FROM 'array' OR jsonb_array_length(search) = 0 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('search must be a non-empty JSON array of {"column", "value"}, got %s', coalesce(search::text, 'nothing')),
+            HINT = format('table %s', rel);
+    END IF;
+    FOR i IN 0 .. jsonb_array_length(search) - 1 LOOP
+        e := search -> i;
+        PERFORM howdah_internal.catalog_check_keys(e, ARRAY['column', 'value'], format('search[%s]', i));
+        SELECT * INTO c FROM howdah_internal.catalog_resolve_column(rel, e -> 'column', format('search[%s].column', i));
+        val := howdah_internal.catalog_json_text(e, 'value', format('search[%s]', i));
+        IF val IS NULL THEN
+            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('search[%s]: a "value" string is required (column "%s" of table %s)', i, c.col_name, rel);
+        END IF;
+        ref := howdah_internal.catalog_text_sql(c.col_name, c.col_type);
+        conds := conds || format('%s ILIKE %L', ref, howdah_internal.catalog_like_pattern(val, '%', '%'));
+        scores := scores || format('CASE WHEN %1$s ILIKE %2$L THEN 3 WHEN %1$s ILIKE %3$L THEN 2 WHEN %1$s ILIKE %4$L THEN 1 ELSE 0 END',
+                                   ref, howdah_internal.catalog_like_pattern(val, '', ''), howdah_internal.catalog_like_pattern(val, '', '%'),
+                                   howdah_internal.catalog_like_pattern(val, '%', '%'));
+    END LOOP;
+    ord := howdah_internal.catalog_order_sql(rel, NULL, '{}');
+    EXECUTE howdah_internal.catalog_page_sql(rel, '(' || array_to_string(conds, ' OR ') || ')',
+                                     '(' || array_to_string(scores, ' + ') || ') DESC' || CASE WHEN ord <> '' THEN ', ' || ord ELSE '' END,
+                                     lim, off, '{}')
+       INTO result;
+    RETURN result;
+END;
+$$;
+COMMENT ON FUNCTION howdah.search_records(oid, jsonb, integer, integer) IS 'Records matching any [{"column": attnum|name, "value": text}] by case-insensitive substring, ranked: exact 3, prefix 2, substring 1 per column, summed; ties by primary key: {"results": [{"<attnum>": value}], "count": n}. Errors: 42P01 unknown table, 42501 no readable column, 42703 unknown column, 22023 bad search, lim or off.';
+
+-- ----- catalog code/017_records_write.sql -----
+-- catalog code 017: records written — add, patch by primary key, delete by primary keys. Each call
+-- runs one read-only statement that converts the input values (a bad value is reported with its
+-- column and nothing is written), then one dynamic statement over the table.
+--
+-- Errors: as 015; 42P01 unknown table oid; 42501 no privilege; P0002 no record with this id;
+-- constraint violations (23xxx) as PostgreSQL raises them.
+--
+-- A record is a JSON object keyed by column attnum as text: {"1": 5, "2": "Ann"}. Columns the
+-- caller may not SELECT are left out. Everything is SECURITY INVOKER: privileges and row-level
+-- security apply as to the caller's own SQL.
+
+CREATE FUNCTION howdah_internal.catalog_names_sql(rec jsonb, alias text)
 RETURNS text
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
@@ -3261,16 +3458,16 @@ BEGIN ATOMIC
     SELECT string_agg(CASE WHEN alias = '' THEN format('%I', k) ELSE format('%I.%I', alias, k) END, ', ' ORDER BY k)
       FROM jsonb_object_keys(rec) AS k;
 END;
-COMMENT ON FUNCTION howdah_internal.names_sql(jsonb, text) IS 'SQL list of the keys of `rec` (column names) as identifiers, qualified by `alias` unless it is empty; NULL for no keys. Errors: none.';
+COMMENT ON FUNCTION howdah_internal.catalog_names_sql(jsonb, text) IS 'SQL list of the keys of `rec` (column names) as identifiers, qualified by `alias` unless it is empty; NULL for no keys. Errors: none.';
 
-CREATE FUNCTION howdah_internal.set_sql(rec jsonb, alias text)
+CREATE FUNCTION howdah_internal.catalog_set_sql(rec jsonb, alias text)
 RETURNS text
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     SELECT string_agg(format('%I = %I.%I', k, alias, k), ', ' ORDER BY k) FROM jsonb_object_keys(rec) AS k;
 END;
-COMMENT ON FUNCTION howdah_internal.set_sql(jsonb, text) IS 'SQL SET list assigning each key of `rec` (column names) from `alias`; NULL for no keys. Errors: none.';
+COMMENT ON FUNCTION howdah_internal.catalog_set_sql(jsonb, text) IS 'SQL SET list assigning each key of `rec` (column names) from `alias`; NULL for no keys. Errors: none.';
 
 CREATE FUNCTION howdah.add_record(tab oid, rec jsonb)
 RETURNS jsonb
@@ -3280,18 +3477,18 @@ AS $$
 -- Inserts `rec` ({"<attnum or name>": value}; columns left out get their defaults) into table
 -- `tab` and returns the inserted record as list_records shows records.
 DECLARE
-    rel regclass := howdah_internal.visible_table(tab);
-    named jsonb := howdah_internal.record_by_name(rel, rec, 'rec');
+    rel regclass := howdah_internal.catalog_visible_table(tab);
+    named jsonb := howdah_internal.catalog_record_by_name(rel, rec, 'rec');
     result jsonb;
 BEGIN
-    PERFORM howdah_internal.check_record(rel, named, 'rec');
+    PERFORM howdah_internal.catalog_check_record(rel, named, 'rec');
     IF named = '{}'::jsonb THEN
-        EXECUTE format('INSERT INTO %s AS r DEFAULT VALUES RETURNING %s', rel, howdah_internal.record_json_sql(rel, 'r'))
+        EXECUTE format('INSERT INTO %s AS r DEFAULT VALUES RETURNING %s', rel, howdah_internal.catalog_record_json_sql(rel, 'r'))
            INTO result;
     ELSE
         EXECUTE format('INSERT INTO %s AS r (%s) SELECT %s FROM jsonb_populate_record(NULL::%s, $1) AS p RETURNING %s',
-                       rel, howdah_internal.names_sql(named, ''), howdah_internal.names_sql(named, 'p'),
-                       rel, howdah_internal.record_json_sql(rel, 'r'))
+                       rel, howdah_internal.catalog_names_sql(named, ''), howdah_internal.catalog_names_sql(named, 'p'),
+                       rel, howdah_internal.catalog_record_json_sql(rel, 'r'))
            INTO result USING named;
     END IF;
     RETURN result;
@@ -3307,23 +3504,23 @@ AS $$
 -- Sets the columns given in `rec` ({"<attnum or name>": value}) on the record of table `tab`
 -- whose primary key is `id`, and returns the updated record. An empty `rec` changes nothing.
 DECLARE
-    rel regclass := howdah_internal.visible_table(tab);
-    pk smallint[] := howdah_internal.primary_key(rel);
-    idn jsonb := howdah_internal.id_by_name(rel, pk, id, 'id');
-    named jsonb := howdah_internal.record_by_name(rel, rec, 'rec');
+    rel regclass := howdah_internal.catalog_visible_table(tab);
+    pk smallint[] := howdah_internal.catalog_primary_key(rel);
+    idn jsonb := howdah_internal.catalog_id_by_name(rel, pk, id, 'id');
+    named jsonb := howdah_internal.catalog_record_by_name(rel, rec, 'rec');
     result jsonb;
 BEGIN
-    PERFORM howdah_internal.check_record(rel, idn, 'id');
-    PERFORM howdah_internal.check_record(rel, named, 'rec');
+    PERFORM howdah_internal.catalog_check_record(rel, idn, 'id');
+    PERFORM howdah_internal.catalog_check_record(rel, named, 'rec');
     IF named = '{}'::jsonb THEN
         EXECUTE format('SELECT %s FROM %s AS r, jsonb_populate_record(NULL::%s, $1) AS i WHERE %s',
-                       howdah_internal.record_json_sql(rel, 'r'), rel, rel, howdah_internal.id_match_sql(rel, pk, 'i'))
+                       howdah_internal.catalog_record_json_sql(rel, 'r'), rel, rel, howdah_internal.catalog_id_match_sql(rel, pk, 'i'))
            INTO result USING idn;
     ELSE
         EXECUTE format('UPDATE %s AS r SET %s FROM jsonb_populate_record(NULL::%s, $1) AS i, jsonb_populate_record(NULL::%s, $2) AS p '
                        'WHERE %s RETURNING %s',
-                       rel, howdah_internal.set_sql(named, 'p'), rel, rel, howdah_internal.id_match_sql(rel, pk, 'i'),
-                       howdah_internal.record_json_sql(rel, 'r'))
+                       rel, howdah_internal.catalog_set_sql(named, 'p'), rel, rel, howdah_internal.catalog_id_match_sql(rel, pk, 'i'),
+                       howdah_internal.catalog_record_json_sql(rel, 'r'))
            INTO result USING idn, named;
     END IF;
     IF result IS NULL THEN
@@ -3344,8 +3541,8 @@ AS $$
 -- Deletes the records of table `tab` whose primary keys are in `ids` (a JSON array of ids, each
 -- as get_record takes it) and returns how many were deleted; unknown ids are skipped.
 DECLARE
-    rel regclass := howdah_internal.visible_table(tab);
-    pk smallint[] := howdah_internal.primary_key(rel);
+    rel regclass := howdah_internal.catalog_visible_table(tab);
+    pk smallint[] := howdah_internal.catalog_primary_key(rel);
     named jsonb := '[]'::jsonb;
     n bigint;
 BEGIN
@@ -3355,7 +3552,7 @@ BEGIN
             HINT = format('table %s', rel);
     END IF;
     FOR i IN 0 .. jsonb_array_length(ids) - 1 LOOP
-        named := named || jsonb_build_array(howdah_internal.id_by_name(rel, pk, ids -> i, format('ids[%s]', i)));
+        named := named || jsonb_build_array(howdah_internal.catalog_id_by_name(rel, pk, ids -> i, format('ids[%s]', i)));
     END LOOP;
     IF jsonb_array_length(named) = 0 THEN
         RETURN 0;
@@ -3364,80 +3561,28 @@ BEGIN
         EXECUTE format('SELECT count(*) FROM jsonb_populate_recordset(NULL::%s, $1)', rel) USING named;
     EXCEPTION WHEN OTHERS THEN
         FOR i IN 0 .. jsonb_array_length(named) - 1 LOOP
-            PERFORM howdah_internal.check_record(rel, named -> i, format('ids[%s]', i));
+            PERFORM howdah_internal.catalog_check_record(rel, named -> i, format('ids[%s]', i));
         END LOOP;
         RAISE;
     END;
     EXECUTE format('DELETE FROM %s AS r USING jsonb_populate_recordset(NULL::%s, $1) AS i WHERE %s',
-                   rel, rel, howdah_internal.id_match_sql(rel, pk, 'i'))
+                   rel, rel, howdah_internal.catalog_id_match_sql(rel, pk, 'i'))
        USING named;
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
 END;
 $$;
 COMMENT ON FUNCTION howdah.delete_records(oid, jsonb) IS 'Deletes records by primary key (ids: a JSON array of ids as get_record takes them), all in one statement; returns the number deleted (unknown ids count nothing). Errors: 42P01 unknown table, 55000 no primary key, 22023 bad ids, 42703 unknown column, 22P02 etc. an id value that does not convert (naming the column), 42501 no privilege, 23503 still referenced.';
-
-CREATE FUNCTION howdah.search_records(tab oid, search jsonb, lim integer DEFAULT 10, off integer DEFAULT 0)
-RETURNS jsonb
-LANGUAGE plpgsql STABLE SECURITY INVOKER
-SET search_path = pg_catalog, pg_temp
-AS $$
--- Records of table `tab` matching any of [{"column": attnum|name, "value": "text"}, ...] by
--- case-insensitive substring, best first: per given column an exact match scores 3, a prefix 2,
--- a substring 1; scores add up; ties go by primary key. Result: {"results": [...], "count": n}.
-DECLARE
-    rel regclass := howdah_internal.visible_table(tab);
-    conds text[] := '{}'::text[];
-    scores text[] := '{}'::text[];
-    e jsonb;
-    c record;
-    val text;
-    ref text;
-    ord text;
-    result jsonb;
-BEGIN
-    PERFORM howdah_internal.check_page(rel, lim, off);
-    PERFORM howdah_internal.check_readable(rel);
-    IF jsonb_typeof(search) IS DISTINCT FROM 'array' OR jsonb_array_length(search) = 0 THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('search must be a non-empty JSON array of {"column", "value"}, got %s', coalesce(search::text, 'nothing')),
-            HINT = format('table %s', rel);
-    END IF;
-    FOR i IN 0 .. jsonb_array_length(search) - 1 LOOP
-        e := search -> i;
-        PERFORM howdah_internal.check_keys(e, ARRAY['column', 'value'], format('search[%s]', i));
-        SELECT * INTO c FROM howdah_internal.resolve_column(rel, e -> 'column', format('search[%s].column', i));
-        val := howdah_internal.json_text(e, 'value', format('search[%s]', i));
-        IF val IS NULL THEN
-            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-                MESSAGE = format('search[%s]: a "value" string is required (column "%s" of table %s)', i, c.col_name, rel);
-        END IF;
-        ref := howdah_internal.text_sql(c.col_name, c.col_type);
-        conds := conds || format('%s ILIKE %L', ref, howdah_internal.like_pattern(val, '%', '%'));
-        scores := scores || format('CASE WHEN %1$s ILIKE %2$L THEN 3 WHEN %1$s ILIKE %3$L THEN 2 WHEN %1$s ILIKE %4$L THEN 1 ELSE 0 END',
-                                   ref, howdah_internal.like_pattern(val, '', ''), howdah_internal.like_pattern(val, '', '%'),
-                                   howdah_internal.like_pattern(val, '%', '%'));
-    END LOOP;
-    ord := howdah_internal.order_sql(rel, NULL, '{}');
-    EXECUTE howdah_internal.page_sql(rel, '(' || array_to_string(conds, ' OR ') || ')',
-                                     '(' || array_to_string(scores, ' + ') || ') DESC' || CASE WHEN ord <> '' THEN ', ' || ord ELSE '' END,
-                                     lim, off, '{}')
-       INTO result;
-    RETURN result;
-END;
-$$;
-COMMENT ON FUNCTION howdah.search_records(oid, jsonb, integer, integer) IS 'Records matching any [{"column": attnum|name, "value": text}] by case-insensitive substring, ranked: exact 3, prefix 2, substring 1 per column, summed; ties by primary key: {"results": [{"<attnum>": value}], "count": n}. Errors: 42P01 unknown table, 42501 no readable column, 42703 unknown column, 22023 bad search, lim or off.';
-SELECT howdah_internal.record_step('catalog', 'howdah', 6, 'up', '006_records.sql', '0f370d0c0858a848e559b8008fed27e1833264ccf3faa96d1a0fabd5d772e974', ARRAY['howdah', 'howdah_internal']);
-UPDATE howdah_internal.version_catalog SET version = 6;
-SELECT howdah_internal.record_code('catalog', 'howdah', 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', '0.1.0', ARRAY['howdah', 'howdah_internal']);
+SELECT howdah_internal.record_code('catalog', 'howdah', '1e58fe995735d9a4c09a34a37ffc520ce7d2ec3678bd22a6cf7aa7513b08a230', '0.1.0', ARRAY['howdah', 'howdah_internal']);
 
 -- ===== module queue (schema howdah_queue) =====
 CREATE TABLE howdah_internal.version_queue(version int4 not null);
 INSERT INTO howdah_internal.version_queue(version) VALUES (0);
 
 -- ----- queue 001_jobs.sql -----
--- queue 001: the job table, its state enum and indexes, private helpers, and the wake-up
--- trigger. Functions that work on jobs come in 002 (push) and 003 (work and admin).
+-- queue migration 001: the job table, its state enum and indexes. The functions that work on
+-- jobs are code: checks and errors (code/001), wake-ups (002), push (003), what workers call
+-- (004) and what operators call (005).
 --
 -- State machine (docs/queue.md draws it):
 --   push        → available (run_at <= now()) | scheduled (run_at later)
@@ -3503,6 +3648,13 @@ CREATE UNIQUE INDEX jobs_unique_idx ON howdah_queue.jobs (queue, unique_key)
 CREATE INDEX jobs_running_idx ON howdah_queue.jobs (worker_id) WHERE state = 'running';
 -- prune: final jobs, oldest first.
 CREATE INDEX jobs_finalized_idx ON howdah_queue.jobs (finalized_at) WHERE state IN ('completed', 'failed', 'cancelled');
+SELECT howdah_internal.record_step('queue', 'howdah_queue', 1, 'up', '001_jobs.sql', '632199bb98598db53081db17e2f8499633613a86070f8cd8618302f84d6de08c', ARRAY['howdah_queue', 'howdah_internal']);
+UPDATE howdah_internal.version_queue SET version = 1;
+
+-- ----- queue code/001_checks.sql -----
+-- queue code 001: checks of the values callers give, and the errors every queue function raises:
+-- 22023 (invalid_parameter_value) naming the parameter; 55000 (object_not_in_prerequisite_state)
+-- for an illegal state transition; P0002 (no_data_found) for an unknown job id.
 
 CREATE FUNCTION howdah_internal.queue_name_problem(queue text)
 RETURNS text
@@ -3562,6 +3714,65 @@ RETURN CASE
 END;
 COMMENT ON FUNCTION howdah_internal.queue_element_problem(jsonb) IS 'What is wrong with one element of push_many''s array, or NULL when it is valid.';
 
+CREATE FUNCTION howdah_internal.queue_attempts_problem(ids bigint[], attempts integer[])
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+-- NULL when `attempts` is NULL or gives one non-null attempt per element of `ids`, else what is wrong.
+RETURN CASE WHEN attempts IS NOT NULL AND (coalesce(pg_catalog.cardinality(attempts), 0) <> coalesce(pg_catalog.cardinality(ids), 0)
+                                            OR pg_catalog.array_position(attempts, NULL) IS NOT NULL) THEN
+    pg_catalog.format('attempts must be NULL or hold one non-null attempt per element of ids: got %s attempt(s) for %s id(s)',
+        coalesce(pg_catalog.cardinality(attempts), 0), coalesce(pg_catalog.cardinality(ids), 0))
+END;
+COMMENT ON FUNCTION howdah_internal.queue_attempts_problem(bigint[], integer[]) IS 'What is wrong with an attempts array given with job ids, or NULL when it is fine.';
+
+CREATE FUNCTION howdah_internal.queue_state_error(job_id bigint, state howdah_queue.job_state, action text, allowed text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- Raises 55000 (object_not_in_prerequisite_state): job `job_id` is in `state`, `action` needs `allowed`.
+BEGIN
+    RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+        MESSAGE = format('job %s is %s; %s needs a job that is %s', job_id, state, action, allowed),
+        HINT = 'SELECT state FROM howdah_queue.jobs WHERE id = ... shows where a job is; docs/queue.md draws the state machine';
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.queue_state_error(bigint, howdah_queue.job_state, text, text) IS 'Raises 55000 for an illegal state transition, naming the job, its state and what was allowed.';
+
+CREATE FUNCTION howdah_internal.queue_not_found(job_id bigint)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- Raises P0002 (no_data_found) for an unknown job id.
+BEGIN
+    RAISE EXCEPTION USING ERRCODE = 'no_data_found',
+        MESSAGE = format('job %s does not exist', job_id),
+        HINT = 'it may never have existed or have been pruned';
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.queue_not_found(bigint) IS 'Raises P0002 for an unknown job id.';
+
+CREATE FUNCTION howdah_internal.queue_bad_parameter(message text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- Raises 22023 (invalid_parameter_value) with `message` when it is not NULL.
+BEGIN
+    IF message IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = message;
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.queue_bad_parameter(text) IS 'Raises 22023 with the message when it is not NULL.';
+
+-- ----- queue code/002_notify.sql -----
+-- queue code 002: wake-ups. Workers LISTEN on channel howdah_queue; the payload is a queue's name.
+-- Inserted runnable jobs wake their queue's workers through a statement-level trigger (one
+-- notification per statement and queue); retry, release and rescue call queue_wake. The setting
+-- howdah.queue_notify = off turns them off.
+
 CREATE FUNCTION howdah_internal.queue_notify_enabled()
 RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
@@ -3618,62 +3829,10 @@ CREATE TRIGGER jobs_notify AFTER INSERT ON howdah_queue.jobs
     REFERENCING NEW TABLE AS inserted_jobs
     FOR EACH STATEMENT EXECUTE FUNCTION howdah_internal.queue_notify_inserted();
 
-CREATE FUNCTION howdah_internal.queue_backoff(attempt integer)
-RETURNS interval
-LANGUAGE sql VOLATILE
--- The wait before retry number `attempt` + 1: 2^attempt seconds capped at one hour, times a
--- random factor in [0.5, 1) so that jobs failing together do not retry together.
-RETURN pg_catalog.make_interval(secs => least(pg_catalog.power(2, least(attempt, 12)), 3600) * (0.5 + pg_catalog.random() / 2));
-COMMENT ON FUNCTION howdah_internal.queue_backoff(integer) IS 'Default retry delay after a failed attempt: 2^attempt s (at most 1 h) with jitter, between half and all of it.';
-
-CREATE FUNCTION howdah_internal.queue_state_error(job_id bigint, state howdah_queue.job_state, action text, allowed text)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
--- Raises 55000 (object_not_in_prerequisite_state): job `job_id` is in `state`, `action` needs `allowed`.
-BEGIN
-    RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
-        MESSAGE = format('job %s is %s; %s needs a job that is %s', job_id, state, action, allowed),
-        HINT = 'SELECT state FROM howdah_queue.jobs WHERE id = ... shows where a job is; docs/queue.md draws the state machine';
-END;
-$$;
-COMMENT ON FUNCTION howdah_internal.queue_state_error(bigint, howdah_queue.job_state, text, text) IS 'Raises 55000 for an illegal state transition, naming the job, its state and what was allowed.';
-
-CREATE FUNCTION howdah_internal.queue_not_found(job_id bigint)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
--- Raises P0002 (no_data_found) for an unknown job id.
-BEGIN
-    RAISE EXCEPTION USING ERRCODE = 'no_data_found',
-        MESSAGE = format('job %s does not exist', job_id),
-        HINT = 'it may never have existed or have been pruned';
-END;
-$$;
-COMMENT ON FUNCTION howdah_internal.queue_not_found(bigint) IS 'Raises P0002 for an unknown job id.';
-
-CREATE FUNCTION howdah_internal.queue_bad_parameter(message text)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
--- Raises 22023 (invalid_parameter_value) with `message` when it is not NULL.
-BEGIN
-    IF message IS NOT NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = message;
-    END IF;
-END;
-$$;
-COMMENT ON FUNCTION howdah_internal.queue_bad_parameter(text) IS 'Raises 22023 with the message when it is not NULL.';
-SELECT howdah_internal.record_step('queue', 'howdah_queue', 1, 'up', '001_jobs.sql', '20ae7e9abbf8e0a5e6c1f7b9e2f2dabaa418c00c674b1e60d276035ecf132b18', ARRAY['howdah_queue', 'howdah_internal']);
-UPDATE howdah_internal.version_queue SET version = 1;
-
--- ----- queue 002_push.sql -----
--- queue 002: putting jobs on a queue — push (one job) and push_many (a JSON array, one INSERT).
+-- ----- queue code/003_push.sql -----
+-- queue code 003: putting jobs on a queue — push (one job) and push_many (a JSON array, one INSERT).
 -- Both return the existing job's id when a unique key is taken by a job that is not final, and
--- both wake the queue's workers through the statement-level trigger of 001.
+-- both wake the queue's workers through the statement-level trigger of 002_notify.sql.
 --
 -- Errors: 22023 (invalid_parameter_value) naming the parameter or the array element and key;
 -- 40001 when a concurrent transaction holds the unique key and this one cannot see it
@@ -3857,27 +4016,27 @@ COMMENT ON FUNCTION howdah_queue.push_many(jsonb) IS
 'Adds many jobs in one INSERT and returns their ids in input order: push_many(''[{"queue": "mail", "payload": {...}, "priority": 0, "run_at": "2030-01-02T03:04:05Z", "max_attempts": 25, "unique_key": "k", "tags": ["a"]}, ...]''). '
 'Only queue and payload are required; defaults and unique keys work as in push. The trigger sends one wake-up per queue for the whole batch. '
 'Errors: 22023 naming the element (jobs[i], from 0) and key; 40001 as in push. Bad input writes nothing.';
-SELECT howdah_internal.record_step('queue', 'howdah_queue', 2, 'up', '002_push.sql', '029b977854ddc936f41fc889f24ac87e189b6a6eaefe3f2d5ad9dab159f6152f', ARRAY['howdah_queue', 'howdah_internal']);
-UPDATE howdah_internal.version_queue SET version = 2;
 
--- ----- queue 003_work.sql -----
--- queue 003: what workers call — claim, heartbeat, complete, fail, release — and rescue, which
+-- ----- queue code/004_work.sql -----
+-- queue code 004: what workers call — claim, heartbeat, complete, fail, release — and rescue, which
 -- takes back the jobs of workers that stopped heartbeating.
+--
+-- One parameter order for the calls of a worker: what identifies the work (queue, ids or id),
+-- then worker_id, then the attempt(s) the worker holds, then the call's own settings (n, lease,
+-- retry_in); parameters without a default come first, as SQL requires, so fail's error follows
+-- id. Call them with named arguments (heartbeat(ids => ..., worker_id => ...)).
 --
 -- Errors: 22023 (invalid_parameter_value) naming the parameter; 55000
 -- (object_not_in_prerequisite_state) for fail on a job that is not running or is held by another
 -- worker; P0002 (no_data_found) for an unknown job id. Bad input writes nothing.
 
-CREATE FUNCTION howdah_internal.queue_attempts_problem(ids bigint[], attempts integer[])
-RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
--- NULL when `attempts` is NULL or gives one non-null attempt per element of `ids`, else what is wrong.
-RETURN CASE WHEN attempts IS NOT NULL AND (coalesce(pg_catalog.cardinality(attempts), 0) <> coalesce(pg_catalog.cardinality(ids), 0)
-                                            OR pg_catalog.array_position(attempts, NULL) IS NOT NULL) THEN
-    pg_catalog.format('attempts must be NULL or hold one non-null attempt per element of ids: got %s attempt(s) for %s id(s)',
-        coalesce(pg_catalog.cardinality(attempts), 0), coalesce(pg_catalog.cardinality(ids), 0))
-END;
-COMMENT ON FUNCTION howdah_internal.queue_attempts_problem(bigint[], integer[]) IS 'What is wrong with an attempts array given with job ids, or NULL when it is fine.';
+CREATE FUNCTION howdah_internal.queue_backoff(attempt integer)
+RETURNS interval
+LANGUAGE sql VOLATILE
+-- The wait before retry number `attempt` + 1: 2^attempt seconds capped at one hour, times a
+-- random factor in [0.5, 1) so that jobs failing together do not retry together.
+RETURN pg_catalog.make_interval(secs => least(pg_catalog.power(2, least(attempt, 12)), 3600) * (0.5 + pg_catalog.random() / 2));
+COMMENT ON FUNCTION howdah_internal.queue_backoff(integer) IS 'Default retry delay after a failed attempt: 2^attempt s (at most 1 h) with jitter, between half and all of it.';
 
 CREATE FUNCTION howdah_queue.claim(queue text, worker_id text, n integer DEFAULT 1, lease interval DEFAULT '30 seconds')
 RETURNS SETOF howdah_queue.jobs
@@ -3932,7 +4091,7 @@ COMMENT ON FUNCTION howdah_queue.claim(text, text, integer, interval) IS
 'Runnable: available, scheduled or retryable with run_at <= now(); order: priority, run_at, id. Claimed jobs are running, attempt + 1, lease_expires_at = now() + lease. '
 'Errors: 22023 naming the bad parameter (queue name, worker_id of 1..128 characters, n, lease > 0).';
 
-CREATE FUNCTION howdah_queue.heartbeat(worker_id text, ids bigint[], lease interval DEFAULT '30 seconds', attempts integer[] DEFAULT NULL)
+CREATE FUNCTION howdah_queue.heartbeat(ids bigint[], worker_id text, attempts integer[] DEFAULT NULL, lease interval DEFAULT '30 seconds')
 RETURNS bigint[]
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
@@ -3963,8 +4122,8 @@ BEGIN
     RETURN kept;
 END;
 $$;
-COMMENT ON FUNCTION howdah_queue.heartbeat(text, bigint[], interval, integer[]) IS
-'Extends the leases of the jobs a worker holds: heartbeat(worker_id, ids, lease = ''30 seconds'', attempts = NULL) returns the ids still held (sorted); the others were cancelled or rescued and their work should stop. '
+COMMENT ON FUNCTION howdah_queue.heartbeat(bigint[], text, integer[], interval) IS
+'Extends the leases of the jobs a worker holds: heartbeat(ids, worker_id, attempts = NULL, lease = ''30 seconds'') returns the ids still held (sorted); the others were cancelled or rescued and their work should stop. '
 'attempts, when given, has one attempt number per id (the attempt column of the claimed row): a job claimed again since (even by the same worker) is then not extended and its id is left out. '
 'Errors: 22023 for a bad worker_id, a lease that is not positive, or attempts not matching ids.';
 
@@ -4007,7 +4166,7 @@ COMMENT ON FUNCTION howdah_queue.complete(bigint[], text, integer[]) IS
 'Jobs that are not running (unknown, cancelled, rescued), or, when worker_id is given, held by another worker, or, when attempts (one attempt number per id) is given, claimed again since that attempt, are left alone and not counted, so a late result cannot complete a job someone (even the same worker) now runs again. '
 'Errors: 22023 when attempts does not match ids.';
 
-CREATE FUNCTION howdah_queue.fail(id bigint, error text, retry_in interval DEFAULT NULL, worker_id text DEFAULT NULL, attempt integer DEFAULT NULL)
+CREATE FUNCTION howdah_queue.fail(id bigint, error text, worker_id text DEFAULT NULL, attempt integer DEFAULT NULL, retry_in interval DEFAULT NULL)
 RETURNS howdah_queue.job_state
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
@@ -4052,8 +4211,8 @@ BEGIN
     RETURN new_state;
 END;
 $$;
-COMMENT ON FUNCTION howdah_queue.fail(bigint, text, interval, text, integer) IS
-'Records a failed attempt of a running job: fail(id, error, retry_in = NULL, worker_id = NULL, attempt = NULL) appends {"attempt", "at", "error"} to errors and returns the new state: '
+COMMENT ON FUNCTION howdah_queue.fail(bigint, text, text, integer, interval) IS
+'Records a failed attempt of a running job: fail(id, error, worker_id = NULL, attempt = NULL, retry_in = NULL) appends {"attempt", "at", "error"} to errors and returns the new state: '
 'retryable at now() + retry_in (NULL: 2^attempt seconds, at most 1 hour, with jitter) or failed when attempt = max_attempts. '
 'Errors: P0002 unknown id; 55000 when the job is not running, or (worker_id given) is held by another worker, or (attempt given) was claimed again since that attempt; 22023 negative retry_in.';
 
@@ -4130,11 +4289,9 @@ $$;
 COMMENT ON FUNCTION howdah_queue.rescue(text) IS
 'Takes back running jobs whose lease expired: rescue(queue = NULL: every queue) records an error on each and makes it retryable now, or failed when its attempts are used up, and returns how many. '
 'Run it periodically (the Go client does, every lease); it skips rows other sessions have locked. Errors: 22023 for an invalid queue name.';
-SELECT howdah_internal.record_step('queue', 'howdah_queue', 3, 'up', '003_work.sql', 'bd52e99d3d6b76698c651753888a4ca79b56cccfe9dc09bba4aed84e58d8da24', ARRAY['howdah_queue', 'howdah_internal']);
-UPDATE howdah_internal.version_queue SET version = 3;
 
--- ----- queue 004_admin.sql -----
--- queue 004: what operators call — cancel, retry, list, stats, prune.
+-- ----- queue code/005_admin.sql -----
+-- queue code 005: what operators call — cancel, retry, list, stats, prune.
 --
 -- Errors: 22023 (invalid_parameter_value) naming the parameter; 55000
 -- (object_not_in_prerequisite_state) for cancel of a final job or retry of one that is not;
@@ -4256,7 +4413,7 @@ BEGIN ATOMIC
      ORDER BY j.queue, j.state;
 END;
 COMMENT ON FUNCTION howdah_queue.stats() IS
-'Counts per queue and state: stats() returns (queue, state, jobs, oldest_age). oldest_age is how long the oldest due job has waited (available, scheduled, retryable), has run (running) or has been final (completed, failed, cancelled).';
+'Counts per queue and state: stats() returns (queue, state, jobs, oldest_age). oldest_age is how long the oldest due job has waited (available, scheduled, retryable), has run (running) or has been final (completed, failed, cancelled). Errors: none.';
 
 CREATE FUNCTION howdah_queue.prune(older_than interval, batch integer DEFAULT 10000)
 RETURNS integer
@@ -4292,6 +4449,4 @@ $$;
 COMMENT ON FUNCTION howdah_queue.prune(interval, integer) IS
 'Deletes final jobs (completed, failed, cancelled) finalized at least older_than ago, oldest first: prune(older_than, batch = 10000) deletes one batch and returns its size; repeat while it returns batch, one transaction each. '
 'Errors: 22023 for a negative older_than or batch outside 1..100000.';
-SELECT howdah_internal.record_step('queue', 'howdah_queue', 4, 'up', '004_admin.sql', '92829ecf758bf1af01b0610591df10cd4443d64422f6d1927af6f8b705317922', ARRAY['howdah_queue', 'howdah_internal']);
-UPDATE howdah_internal.version_queue SET version = 4;
-SELECT howdah_internal.record_code('queue', 'howdah_queue', 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', '0.1.0', ARRAY['howdah_queue', 'howdah_internal']);
+SELECT howdah_internal.record_code('queue', 'howdah_queue', '203d92c927649ca47c0671a0b923197da3f94ea6fe732c962cac746974be09b7', '0.1.0', ARRAY['howdah_queue', 'howdah_internal']);

@@ -46,10 +46,6 @@ type TemplateData struct {
 func (m *Module) Steps(schema string) ([]Step, error) {
 	dir := m.Name + "/migrations"
 	entries, err := fs.ReadDir(m.fsys(), dir)
-	if errors.Is(err, fs.ErrNotExist) { // TEMPORARY: flat layout until catalog and queue are split
-		dir = m.Name
-		entries, err = fs.ReadDir(m.fsys(), dir)
-	}
 	if err != nil {
 		return nil, fmt.Errorf("module %q: read migrations: %w", m.Name, err)
 	}

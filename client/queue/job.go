@@ -211,14 +211,16 @@ type Querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// EnqueueOptions are the optional settings of a new job. The zero value means the database's
-// defaults: priority 0, run now, 25 attempts, no unique key, no tags.
+// EnqueueOptions are the optional settings of a new job. A zero field is not sent: the default
+// of howdah_queue.push (priority 0, run now, 25 attempts, no unique key, no tags) applies, so
+// the defaults live in SQL only.
 type EnqueueOptions struct {
 	// Priority orders claims: smaller runs first.
 	Priority int16
 	// RunAt schedules the job; the zero time means now.
 	RunAt time.Time
-	// MaxAttempts is how many times the job may run before it fails for good; 0 means 25.
+	// MaxAttempts is how many times the job may run before it fails for good; 0 means the
+	// database's default.
 	MaxAttempts int
 	// UniqueKey, when not "", makes the enqueue a no-op returning the existing job's id while
 	// a job of the same queue and key is not completed, failed or cancelled.
@@ -248,25 +250,20 @@ func payloadJSON(payload any) ([]byte, error) {
 	return b, nil
 }
 
-func (o *EnqueueOptions) args() (runAt *time.Time, maxAttempts int, key *string, tags []string) {
-	maxAttempts = 25
-	tags = []string{}
+// args returns push's optional arguments: those set, the others nil (not sent).
+func (o *EnqueueOptions) args() []arg {
 	if o == nil {
-		return
+		return nil
 	}
+	var runAt, tags any
 	if !o.RunAt.IsZero() {
-		runAt = &o.RunAt
+		runAt = o.RunAt
 	}
-	if o.MaxAttempts != 0 {
-		maxAttempts = o.MaxAttempts
-	}
-	if o.UniqueKey != "" {
-		key = &o.UniqueKey
-	}
-	if o.Tags != nil {
+	if len(o.Tags) > 0 {
 		tags = o.Tags
 	}
-	return
+	return []arg{{"priority", set(o.Priority)}, {"run_at", runAt}, {"max_attempts", set(o.MaxAttempts)},
+		{"unique_key", set(o.UniqueKey)}, {"tags", tags}}
 }
 
 // Enqueue adds a job to queue through db (a transaction makes it part of the caller's work:
@@ -277,14 +274,9 @@ func Enqueue(ctx context.Context, db Querier, queue string, payload any, opts *E
 	if err != nil {
 		return 0, err
 	}
-	var prio int16
-	if opts != nil {
-		prio = opts.Priority
-	}
-	runAt, maxAttempts, key, tags := opts.args()
+	call, args := pushFunc.call(append([]arg{{"queue", queue}, {"payload", string(body)}}, opts.args()...)...)
 	var id int64
-	err = db.QueryRow(ctx, `SELECT howdah_queue.push($1, $2::jsonb, $3, $4, $5, $6, $7)`,
-		queue, string(body), int32(prio), runAt, maxAttempts, key, tags).Scan(&id)
+	err = db.QueryRow(ctx, "SELECT "+call, args...).Scan(&id)
 	return id, wrap("push", err)
 }
 
@@ -295,8 +287,9 @@ type NewJob struct {
 	EnqueueOptions
 }
 
-// EnqueueMany adds jobs in one statement and returns their ids in order; unique keys work as
-// in Enqueue. The queues' workers get one wake-up per queue for the whole batch.
+// EnqueueMany adds jobs in one statement and returns their ids in order; unique keys and
+// defaults work as in Enqueue (a zero option is left out of the job's JSON). The queues'
+// workers get one wake-up per queue for the whole batch.
 func EnqueueMany(ctx context.Context, db Querier, jobs []NewJob) ([]int64, error) {
 	type element struct {
 		Queue       string          `json:"queue"`
@@ -304,7 +297,7 @@ func EnqueueMany(ctx context.Context, db Querier, jobs []NewJob) ([]int64, error
 		Priority    int16           `json:"priority,omitempty"`
 		RunAt       *time.Time      `json:"run_at,omitempty"`
 		MaxAttempts int             `json:"max_attempts,omitempty"`
-		UniqueKey   *string         `json:"unique_key,omitempty"`
+		UniqueKey   string          `json:"unique_key,omitempty"`
 		Tags        []string        `json:"tags,omitempty"`
 	}
 	elems := make([]element, len(jobs))
@@ -313,29 +306,35 @@ func EnqueueMany(ctx context.Context, db Querier, jobs []NewJob) ([]int64, error
 		if err != nil {
 			return nil, fmt.Errorf("job %d: %w", i, err)
 		}
-		runAt, maxAttempts, key, tags := jobs[i].EnqueueOptions.args()
-		elems[i] = element{Queue: jobs[i].Queue, Payload: body, Priority: jobs[i].Priority, RunAt: runAt,
-			MaxAttempts: maxAttempts, UniqueKey: key, Tags: tags}
+		o := jobs[i].EnqueueOptions
+		elems[i] = element{Queue: jobs[i].Queue, Payload: body, Priority: o.Priority, MaxAttempts: o.MaxAttempts,
+			UniqueKey: o.UniqueKey, Tags: o.Tags}
+		if !o.RunAt.IsZero() {
+			elems[i].RunAt = &o.RunAt
+		}
 	}
-	arg, err := json.Marshal(elems)
+	body, err := json.Marshal(elems)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidInput, err)
 	}
+	call, args := pushManyFunc.call(arg{"jobs", string(body)})
 	var ids []int64
-	err = db.QueryRow(ctx, `SELECT howdah_queue.push_many($1::jsonb)`, string(arg)).Scan(&ids)
+	err = db.QueryRow(ctx, "SELECT "+call, args...).Scan(&ids)
 	return ids, wrap("push_many", err)
 }
 
 // Cancel cancels a job that is not final (ErrIllegalState otherwise, ErrNotFound for an
 // unknown id) and returns it.
 func Cancel(ctx context.Context, db Querier, id int64) (*Job, error) {
-	return oneJob(ctx, db, "cancel", `SELECT `+jobColumns+` FROM howdah_queue.cancel($1)`, id)
+	call, args := cancelFunc.call(arg{"id", id})
+	return oneJob(ctx, db, "cancel", `SELECT `+jobColumns+` FROM `+call, args...)
 }
 
 // Retry makes a completed, failed or cancelled job available now with attempt reset to 0 and
 // returns it.
 func Retry(ctx context.Context, db Querier, id int64) (*Job, error) {
-	return oneJob(ctx, db, "retry", `SELECT `+jobColumns+` FROM howdah_queue.retry($1)`, id)
+	call, args := retryFunc.call(arg{"id", id})
+	return oneJob(ctx, db, "retry", `SELECT `+jobColumns+` FROM `+call, args...)
 }
 
 func oneJob(ctx context.Context, db Querier, op, sql string, args ...any) (*Job, error) {
@@ -347,11 +346,12 @@ func oneJob(ctx context.Context, db Querier, op, sql string, args ...any) (*Job,
 	return j, wrap(op, err)
 }
 
-// ListOptions filters List. The zero value lists the 100 newest jobs of every queue.
+// ListOptions filters List. The zero value lists the newest jobs of every queue, as many as
+// howdah_queue.list's default (100).
 type ListOptions struct {
 	// Queue and State filter when not "".
 	Queue, State string
-	// Limit is at most 10000; 0 means 100.
+	// Limit is at most 10000; 0 means the database's default.
 	Limit int
 	// BeforeID, when not 0, lists jobs with smaller ids: the next page after the last id seen.
 	BeforeID int64
@@ -359,22 +359,9 @@ type ListOptions struct {
 
 // List returns jobs, newest first.
 func List(ctx context.Context, db Querier, opts ListOptions) ([]*Job, error) {
-	var queue, state *string
-	var before *int64
-	if opts.Queue != "" {
-		queue = &opts.Queue
-	}
-	if opts.State != "" {
-		state = &opts.State
-	}
-	if opts.BeforeID != 0 {
-		before = &opts.BeforeID
-	}
-	if opts.Limit == 0 {
-		opts.Limit = 100
-	}
-	rows, err := db.Query(ctx, `SELECT `+jobColumns+` FROM howdah_queue.list($1, $2::text::howdah_queue.job_state, $3, $4)`,
-		queue, state, opts.Limit, before)
+	call, args := listFunc.call(arg{"queue", set(opts.Queue)}, arg{"state", set(opts.State)},
+		arg{"max_rows", set(opts.Limit)}, arg{"before_id", set(opts.BeforeID)})
+	rows, err := db.Query(ctx, `SELECT `+jobColumns+` FROM `+call, args...)
 	if err != nil {
 		return nil, wrap("list", err)
 	}
@@ -445,22 +432,21 @@ func Stats(ctx context.Context, db Querier) ([]Stat, error) {
 }
 
 // Prune deletes completed, failed and cancelled jobs finalized at least olderThan ago, batch
-// rows per statement (0 means 10000) until none is left, and returns how many it deleted.
-// Give it a pool or connection, not a transaction, so that each batch commits on its own.
+// rows per statement (0 means howdah_queue.prune's default) until none is left, and returns how
+// many it deleted. Give it a pool or connection, not a transaction, so that each batch commits
+// on its own.
 func Prune(ctx context.Context, db Querier, olderThan time.Duration, batch int) (int64, error) {
-	if batch == 0 {
-		batch = 10000
-	}
+	call, args := pruneFunc.call(arg{"older_than", olderThan.Microseconds()}, arg{"batch", set(batch)})
 	var total int64
 	for {
 		var n int
-		err := db.QueryRow(ctx, `SELECT howdah_queue.prune($1 * interval '1 microsecond', $2)`,
-			olderThan.Microseconds(), batch).Scan(&n)
-		if err != nil {
+		if err := db.QueryRow(ctx, "SELECT "+call, args...).Scan(&n); err != nil {
 			return total, wrap("prune", err)
 		}
 		total += int64(n)
-		if n < batch {
+		// A batch smaller than asked for was the last; with the default batch size, which the
+		// client does not know, the last batch is the one that deletes nothing.
+		if n == 0 || (batch > 0 && n < batch) {
 			return total, nil
 		}
 	}

@@ -96,6 +96,68 @@ func (b *bundle) count(t *testing.T, sql string, args ...any) int {
 	return n
 }
 
+// Enqueue sends only the options that are set: a job enqueued without options gets
+// howdah_queue.push's defaults, whatever they are in SQL.
+func TestEnqueueLeavesDefaultsToSQL(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+
+	id, err := queue.Enqueue(b.ctx, b.pool, "defaults", map[string]int{"n": 1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var prio, maxAttempts, wantPrio, wantMax int
+	var state string
+	var tags []string
+	var key *string
+	var due bool
+	if err := b.pool.QueryRow(b.ctx, `SELECT j.priority, j.max_attempts, j.state::text, j.tags, j.unique_key, j.run_at <= now(),
+		        pg_get_function_arg_default(p.oid, 3)::int, pg_get_function_arg_default(p.oid, 5)::int
+		   FROM howdah_queue.jobs j, pg_proc p
+		  WHERE j.id = $1 AND p.oid = 'howdah_queue.push'::regproc`, id).
+		Scan(&prio, &maxAttempts, &state, &tags, &key, &due, &wantPrio, &wantMax); err != nil {
+		t.Fatal(err)
+	}
+	if prio != wantPrio || maxAttempts != wantMax || state != "available" || len(tags) != 0 || key != nil || !due {
+		t.Fatalf("job without options: priority %d, max_attempts %d, state %s, tags %v, unique_key %v, due %v; want push's defaults (priority %d, max_attempts %d, available now, no tags, no key)",
+			prio, maxAttempts, state, tags, key, due, wantPrio, wantMax)
+	}
+
+	// The same defaults in SQL would pass the check above even if the client sent them itself:
+	// change them (in a transaction rolled back at the end) and see which values push receives.
+	tx, err := b.pool.Begin(b.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(b.ctx) }()
+	if _, err := tx.Exec(b.ctx, `CREATE OR REPLACE FUNCTION howdah_queue.push(queue text, payload jsonb, priority integer DEFAULT 7,
+		run_at timestamptz DEFAULT NULL, max_attempts integer DEFAULT 3, unique_key text DEFAULT 'sql', tags text[] DEFAULT '{sql}')
+		RETURNS bigint LANGUAGE sql
+		RETURN length(set_config('test.push', concat_ws(' ', priority, coalesce(run_at::text, 'now'), max_attempts, unique_key, tags), true))`); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		opts *queue.EnqueueOptions
+		want string
+	}{
+		{nil, "7 now 3 sql {sql}"},
+		{&queue.EnqueueOptions{}, "7 now 3 sql {sql}"},
+		{&queue.EnqueueOptions{MaxAttempts: 5, Tags: []string{"go"}}, "7 now 5 sql {go}"},
+		{&queue.EnqueueOptions{Priority: -1, UniqueKey: "go"}, "-1 now 3 go {sql}"},
+	} {
+		if _, err := queue.Enqueue(b.ctx, tx, "defaults", 1, c.opts); err != nil {
+			t.Fatal(err)
+		}
+		var got string
+		if err := tx.QueryRow(b.ctx, `SELECT current_setting('test.push')`).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != c.want {
+			t.Errorf("options %+v: push received %q, want %q", c.opts, got, c.want)
+		}
+	}
+}
+
 func TestEnqueueInsideTransaction(t *testing.T) {
 	t.Parallel()
 	b := setup(t)

@@ -34,7 +34,8 @@ type Config struct {
 	// takes; default DefaultConcurrency (200).
 	Concurrency int
 	// Lease is how long a claimed job stays held without a heartbeat before rescue may take it
-	// back; default 30 s.
+	// back; default 30 s. Unlike the options of Enqueue, it is always sent (with every claim and
+	// heartbeat): the worker times its heartbeats and rescues from it.
 	Lease time.Duration
 	// HeartbeatInterval is how often leases are extended; default Lease / 3.
 	HeartbeatInterval time.Duration
@@ -313,7 +314,8 @@ func (w *Workers) stop(ctx context.Context) error {
 		if len(back) > 0 && w.runCtx.Err() == nil {
 			ids, attempts := idsAndAttempts(back)
 			rctx, cancel := context.WithTimeout(w.runCtx, 10*time.Second)
-			_, err := w.pool.Exec(rctx, `SELECT howdah_queue.release($1, $2, $3)`, ids, w.cfg.WorkerID, attempts)
+			call, args := releaseFunc.call(arg{"ids", ids}, arg{"worker_id", w.cfg.WorkerID}, arg{"attempts", attempts})
+			_, err := w.pool.Exec(rctx, "SELECT "+call, args...)
 			cancel()
 			if err != nil {
 				errs = append(errs, wrap("release", err))
@@ -464,9 +466,11 @@ func (w *Workers) cycle(fetch bool) (more, fetched bool, err error) {
 	return len(w.done)+len(w.failed) > 0, true, nil
 }
 
-const (
-	completeSQL = `SELECT howdah_queue.complete($1, $2, $3)`
-	claimSQL    = `SELECT ` + jobColumns + ` FROM howdah_queue.claim($1, $2, $3, $4 * interval '1 microsecond')`
+// The statements of every cycle, with every argument set: complete's $1 ids, $2 worker_id, $3
+// attempts; claim's $1 queue, $2 worker_id, $3 n, $4 lease (microseconds).
+var (
+	completeSQL = `SELECT ` + completeFunc.fixed("ids", "worker_id", "attempts")
+	claimSQL    = `SELECT ` + jobColumns + ` FROM ` + claimFunc.fixed("queue", "worker_id", "n", "lease")
 )
 
 // idsAndAttempts returns the ids of the jobs held and the attempts they were claimed at: the
@@ -573,12 +577,13 @@ func (w *Workers) call(ctx context.Context, j *Job) (err error) {
 // fail writes one failed attempt. A job lost meanwhile (cancelled, rescued) is no longer ours
 // either way.
 func (w *Workers) fail(f *failure) (more, fetched bool, err error) {
-	var retry any
+	var retry any // nil without Config.Backoff: fail's own backoff applies
 	if f.retry != nil {
 		retry = max(f.retry.Microseconds(), 0)
 	}
-	_, err = w.pool.Exec(w.runCtx, `SELECT howdah_queue.fail($1, $2, $3 * interval '1 microsecond', $4, $5)`,
-		f.h.job.ID, f.msg, retry, w.cfg.WorkerID, int32(f.h.job.Attempt))
+	call, args := failFunc.call(arg{"id", f.h.job.ID}, arg{"error", f.msg}, arg{"worker_id", w.cfg.WorkerID},
+		arg{"attempt", int32(f.h.job.Attempt)}, arg{"retry_in", retry})
+	_, err = w.pool.Exec(w.runCtx, "SELECT "+call, args...)
 	if err = wrap("fail", err); err != nil && !errors.Is(err, ErrIllegalState) && !errors.Is(err, ErrNotFound) {
 		return true, false, err
 	}
@@ -628,8 +633,9 @@ func (w *Workers) heartbeat() error {
 	}
 	ids, attempts := idsAndAttempts(hs)
 	var kept []int64
-	err := w.pool.QueryRow(w.runCtx, `SELECT howdah_queue.heartbeat($1, $2, $3 * interval '1 microsecond', $4)`,
-		w.cfg.WorkerID, ids, w.cfg.Lease.Microseconds(), attempts).Scan(&kept)
+	call, args := heartbeatFunc.call(arg{"ids", ids}, arg{"worker_id", w.cfg.WorkerID}, arg{"attempts", attempts},
+		arg{"lease", w.cfg.Lease.Microseconds()})
+	err := w.pool.QueryRow(w.runCtx, "SELECT "+call, args...).Scan(&kept)
 	if err != nil {
 		return wrap("heartbeat", err)
 	}
@@ -650,7 +656,8 @@ func (w *Workers) heartbeat() error {
 }
 
 func (w *Workers) rescue() error {
-	_, err := w.pool.Exec(w.runCtx, `SELECT howdah_queue.rescue($1)`, w.queue)
+	call, args := rescueFunc.call(arg{"queue", w.queue})
+	_, err := w.pool.Exec(w.runCtx, "SELECT "+call, args...)
 	return wrap("rescue", err)
 }
 

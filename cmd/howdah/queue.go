@@ -78,7 +78,7 @@ func queuePushCommand() *cli.Command {
 			&cli.IntFlag{Name: "priority", Usage: "smaller runs first (-32768 to 32767)"},
 			&cli.TimestampFlag{Name: "run-at", Layout: time.RFC3339, Usage: "schedule the job at this `TIME` (RFC 3339, e.g. 2030-01-02T15:04:05Z)"},
 			&cli.DurationFlag{Name: "in", Usage: "schedule the job this `DURATION` from now (e.g. 90s, 2h)"},
-			&cli.IntFlag{Name: "max-attempts", Value: 25, Usage: "how many times the job may run before it fails for good"},
+			&cli.IntFlag{Name: "max-attempts", Usage: "how many times the job may run before it fails for good (default: howdah_queue.push's)"},
 			&cli.StringFlag{Name: "unique-key", Usage: "at most one unfinished job of the queue with this `KEY`"},
 			&cli.StringSliceFlag{Name: "tag", Usage: "a label stored with the job (repeatable)"},
 		},
@@ -114,7 +114,7 @@ func queuePushCommand() *cli.Command {
 			if d := c.Duration("in"); d != 0 {
 				opts.RunAt = time.Now().Add(d)
 			}
-			if c.Int("max-attempts") == 0 {
+			if c.IsSet("max-attempts") && c.Int("max-attempts") == 0 { // 0 would mean "not set"
 				return fmt.Errorf("--max-attempts must be from 1 to 32767, got 0")
 			}
 			conn, err := connect(c)
@@ -253,10 +253,10 @@ func queuePruneCommand() *cli.Command {
 			"bloat the table; prints how many jobs were deleted.",
 		Flags: []cli.Flag{
 			&cli.DurationFlag{Name: "older-than", Value: 7 * 24 * time.Hour, Usage: "delete jobs final for at least this `DURATION`"},
-			&cli.IntFlag{Name: "batch", Value: 10000, Usage: "jobs deleted per transaction (1 to 100000)"},
+			&cli.IntFlag{Name: "batch", Usage: "jobs deleted per transaction (1 to 100000; default: howdah_queue.prune's)"},
 		},
 		Action: func(c *cli.Context) error {
-			if c.Int("batch") < 1 {
+			if c.IsSet("batch") && c.Int("batch") < 1 {
 				return fmt.Errorf("--batch must be from 1 to 100000, got %d", c.Int("batch"))
 			}
 			conn, err := connect(c)

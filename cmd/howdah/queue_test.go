@@ -78,7 +78,7 @@ func TestQueueCommandsEndToEnd(t *testing.T) {
 	conn := pgtest.Connect(t, url)
 	checkListJSON(t, conn, out)
 	// A job with a worker, an attempt and an error: every column filled but finalized_at.
-	if _, err := conn.Exec(context.Background(), `SELECT howdah_queue.fail(id, 'boom "quoted"', interval '1 hour', 'cli-w')
+	if _, err := conn.Exec(context.Background(), `SELECT howdah_queue.fail(id, 'boom "quoted"', worker_id => 'cli-w', retry_in => interval '1 hour')
 		FROM howdah_queue.claim('mail', 'cli-w', 1)`); err != nil {
 		t.Fatal(err)
 	}

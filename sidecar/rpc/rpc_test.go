@@ -173,8 +173,8 @@ func TestCatalogFunctionsMatchSQL(t *testing.T) {
 	if err := json.Unmarshal(r.Result, &added); err != nil || added.OID == 0 || added.Description != "made over RPC" {
 		t.Fatalf("add_schema result %s (%v)", r.Result, err)
 	}
-	status, r = b.call(t, superuser, "howdah.drop_schemas", map[string]any{"sch": []uint32{added.OID}, "cascade": true})
-	if status != http.StatusOK || r.Error != nil || string(r.Result) != "null" {
+	status, r = b.call(t, superuser, "howdah.drop_schemas", map[string]any{"schemas": []uint32{added.OID}, "cascade": true})
+	if status != http.StatusOK || r.Error != nil || string(r.Result) != "1" {
 		t.Fatalf("drop_schemas: %d %+v %s", status, r.Error, r.Result)
 	}
 	var gone bool
@@ -340,7 +340,7 @@ func TestErrors(t *testing.T) {
 		sqlstate     string
 	}{
 		{"howdah.get_record", map[string]any{"tab": tab, "id": 1}, 409, -32009, "55000"},
-		{"howdah.drop_schemas", map[string]any{"sch": []uint32{sch}}, 409, -32009, "2BP01"},
+		{"howdah.drop_schemas", map[string]any{"schemas": []uint32{sch}}, 409, -32009, "2BP01"},
 	} {
 		status, r := b.call(t, superuser, c.method, c.params)
 		if r.Error == nil || status != c.status || r.Error.Code != c.code || r.Error.Data == nil || r.Error.Data.SQLState != c.sqlstate {

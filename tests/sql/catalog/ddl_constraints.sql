@@ -1,4 +1,4 @@
--- list_constraints / add_constraints / drop_constraint over hostile names.
+-- list_constraints / add_constraints / drop_constraints over hostile names.
 BEGIN;
 SELECT plan(12);
 
@@ -33,8 +33,8 @@ SELECT throws_ok($$SELECT howdah.add_constraints((SELECT child FROM ids), '[{"ty
 SELECT throws_ok($$SELECT howdah.add_constraints((SELECT child FROM ids), '[{"type": "unique", "columns": ["id"], "on_delete": "cascade"}]')$$,
                  '22023', 'add_constraints constraints[0]: referent_table, referent_columns, on_delete and on_update apply to foreign_key only', 'actions only on foreign keys');
 
-SELECT lives_ok(format('SELECT howdah.drop_constraint(%s, %s)', (SELECT child FROM ids), (SELECT oids[2] FROM added)), 'drop_constraint');
-SELECT throws_ok(format('SELECT howdah.drop_constraint(%s, %s)', (SELECT parent FROM ids), (SELECT oids[1] FROM added)),
+SELECT is(howdah.drop_constraints((SELECT child FROM ids), (SELECT oids[2:2] FROM added)), 1, 'drop_constraints');
+SELECT throws_ok(format('SELECT howdah.drop_constraints(%s, ARRAY[%s]::oid[])', (SELECT parent FROM ids), (SELECT oids[1] FROM added)),
                  '42704', format('constraint with oid %s does not exist on table "con; s"."Pa""rent"', (SELECT oids[1] FROM added)),
                  'a constraint of another table is unknown here');
 

@@ -1,4 +1,4 @@
--- add_table / patch_table / drop_table: JSON column and constraint definitions become one
+-- add_table / patch_table / drop_tables: JSON column and constraint definitions become one
 -- table, with types, options, defaults, keys and comments as given, under hostile names.
 BEGIN;
 SELECT plan(16);
@@ -43,7 +43,7 @@ SELECT has_column('dd''l; --', 'renamed ✓', 'from', 'the column change was app
 
 SELECT throws_ok($$SELECT howdah.patch_table('"dd''l; --"."renamed ✓"'::regclass, '{"name": "x", "colour": "red"}')$$,
                  '22023', 'patch_table "dd''l; --"."renamed ✓": unknown key ''colour''', 'patch_table: unknown key, nothing renamed');
-SELECT lives_ok($$SELECT howdah.drop_table('"dd''l; --".plain'::regclass)$$, 'drop_table');
+SELECT is(howdah.drop_tables(ARRAY['"dd''l; --".plain'::regclass]::oid[]), 1, 'drop_tables');
 SELECT hasnt_table('dd''l; --', 'plain', 'the table is gone');
 
 SELECT * FROM finish();

@@ -1,5 +1,5 @@
--- Integers in JSON input are read one way everywhere in the catalog (howdah_internal.json_int
--- and json_int_value): a JSON number, whole, within the bounds of what it names; anything else
+-- Integers in JSON input are read one way everywhere in the catalog (howdah_internal.catalog_json_int
+-- and catalog_json_int_value): a JSON number, whole, within the bounds of what it names; anything else
 -- is 22023 "<input> must be a whole number from <lo> to <hi>, got <value>" naming the input,
 -- and changes nothing. lim and off are checked by one helper for list and search.
 BEGIN;
@@ -26,7 +26,7 @@ SELECT throws_ok(pg_temp.call('set_table_metadata', '{"column_order": [0]}'), '2
                  'set_table_metadata meta for table "int; ✓"."t""q": column_order[0] must be a whole number from 1 to 32767, got 0',
                  'column_order: 0 is no attnum');
 SELECT throws_ok(pg_temp.call('set_table_metadata', '{"column_order": [1e30]}'), '22023', NULL, 'column_order: a huge number');
-SELECT is((SELECT count(*)::int FROM howdah_internal.table_metadata WHERE table_oid = (SELECT oid FROM t)), 0, 'nothing was stored');
+SELECT is((SELECT count(*)::int FROM howdah_internal.catalog_table_metadata WHERE table_oid = (SELECT oid FROM t)), 0, 'nothing was stored');
 
 -- replace_table_privileges role_oid: an oid, 0 .. 4294967295, as a number or a string of digits.
 CREATE FUNCTION pg_temp.msg(rest text) RETURNS text LANGUAGE sql

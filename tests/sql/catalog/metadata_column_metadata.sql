@@ -22,7 +22,7 @@ SELECT is(howdah.set_column_metadata((SELECT oid FROM t), 2::smallint, '{"width"
           'set replaces the whole object');
 SELECT is(howdah.set_column_metadata((SELECT oid FROM t), 3::smallint, NULL), '{"attnum": 3, "display_options": null}', 'NULL clears');
 SELECT is(howdah.set_column_metadata((SELECT oid FROM t), 2::smallint, 'null'), '{"attnum": 2, "display_options": null}', 'JSON null clears too');
-SELECT is((SELECT count(*)::int FROM howdah_internal.column_metadata WHERE table_oid = (SELECT oid FROM t)), 0, 'no rows are left');
+SELECT is((SELECT count(*)::int FROM howdah_internal.catalog_column_metadata WHERE table_oid = (SELECT oid FROM t)), 0, 'no rows are left');
 SELECT is(howdah.set_column_metadata((SELECT oid FROM t), 1::smallint, '{}'), '{"attnum": 1, "display_options": {}}', 'an empty object is kept');
 
 -- Bad input

@@ -28,8 +28,8 @@ SELECT is(howdah.get_column_metadata((SELECT col FROM t)), '[{"attnum": 3, "disp
           'the dropped column''s options are not shown');
 
 DROP TABLE "st""ale"."dropped table";
-SELECT is((SELECT count(*)::int FROM howdah_internal.column_metadata WHERE table_oid = (SELECT tab FROM t))
-          + (SELECT count(*)::int FROM howdah_internal.table_metadata WHERE table_oid = (SELECT tab FROM t)), 2,
+SELECT is((SELECT count(*)::int FROM howdah_internal.catalog_column_metadata WHERE table_oid = (SELECT tab FROM t))
+          + (SELECT count(*)::int FROM howdah_internal.catalog_table_metadata WHERE table_oid = (SELECT tab FROM t)), 2,
           'rows of a dropped table stay until the next write');
 SELECT is(howdah.get_table_metadata((SELECT col FROM t)) -> 'column_order', '[3, 1]', 'they do not disturb reads');
 
@@ -40,15 +40,15 @@ ALTER TABLE "st""ale".other OWNER TO howdah_test_sweeper;
 SET LOCAL ROLE howdah_test_sweeper;
 CREATE TEMP TABLE swept AS SELECT howdah.set_column_metadata((SELECT other FROM t), 1::smallint, '{"x": 1}');
 RESET ROLE;
-SELECT is((SELECT count(*)::int FROM howdah_internal.column_metadata WHERE table_oid = (SELECT tab FROM t))
-          + (SELECT count(*)::int FROM howdah_internal.table_metadata WHERE table_oid = (SELECT tab FROM t)), 0,
+SELECT is((SELECT count(*)::int FROM howdah_internal.catalog_column_metadata WHERE table_oid = (SELECT tab FROM t))
+          + (SELECT count(*)::int FROM howdah_internal.catalog_table_metadata WHERE table_oid = (SELECT tab FROM t)), 0,
           'another role''s write swept the dropped table''s rows');
-SELECT is((SELECT count(*)::int FROM howdah_internal.column_metadata WHERE table_oid = (SELECT col FROM t) AND attnum = 2), 1,
+SELECT is((SELECT count(*)::int FROM howdah_internal.catalog_column_metadata WHERE table_oid = (SELECT col FROM t) AND attnum = 2), 1,
           'but not the dropped column of a table it does not own');
 SELECT is(howdah.set_table_metadata((SELECT col FROM t), '{"column_order": [1, 3]}') -> 'column_order', '[1, 3]', 'the owner writes');
-SELECT is((SELECT count(*)::int FROM howdah_internal.column_metadata WHERE table_oid = (SELECT col FROM t) AND attnum = 2), 0,
+SELECT is((SELECT count(*)::int FROM howdah_internal.catalog_column_metadata WHERE table_oid = (SELECT col FROM t) AND attnum = 2), 0,
           'which sweeps the dropped column''s options');
-SELECT is((SELECT column_order FROM howdah_internal.table_metadata WHERE table_oid = (SELECT col FROM t)), '{1,3}'::smallint[],
+SELECT is((SELECT column_order FROM howdah_internal.catalog_table_metadata WHERE table_oid = (SELECT col FROM t)), '{1,3}'::smallint[],
           'and stores only live columns');
 
 SELECT * FROM finish();

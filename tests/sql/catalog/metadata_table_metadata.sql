@@ -29,14 +29,14 @@ SELECT is(howdah.set_table_metadata((SELECT oid FROM t), '{"preview_template": n
 SELECT is(howdah.set_table_metadata((SELECT oid FROM t), '{}'), '{"preview_template": null, "column_order": [2]}', 'an empty object changes nothing');
 SELECT is(howdah.set_table_metadata((SELECT oid FROM t), '{"column_order": null}'),
           '{"preview_template": null, "column_order": null}', 'clearing both');
-SELECT is((SELECT count(*)::int FROM howdah_internal.table_metadata WHERE table_oid = (SELECT oid FROM t)), 0,
+SELECT is((SELECT count(*)::int FROM howdah_internal.catalog_table_metadata WHERE table_oid = (SELECT oid FROM t)), 0,
           'and the row is gone');
 SELECT is(howdah.set_table_metadata((SELECT oid FROM t), '{"preview_template": "no columns at all"}') ->> 'preview_template',
           'no columns at all', 'a template may be plain text');
 
 -- Bad input, each refused before anything changes.
 SELECT lives_ok(pg_temp.set_sql('{"preview_template": "{4}: {2}", "column_order": [4, 2]}'), 'a known state');
-CREATE TEMP TABLE before AS SELECT preview_template, column_order, updated_at FROM howdah_internal.table_metadata WHERE table_oid = (SELECT oid FROM t);
+CREATE TEMP TABLE before AS SELECT preview_template, column_order, updated_at FROM howdah_internal.catalog_table_metadata WHERE table_oid = (SELECT oid FROM t);
 SELECT throws_ok(pg_temp.set_sql('{"preview_template": "{2}", "colour": "red"}'), '22023',
                  'set_table_metadata meta for table "select"."we""ird; tab ✓": unknown key ''colour''', 'an unknown key, naming key and table');
 SELECT throws_ok(pg_temp.set_sql('[1]'), '22023',
@@ -62,7 +62,7 @@ SELECT throws_ok(pg_temp.set_sql('{"column_order": [3, 1, 3]}'), '22023',
 ALTER TABLE "select"."we""ird; tab ✓" DROP COLUMN "from";
 SELECT throws_ok(pg_temp.set_sql('{"column_order": [1, 4]}'), '42703',
                  'column_order of table "select"."we""ird; tab ✓" lists column 4, which does not exist', 'a dropped column is unknown');
-SELECT is((SELECT row(preview_template, column_order, updated_at)::text FROM howdah_internal.table_metadata WHERE table_oid = (SELECT oid FROM t)),
+SELECT is((SELECT row(preview_template, column_order, updated_at)::text FROM howdah_internal.catalog_table_metadata WHERE table_oid = (SELECT oid FROM t)),
           (SELECT row(preview_template, column_order, updated_at)::text FROM before), 'refused calls changed nothing');
 SELECT throws_ok('SELECT howdah.get_table_metadata(4294967295)', '42P01', 'table with oid 4294967295 does not exist', 'unknown table oid');
 

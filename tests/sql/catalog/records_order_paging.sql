@@ -59,9 +59,9 @@ SELECT is((SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(howdah.list_rec
           ARRAY['1', '2', '3'], 'records carry only the columns (no ctid)');
 SELECT is((SELECT jsonb_agg(x -> '1') FROM jsonb_array_elements(howdah.list_records('public.rec_nokey'::regclass) -> 'results') x),
           '[0, 0, 0, 0, 1, 1, 1, 1, 1]', 'no key: ordered by the sortable columns (json is skipped)');
-SELECT is(howdah_internal.order_sql('public.rec_nokey'::regclass, NULL, '{}'), 'r.a, r.b, r.tableoid, r.ctid',
+SELECT is(howdah_internal.catalog_order_sql('public.rec_nokey'::regclass, NULL, '{}'), 'r.a, r.b, r.tableoid, r.ctid',
           'the tie-breaker without a key');
-SELECT is(howdah_internal.order_sql('public.rec_ord'::regclass, '[{"column": "k1", "direction": "desc", "nulls": "last"}]', '{3}'),
+SELECT is(howdah_internal.catalog_order_sql('public.rec_ord'::regclass, '[{"column": "k1", "direction": "desc", "nulls": "last"}]', '{3}'),
           'r.grp, r.k1 DESC NULLS LAST, r.k2', 'group columns first, then the order, then the rest of the key');
 
 SELECT * FROM finish();

@@ -50,9 +50,9 @@ SELECT is((SELECT result FROM r WHERE who = 'producer' AND what = 'push key'),
 
 SET LOCAL ROLE howdah_test_worker;
 CREATE TEMP TABLE w AS SELECT id, attempt FROM howdah_queue.claim('rolesq', 'worker', 4);
-INSERT INTO r SELECT 'worker', 'heartbeat', cardinality(howdah_queue.heartbeat('worker', ARRAY(SELECT id FROM w), attempts => ARRAY(SELECT attempt FROM w)))::text;
+INSERT INTO r SELECT 'worker', 'heartbeat', cardinality(howdah_queue.heartbeat(ARRAY(SELECT id FROM w), 'worker', attempts => ARRAY(SELECT attempt FROM w)))::text;
 INSERT INTO r SELECT 'worker', 'complete', howdah_queue.complete(ARRAY(SELECT id FROM w ORDER BY id LIMIT 2), 'worker')::text;
-INSERT INTO r SELECT 'worker', 'fail', howdah_queue.fail((SELECT max(id) FROM w), 'e', interval '0', 'worker')::text;
+INSERT INTO r SELECT 'worker', 'fail', howdah_queue.fail((SELECT max(id) FROM w), 'e', worker_id => 'worker', retry_in => interval '0')::text;
 INSERT INTO r SELECT 'worker', 'release', howdah_queue.release(ARRAY(SELECT id FROM w), 'worker')::text;
 INSERT INTO r SELECT 'worker', 'rescue', howdah_queue.rescue()::text;
 INSERT INTO r SELECT 'worker', 'stats', count(*)::text FROM howdah_queue.stats() WHERE queue = 'rolesq';

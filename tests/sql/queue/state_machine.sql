@@ -13,7 +13,7 @@ INSERT INTO s VALUES ('available', howdah_queue.push('sm', '1')),
                      ('failed', howdah_queue.push('sm5', '6', max_attempts => 1));
 SELECT count(*) FROM howdah_queue.claim('sm2', 'w', 1);
 SELECT count(*) FROM howdah_queue.claim('sm3', 'w', 1);
-SELECT howdah_queue.fail((SELECT id FROM s WHERE label = 'retryable'), 'e', interval '1 hour');
+SELECT howdah_queue.fail((SELECT id FROM s WHERE label = 'retryable'), 'e', retry_in => interval '1 hour');
 SELECT count(*) FROM howdah_queue.claim('sm4', 'w', 1);
 SELECT howdah_queue.complete(ARRAY[(SELECT id FROM s WHERE label = 'completed')]);
 SELECT count(*) FROM howdah_queue.claim('sm5', 'w', 1);

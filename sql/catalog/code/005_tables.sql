@@ -1,32 +1,10 @@
--- catalog 003: tables and columns, described in one call per API request.
+-- catalog code 005: tables and columns, described in one call per API request, with the
+-- display metadata of 004.
 --
--- Errors: 42P01 (undefined_table) for an unknown table oid, naming the oid.
+-- Errors: 42P01 (undefined_table) for an unknown table oid, 3F000 for an unknown schema oid,
+-- naming the oid.
 
-CREATE FUNCTION howdah_internal.visible_table(tab oid)
-RETURNS regclass
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
--- The table, view or other relation `tab` as a regclass, raising 42P01 when it does not exist,
--- is not a table-like relation, or lives in a hidden schema.
-DECLARE
-    rel regclass;
-BEGIN
-    SELECT c.oid::regclass INTO rel
-      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE c.oid = tab AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
-       AND NOT howdah_internal.is_hidden_schema(n.nspname);
-    IF rel IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'undefined_table',
-            MESSAGE = format('table with oid %s does not exist', tab),
-            HINT = 'list_tables(schema oid) gives the oids of the tables in a schema';
-    END IF;
-    RETURN rel;
-END;
-$$;
-COMMENT ON FUNCTION howdah_internal.visible_table(oid) IS 'A table the catalog API may touch, or error 42P01.';
-
-CREATE FUNCTION howdah_internal.column_rows(tabs oid[])
+CREATE FUNCTION howdah_internal.catalog_column_rows(tabs oid[])
 RETURNS TABLE (attrelid oid, columns json, first_text smallint)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -35,7 +13,7 @@ SET search_path = pg_catalog, pg_temp
 -- so this is the hot path of get_schema_table_details; the choices below are measured on
 -- 1,000 tables × 20 columns (make bench):
 --  * json, not jsonb, while building: nested jsonb_agg re-encodes every level and was 3× slower
---    than building json and converting the finished document once (tables_json);
+--    than building json and converting the finished document once (catalog_tables_json);
 --  * column privileges are asked per column only when the table-level privilege is missing;
 --  * comments come from a join to pg_description, not col_description() per column.
 BEGIN ATOMIC
@@ -71,7 +49,7 @@ BEGIN ATOMIC
                    CASE WHEN tp.upd OR has_column_privilege(a.attrelid, a.attnum, 'UPDATE') THEN 'UPDATE' END,
                    CASE WHEN tp.ref OR has_column_privilege(a.attrelid, a.attnum, 'REFERENCES') THEN 'REFERENCES' END], NULL)),
                -- NULL when none, or when the caller may not read the column (row policies of
-               -- column_metadata, see 002_metadata.sql).
+               -- catalog_column_metadata, see code/004_metadata.sql).
                'display_options', m.display_options
            ) ORDER BY a.attnum),
            min(a.attnum) FILTER (WHERE t.typcategory = 'S')
@@ -83,26 +61,26 @@ BEGIN ATOMIC
       LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
       LEFT JOIN pg_description ds ON ds.objoid = a.attrelid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = a.attnum
       LEFT JOIN pg_constraint pk ON pk.conrelid = a.attrelid AND pk.contype = 'p'
-      LEFT JOIN howdah_internal.column_metadata m ON m.table_oid = a.attrelid AND m.attnum = a.attnum
+      LEFT JOIN howdah_internal.catalog_column_metadata m ON m.table_oid = a.attrelid AND m.attnum = a.attnum
      WHERE a.attnum > 0 AND NOT a.attisdropped
      GROUP BY a.attrelid;
 END;
-COMMENT ON FUNCTION howdah_internal.column_rows(oid[]) IS 'The columns of many tables at once, as JSON per table, with the first text-like column.';
+COMMENT ON FUNCTION howdah_internal.catalog_column_rows(oid[]) IS 'The columns of many tables at once, as JSON per table, with the first text-like column.';
 
-CREATE FUNCTION howdah_internal.columns_json(tab oid)
+CREATE FUNCTION howdah_internal.catalog_columns_json(tab oid)
 RETURNS jsonb
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
-RETURN coalesce((SELECT r.columns FROM howdah_internal.column_rows(ARRAY[tab]) r)::jsonb, '[]');
-COMMENT ON FUNCTION howdah_internal.columns_json(oid) IS 'The columns of a table with types, type options, defaults, keys, comments, display options and the current role''s column privileges.';
+RETURN coalesce((SELECT r.columns FROM howdah_internal.catalog_column_rows(ARRAY[tab]) r)::jsonb, '[]');
+COMMENT ON FUNCTION howdah_internal.catalog_columns_json(oid) IS 'The columns of a table with types, type options, defaults, keys, comments, display options and the current role''s column privileges.';
 
-CREATE FUNCTION howdah_internal.tables_json(tabs oid[], with_columns boolean)
+CREATE FUNCTION howdah_internal.catalog_tables_json(tabs oid[], with_columns boolean)
 RETURNS jsonb
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 -- The tables `tabs` as the catalog API shows them, ordered by name, with their columns, column
 -- order and preview settings when asked; one set-based query, built as json and converted to
--- jsonb once (see column_rows).
+-- jsonb once (see catalog_column_rows).
 BEGIN ATOMIC
     SELECT CASE WHEN with_columns THEN doc
                 ELSE (SELECT coalesce(jsonb_agg(e - ARRAY['columns', 'column_order', 'preview_settings'] ORDER BY i), '[]')
@@ -148,42 +126,42 @@ BEGIN ATOMIC
            ) ORDER BY c.relname)::jsonb, '[]') AS doc
       FROM pg_class c
       LEFT JOIN pg_description ds ON ds.objoid = c.oid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = 0
-      LEFT JOIN howdah_internal.column_rows(CASE WHEN with_columns THEN tabs END) col ON col.attrelid = c.oid
+      LEFT JOIN howdah_internal.catalog_column_rows(CASE WHEN with_columns THEN tabs END) col ON col.attrelid = c.oid
       -- Only tables with metadata pay for the staleness checks of table_meta_json.
-      LEFT JOIN howdah_internal.table_metadata tm ON with_columns AND tm.table_oid = c.oid
-     CROSS JOIN LATERAL (SELECT CASE WHEN tm.table_oid IS NOT NULL THEN howdah_internal.table_meta_json(c.oid) END) AS meta(j)
+      LEFT JOIN howdah_internal.catalog_table_metadata tm ON with_columns AND tm.table_oid = c.oid
+     CROSS JOIN LATERAL (SELECT CASE WHEN tm.table_oid IS NOT NULL THEN howdah_internal.catalog_table_meta_json(c.oid) END) AS meta(j)
      WHERE c.oid = ANY (tabs)) AS built(doc);
 END;
-COMMENT ON FUNCTION howdah_internal.tables_json(oid[], boolean) IS 'Tables as the catalog API shows them, ordered by name, with columns and preview settings when asked.';
+COMMENT ON FUNCTION howdah_internal.catalog_tables_json(oid[], boolean) IS 'Tables as the catalog API shows them, ordered by name, with columns and preview settings when asked.';
 
-CREATE FUNCTION howdah_internal.table_json(tab oid, with_columns boolean)
+CREATE FUNCTION howdah_internal.catalog_table_json(tab oid, with_columns boolean)
 RETURNS jsonb
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
-RETURN howdah_internal.tables_json(ARRAY[tab], with_columns) -> 0;
-COMMENT ON FUNCTION howdah_internal.table_json(oid, boolean) IS 'One table as the catalog API shows it, with its columns and preview settings when asked.';
+RETURN howdah_internal.catalog_tables_json(ARRAY[tab], with_columns) -> 0;
+COMMENT ON FUNCTION howdah_internal.catalog_table_json(oid, boolean) IS 'One table as the catalog API shows it, with its columns and preview settings when asked.';
 
-CREATE FUNCTION howdah_internal.schema_tables_json(sch oid, with_columns boolean)
+CREATE FUNCTION howdah_internal.catalog_schema_tables_json(sch oid, with_columns boolean)
 RETURNS jsonb
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 -- The table-like relations of schema `sch` (partitions are shown through their parent), as
--- tables_json shows them; 3F000 for an unknown schema.
+-- catalog_tables_json shows them; 3F000 for an unknown schema.
 BEGIN
-    PERFORM howdah_internal.visible_schema(sch);
-    RETURN howdah_internal.tables_json(ARRAY(
+    PERFORM howdah_internal.catalog_visible_schema(sch);
+    RETURN howdah_internal.catalog_tables_json(ARRAY(
         SELECT c.oid FROM pg_class c
          WHERE c.relnamespace = sch AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND NOT c.relispartition), with_columns);
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.schema_tables_json(oid, boolean) IS 'The tables of a schema for list_tables and get_schema_table_details.';
+COMMENT ON FUNCTION howdah_internal.catalog_schema_tables_json(oid, boolean) IS 'The tables of a schema for list_tables and get_schema_table_details.';
 
 CREATE FUNCTION howdah.list_tables(sch oid)
 RETURNS jsonb
 LANGUAGE sql STABLE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
-RETURN howdah_internal.schema_tables_json(sch, false);
+RETURN howdah_internal.catalog_schema_tables_json(sch, false);
 COMMENT ON FUNCTION howdah.list_tables(oid) IS 'The tables of a schema: [{oid, name, schema_oid, description, kind, owner, estimated_rows, has_dependents, current_role_priv, current_role_owns}]. Errors: 3F000 unknown schema.';
 
 CREATE FUNCTION howdah.get_schema_table_details(sch oid)
@@ -191,7 +169,7 @@ RETURNS jsonb
 LANGUAGE sql STABLE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 -- Everything a UI needs to draw a schema, in one round trip.
-RETURN howdah_internal.schema_tables_json(sch, true);
+RETURN howdah_internal.catalog_schema_tables_json(sch, true);
 COMMENT ON FUNCTION howdah.get_schema_table_details(oid) IS 'Every table of a schema with its columns (attnum, name, type, type_options, nullable, default, primary_key, description, current_role_priv, display_options), column_order and preview_settings {customized, template}, in one call. Errors: 3F000 unknown schema.';
 
 CREATE FUNCTION howdah.get_table(tab oid)
@@ -201,7 +179,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 -- One table with its columns and preview settings.
 BEGIN
-    RETURN howdah_internal.table_json(howdah_internal.visible_table(tab), true);
+    RETURN howdah_internal.catalog_table_json(howdah_internal.catalog_visible_table(tab), true);
 END;
 $$;
 COMMENT ON FUNCTION howdah.get_table(oid) IS 'One table as get_schema_table_details() shows it. Errors: 42P01 unknown table.';
@@ -213,20 +191,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 -- The columns of one table, as get_table shows them.
 BEGIN
-    RETURN howdah_internal.columns_json(howdah_internal.visible_table(tab));
+    RETURN howdah_internal.catalog_columns_json(howdah_internal.catalog_visible_table(tab));
 END;
 $$;
 COMMENT ON FUNCTION howdah.list_columns(oid) IS 'The columns of a table, as get_table() shows them. Errors: 42P01 unknown table.';
-
----- create above / drop below ----
-
-DROP FUNCTION howdah.list_columns(oid);
-DROP FUNCTION howdah.get_table(oid);
-DROP FUNCTION howdah.get_schema_table_details(oid);
-DROP FUNCTION howdah.list_tables(oid);
-DROP FUNCTION howdah_internal.schema_tables_json(oid, boolean);
-DROP FUNCTION howdah_internal.table_json(oid, boolean);
-DROP FUNCTION howdah_internal.tables_json(oid[], boolean);
-DROP FUNCTION howdah_internal.columns_json(oid);
-DROP FUNCTION howdah_internal.column_rows(oid[]);
-DROP FUNCTION howdah_internal.visible_table(oid);

@@ -1,6 +1,6 @@
--- catalog 002: display metadata that is not part of the user's schema — a table's preview
--- template and column order, and per-column display options — kept in howdah_internal keyed by
--- table oid and attnum.
+-- catalog code 004: display metadata that is not part of the user's schema — a table's preview
+-- template and column order, and per-column display options — kept in the tables of
+-- migrations/001_metadata.sql, keyed by table oid and attnum.
 --
 -- The rule: whoever may read a column (has_column_privilege SELECT) may read its display
 -- options; whoever may alter the table (is a member of its owning role with the owner's
@@ -8,8 +8,8 @@
 -- Table-level metadata is readable by every role, like a table's COMMENT.
 --
 -- How the rule is enforced: the functions stay SECURITY INVOKER and the two tables are granted
--- to PUBLIC with ROW LEVEL SECURITY forced on them. The policies call has_column_privilege and
--- pg_has_role on the referenced table; policies run as the invoker, so those checks see the
+-- to PUBLIC with ROW LEVEL SECURITY forced on them. The policies below call has_column_privilege
+-- and pg_has_role on the referenced table; policies run as the invoker, so those checks see the
 -- caller, whether the rows are reached through the functions or directly. FORCE makes the
 -- tables' owner (the installing role) obey them too; only superusers bypass them. A SECURITY
 -- DEFINER design would have had has_*_privilege see the definer instead. TRUNCATE (which skips
@@ -23,102 +23,73 @@
 -- tables the caller owns. No event trigger: it would run inside every DROP of the database and
 -- needs a superuser to install.
 --
--- The public functions call howdah_internal.visible_table, created by 003_tables.sql; PL/pgSQL
--- resolves it when called. table_json and columns_json in 003 read these tables, which is why
--- this step comes first.
---
 -- Errors: 22023 bad JSON input (naming the key and the table), 42P01 unknown table oid, 42703
 -- unknown column (naming the attnum and the table), 42501 not an owner of the table.
 
-CREATE TABLE howdah_internal.table_metadata (
-    table_oid        oid         PRIMARY KEY,
-    preview_template text        CHECK (preview_template <> ''),
-    column_order     smallint[],
-    created_at       timestamptz NOT NULL DEFAULT now(),
-    updated_at       timestamptz NOT NULL DEFAULT now()
-);
-COMMENT ON TABLE howdah_internal.table_metadata IS 'Per-table display metadata (preview template, column order), keyed by the table''s oid; written through howdah.set_table_metadata.';
-
-CREATE TABLE howdah_internal.column_metadata (
-    table_oid       oid         NOT NULL,
-    attnum          smallint    NOT NULL CHECK (attnum > 0),
-    display_options jsonb       NOT NULL CHECK (jsonb_typeof(display_options) = 'object'),
-    created_at      timestamptz NOT NULL DEFAULT now(),
-    updated_at      timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (table_oid, attnum)
-);
-COMMENT ON TABLE howdah_internal.column_metadata IS 'Per-column display options (a JSON object chosen by the UI), keyed by table oid and attnum; written through howdah.set_column_metadata.';
-
-GRANT SELECT, INSERT, UPDATE, DELETE ON howdah_internal.table_metadata, howdah_internal.column_metadata TO PUBLIC;
-ALTER TABLE howdah_internal.table_metadata ENABLE ROW LEVEL SECURITY;
-ALTER TABLE howdah_internal.table_metadata FORCE ROW LEVEL SECURITY;
-ALTER TABLE howdah_internal.column_metadata ENABLE ROW LEVEL SECURITY;
-ALTER TABLE howdah_internal.column_metadata FORCE ROW LEVEL SECURITY;
-
--- table_metadata: everyone reads; owners of the table write; rows of dropped tables may be
+-- catalog_table_metadata: everyone reads; owners of the table write; rows of dropped tables may be
 -- deleted by anyone.
-CREATE POLICY table_metadata_read ON howdah_internal.table_metadata FOR SELECT USING (true);
-CREATE POLICY table_metadata_insert ON howdah_internal.table_metadata FOR INSERT
+CREATE POLICY table_metadata_read ON howdah_internal.catalog_table_metadata FOR SELECT USING (true);
+CREATE POLICY table_metadata_insert ON howdah_internal.catalog_table_metadata FOR INSERT
     WITH CHECK (EXISTS (SELECT FROM pg_catalog.pg_class c
                          WHERE c.oid = table_oid AND pg_catalog.pg_has_role(c.relowner, 'USAGE')));
-CREATE POLICY table_metadata_update ON howdah_internal.table_metadata FOR UPDATE
+CREATE POLICY table_metadata_update ON howdah_internal.catalog_table_metadata FOR UPDATE
     USING (EXISTS (SELECT FROM pg_catalog.pg_class c
                     WHERE c.oid = table_oid AND pg_catalog.pg_has_role(c.relowner, 'USAGE')))
     WITH CHECK (EXISTS (SELECT FROM pg_catalog.pg_class c
                          WHERE c.oid = table_oid AND pg_catalog.pg_has_role(c.relowner, 'USAGE')));
-CREATE POLICY table_metadata_delete ON howdah_internal.table_metadata FOR DELETE
+CREATE POLICY table_metadata_delete ON howdah_internal.catalog_table_metadata FOR DELETE
     USING (NOT EXISTS (SELECT FROM pg_catalog.pg_class c
                         WHERE c.oid = table_oid AND NOT pg_catalog.pg_has_role(c.relowner, 'USAGE')));
 
--- column_metadata: a row is readable by whoever may read the column, by the table's owners,
+-- catalog_column_metadata: a row is readable by whoever may read the column, by the table's owners,
 -- and (so that stale rows can be swept) by anyone once the table is gone; owners of the table
 -- write.
-CREATE POLICY column_metadata_read ON howdah_internal.column_metadata FOR SELECT
+CREATE POLICY column_metadata_read ON howdah_internal.catalog_column_metadata FOR SELECT
     USING (pg_catalog.has_column_privilege(table_oid, attnum, 'SELECT')
            OR NOT EXISTS (SELECT FROM pg_catalog.pg_class c
                            WHERE c.oid = table_oid AND NOT pg_catalog.pg_has_role(c.relowner, 'USAGE')));
-CREATE POLICY column_metadata_insert ON howdah_internal.column_metadata FOR INSERT
+CREATE POLICY column_metadata_insert ON howdah_internal.catalog_column_metadata FOR INSERT
     WITH CHECK (EXISTS (SELECT FROM pg_catalog.pg_class c
                          WHERE c.oid = table_oid AND pg_catalog.pg_has_role(c.relowner, 'USAGE')));
-CREATE POLICY column_metadata_update ON howdah_internal.column_metadata FOR UPDATE
+CREATE POLICY column_metadata_update ON howdah_internal.catalog_column_metadata FOR UPDATE
     USING (EXISTS (SELECT FROM pg_catalog.pg_class c
                     WHERE c.oid = table_oid AND pg_catalog.pg_has_role(c.relowner, 'USAGE')))
     WITH CHECK (EXISTS (SELECT FROM pg_catalog.pg_class c
                          WHERE c.oid = table_oid AND pg_catalog.pg_has_role(c.relowner, 'USAGE')));
-CREATE POLICY column_metadata_delete ON howdah_internal.column_metadata FOR DELETE
+CREATE POLICY column_metadata_delete ON howdah_internal.catalog_column_metadata FOR DELETE
     USING (NOT EXISTS (SELECT FROM pg_catalog.pg_class c
                         WHERE c.oid = table_oid AND NOT pg_catalog.pg_has_role(c.relowner, 'USAGE')));
 
-CREATE FUNCTION howdah_internal.template_attnums(template text)
+CREATE FUNCTION howdah_internal.catalog_template_attnums(template text)
 RETURNS numeric[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 -- The numbers n of the {n} references in a preview template, in order of appearance (numeric,
 -- so that an absurdly large n is reported rather than overflowing).
 RETURN ARRAY(SELECT m[1]::numeric FROM regexp_matches(template, '\{([0-9]+)\}', 'g') AS m);
-COMMENT ON FUNCTION howdah_internal.template_attnums(text) IS 'The attnums a preview template such as ''{2} ({1})'' refers to.';
+COMMENT ON FUNCTION howdah_internal.catalog_template_attnums(text) IS 'The attnums a preview template such as ''{2} ({1})'' refers to.';
 
-CREATE FUNCTION howdah_internal.table_meta_json(tab oid)
+CREATE FUNCTION howdah_internal.catalog_table_meta_json(tab oid)
 RETURNS jsonb
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 -- {preview_template, column_order} of table `tab`, stale parts dropped: a template naming a
 -- column that no longer exists is NULL, column_order keeps only existing columns. Both NULL
--- when nothing is set. PL/pgSQL rather than SQL because table_json calls it once per table:
+-- when nothing is set. PL/pgSQL rather than SQL because catalog_table_json calls it once per table:
 -- PL/pgSQL keeps its plans for the session, a SQL function nested in another is planned anew
 -- on every call.
 DECLARE
     meta record;
 BEGIN
     SELECT m.preview_template, m.column_order INTO meta
-      FROM howdah_internal.table_metadata m WHERE m.table_oid = tab;
+      FROM howdah_internal.catalog_table_metadata m WHERE m.table_oid = tab;
     IF NOT FOUND THEN
         RETURN jsonb_build_object('preview_template', NULL, 'column_order', NULL);
     END IF;
     RETURN jsonb_build_object(
         'preview_template',
-        CASE WHEN NOT EXISTS (SELECT FROM unnest(howdah_internal.template_attnums(meta.preview_template)) AS r(n)
+        CASE WHEN NOT EXISTS (SELECT FROM unnest(howdah_internal.catalog_template_attnums(meta.preview_template)) AS r(n)
                                WHERE NOT EXISTS (SELECT FROM pg_attribute a
                                                   WHERE a.attrelid = tab AND a.attnum = r.n
                                                     AND a.attnum > 0 AND NOT a.attisdropped))
@@ -130,9 +101,9 @@ BEGIN
                          WHERE a.attrelid = tab AND a.attnum = o.attnum AND a.attnum > 0 AND NOT a.attisdropped)));
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.table_meta_json(oid) IS 'The live table metadata of a table: {preview_template, column_order}, NULLs when unset or stale.';
+COMMENT ON FUNCTION howdah_internal.catalog_table_meta_json(oid) IS 'The live table metadata of a table: {preview_template, column_order}, NULLs when unset or stale.';
 
-CREATE FUNCTION howdah_internal.require_table_owner(rel regclass, action text)
+CREATE FUNCTION howdah_internal.catalog_require_table_owner(rel regclass, action text)
 RETURNS void
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -146,22 +117,22 @@ BEGIN
     END IF;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.require_table_owner(regclass, text) IS 'Error 42501 naming the table unless the current role may alter it.';
+COMMENT ON FUNCTION howdah_internal.catalog_require_table_owner(regclass, text) IS 'Error 42501 naming the table unless the current role may alter it.';
 
-CREATE FUNCTION howdah_internal.sweep_metadata()
+CREATE FUNCTION howdah_internal.catalog_sweep_metadata()
 RETURNS void
 LANGUAGE sql VOLATILE
 SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     -- Deletes metadata of dropped tables, and of dropped columns of tables the current role owns
     -- (the row policies limit the sweep to what the role may delete).
-    DELETE FROM howdah_internal.table_metadata m
+    DELETE FROM howdah_internal.catalog_table_metadata m
      WHERE NOT EXISTS (SELECT FROM pg_class c WHERE c.oid = m.table_oid);
-    DELETE FROM howdah_internal.column_metadata m
+    DELETE FROM howdah_internal.catalog_column_metadata m
      WHERE NOT EXISTS (SELECT FROM pg_attribute a
                         WHERE a.attrelid = m.table_oid AND a.attnum = m.attnum AND NOT a.attisdropped);
 END;
-COMMENT ON FUNCTION howdah_internal.sweep_metadata() IS 'Removes stale metadata rows the current role may delete; run by every metadata write.';
+COMMENT ON FUNCTION howdah_internal.catalog_sweep_metadata() IS 'Removes stale metadata rows the current role may delete; run by every metadata write.';
 
 CREATE FUNCTION howdah.get_table_metadata(tab oid)
 RETURNS jsonb
@@ -171,7 +142,7 @@ AS $$
 -- The display metadata of table `tab`: {"preview_template": text or null, "column_order":
 -- [attnum, ...] or null}. Readable by every role, like the table's comment.
 BEGIN
-    RETURN howdah_internal.table_meta_json(howdah_internal.visible_table(tab));
+    RETURN howdah_internal.catalog_table_meta_json(howdah_internal.catalog_visible_table(tab));
 END;
 $$;
 COMMENT ON FUNCTION howdah.get_table_metadata(oid) IS 'A table''s display metadata: {preview_template, column_order}, NULLs when unset; parts naming dropped columns are left out. Errors: 42P01 unknown table.';
@@ -185,7 +156,7 @@ AS $$
 -- out is left alone, a JSON null clears it. Only the table's owners may. Validates everything
 -- before writing and returns get_table_metadata(tab).
 DECLARE
-    rel regclass := howdah_internal.visible_table(tab);
+    rel regclass := howdah_internal.catalog_visible_table(tab);
     what text;
     template text;
     col_order smallint[];
@@ -193,17 +164,17 @@ DECLARE
     pos bigint;
     n numeric;
 BEGIN
-    PERFORM howdah_internal.require_table_owner(rel, 'change its metadata');
+    PERFORM howdah_internal.catalog_require_table_owner(rel, 'change its metadata');
     what := format('set_table_metadata meta for table %s', rel);
-    PERFORM howdah_internal.check_keys(meta, ARRAY['preview_template', 'column_order'], what);
+    PERFORM howdah_internal.catalog_check_keys(meta, ARRAY['preview_template', 'column_order'], what);
 
-    template := howdah_internal.json_text(meta, 'preview_template', what);
+    template := howdah_internal.catalog_json_text(meta, 'preview_template', what);
     IF template = '' THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('%s: key ''preview_template'' must not be empty', what),
             HINT = 'use null to go back to the default preview';
     END IF;
-    FOREACH n IN ARRAY coalesce(howdah_internal.template_attnums(template), '{}') LOOP
+    FOREACH n IN ARRAY coalesce(howdah_internal.catalog_template_attnums(template), '{}') LOOP
         IF NOT EXISTS (SELECT FROM pg_attribute a
                         WHERE a.attrelid = rel AND a.attnum = n AND a.attnum > 0 AND NOT a.attisdropped) THEN
             RAISE EXCEPTION USING ERRCODE = 'undefined_column',
@@ -215,7 +186,7 @@ BEGIN
     IF jsonb_typeof(meta -> 'column_order') = 'array' THEN
         col_order := '{}';
         FOR item, pos IN SELECT e, i - 1 FROM jsonb_array_elements(meta -> 'column_order') WITH ORDINALITY AS x(e, i) LOOP
-            n := howdah_internal.json_int_value(item, 1, 32767, format('%s: column_order[%s]', what, pos));
+            n := howdah_internal.catalog_json_int_value(item, 1, 32767, format('%s: column_order[%s]', what, pos));
             IF NOT EXISTS (SELECT FROM pg_attribute a
                             WHERE a.attrelid = rel AND a.attnum = n AND a.attnum > 0 AND NOT a.attisdropped) THEN
                 RAISE EXCEPTION USING ERRCODE = 'undefined_column',
@@ -232,16 +203,16 @@ BEGIN
             MESSAGE = format('%s: key ''column_order'' must be an array of attnums, got %s', what, jsonb_typeof(meta -> 'column_order'));
     END IF;
 
-    PERFORM howdah_internal.sweep_metadata();
-    INSERT INTO howdah_internal.table_metadata AS m (table_oid, preview_template, column_order)
+    PERFORM howdah_internal.catalog_sweep_metadata();
+    INSERT INTO howdah_internal.catalog_table_metadata AS m (table_oid, preview_template, column_order)
     VALUES (rel, template, col_order)
     ON CONFLICT (table_oid) DO UPDATE
        SET preview_template = CASE WHEN meta ? 'preview_template' THEN excluded.preview_template ELSE m.preview_template END,
            column_order = CASE WHEN meta ? 'column_order' THEN excluded.column_order ELSE m.column_order END,
            updated_at = now();
-    DELETE FROM howdah_internal.table_metadata m
+    DELETE FROM howdah_internal.catalog_table_metadata m
      WHERE m.table_oid = rel AND m.preview_template IS NULL AND m.column_order IS NULL;
-    RETURN howdah_internal.table_meta_json(rel);
+    RETURN howdah_internal.catalog_table_meta_json(rel);
 END;
 $$;
 COMMENT ON FUNCTION howdah.set_table_metadata(oid, jsonb) IS 'Sets a table''s display metadata from {"preview_template": "{2} ({1})", "column_order": [attnum, ...]}: keys left out are kept, null clears; returns get_table_metadata(). Errors: 42P01 unknown table, 42501 not an owner of the table, 22023 bad meta (unknown key, wrong JSON type, empty template, a column_order entry that is not a whole number from 1 to 32767, a column listed twice), 42703 the template or column_order names a column that does not exist.';
@@ -254,11 +225,11 @@ AS $$
 -- [{"attnum": n, "display_options": {...}}] for the columns of `tab` that have display options
 -- and that the caller may read (or owns the table), in attnum order.
 DECLARE
-    rel regclass := howdah_internal.visible_table(tab);
+    rel regclass := howdah_internal.catalog_visible_table(tab);
 BEGIN
     RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object('attnum', m.attnum, 'display_options', m.display_options)
                                       ORDER BY m.attnum), '[]')
-              FROM howdah_internal.column_metadata m
+              FROM howdah_internal.catalog_column_metadata m
               JOIN pg_attribute a ON a.attrelid = m.table_oid AND a.attnum = m.attnum AND NOT a.attisdropped
              WHERE m.table_oid = rel);
 END;
@@ -274,9 +245,9 @@ AS $$
 -- `display_options` (NULL or JSON null clears them). Only the table's owners may. Returns
 -- {"attnum": n, "display_options": {...} or null}.
 DECLARE
-    rel regclass := howdah_internal.visible_table(tab);
+    rel regclass := howdah_internal.catalog_visible_table(tab);
 BEGIN
-    PERFORM howdah_internal.require_table_owner(rel, 'change its metadata');
+    PERFORM howdah_internal.catalog_require_table_owner(rel, 'change its metadata');
     IF NOT EXISTS (SELECT FROM pg_attribute a
                     WHERE a.attrelid = rel AND a.attnum = set_column_metadata.attnum
                       AND a.attnum > 0 AND NOT a.attisdropped) THEN
@@ -291,14 +262,14 @@ BEGIN
             HINT = 'use null to clear them';
     END IF;
 
-    PERFORM howdah_internal.sweep_metadata();
+    PERFORM howdah_internal.catalog_sweep_metadata();
     IF coalesce(jsonb_typeof(set_column_metadata.display_options), 'null') = 'null' THEN
-        DELETE FROM howdah_internal.column_metadata m
+        DELETE FROM howdah_internal.catalog_column_metadata m
          WHERE m.table_oid = rel AND m.attnum = set_column_metadata.attnum;
     ELSE
-        INSERT INTO howdah_internal.column_metadata AS m (table_oid, attnum, display_options)
+        INSERT INTO howdah_internal.catalog_column_metadata AS m (table_oid, attnum, display_options)
         VALUES (rel, set_column_metadata.attnum, set_column_metadata.display_options)
-        ON CONFLICT ON CONSTRAINT column_metadata_pkey DO UPDATE
+        ON CONFLICT ON CONSTRAINT catalog_column_metadata_pkey DO UPDATE
            SET display_options = excluded.display_options, updated_at = now();
     END IF;
     RETURN jsonb_build_object('attnum', set_column_metadata.attnum, 'display_options',
@@ -307,16 +278,3 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION howdah.set_column_metadata(oid, smallint, jsonb) IS 'Replaces the display options (a JSON object; NULL clears) of one column; returns {attnum, display_options}. Errors: 42P01 unknown table, 42501 not an owner of the table, 42703 unknown column (names the attnum), 22023 not a JSON object.';
-
----- create above / drop below ----
-
-DROP FUNCTION howdah.set_column_metadata(oid, smallint, jsonb);
-DROP FUNCTION howdah.get_column_metadata(oid);
-DROP FUNCTION howdah.set_table_metadata(oid, jsonb);
-DROP FUNCTION howdah.get_table_metadata(oid);
-DROP FUNCTION howdah_internal.sweep_metadata();
-DROP FUNCTION howdah_internal.require_table_owner(regclass, text);
-DROP FUNCTION howdah_internal.table_meta_json(oid);
-DROP FUNCTION howdah_internal.template_attnums(text);
-DROP TABLE howdah_internal.column_metadata;
-DROP TABLE howdah_internal.table_metadata;

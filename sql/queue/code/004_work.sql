@@ -1,20 +1,22 @@
--- queue 003: what workers call — claim, heartbeat, complete, fail, release — and rescue, which
+-- queue code 004: what workers call — claim, heartbeat, complete, fail, release — and rescue, which
 -- takes back the jobs of workers that stopped heartbeating.
+--
+-- One parameter order for the calls of a worker: what identifies the work (queue, ids or id),
+-- then worker_id, then the attempt(s) the worker holds, then the call's own settings (n, lease,
+-- retry_in); parameters without a default come first, as SQL requires, so fail's error follows
+-- id. Call them with named arguments (heartbeat(ids => ..., worker_id => ...)).
 --
 -- Errors: 22023 (invalid_parameter_value) naming the parameter; 55000
 -- (object_not_in_prerequisite_state) for fail on a job that is not running or is held by another
 -- worker; P0002 (no_data_found) for an unknown job id. Bad input writes nothing.
 
-CREATE FUNCTION howdah_internal.queue_attempts_problem(ids bigint[], attempts integer[])
-RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
--- NULL when `attempts` is NULL or gives one non-null attempt per element of `ids`, else what is wrong.
-RETURN CASE WHEN attempts IS NOT NULL AND (coalesce(pg_catalog.cardinality(attempts), 0) <> coalesce(pg_catalog.cardinality(ids), 0)
-                                            OR pg_catalog.array_position(attempts, NULL) IS NOT NULL) THEN
-    pg_catalog.format('attempts must be NULL or hold one non-null attempt per element of ids: got %s attempt(s) for %s id(s)',
-        coalesce(pg_catalog.cardinality(attempts), 0), coalesce(pg_catalog.cardinality(ids), 0))
-END;
-COMMENT ON FUNCTION howdah_internal.queue_attempts_problem(bigint[], integer[]) IS 'What is wrong with an attempts array given with job ids, or NULL when it is fine.';
+CREATE FUNCTION howdah_internal.queue_backoff(attempt integer)
+RETURNS interval
+LANGUAGE sql VOLATILE
+-- The wait before retry number `attempt` + 1: 2^attempt seconds capped at one hour, times a
+-- random factor in [0.5, 1) so that jobs failing together do not retry together.
+RETURN pg_catalog.make_interval(secs => least(pg_catalog.power(2, least(attempt, 12)), 3600) * (0.5 + pg_catalog.random() / 2));
+COMMENT ON FUNCTION howdah_internal.queue_backoff(integer) IS 'Default retry delay after a failed attempt: 2^attempt s (at most 1 h) with jitter, between half and all of it.';
 
 CREATE FUNCTION howdah_queue.claim(queue text, worker_id text, n integer DEFAULT 1, lease interval DEFAULT '30 seconds')
 RETURNS SETOF howdah_queue.jobs
@@ -69,7 +71,7 @@ COMMENT ON FUNCTION howdah_queue.claim(text, text, integer, interval) IS
 'Runnable: available, scheduled or retryable with run_at <= now(); order: priority, run_at, id. Claimed jobs are running, attempt + 1, lease_expires_at = now() + lease. '
 'Errors: 22023 naming the bad parameter (queue name, worker_id of 1..128 characters, n, lease > 0).';
 
-CREATE FUNCTION howdah_queue.heartbeat(worker_id text, ids bigint[], lease interval DEFAULT '30 seconds', attempts integer[] DEFAULT NULL)
+CREATE FUNCTION howdah_queue.heartbeat(ids bigint[], worker_id text, attempts integer[] DEFAULT NULL, lease interval DEFAULT '30 seconds')
 RETURNS bigint[]
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
@@ -100,8 +102,8 @@ BEGIN
     RETURN kept;
 END;
 $$;
-COMMENT ON FUNCTION howdah_queue.heartbeat(text, bigint[], interval, integer[]) IS
-'Extends the leases of the jobs a worker holds: heartbeat(worker_id, ids, lease = ''30 seconds'', attempts = NULL) returns the ids still held (sorted); the others were cancelled or rescued and their work should stop. '
+COMMENT ON FUNCTION howdah_queue.heartbeat(bigint[], text, integer[], interval) IS
+'Extends the leases of the jobs a worker holds: heartbeat(ids, worker_id, attempts = NULL, lease = ''30 seconds'') returns the ids still held (sorted); the others were cancelled or rescued and their work should stop. '
 'attempts, when given, has one attempt number per id (the attempt column of the claimed row): a job claimed again since (even by the same worker) is then not extended and its id is left out. '
 'Errors: 22023 for a bad worker_id, a lease that is not positive, or attempts not matching ids.';
 
@@ -144,7 +146,7 @@ COMMENT ON FUNCTION howdah_queue.complete(bigint[], text, integer[]) IS
 'Jobs that are not running (unknown, cancelled, rescued), or, when worker_id is given, held by another worker, or, when attempts (one attempt number per id) is given, claimed again since that attempt, are left alone and not counted, so a late result cannot complete a job someone (even the same worker) now runs again. '
 'Errors: 22023 when attempts does not match ids.';
 
-CREATE FUNCTION howdah_queue.fail(id bigint, error text, retry_in interval DEFAULT NULL, worker_id text DEFAULT NULL, attempt integer DEFAULT NULL)
+CREATE FUNCTION howdah_queue.fail(id bigint, error text, worker_id text DEFAULT NULL, attempt integer DEFAULT NULL, retry_in interval DEFAULT NULL)
 RETURNS howdah_queue.job_state
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
@@ -189,8 +191,8 @@ BEGIN
     RETURN new_state;
 END;
 $$;
-COMMENT ON FUNCTION howdah_queue.fail(bigint, text, interval, text, integer) IS
-'Records a failed attempt of a running job: fail(id, error, retry_in = NULL, worker_id = NULL, attempt = NULL) appends {"attempt", "at", "error"} to errors and returns the new state: '
+COMMENT ON FUNCTION howdah_queue.fail(bigint, text, text, integer, interval) IS
+'Records a failed attempt of a running job: fail(id, error, worker_id = NULL, attempt = NULL, retry_in = NULL) appends {"attempt", "at", "error"} to errors and returns the new state: '
 'retryable at now() + retry_in (NULL: 2^attempt seconds, at most 1 hour, with jitter) or failed when attempt = max_attempts. '
 'Errors: P0002 unknown id; 55000 when the job is not running, or (worker_id given) is held by another worker, or (attempt given) was claimed again since that attempt; 22023 negative retry_in.';
 
@@ -267,13 +269,3 @@ $$;
 COMMENT ON FUNCTION howdah_queue.rescue(text) IS
 'Takes back running jobs whose lease expired: rescue(queue = NULL: every queue) records an error on each and makes it retryable now, or failed when its attempts are used up, and returns how many. '
 'Run it periodically (the Go client does, every lease); it skips rows other sessions have locked. Errors: 22023 for an invalid queue name.';
-
----- create above / drop below ----
-
-DROP FUNCTION howdah_queue.rescue(text);
-DROP FUNCTION howdah_queue.release(bigint[], text, integer[]);
-DROP FUNCTION howdah_queue.fail(bigint, text, interval, text, integer);
-DROP FUNCTION howdah_queue.complete(bigint[], text, integer[]);
-DROP FUNCTION howdah_queue.heartbeat(text, bigint[], interval, integer[]);
-DROP FUNCTION howdah_queue.claim(text, text, integer, interval);
-DROP FUNCTION howdah_internal.queue_attempts_problem(bigint[], integer[]);

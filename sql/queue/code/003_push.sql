@@ -1,6 +1,6 @@
--- queue 002: putting jobs on a queue — push (one job) and push_many (a JSON array, one INSERT).
+-- queue code 003: putting jobs on a queue — push (one job) and push_many (a JSON array, one INSERT).
 -- Both return the existing job's id when a unique key is taken by a job that is not final, and
--- both wake the queue's workers through the statement-level trigger of 001.
+-- both wake the queue's workers through the statement-level trigger of 002_notify.sql.
 --
 -- Errors: 22023 (invalid_parameter_value) naming the parameter or the array element and key;
 -- 40001 when a concurrent transaction holds the unique key and this one cannot see it
@@ -184,8 +184,3 @@ COMMENT ON FUNCTION howdah_queue.push_many(jsonb) IS
 'Adds many jobs in one INSERT and returns their ids in input order: push_many(''[{"queue": "mail", "payload": {...}, "priority": 0, "run_at": "2030-01-02T03:04:05Z", "max_attempts": 25, "unique_key": "k", "tags": ["a"]}, ...]''). '
 'Only queue and payload are required; defaults and unique keys work as in push. The trigger sends one wake-up per queue for the whole batch. '
 'Errors: 22023 naming the element (jobs[i], from 0) and key; 40001 as in push. Bad input writes nothing.';
-
----- create above / drop below ----
-
-DROP FUNCTION howdah_queue.push_many(jsonb);
-DROP FUNCTION howdah_queue.push(text, jsonb, integer, timestamptz, integer, text, text[]);

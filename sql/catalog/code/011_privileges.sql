@@ -1,80 +1,15 @@
--- catalog 005: roles and privileges — list roles, the current role and what it belongs to, the
--- privileges granted on a table or schema, and replacing them from a JSON spec.
+-- catalog code 011: privileges — those granted on a table or schema, and replacing them from a
+-- JSON spec.
 --
--- Everything is read from pg_roles, pg_auth_members and the objects' ACLs, which every role may
--- read; changes are GRANT/REVOKE statements run as the caller, so PostgreSQL's own rules apply.
+-- Everything is read from the objects' ACLs, which every role may read; changes are GRANT/REVOKE
+-- statements run as the caller, so PostgreSQL's own rules apply.
 --
 -- Errors: 22023 (invalid_parameter_value) for a bad spec, naming the entry and the key; 42704
 -- (undefined_object) for an unknown role; 42P01 / 3F000 for an unknown table / schema oid; 42501
 -- when the caller does not own the object or another role's grant would survive; 2BP01 when a
 -- role would lose a grant option it has used.
 
-CREATE FUNCTION howdah_internal.role_json(role_oid oid)
-RETURNS jsonb
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    -- One role with its attributes and direct members; NULL for an unknown oid.
-    SELECT jsonb_build_object(
-               'oid', r.oid::bigint,
-               'name', r.rolname,
-               -- PostgreSQL's predefined roles (pg_read_all_data, pg_monitor, ...): names starting
-               -- with pg_ are reserved for them.
-               'builtin', r.rolname LIKE 'pg\_%',
-               'super', r.rolsuper,
-               'inherits', r.rolinherit,
-               'create_role', r.rolcreaterole,
-               'create_db', r.rolcreatedb,
-               'login', r.rolcanlogin,
-               'description', shobj_description(r.oid, 'pg_authid'),
-               'members', (SELECT coalesce(jsonb_agg(jsonb_build_object('oid', m.member::bigint, 'admin', m.admin_option)
-                                                     ORDER BY m.member), '[]')
-                             FROM pg_auth_members m WHERE m.roleid = r.oid))
-      FROM pg_roles r
-     WHERE r.oid = role_oid;
-END;
-COMMENT ON FUNCTION howdah_internal.role_json(oid) IS 'One role as list_roles() shows it.';
-
-CREATE FUNCTION howdah.list_roles()
-RETURNS jsonb
-LANGUAGE sql STABLE SECURITY INVOKER
-SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    -- Every role of the cluster, by name; pg_roles is readable by every role.
-    SELECT coalesce(jsonb_agg(howdah_internal.role_json(r.oid) ORDER BY r.rolname), '[]')
-      FROM pg_roles r;
-END;
-COMMENT ON FUNCTION howdah.list_roles() IS 'Every role, by name: [{oid, name, builtin, super, inherits, create_role, create_db, login, description, members: [{oid, admin}]}]. builtin marks PostgreSQL''s predefined pg_* roles; members are the roles granted membership in this one. Errors: none.';
-
-CREATE FUNCTION howdah.current_role_info()
-RETURNS jsonb
-LANGUAGE sql STABLE SECURITY INVOKER
-SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    -- The current (effective) role, the session's login role, and the roles the current role is
-    -- a member of, directly or through other roles, each saying whether its privileges are
-    -- inherited (usable without SET ROLE).
-    SELECT jsonb_build_object(
-               'current_role', howdah_internal.role_json(cur.oid),
-               'session_user', jsonb_build_object('oid', ses.oid::bigint, 'name', ses.rolname),
-               'parent_roles', (
-                   SELECT coalesce(jsonb_agg(jsonb_build_object(
-                              'oid', p.oid::bigint,
-                              'name', p.rolname,
-                              'builtin', p.rolname LIKE 'pg\_%',
-                              'direct', d.roleid IS NOT NULL,
-                              'admin', coalesce(d.admin_option, false),
-                              'inherited', pg_has_role(cur.oid, p.oid, 'USAGE'))
-                              ORDER BY p.rolname), '[]')
-                     FROM pg_roles p
-                     LEFT JOIN pg_auth_members d ON d.roleid = p.oid AND d.member = cur.oid
-                    WHERE p.oid <> cur.oid AND pg_has_role(cur.oid, p.oid, 'MEMBER')))
-      FROM pg_roles cur, pg_roles ses
-     WHERE cur.rolname = current_user AND ses.rolname = session_user;
-END;
-COMMENT ON FUNCTION howdah.current_role_info() IS 'The current role and what it may act as: {current_role: {as list_roles()}, session_user: {oid, name}, parent_roles: [{oid, name, builtin, direct, admin, inherited}]}. parent_roles are the roles the current role is a member of (pg_has_role MEMBER, so every role for a superuser); inherited means their privileges apply without SET ROLE (pg_has_role USAGE). Errors: none.';
-
-CREATE FUNCTION howdah_internal.privilege_keywords(kind text)
+CREATE FUNCTION howdah_internal.catalog_privilege_keywords(kind text)
 RETURNS text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -83,9 +18,9 @@ SET search_path = pg_catalog, pg_temp
 RETURN CASE kind
     WHEN 'table' THEN ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER']
     WHEN 'schema' THEN ARRAY['USAGE', 'CREATE'] END;
-COMMENT ON FUNCTION howdah_internal.privilege_keywords(text) IS 'The privilege keywords of ''table'' or ''schema''.';
+COMMENT ON FUNCTION howdah_internal.catalog_privilege_keywords(text) IS 'The privilege keywords of ''table'' or ''schema''.';
 
-CREATE FUNCTION howdah_internal.acl_json(acl aclitem[], owner oid, kind text)
+CREATE FUNCTION howdah_internal.catalog_acl_json(acl aclitem[], owner oid, kind text)
 RETURNS jsonb
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -100,15 +35,15 @@ BEGIN ATOMIC
                'grant_option', to_jsonb(g.grant_option))
                ORDER BY g.grantee <> 0, r.rolname), '[]')
       FROM (SELECT e.grantee,
-                   ARRAY(SELECT k FROM unnest(howdah_internal.privilege_keywords(kind)) k
+                   ARRAY(SELECT k FROM unnest(howdah_internal.catalog_privilege_keywords(kind)) k
                           WHERE k = ANY (array_agg(e.privilege_type))) AS direct,
-                   ARRAY(SELECT k FROM unnest(howdah_internal.privilege_keywords(kind)) k
+                   ARRAY(SELECT k FROM unnest(howdah_internal.catalog_privilege_keywords(kind)) k
                           WHERE k = ANY (array_agg(e.privilege_type) FILTER (WHERE e.is_grantable))) AS grant_option
               FROM aclexplode(acl) e
              GROUP BY e.grantee) g
       LEFT JOIN pg_roles r ON r.oid = g.grantee;
 END;
-COMMENT ON FUNCTION howdah_internal.acl_json(aclitem[], oid, text) IS 'An ACL as list_table_privileges() shows it.';
+COMMENT ON FUNCTION howdah_internal.catalog_acl_json(aclitem[], oid, text) IS 'An ACL as list_table_privileges() shows it.';
 
 CREATE FUNCTION howdah.list_table_privileges(tab oid)
 RETURNS jsonb
@@ -118,9 +53,9 @@ AS $$
 -- The privileges granted on table `tab`, per grantee: [{role_oid, role, owner, direct:
 -- ["SELECT", ...], grant_option: [...]}]. A table never granted shows its owner's defaults.
 DECLARE
-    rel regclass := howdah_internal.visible_table(tab);
+    rel regclass := howdah_internal.catalog_visible_table(tab);
 BEGIN
-    RETURN (SELECT howdah_internal.acl_json(coalesce(c.relacl, acldefault('r', c.relowner)), c.relowner, 'table')
+    RETURN (SELECT howdah_internal.catalog_acl_json(coalesce(c.relacl, acldefault('r', c.relowner)), c.relowner, 'table')
               FROM pg_class c WHERE c.oid = rel);
 END;
 $$;
@@ -133,23 +68,23 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 -- The privileges granted on schema `sch`, per grantee, as list_table_privileges shows them.
 BEGIN
-    PERFORM howdah_internal.visible_schema(sch);
-    RETURN (SELECT howdah_internal.acl_json(coalesce(n.nspacl, acldefault('n', n.nspowner)), n.nspowner, 'schema')
+    PERFORM howdah_internal.catalog_visible_schema(sch);
+    RETURN (SELECT howdah_internal.catalog_acl_json(coalesce(n.nspacl, acldefault('n', n.nspowner)), n.nspowner, 'schema')
               FROM pg_namespace n WHERE n.oid = sch);
 END;
 $$;
 COMMENT ON FUNCTION howdah.list_schema_privileges(oid) IS 'Privileges granted on a schema, per grantee: [{role_oid, role, owner, direct: ["USAGE", "CREATE"], grant_option: [...]}]; PUBLIC is role_oid 0, role "PUBLIC". Errors: 3F000 unknown schema.';
 
-CREATE FUNCTION howdah_internal.json_privileges(input jsonb, key text, what text, kind text)
+CREATE FUNCTION howdah_internal.catalog_json_privileges(input jsonb, key text, what text, kind text)
 RETURNS text[]
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 -- The privilege keywords listed in input->key (absent or null: none), in PostgreSQL's order,
--- taken from privilege_keywords(kind); 22023 naming the key or the unknown privilege. Case is
+-- taken from catalog_privilege_keywords(kind); 22023 naming the key or the unknown privilege. Case is
 -- ignored.
 DECLARE
-    allowed text[] := howdah_internal.privilege_keywords(kind);
+    allowed text[] := howdah_internal.catalog_privilege_keywords(kind);
     item jsonb;
     out text[] := '{}'::text[];
 BEGIN
@@ -171,9 +106,9 @@ BEGIN
     RETURN ARRAY(SELECT k FROM unnest(allowed) AS k WHERE k = ANY (out));
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.json_privileges(jsonb, text, text, text) IS 'Reads a list of privilege keywords from JSON input against the whitelist of the object kind (22023 otherwise).';
+COMMENT ON FUNCTION howdah_internal.catalog_json_privileges(jsonb, text, text, text) IS 'Reads a list of privilege keywords from JSON input against the whitelist of the object kind (22023 otherwise).';
 
-CREATE FUNCTION howdah_internal.privilege_sql(verb text, privileges text[], classid regclass, obj oid, grantee oid)
+CREATE FUNCTION howdah_internal.catalog_privilege_sql(verb text, privileges text[], classid regclass, obj oid, grantee oid)
 RETURNS text
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -181,14 +116,14 @@ BEGIN ATOMIC
     -- One GRANT or REVOKE statement (verb: grant, grant_with_option, revoke, revoke_option) of
     -- `privileges` on the object (classid, obj) — a table (pg_class) or a schema (pg_namespace),
     -- named as pg_depend does — to or from `grantee` (0 = PUBLIC). Privilege keywords come from
-    -- privilege_keywords(), never from the argument's text; names are quoted with %I. NULL for an
+    -- catalog_privilege_keywords(), never from the argument's text; names are quoted with %I. NULL for an
     -- unknown verb, object or role.
     SELECT format(CASE verb
                       WHEN 'grant' THEN 'GRANT %s ON %s TO %s'
                       WHEN 'grant_with_option' THEN 'GRANT %s ON %s TO %s WITH GRANT OPTION'
                       WHEN 'revoke' THEN 'REVOKE %s ON %s FROM %s'
                       WHEN 'revoke_option' THEN 'REVOKE GRANT OPTION FOR %s ON %s FROM %s' END,
-                  array_to_string(ARRAY(SELECT k FROM unnest(howdah_internal.privilege_keywords(
+                  array_to_string(ARRAY(SELECT k FROM unnest(howdah_internal.catalog_privilege_keywords(
                                              CASE classid WHEN 'pg_class'::regclass THEN 'table'
                                                           WHEN 'pg_namespace'::regclass THEN 'schema' END)) AS k
                                          WHERE k = ANY (privileges)), ', '),
@@ -201,9 +136,9 @@ BEGIN ATOMIC
                   CASE WHEN grantee = 0 THEN 'PUBLIC'
                        ELSE (SELECT format('%I', r.rolname) FROM pg_roles r WHERE r.oid = grantee) END);
 END;
-COMMENT ON FUNCTION howdah_internal.privilege_sql(text, text[], regclass, oid, oid) IS 'Builds one GRANT/REVOKE statement from whitelisted privilege keywords and quoted names.';
+COMMENT ON FUNCTION howdah_internal.catalog_privilege_sql(text, text[], regclass, oid, oid) IS 'Builds one GRANT/REVOKE statement from whitelisted privilege keywords and quoted names.';
 
-CREATE FUNCTION howdah_internal.replace_privileges(kind text, obj oid, spec jsonb)
+CREATE FUNCTION howdah_internal.catalog_replace_privileges(kind text, obj oid, spec jsonb)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -235,10 +170,10 @@ DECLARE
     bad record;
 BEGIN
     IF kind = 'table' THEN
-        shown := format('table %s', howdah_internal.visible_table(obj));
+        shown := format('table %s', howdah_internal.catalog_visible_table(obj));
         SELECT c.relowner INTO owner_oid FROM pg_class c WHERE c.oid = obj;
     ELSE
-        shown := format('schema %I', howdah_internal.visible_schema(obj));
+        shown := format('schema %I', howdah_internal.catalog_visible_schema(obj));
         SELECT n.nspowner INTO owner_oid FROM pg_namespace n WHERE n.oid = obj;
     END IF;
     IF NOT pg_has_role(owner_oid, 'USAGE') THEN
@@ -255,13 +190,13 @@ BEGIN
     END IF;
     FOR entry, pos IN SELECT e, i FROM jsonb_array_elements(spec) WITH ORDINALITY AS x(e, i) LOOP
         where_ := format('%s for %s, entry %s', what, shown, pos);
-        PERFORM howdah_internal.check_keys(entry, ARRAY['role', 'role_oid', 'direct', 'grant_option'], where_);
+        PERFORM howdah_internal.catalog_check_keys(entry, ARRAY['role', 'role_oid', 'direct', 'grant_option'], where_);
         IF (entry ? 'role') = (entry ? 'role_oid') THEN
             RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
                 MESSAGE = format('%s: give exactly one of "role" and "role_oid"', where_);
         END IF;
         IF entry ? 'role' THEN
-            role_name := howdah_internal.json_text(entry, 'role', where_);
+            role_name := howdah_internal.catalog_json_text(entry, 'role', where_);
             IF role_name IN ('PUBLIC', 'public') THEN
                 grantee_oid := 0;
             ELSE
@@ -274,7 +209,7 @@ BEGIN
             END IF;
         ELSE
             -- A JSON number as list_roles() gives oids, or a string of digits (read as that number).
-            role_num := howdah_internal.json_int_value(
+            role_num := howdah_internal.catalog_json_int_value(
                 CASE WHEN jsonb_typeof(entry -> 'role_oid') = 'string' AND entry ->> 'role_oid' ~ '^[0-9]{1,10}$'
                      THEN to_jsonb((entry ->> 'role_oid')::bigint) ELSE entry -> 'role_oid' END,
                 0, 4294967295, format('%s: key ''role_oid'' (an oid)', where_));
@@ -299,8 +234,8 @@ BEGIN
                 MESSAGE = format('%s: key ''direct'' is required', where_),
                 HINT = 'give the privileges the role should end with; [] revokes them all';
         END IF;
-        direct := howdah_internal.json_privileges(entry, 'direct', where_, kind);
-        grantable := howdah_internal.json_privileges(entry, 'grant_option', where_, kind);
+        direct := howdah_internal.catalog_json_privileges(entry, 'direct', where_, kind);
+        grantable := howdah_internal.catalog_json_privileges(entry, 'grant_option', where_, kind);
         IF NOT grantable <@ direct THEN
             RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
                 MESSAGE = format('%s: grant_option lists %s, which "direct" does not', where_,
@@ -329,7 +264,7 @@ BEGIN
       JOIN aclexplode(acl) d ON d.grantor = g.grantee AND d.privilege_type = g.privilege_type AND d.grantee <> g.grantee
      WHERE g.is_grantable AND g.grantor = owner_oid AND g.grantee <> owner_oid
        AND NOT coalesce(want_grant -> g.grantee::text, '[]') ? g.privilege_type
-     ORDER BY g.grantee, array_position(howdah_internal.privilege_keywords(kind), g.privilege_type::text), d.grantee
+     ORDER BY g.grantee, array_position(howdah_internal.catalog_privilege_keywords(kind), g.privilege_type::text), d.grantee
      LIMIT 1;
     IF FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'dependent_objects_still_exist',
@@ -338,8 +273,8 @@ BEGIN
                              CASE WHEN dep.other = 0 THEN 'PUBLIC' ELSE dep.other::regrole::text END),
             HINT = format('keep %s in the grant_option of %s, or first remove what it granted: as %s, %s; or as the owner, %s CASCADE',
                           dep.privilege_type, dep.holder::regrole, dep.holder::regrole,
-                          howdah_internal.privilege_sql('revoke', ARRAY[dep.privilege_type::text], catalog, obj, dep.other),
-                          howdah_internal.privilege_sql('revoke', ARRAY[dep.privilege_type::text], catalog, obj, dep.holder));
+                          howdah_internal.catalog_privilege_sql('revoke', ARRAY[dep.privilege_type::text], catalog, obj, dep.other),
+                          howdah_internal.catalog_privilege_sql('revoke', ARRAY[dep.privilege_type::text], catalog, obj, dep.holder));
     END IF;
 
     -- Apply, role by role: every grantee of the current ACL and every listed role, but never the
@@ -358,21 +293,21 @@ BEGIN
         -- Privileges to take away (with their grant options).
         todo := ARRAY(SELECT unnest(cur_direct) EXCEPT SELECT unnest(direct));
         IF todo <> '{}' THEN
-            EXECUTE howdah_internal.privilege_sql('revoke', todo, catalog, obj, grantee_oid);
+            EXECUTE howdah_internal.catalog_privilege_sql('revoke', todo, catalog, obj, grantee_oid);
         END IF;
         -- Grant options to take away from privileges that stay.
         todo := ARRAY(SELECT unnest(cur_grant) INTERSECT SELECT unnest(direct) EXCEPT SELECT unnest(grantable));
         IF todo <> '{}' THEN
-            EXECUTE howdah_internal.privilege_sql('revoke_option', todo, catalog, obj, grantee_oid);
+            EXECUTE howdah_internal.catalog_privilege_sql('revoke_option', todo, catalog, obj, grantee_oid);
         END IF;
         -- Privileges to give without, then with grant option.
         todo := ARRAY(SELECT unnest(direct) EXCEPT SELECT unnest(cur_direct) EXCEPT SELECT unnest(grantable));
         IF todo <> '{}' THEN
-            EXECUTE howdah_internal.privilege_sql('grant', todo, catalog, obj, grantee_oid);
+            EXECUTE howdah_internal.catalog_privilege_sql('grant', todo, catalog, obj, grantee_oid);
         END IF;
         todo := ARRAY(SELECT unnest(grantable) EXCEPT SELECT unnest(cur_grant));
         IF todo <> '{}' THEN
-            EXECUTE howdah_internal.privilege_sql('grant_with_option', todo, catalog, obj, grantee_oid);
+            EXECUTE howdah_internal.catalog_privilege_sql('grant_with_option', todo, catalog, obj, grantee_oid);
         END IF;
     END LOOP;
 
@@ -399,7 +334,7 @@ BEGIN
     END IF;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.replace_privileges(text, oid, jsonb) IS 'Shared body of replace_table_privileges and replace_schema_privileges.';
+COMMENT ON FUNCTION howdah_internal.catalog_replace_privileges(text, oid, jsonb) IS 'Shared body of replace_table_privileges and replace_schema_privileges.';
 
 CREATE FUNCTION howdah.replace_table_privileges(tab oid, spec jsonb)
 RETURNS jsonb
@@ -410,7 +345,7 @@ AS $$
 -- Each listed role ends with exactly those privileges on table `tab`; every other role (PUBLIC
 -- included) loses its privileges; the owner's are never changed. Returns list_table_privileges.
 BEGIN
-    PERFORM howdah_internal.replace_privileges('table', tab, spec);
+    PERFORM howdah_internal.catalog_replace_privileges('table', tab, spec);
     RETURN howdah.list_table_privileges(tab);
 END;
 $$;
@@ -424,23 +359,8 @@ AS $$
 -- As replace_table_privileges, for schema `sch` and the privileges USAGE and CREATE. Returns
 -- list_schema_privileges.
 BEGIN
-    PERFORM howdah_internal.replace_privileges('schema', sch, spec);
+    PERFORM howdah_internal.catalog_replace_privileges('schema', sch, spec);
     RETURN howdah.list_schema_privileges(sch);
 END;
 $$;
 COMMENT ON FUNCTION howdah.replace_schema_privileges(oid, jsonb) IS 'Makes the schema''s grants exactly [{"role": name or "role_oid": oid, "direct": ["USAGE", "CREATE"], "grant_option": [...]}], as replace_table_privileges() does for tables. Returns list_schema_privileges(). Errors: 3F000 unknown schema, 42501 not an owner of the schema, or a grant made by another role would survive, 2BP01 a role would lose a grant option it has used to grant to others (names the schema, both roles and the privilege), 22023 bad spec, 42704 unknown role.';
-
----- create above / drop below ----
-
-DROP FUNCTION howdah.replace_schema_privileges(oid, jsonb);
-DROP FUNCTION howdah.replace_table_privileges(oid, jsonb);
-DROP FUNCTION howdah_internal.replace_privileges(text, oid, jsonb);
-DROP FUNCTION howdah_internal.privilege_sql(text, text[], regclass, oid, oid);
-DROP FUNCTION howdah_internal.json_privileges(jsonb, text, text, text);
-DROP FUNCTION howdah.list_schema_privileges(oid);
-DROP FUNCTION howdah.list_table_privileges(oid);
-DROP FUNCTION howdah_internal.acl_json(aclitem[], oid, text);
-DROP FUNCTION howdah_internal.privilege_keywords(text);
-DROP FUNCTION howdah.current_role_info();
-DROP FUNCTION howdah.list_roles();
-DROP FUNCTION howdah_internal.role_json(oid);

@@ -1,4 +1,4 @@
--- queue 004: what operators call — cancel, retry, list, stats, prune.
+-- queue code 005: what operators call — cancel, retry, list, stats, prune.
 --
 -- Errors: 22023 (invalid_parameter_value) naming the parameter; 55000
 -- (object_not_in_prerequisite_state) for cancel of a final job or retry of one that is not;
@@ -120,7 +120,7 @@ BEGIN ATOMIC
      ORDER BY j.queue, j.state;
 END;
 COMMENT ON FUNCTION howdah_queue.stats() IS
-'Counts per queue and state: stats() returns (queue, state, jobs, oldest_age). oldest_age is how long the oldest due job has waited (available, scheduled, retryable), has run (running) or has been final (completed, failed, cancelled).';
+'Counts per queue and state: stats() returns (queue, state, jobs, oldest_age). oldest_age is how long the oldest due job has waited (available, scheduled, retryable), has run (running) or has been final (completed, failed, cancelled). Errors: none.';
 
 CREATE FUNCTION howdah_queue.prune(older_than interval, batch integer DEFAULT 10000)
 RETURNS integer
@@ -156,11 +156,3 @@ $$;
 COMMENT ON FUNCTION howdah_queue.prune(interval, integer) IS
 'Deletes final jobs (completed, failed, cancelled) finalized at least older_than ago, oldest first: prune(older_than, batch = 10000) deletes one batch and returns its size; repeat while it returns batch, one transaction each. '
 'Errors: 22023 for a negative older_than or batch outside 1..100000.';
-
----- create above / drop below ----
-
-DROP FUNCTION howdah_queue.prune(interval, integer);
-DROP FUNCTION howdah_queue.stats();
-DROP FUNCTION howdah_queue.list(text, howdah_queue.job_state, integer, bigint);
-DROP FUNCTION howdah_queue.retry(bigint);
-DROP FUNCTION howdah_queue.cancel(bigint);
