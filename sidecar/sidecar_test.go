@@ -789,3 +789,23 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.buf.String()
 }
+
+// An authenticator whose name is exactly 63 bytes, and a token naming it plus one character:
+// PostgreSQL would truncate the claim to the authenticator's own name.
+func TestLongRoleClaimCannotNameTheAuthenticator(t *testing.T) {
+	b := setup(t, nil)
+	name := fmt.Sprintf("howdah_test_authn_long_%d_", roleSeq.Add(1))
+	name += strings.Repeat("x", 63-len(name))
+	t.Cleanup(func() { dropRoles(b.url, name) })
+	if _, err := auth.EnsureAuthenticator(b.ctx, b.conn, name, "", []string{b.roles.anon}); err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(b.url)
+	u.User = url.User(name)
+	b.serve(t, &Config{DatabaseURL: u.String(), Auth: auth.Config{Secret: secret, AnonRole: b.roles.anon},
+		Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)})
+	status, r := b.call(t, token(t, jwt.MapClaims{"role": name + "x"}), "howdah.t_whoami", nil)
+	if status != 401 || r.Error == nil || r.Error.Code != -32001 || !strings.Contains(r.Error.Message, "at most 63 bytes") {
+		t.Fatalf("a 64-byte role claim: %d %s %+v; want 401 saying role names have at most 63 bytes", status, r.Result, r.Error)
+	}
+}

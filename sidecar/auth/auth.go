@@ -17,6 +17,19 @@ const MinSecretLen = 32
 // DefaultRoleClaim is the claim naming the role when Config.RoleClaim is empty.
 const DefaultRoleClaim = "role"
 
+// MaxRoleNameLen is the longest role name PostgreSQL keeps, in bytes (NAMEDATALEN - 1). It
+// truncates longer names silently, so a longer role is refused: truncated, it could name
+// another role, such as the login role itself.
+const MaxRoleNameLen = 63
+
+// checkRoleLen refuses a role name PostgreSQL would truncate.
+func checkRoleLen(what, role string) error {
+	if len(role) > MaxRoleNameLen {
+		return fmt.Errorf("%s is %d bytes long: PostgreSQL role names have at most %d bytes", what, len(role), MaxRoleNameLen)
+	}
+	return nil
+}
+
 // Config configures an Authenticator. A nil Config accepts no tokens and has no anonymous role.
 type Config struct {
 	// Secret verifies HS256/HS384/HS512 tokens; at least MinSecretLen bytes. Empty: none.
@@ -71,6 +84,9 @@ func New(cfg *Config) (*Authenticator, error) {
 	if len(a.cfg.Secret) > 0 && len(a.cfg.Secret) < MinSecretLen {
 		return nil, fmt.Errorf("the JWT secret is %d bytes long; use at least %d (for example: openssl rand -base64 32)",
 			len(a.cfg.Secret), MinSecretLen)
+	}
+	if err := checkRoleLen(fmt.Sprintf("the anonymous role %q", a.cfg.AnonRole), a.cfg.AnonRole); err != nil {
+		return nil, err
 	}
 	a.keys = &keySet{}
 	if a.cfg.JWKSFile != "" {
@@ -140,6 +156,9 @@ func (a *Authenticator) Authenticate(header string) (*Identity, error) {
 	// "none" would make set_config('role', ...) fall back to the login role itself.
 	if !ok || role == "" || role == "none" {
 		return nil, &TokenError{Reason: fmt.Sprintf("the %q claim must name a role", a.cfg.RoleClaim)}
+	}
+	if err := checkRoleLen(fmt.Sprintf("the %q claim", a.cfg.RoleClaim), role); err != nil {
+		return nil, &TokenError{Reason: err.Error()}
 	}
 	return &Identity{Role: role, Claims: string(body)}, nil
 }

@@ -233,3 +233,29 @@ func TestEnsureAuthenticatorRefusesPowerfulRoles(t *testing.T) {
 		}
 	}
 }
+
+// PostgreSQL truncates role names to 63 bytes: a longer claim could name another role (the
+// authenticator itself, when its name is exactly 63 bytes), so it is refused, not truncated.
+func TestRoleNamesOver63BytesAreRefused(t *testing.T) {
+	a, err := New(&Config{Secret: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	max := strings.Repeat("r", 63)
+	if id, err := a.Authenticate("Bearer " + sign(t, jwt.SigningMethodHS256, secret, "", jwt.MapClaims{"role": max})); err != nil || id.Role != max {
+		t.Fatalf("a 63-byte role: %+v %v", id, err)
+	}
+	for _, role := range []string{max + "x", strings.Repeat("é", 32)} {
+		_, err := a.Authenticate("Bearer " + sign(t, jwt.SigningMethodHS256, secret, "", jwt.MapClaims{"role": role}))
+		var te *TokenError
+		if !errors.As(err, &te) || !strings.Contains(err.Error(), "64 bytes long") || !strings.Contains(err.Error(), "at most 63") {
+			t.Errorf("a %d-byte role claim: %v, want a TokenError saying role names have at most 63 bytes", len(role), err)
+		}
+	}
+	if _, err := New(&Config{Secret: secret, AnonRole: max}); err != nil {
+		t.Fatalf("a 63-byte anonymous role: %v", err)
+	}
+	if _, err := New(&Config{Secret: secret, AnonRole: max + "x"}); err == nil || !strings.Contains(err.Error(), "at most 63") {
+		t.Fatalf("a 64-byte anonymous role: %v", err)
+	}
+}

@@ -234,6 +234,9 @@ func (s *setupError) Error() string { return s.e.Message }
 
 const setupStmt = "howdah_session"
 
+// maxRoleNameLen is the longest role name PostgreSQL keeps, in bytes.
+const maxRoleNameLen = 63
+
 // lastSessionKey is the pgconn CustomData key holding the role and claims of the last call on
 // a connection; absent means unknown (a new connection, or one the catalog was read on).
 const lastSessionKey = "howdah_last_session"
@@ -275,6 +278,13 @@ func (d *Dispatcher) run(ctx context.Context, conn *pgx.Conn, sess Session, c *C
 	// refuse it like "none" (session_authorization is reported by the server at connect).
 	if sess.Role == pc.ParameterStatus("session_authorization") {
 		d.cfg.Logger.Warn().Str("role", sess.Role).Msg("refused a request whose role is the sidecar's login role")
+		return nil, &setupError{ErrRoleRefused()}
+	}
+	// PostgreSQL truncates a role name to 63 bytes (NAMEDATALEN - 1), so a longer one would run
+	// as whatever role its first 63 bytes name, the login role included. sidecar/auth refuses
+	// such claims with a clear 401; this guards every other way in.
+	if len(sess.Role) > maxRoleNameLen {
+		d.cfg.Logger.Warn().Str("role", sess.Role).Msg("refused a request whose role name is longer than 63 bytes")
 		return nil, &setupError{ErrRoleRefused()}
 	}
 	key := sess.key()
