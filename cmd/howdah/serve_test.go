@@ -110,6 +110,7 @@ func TestServeRefusesBadSettings(t *testing.T) {
 		{[]string{"serve", "--db", "postgres://x@127.0.0.1:1/x", "--anon-role", "a", "--log-level", "loud"}, "--log-level"},
 		{[]string{"serve", "--db", "postgres://x@127.0.0.1:1/x"}, "no way to authenticate"},
 		{[]string{"serve", "--db", "postgres://x@127.0.0.1:1/x", "--jwt-secret", "short"}, "at least 32"},
+		{[]string{"serve", "--db", "postgres://x@127.0.0.1:1/x", "--anon-role", "a", "--jwt-leeway", "-1s"}, "leeway -1s is negative"},
 		{[]string{"serve", "--db", "postgres://x@127.0.0.1:1/x?connect_timeout=2", "--anon-role", "a", "--listen", "127.0.0.1:0"}, "cannot reach PostgreSQL"},
 		{[]string{"install", "--authenticator-grant", "x"}, "need --authenticator"},
 	}

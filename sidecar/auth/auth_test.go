@@ -259,3 +259,40 @@ func TestRoleNamesOver63BytesAreRefused(t *testing.T) {
 		t.Fatalf("a 64-byte anonymous role: %v", err)
 	}
 }
+
+// docs/sidecar.md says iat is checked: a token issued in the future (beyond the clock-skew
+// leeway) is refused.
+func TestIssuedInTheFutureIsRefused(t *testing.T) {
+	now := time.Now()
+	for _, c := range []struct {
+		name   string
+		leeway time.Duration
+		iat    time.Time
+		ok     bool
+	}{
+		{"issued an hour ago", 0, now.Add(-time.Hour), true},
+		{"issued an hour ahead", 0, now.Add(time.Hour), false},
+		{"issued 10s ahead, default leeway", 0, now.Add(10 * time.Second), true},
+		{"issued 2m ahead, default leeway", 0, now.Add(2 * time.Minute), false},
+		{"issued 2m ahead, 5m leeway", 5 * time.Minute, now.Add(2 * time.Minute), true},
+		{"issued 10s ahead, 1s leeway", time.Second, now.Add(10 * time.Second), false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			a, err := New(&Config{Secret: secret, Leeway: c.leeway})
+			if err != nil {
+				t.Fatal(err)
+			}
+			id, err := a.Authenticate("Bearer " + sign(t, jwt.SigningMethodHS256, secret, "", jwt.MapClaims{"role": "web_user", "iat": c.iat.Unix()}))
+			if c.ok && (err != nil || id.Role != "web_user") {
+				t.Fatalf("refused: %v", err)
+			}
+			var te *TokenError
+			if !c.ok && (!errors.As(err, &te) || !strings.Contains(err.Error(), "issued in the future")) {
+				t.Fatalf("err = %v, want a TokenError saying the token was issued in the future", err)
+			}
+		})
+	}
+	if _, err := New(&Config{Secret: secret, Leeway: -time.Second}); err == nil || !strings.Contains(err.Error(), "negative") {
+		t.Fatalf("a negative leeway: %v", err)
+	}
+}
