@@ -40,6 +40,9 @@ func (s *Server) routes() http.Handler {
 	return s.recoverer(mux)
 }
 
+// retryAfter is the Retry-After of 503 answers, in seconds: the sidecar is busy, not down.
+const retryAfter = "1"
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	body, _ := json.Marshal(v)
 	w.Header().Set("Content-Type", "application/json")
@@ -90,6 +93,9 @@ func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	status, out := s.disp.Handle(r.Context(), rpc.Session{Role: id.Role, Claims: id.Claims}, body)
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", retryAfter)
+	}
 	if out == nil {
 		w.WriteHeader(status)
 		return

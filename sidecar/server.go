@@ -25,6 +25,8 @@ import (
 const (
 	DefaultPoolMaxConns     = 10
 	DefaultStatementTimeout = rpc.DefaultStatementTimeout
+	DefaultRequestTimeout   = rpc.DefaultRequestTimeout
+	DefaultAcquireTimeout   = rpc.DefaultAcquireTimeout
 	DefaultHeartbeat        = 15 * time.Second
 	DefaultMaxBodyBytes     = 1 << 20
 	DefaultShutdownTimeout  = 30 * time.Second
@@ -42,6 +44,13 @@ type Config struct {
 	PoolMaxConns int
 	// StatementTimeout bounds each RPC call (SET LOCAL statement_timeout).
 	StatementTimeout time.Duration
+	// RequestTimeout bounds running the calls of one /rpc request, a whole batch included: a
+	// call still running at the deadline is cancelled and the rest are not run; each gets
+	// error -32008 naming the deadline.
+	RequestTimeout time.Duration
+	// PoolAcquireTimeout bounds a request's wait for a pool connection; after it the request
+	// gets 503 (-32010) with Retry-After instead of queueing without end.
+	PoolAcquireTimeout time.Duration
 	// Auth configures tokens and the anonymous role. It must allow some way in: an anonymous
 	// role, a JWT secret or a JWKS file.
 	Auth auth.Config
@@ -74,6 +83,7 @@ func (c *Config) withDefaults() (Config, error) {
 		negative bool
 	}{
 		{"PoolMaxConns", out.PoolMaxConns < 0}, {"StatementTimeout", out.StatementTimeout < 0},
+		{"RequestTimeout", out.RequestTimeout < 0}, {"PoolAcquireTimeout", out.PoolAcquireTimeout < 0},
 		{"Heartbeat", out.Heartbeat < 0}, {"MaxBodyBytes", out.MaxBodyBytes < 0},
 		{"ShutdownTimeout", out.ShutdownTimeout < 0}, {"ListenBackoffMax", out.ListenBackoffMax < 0},
 		{"ReloadDelay", out.ReloadDelay < 0},
@@ -97,6 +107,8 @@ func (c *Config) withDefaults() (Config, error) {
 		out.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	def(&out.StatementTimeout, DefaultStatementTimeout)
+	def(&out.RequestTimeout, DefaultRequestTimeout)
+	def(&out.PoolAcquireTimeout, DefaultAcquireTimeout)
 	def(&out.Heartbeat, DefaultHeartbeat)
 	def(&out.ShutdownTimeout, DefaultShutdownTimeout)
 	def(&out.ListenBackoffMax, DefaultListenBackoffMax)
@@ -163,7 +175,8 @@ func New(ctx context.Context, cfg *Config) (*Server, error) {
 		return nil, err
 	}
 	var m *metrics
-	s.disp = rpc.New(s.pool, &rpc.Config{StatementTimeout: c.StatementTimeout, Logger: s.log, Version: installer.Release,
+	s.disp = rpc.New(s.pool, &rpc.Config{StatementTimeout: c.StatementTimeout, RequestTimeout: c.RequestTimeout,
+		AcquireTimeout: c.PoolAcquireTimeout, Logger: s.log, Version: installer.Release,
 		Observe: func(o rpc.Outcome) { m.observe(o) }})
 	s.hub = events.New(listenCfg, &events.Config{Channels: []string{installer.ReloadChannel}, Logger: s.log,
 		MaxBackoff: c.ListenBackoffMax})

@@ -723,13 +723,15 @@ func TestConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{PoolMaxConns: DefaultPoolMaxConns, StatementTimeout: DefaultStatementTimeout, Heartbeat: DefaultHeartbeat,
+	want := Config{PoolMaxConns: DefaultPoolMaxConns, StatementTimeout: DefaultStatementTimeout,
+		RequestTimeout: DefaultRequestTimeout, PoolAcquireTimeout: DefaultAcquireTimeout, Heartbeat: DefaultHeartbeat,
 		MaxBodyBytes: DefaultMaxBodyBytes, ShutdownTimeout: DefaultShutdownTimeout, ListenBackoffMax: DefaultListenBackoffMax,
 		ReloadDelay: DefaultReloadDelay}
 	if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
 		t.Fatalf("defaults:\n got %+v\nwant %+v", got, want)
 	}
-	set := Config{PoolMaxConns: 3, StatementTimeout: time.Second, Heartbeat: 2 * time.Second, MaxBodyBytes: 5,
+	set := Config{PoolMaxConns: 3, StatementTimeout: time.Second, RequestTimeout: 7 * time.Second,
+		PoolAcquireTimeout: 8 * time.Second, Heartbeat: 2 * time.Second, MaxBodyBytes: 5,
 		ShutdownTimeout: 3 * time.Second, ListenBackoffMax: 4 * time.Second, ReloadDelay: time.Millisecond}
 	if got, err := set.withDefaults(); err != nil || fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", set) {
 		t.Fatalf("set values changed: %+v %v", got, err)
@@ -807,5 +809,93 @@ func TestLongRoleClaimCannotNameTheAuthenticator(t *testing.T) {
 	status, r := b.call(t, token(t, jwt.MapClaims{"role": name + "x"}), "howdah.t_whoami", nil)
 	if status != 401 || r.Error == nil || r.Error.Code != -32001 || !strings.Contains(r.Error.Message, "at most 63 bytes") {
 		t.Fatalf("a 64-byte role claim: %d %s %+v; want 401 saying role names have at most 63 bytes", status, r.Result, r.Error)
+	}
+}
+
+// postWithin sends body to /rpc and fails the test when no answer comes within limit.
+func (b *bundle) postWithin(t *testing.T, limit time.Duration, body string) (*http.Response, []byte) {
+	t.Helper()
+	client := &http.Client{Timeout: limit}
+	resp, err := client.Post(b.base+"/rpc", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatalf("no answer within %s: %v", limit, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, raw
+}
+
+// A batch of slow calls once held a pool connection for minutes: the request's deadline now
+// bounds the whole batch, and the calls it stops say so.
+func TestRequestDeadlineBoundsTheBatch(t *testing.T) {
+	b := setup(t, func(c *Config) { c.RequestTimeout = 2 * time.Second })
+	slow := func(id int) string {
+		return fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"howdah.t_slow","params":{"s":20}}`, id)
+	}
+	resp, raw := b.postWithin(t, 10*time.Second, `[{"jsonrpc":"2.0","id":1,"method":"howdah.version"},`+slow(2)+`,`+slow(3)+`,
+		{"jsonrpc":"2.0","method":"howdah.t_slow","params":{"s":20}}]`)
+	var rs []rpcResponse
+	if err := json.Unmarshal(raw, &rs); err != nil || resp.StatusCode != 200 || len(rs) != 3 {
+		t.Fatalf("batch: %d %s", resp.StatusCode, raw)
+	}
+	if rs[0].Error != nil {
+		t.Errorf("the call before the deadline: %+v", rs[0].Error)
+	}
+	for i, want := range map[int]string{1: "this call was cancelled", 2: "this call was not run"} {
+		e := rs[i].Error
+		if e == nil || e.Code != -32008 || !strings.Contains(e.Message, "deadline of 2s") || !strings.Contains(e.Message, want) {
+			t.Errorf("call %s: %+v; want -32008 naming the 2s deadline and %q", rs[i].ID, e, want)
+		}
+	}
+	if e := rs[1].Error; e == nil || e.Data == nil || e.Data.SQLState != "57014" {
+		t.Errorf("the cancelled call carries no SQLSTATE 57014: %+v", e)
+	}
+	// A single request gets 504; PostgreSQL stopped the call, so nothing is left running.
+	resp, raw = b.postWithin(t, 10*time.Second, slow(4))
+	if resp.StatusCode != 504 || !bytes.Contains(raw, []byte(`"code":-32008`)) {
+		t.Fatalf("single slow call: %d %s", resp.StatusCode, raw)
+	}
+	var running int
+	if err := b.conn.QueryRow(b.ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+		AND state = 'active' AND query LIKE '%t_slow%' AND pid <> pg_backend_pid()`).Scan(&running); err != nil || running != 0 {
+		t.Fatalf("%d slow calls still running after their requests were answered (%v)", running, err)
+	}
+	if status, r := b.call(t, "", "howdah.version", nil); status != 200 || r.Error != nil {
+		t.Fatalf("after the deadline: %d %+v", status, r.Error)
+	}
+}
+
+// A request that cannot get a pool connection once waited for ever: it now gets 503 with
+// Retry-After once PoolAcquireTimeout has passed.
+func TestPoolAcquireTimeout(t *testing.T) {
+	b := setup(t, func(c *Config) { c.PoolMaxConns = 1; c.PoolAcquireTimeout = 200 * time.Millisecond })
+	held, err := b.srv.Pool().Acquire(b.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var release sync.Once
+	t.Cleanup(func() { release.Do(held.Release) })
+	resp, raw := b.postWithin(t, 10*time.Second, `{"jsonrpc":"2.0","id":1,"method":"howdah.version"}`)
+	var r rpcResponse
+	json.Unmarshal(raw, &r)
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || r.Error == nil || r.Error.Code != -32010 ||
+		!strings.Contains(r.Error.Message, "no database connection became free within 200ms") {
+		t.Fatalf("with the pool exhausted: %d Retry-After %q %s", resp.StatusCode, resp.Header.Get("Retry-After"), raw)
+	}
+	// A batch gets the answer once, not once per call after another wait.
+	resp, raw = b.postWithin(t, 10*time.Second, `[{"jsonrpc":"2.0","id":1,"method":"howdah.version"},{"jsonrpc":"2.0","id":2,"method":"howdah.version"}]`)
+	var rs []rpcResponse
+	if json.Unmarshal(raw, &rs) != nil || len(rs) != 2 || rs[0].Error == nil || rs[0].Error.Code != -32010 || rs[1].Error == nil || rs[1].Error.Code != -32010 {
+		t.Fatalf("batch with the pool exhausted: %d %s", resp.StatusCode, raw)
+	}
+	if got := b.srv.Pool().Stat().CanceledAcquireCount(); got != 2 {
+		t.Errorf("%d acquires gave up, want 2: the batch's second call waited again", got)
+	}
+	release.Do(held.Release)
+	if status, r := b.call(t, "", "howdah.version", nil); status != 200 || r.Error != nil {
+		t.Fatalf("after the connection came back: %d %+v", status, r.Error)
 	}
 }

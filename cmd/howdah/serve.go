@@ -42,6 +42,10 @@ func serveCommand() *cli.Command {
 				Usage: "clock skew tolerated when checking a token's exp, nbf and iat (`DURATION`)"},
 			&cli.DurationFlag{Name: "statement-timeout", EnvVars: []string{"HOWDAH_STATEMENT_TIMEOUT"}, Value: sidecar.DefaultStatementTimeout,
 				Usage: "`DURATION` after which a call is cancelled (SET LOCAL statement_timeout)"},
+			&cli.DurationFlag{Name: "request-timeout", EnvVars: []string{"HOWDAH_REQUEST_TIMEOUT"}, Value: sidecar.DefaultRequestTimeout,
+				Usage: "`DURATION` after which a /rpc request's calls are cancelled or not run, a whole batch included"},
+			&cli.DurationFlag{Name: "pool-acquire-timeout", EnvVars: []string{"HOWDAH_POOL_ACQUIRE_TIMEOUT"}, Value: sidecar.DefaultAcquireTimeout,
+				Usage: "`DURATION` a request waits for a free pool connection before it gets 503"},
 			&cli.IntFlag{Name: "pool-max-conns", EnvVars: []string{"HOWDAH_POOL_MAX_CONNS"}, Value: sidecar.DefaultPoolMaxConns,
 				Usage: "`N` connections at most for requests (one more is used for LISTEN)"},
 			&cli.StringSliceFlag{Name: "events-allow", EnvVars: []string{"HOWDAH_EVENTS_ALLOW"},
@@ -82,9 +86,11 @@ func runServe(c *cli.Context) error {
 	}
 	// Flags map onto the Config one to one; sidecar.New checks them and fills the defaults.
 	cfg := &sidecar.Config{
-		DatabaseURL:      dbURL,
-		PoolMaxConns:     c.Int("pool-max-conns"),
-		StatementTimeout: c.Duration("statement-timeout"),
+		DatabaseURL:        dbURL,
+		PoolMaxConns:       c.Int("pool-max-conns"),
+		StatementTimeout:   c.Duration("statement-timeout"),
+		RequestTimeout:     c.Duration("request-timeout"),
+		PoolAcquireTimeout: c.Duration("pool-acquire-timeout"),
 		Auth: auth.Config{Secret: []byte(c.String("jwt-secret")), JWKSFile: c.String("jwks-file"),
 			AnonRole: c.String("anon-role"), RoleClaim: c.String("role-claim"), Leeway: c.Duration("jwt-leeway")},
 		EventsAllow:     allow,
