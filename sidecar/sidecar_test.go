@@ -725,13 +725,17 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	want := Config{PoolMaxConns: DefaultPoolMaxConns, StatementTimeout: DefaultStatementTimeout,
 		RequestTimeout: DefaultRequestTimeout, PoolAcquireTimeout: DefaultAcquireTimeout, Heartbeat: DefaultHeartbeat,
-		MaxBodyBytes: DefaultMaxBodyBytes, ShutdownTimeout: DefaultShutdownTimeout, ListenBackoffMax: DefaultListenBackoffMax,
-		ReloadDelay: DefaultReloadDelay}
+		MaxBodyBytes: DefaultMaxBodyBytes, MaxBodyBytesInFlight: DefaultMaxBodyBytesInFlight, MaxConnections: DefaultMaxConnections,
+		MaxEventStreams: DefaultMaxConnections / 2, MaxHeaderBytes: DefaultMaxHeaderBytes, ReadHeaderTimeout: DefaultReadHeaderTimeout,
+		ReadTimeout: DefaultReadTimeout, IdleTimeout: DefaultIdleTimeout,
+		ShutdownTimeout: DefaultShutdownTimeout, ListenBackoffMax: DefaultListenBackoffMax, ReloadDelay: DefaultReloadDelay}
 	if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
 		t.Fatalf("defaults:\n got %+v\nwant %+v", got, want)
 	}
 	set := Config{PoolMaxConns: 3, StatementTimeout: time.Second, RequestTimeout: 7 * time.Second,
-		PoolAcquireTimeout: 8 * time.Second, Heartbeat: 2 * time.Second, MaxBodyBytes: 5,
+		PoolAcquireTimeout: 8 * time.Second, Heartbeat: 2 * time.Second, MaxBodyBytes: 5, MaxBodyBytesInFlight: 6,
+		MaxConnections: 7, MaxEventStreams: 6, MaxHeaderBytes: 9, ReadHeaderTimeout: 9 * time.Second,
+		ReadTimeout: 10 * time.Second, IdleTimeout: 11 * time.Second,
 		ShutdownTimeout: 3 * time.Second, ListenBackoffMax: 4 * time.Second, ReloadDelay: time.Millisecond}
 	if got, err := set.withDefaults(); err != nil || fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", set) {
 		t.Fatalf("set values changed: %+v %v", got, err)
@@ -897,5 +901,239 @@ func TestPoolAcquireTimeout(t *testing.T) {
 	release.Do(held.Release)
 	if status, r := b.call(t, "", "howdah.version", nil); status != 200 || r.Error != nil {
 		t.Fatalf("after the connection came back: %d %+v", status, r.Error)
+	}
+}
+
+// stall opens a connection, sends a POST /rpc declaring a body of length bytes, sends sent of
+// them, and leaves the rest unsent. The connection closes at cleanup.
+func (b *bundle) stall(t *testing.T, length, sent int) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", strings.TrimPrefix(b.base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	fmt.Fprintf(c, "POST /rpc HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", length)
+	if _, err := c.Write(bytes.Repeat([]byte(" "), sent)); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// answer reads the response on a raw connection, failing after 20s.
+func answer(t *testing.T, c net.Conn) (*http.Response, []byte) {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("no answer: %v", err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return resp, raw
+}
+
+// waitFor polls cond until it holds, failing after 20s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("still not %s after 20s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// A body that trickles in held memory and a descriptor for ever: ReadTimeout now cuts it off,
+// while a request that was read in time may run longer, and an event stream stays open.
+func TestSlowBodyIsCutOff(t *testing.T) {
+	b := setup(t, func(c *Config) { c.ReadTimeout = 500 * time.Millisecond })
+	c := b.stall(t, 1000, 10)
+	resp, raw := answer(t, c)
+	if resp.StatusCode != 408 || !bytes.Contains(raw, []byte(`"code":-32600`)) || !bytes.Contains(raw, []byte("not read within 500ms")) {
+		t.Fatalf("slow body: %d %s", resp.StatusCode, raw)
+	}
+	if n, err := c.Read(make([]byte, 1)); err == nil {
+		t.Fatalf("the connection is still open after the 408 (read %d bytes)", n)
+	}
+	// Read in time, run for longer than ReadTimeout: the answer comes.
+	if status, r := b.call(t, "", "howdah.t_slow", map[string]any{"s": 1.2}); status != 200 || string(r.Result) != `"done after 1.2"` {
+		t.Fatalf("a call running past ReadTimeout: %d %s %+v", status, r.Result, r.Error)
+	}
+	// An event stream outlives ReadTimeout.
+	events := b.stream(t, "", "howdah_queue")
+	time.Sleep(1500 * time.Millisecond)
+	if _, err := b.conn.Exec(b.ctx, "NOTIFY howdah_queue, 'later'"); err != nil {
+		t.Fatal(err)
+	}
+	if ev := next(t, events); ev != [2]string{"howdah_queue", "later"} {
+		t.Fatalf("event stream after ReadTimeout: %q", ev)
+	}
+}
+
+// 300 stalled 1 MB bodies once took the sidecar from 20 MB to 374 MB: bodies now take memory
+// from MaxBodyBytesInFlight as they arrive, and requests that find it spent get 503 while
+// /healthz still answers.
+func TestBodyBytesInFlightAreBounded(t *testing.T) {
+	const size, budget, conns = 10_000, 20_000, 10
+	b := setup(t, func(c *Config) { c.MaxBodyBytes = size; c.MaxBodyBytesInFlight = budget })
+	inFlight := func() int64 { return b.srv.bodies.used.Load() }
+	var (
+		mu      sync.Mutex
+		shed    int
+		peak    int64
+		readers sync.WaitGroup
+		stalled []net.Conn
+	)
+	for i := 0; i < conns; i++ {
+		c := b.stall(t, size, size-1)
+		stalled = append(stalled, c)
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			c.SetReadDeadline(time.Now().Add(time.Minute))
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			if err != nil {
+				return // closed at cleanup: a body still being read
+			}
+			raw, _ := io.ReadAll(resp.Body)
+			mu.Lock()
+			defer mu.Unlock()
+			if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || !bytes.Contains(raw, []byte(`"code":-32010`)) {
+				t.Errorf("over the budget: %d Retry-After %q %s", resp.StatusCode, resp.Header.Get("Retry-After"), raw)
+			}
+			shed++
+		}()
+	}
+	// Each connection ends up either shed or holding its whole body (size bytes, all but one
+	// received), and never more than the budget is held.
+	waitFor(t, "settled", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		peak = max(peak, inFlight())
+		return inFlight()%size == 0 && shed+int(inFlight()/size) == conns
+	})
+	if peak > budget || shed < conns-budget/size {
+		t.Fatalf("%d of %d stalled bodies shed, %d bytes held at most; want at least %d shed and at most %d bytes",
+			shed, conns, peak, conns-budget/size, budget)
+	}
+	resp, err := http.Get(b.base + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("/healthz with the body budget spent: %d", resp.StatusCode)
+	}
+	if got := b.metric(t, `howdah_http_shed_total{limit="body_bytes"}`); got != fmt.Sprint(shed) {
+		t.Errorf(`howdah_http_shed_total{limit="body_bytes"} = %q, want %d`, got, shed)
+	}
+	if got := b.metric(t, "howdah_http_body_bytes_in_flight"); got != fmt.Sprint(inFlight()) {
+		t.Errorf("howdah_http_body_bytes_in_flight = %q, want %d", got, inFlight())
+	}
+	// The stalled bodies' memory comes back when their clients give up.
+	for _, c := range stalled {
+		c.Close()
+	}
+	readers.Wait()
+	waitFor(t, "given back", func() bool { return inFlight() == 0 })
+	if status, r := b.call(t, "", "howdah.version", nil); status != 200 || r.Error != nil {
+		t.Fatalf("after the stalled bodies went: %d %+v", status, r.Error)
+	}
+}
+
+// 21,000 connections once used every descriptor and /readyz stopped answering: at
+// MaxConnections, new connections now wait until one closes.
+func TestConnectionsAreCapped(t *testing.T) {
+	const cap = 4
+	b := setup(t, func(c *Config) { c.MaxConnections = cap; c.MaxEventStreams = 1 })
+	addr := strings.TrimPrefix(b.base, "http://")
+	var idle []net.Conn
+	for i := 0; i < cap; i++ {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		idle = append(idle, c)
+	}
+	ll := b.srv.conns.Load()
+	waitFor(t, "at the cap", func() bool { return ll.open() == cap })
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	got := make(chan int, 1)
+	go func() {
+		resp, err := client.Get(b.base + "/healthz")
+		if err != nil {
+			got <- -1
+			return
+		}
+		resp.Body.Close()
+		got <- resp.StatusCode
+	}()
+	// A connection over the cap is not served, however long it waits...
+	time.Sleep(300 * time.Millisecond)
+	select {
+	case status := <-got:
+		t.Fatalf("a connection over the cap of %d was answered: %d", cap, status)
+	default:
+	}
+	if n := ll.open(); n != cap {
+		t.Fatalf("%d connections open, cap %d", n, cap)
+	}
+	// ...until one closes.
+	idle[0].Close()
+	if status := <-got; status != 200 {
+		t.Fatalf("/healthz once a connection closed: %d", status)
+	}
+	for _, c := range idle[1:] {
+		c.Close()
+	}
+	waitFor(t, "below the cap", func() bool { return ll.open() == 0 })
+	resp, err := client.Get(b.base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"howdah_http_connections_open 1\n", "howdah_http_connection_waits_total "} {
+		if !bytes.Contains(metrics, []byte(want)) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+}
+
+// Event streams last for hours: at MaxEventStreams, more get 503 (they would otherwise take
+// every connection), and the rest of the API still answers.
+func TestEventStreamsAreCapped(t *testing.T) {
+	b := setup(t, func(c *Config) { c.MaxEventStreams = 1 })
+	ctx, cancel := context.WithCancel(b.ctx)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, b.base+"/events?channel=howdah_queue", nil)
+	first, err := http.DefaultClient.Do(req)
+	if err != nil || first.StatusCode != 200 {
+		t.Fatalf("first stream: %v %v", first, err)
+	}
+	// A stream would never end: the client gives up after 10s.
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Get(b.base + "/events?channel=howdah_queue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || !bytes.Contains(raw, []byte(`"code":-32010`)) {
+		t.Fatalf("a stream over the cap: %d Retry-After %q %s", resp.StatusCode, resp.Header.Get("Retry-After"), raw)
+	}
+	if status, r := b.call(t, "", "howdah.version", nil); status != 200 || r.Error != nil {
+		t.Fatalf("/rpc with the streams at their cap: %d %+v", status, r.Error)
+	}
+	if got := b.metric(t, `howdah_http_shed_total{limit="event_streams"}`); got != "1" {
+		t.Errorf(`howdah_http_shed_total{limit="event_streams"} = %q`, got)
+	}
+	cancel()
+	first.Body.Close()
+	waitFor(t, "closed", func() bool { return b.srv.streams.used.Load() == 0 })
+	if status := b.eventsStatus(t, "", "howdah_queue"); status != 200 {
+		t.Fatalf("a stream once the first closed: %d", status)
 	}
 }
