@@ -1047,7 +1047,8 @@ func TestBodyBytesInFlightAreBounded(t *testing.T) {
 // MaxConnections, new connections now wait until one closes.
 func TestConnectionsAreCapped(t *testing.T) {
 	const cap = 4
-	b := setup(t, func(c *Config) { c.MaxConnections = cap; c.MaxEventStreams = 1 })
+	// The idle connections below must outlive the test: a long header timeout.
+	b := setup(t, func(c *Config) { c.MaxConnections = cap; c.MaxEventStreams = 1; c.ReadHeaderTimeout = time.Minute })
 	addr := strings.TrimPrefix(b.base, "http://")
 	var idle []net.Conn
 	for i := 0; i < cap; i++ {
