@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
+	"net"
 	"net/http"
 	"runtime/debug"
 	"time"
@@ -24,6 +24,11 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("/rpc", s.instrument("rpc", http.HandlerFunc(s.serveRPC)))
 	sse := events.Handler(s.hub, &events.HandlerConfig{Heartbeat: s.cfg.Heartbeat, Allow: s.channelAllowed})
 	mux.Handle("/events", s.instrument("events", s.authenticated(func(w http.ResponseWriter, r *http.Request, _ *auth.Identity) {
+		if !s.streams.take(1) {
+			s.shed(w, "event_streams", fmt.Sprintf("%d event streams are open, as many as this sidecar allows; retry later", s.cfg.MaxEventStreams))
+			return
+		}
+		defer s.streams.give(1)
 		s.metrics.sseSubscribers.Inc()
 		defer s.metrics.sseSubscribers.Dec()
 		sse.ServeHTTP(w, r)
@@ -39,6 +44,16 @@ func (s *Server) routes() http.Handler {
 	})))
 	return s.recoverer(mux)
 }
+
+// shed answers 503 with Retry-After: a limit of the sidecar is reached, not a fault.
+func (s *Server) shed(w http.ResponseWriter, limit, msg string) {
+	s.metrics.shed.WithLabelValues(limit).Inc()
+	w.Header().Set("Retry-After", retryAfter)
+	errmap.Write(w, errmap.New(errmap.CodeUnavailable, http.StatusServiceUnavailable, msg))
+}
+
+// retryAfter is the Retry-After of 503 answers, in seconds: the sidecar is busy, not down.
+const retryAfter = "1"
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	body, _ := json.Marshal(v)
@@ -78,18 +93,32 @@ func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 		errmap.Write(w, errmap.Unauthorized(err.Error()))
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	body, taken, err := readBody(r.Body, r.ContentLength, s.cfg.MaxBodyBytes, &s.bodies)
+	// The body's memory counts until the response is written.
+	defer s.bodies.give(taken)
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
+		// The rest of the body is not wanted: close the connection after the answer rather
+		// than read the body to its end first.
+		w.Header().Set("Connection", "close")
+		var ne net.Error
+		switch {
+		case errors.Is(err, errBodyTooLarge):
 			errmap.Write(w, errmap.New(errmap.CodeInvalidRequest, http.StatusRequestEntityTooLarge,
 				fmt.Sprintf("the body is larger than %d bytes", s.cfg.MaxBodyBytes)))
-			return
+		case errors.Is(err, errBusy):
+			s.shed(w, "body_bytes", "too many request bodies are being read or run; retry later")
+		case errors.As(err, &ne) && ne.Timeout():
+			errmap.Write(w, errmap.New(errmap.CodeInvalidRequest, http.StatusRequestTimeout,
+				fmt.Sprintf("the request was not read within %s: send the body at once", s.cfg.ReadTimeout)))
+		default:
+			errmap.Write(w, errmap.New(errmap.CodeParse, http.StatusBadRequest, "could not read the body"))
 		}
-		errmap.Write(w, errmap.New(errmap.CodeParse, http.StatusBadRequest, "could not read the body"))
 		return
 	}
 	status, out := s.disp.Handle(r.Context(), rpc.Session{Role: id.Role, Claims: id.Claims}, body)
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", retryAfter)
+	}
 	if out == nil {
 		w.WriteHeader(status)
 		return

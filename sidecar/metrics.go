@@ -21,6 +21,39 @@ type metrics struct {
 	http           *prometheus.CounterVec
 	sseSubscribers prometheus.Gauge
 	reloads        *prometheus.CounterVec
+	shed           *prometheus.CounterVec
+}
+
+// limits registers the series of the server's limits (sidecar/limits.go).
+func (m *metrics) limits(s *Server) {
+	m.shed = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "howdah_http_shed_total",
+		Help: "Requests answered 503 because a limit was reached, by limit (body_bytes, event_streams).",
+	}, []string{"limit"})
+	m.reg.MustRegister(m.shed,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "howdah_http_body_bytes_in_flight",
+			Help: "Memory held by /rpc bodies being read or run (at most MaxBodyBytesInFlight).",
+		}, func() float64 { return float64(s.bodies.used.Load()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "howdah_http_connections_open",
+			Help: "HTTP connections open (at most MaxConnections).",
+		}, func() float64 {
+			if l := s.conns.Load(); l != nil {
+				return float64(l.open())
+			}
+			return 0
+		}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "howdah_http_connection_waits_total",
+			Help: "Times a new connection had to wait because MaxConnections were open.",
+		}, func() float64 {
+			if l := s.conns.Load(); l != nil {
+				return float64(l.waits.Load())
+			}
+			return 0
+		}),
+	)
 }
 
 func newMetrics(pool *pgxpool.Pool, hub *notifier.Notifier, disp *rpc.Dispatcher) *metrics {

@@ -25,8 +25,21 @@ import (
 const (
 	DefaultPoolMaxConns     = 10
 	DefaultStatementTimeout = rpc.DefaultStatementTimeout
+	DefaultRequestTimeout   = rpc.DefaultRequestTimeout
+	DefaultAcquireTimeout   = rpc.DefaultAcquireTimeout
 	DefaultHeartbeat        = 15 * time.Second
 	DefaultMaxBodyBytes     = 1 << 20
+	// DefaultMaxBodyBytesInFlight holds 16 bodies of the largest size; JSON decoding costs a few
+	// times a body's size on top, so bodies stay well under 100 MB of heap.
+	DefaultMaxBodyBytesInFlight = 16 << 20
+	// DefaultMaxConnections costs some 30 KB each when idle (goroutine, buffers), up to
+	// MaxHeaderBytes more while headers arrive; far under the usual open-file limits.
+	DefaultMaxConnections    = 1024
+	DefaultMaxHeaderBytes    = 64 << 10
+	DefaultReadHeaderTimeout = 10 * time.Second
+	// DefaultReadTimeout lets a 1 MB body arrive at 35 KB/s.
+	DefaultReadTimeout      = 30 * time.Second
+	DefaultIdleTimeout      = 2 * time.Minute
 	DefaultShutdownTimeout  = 30 * time.Second
 	DefaultListenBackoffMax = 10 * time.Second
 	DefaultReloadDelay      = 50 * time.Millisecond
@@ -42,6 +55,13 @@ type Config struct {
 	PoolMaxConns int
 	// StatementTimeout bounds each RPC call (SET LOCAL statement_timeout).
 	StatementTimeout time.Duration
+	// RequestTimeout bounds running the calls of one /rpc request, a whole batch included: a
+	// call still running at the deadline is cancelled and the rest are not run; each gets
+	// error -32008 naming the deadline.
+	RequestTimeout time.Duration
+	// PoolAcquireTimeout bounds a request's wait for a pool connection; after it the request
+	// gets 503 (-32010) with Retry-After instead of queueing without end.
+	PoolAcquireTimeout time.Duration
 	// Auth configures tokens and the anonymous role. It must allow some way in: an anonymous
 	// role, a JWT secret or a JWKS file.
 	Auth auth.Config
@@ -53,6 +73,29 @@ type Config struct {
 	Heartbeat time.Duration
 	// MaxBodyBytes bounds a /rpc request body.
 	MaxBodyBytes int64
+	// MaxBodyBytesInFlight bounds the memory of the /rpc bodies being read or run at once: a
+	// body takes its share as it arrives and gives it back when its response is written. A
+	// request that finds it spent gets 503 with Retry-After. At least MaxBodyBytes.
+	MaxBodyBytesInFlight int64
+	// MaxConnections bounds the HTTP connections open at once (Serve only): at the cap, new
+	// connections wait in the kernel's backlog until one closes. Keep it under the process's
+	// open-file limit (ulimit -n), which must also cover the pool's connections.
+	MaxConnections int
+	// MaxEventStreams bounds the open /events streams, which last for hours; more get 503 with
+	// Retry-After. It must be under MaxConnections, so that streams cannot take every
+	// connection; 0 means half of MaxConnections.
+	MaxEventStreams int
+	// MaxHeaderBytes bounds a request's headers (Serve only).
+	MaxHeaderBytes int
+	// ReadHeaderTimeout bounds reading a request's headers (Serve only).
+	ReadHeaderTimeout time.Duration
+	// ReadTimeout bounds reading a whole request, headers and body (Serve only): a body still
+	// arriving then is cut off with 408 and the connection closed. Once a request is read, its
+	// handling may last longer: RequestTimeout bounds /rpc, /events streams stay open.
+	ReadTimeout time.Duration
+	// IdleTimeout closes a keep-alive connection that waited this long for its next request
+	// (Serve only).
+	IdleTimeout time.Duration
 	// ShutdownTimeout bounds the wait for in-flight requests on shutdown.
 	ShutdownTimeout time.Duration
 	// ListenBackoffMax bounds the wait between LISTEN reconnection attempts.
@@ -74,9 +117,13 @@ func (c *Config) withDefaults() (Config, error) {
 		negative bool
 	}{
 		{"PoolMaxConns", out.PoolMaxConns < 0}, {"StatementTimeout", out.StatementTimeout < 0},
+		{"RequestTimeout", out.RequestTimeout < 0}, {"PoolAcquireTimeout", out.PoolAcquireTimeout < 0},
 		{"Heartbeat", out.Heartbeat < 0}, {"MaxBodyBytes", out.MaxBodyBytes < 0},
 		{"ShutdownTimeout", out.ShutdownTimeout < 0}, {"ListenBackoffMax", out.ListenBackoffMax < 0},
-		{"ReloadDelay", out.ReloadDelay < 0},
+		{"ReloadDelay", out.ReloadDelay < 0}, {"MaxBodyBytesInFlight", out.MaxBodyBytesInFlight < 0},
+		{"MaxConnections", out.MaxConnections < 0}, {"MaxEventStreams", out.MaxEventStreams < 0},
+		{"MaxHeaderBytes", out.MaxHeaderBytes < 0}, {"ReadHeaderTimeout", out.ReadHeaderTimeout < 0},
+		{"ReadTimeout", out.ReadTimeout < 0}, {"IdleTimeout", out.IdleTimeout < 0},
 	} {
 		if f.negative {
 			return out, fmt.Errorf("%s is negative: use 0 for the default", f.name)
@@ -96,11 +143,36 @@ func (c *Config) withDefaults() (Config, error) {
 	if out.MaxBodyBytes == 0 {
 		out.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	if out.MaxBodyBytesInFlight == 0 {
+		out.MaxBodyBytesInFlight = max(DefaultMaxBodyBytesInFlight, out.MaxBodyBytes)
+	}
+	if out.MaxBodyBytesInFlight < out.MaxBodyBytes {
+		return out, fmt.Errorf("MaxBodyBytesInFlight %d is under MaxBodyBytes %d: no body of the largest size would ever be read",
+			out.MaxBodyBytesInFlight, out.MaxBodyBytes)
+	}
+	if out.MaxConnections == 0 {
+		out.MaxConnections = DefaultMaxConnections
+	}
+	if out.MaxEventStreams == 0 {
+		out.MaxEventStreams = max(out.MaxConnections/2, 1)
+	}
+	if out.MaxEventStreams >= out.MaxConnections {
+		return out, fmt.Errorf("MaxEventStreams %d is not under MaxConnections %d: event streams could take every connection",
+			out.MaxEventStreams, out.MaxConnections)
+	}
+	if out.MaxHeaderBytes == 0 {
+		out.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
 	def(&out.StatementTimeout, DefaultStatementTimeout)
+	def(&out.RequestTimeout, DefaultRequestTimeout)
+	def(&out.PoolAcquireTimeout, DefaultAcquireTimeout)
 	def(&out.Heartbeat, DefaultHeartbeat)
 	def(&out.ShutdownTimeout, DefaultShutdownTimeout)
 	def(&out.ListenBackoffMax, DefaultListenBackoffMax)
 	def(&out.ReloadDelay, DefaultReloadDelay)
+	def(&out.ReadHeaderTimeout, DefaultReadHeaderTimeout)
+	def(&out.ReadTimeout, DefaultReadTimeout)
+	def(&out.IdleTimeout, DefaultIdleTimeout)
 	return out, nil
 }
 
@@ -114,6 +186,11 @@ type Server struct {
 	hub     *notifier.Notifier
 	metrics *metrics
 	handler http.Handler
+
+	// bodies is MaxBodyBytesInFlight, streams MaxEventStreams; conns is Serve's listener.
+	bodies  budget
+	streams budget
+	conns   atomic.Pointer[limitListener]
 
 	hubCancel context.CancelFunc
 	bg        sync.WaitGroup
@@ -129,6 +206,7 @@ func New(ctx context.Context, cfg *Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: full, log: full.Logger}
+	s.bodies.max, s.streams.max = full.MaxBodyBytesInFlight, int64(full.MaxEventStreams)
 	c := &s.cfg
 	if s.auth, err = auth.New(&c.Auth); err != nil {
 		return nil, err
@@ -163,7 +241,8 @@ func New(ctx context.Context, cfg *Config) (*Server, error) {
 		return nil, err
 	}
 	var m *metrics
-	s.disp = rpc.New(s.pool, &rpc.Config{StatementTimeout: c.StatementTimeout, Logger: s.log, Version: release.Version,
+	s.disp = rpc.New(s.pool, &rpc.Config{StatementTimeout: c.StatementTimeout, RequestTimeout: c.RequestTimeout,
+		AcquireTimeout: c.PoolAcquireTimeout, Logger: s.log, Version: release.Version,
 		Observe: func(o rpc.Outcome) { m.observe(o) }})
 	s.hub, err = notifier.New(listenCfg, &notifier.Config{Channels: []string{release.ReloadChannel}, Logger: s.log,
 		MinBackoff: min(notifier.DefaultMinBackoff, c.ListenBackoffMax), MaxBackoff: c.ListenBackoffMax})
@@ -172,6 +251,7 @@ func New(ctx context.Context, cfg *Config) (*Server, error) {
 		return nil, err
 	}
 	s.metrics = newMetrics(s.pool, s.hub, s.disp)
+	s.metrics.limits(s)
 	m = s.metrics
 	hubCtx, cancel := context.WithCancel(context.Background())
 	s.hubCancel = cancel
@@ -294,14 +374,21 @@ func (s *Server) reload(ctx context.Context) {
 // event streams end, in-flight requests finish (up to ShutdownTimeout), and the connections
 // close. It returns nil after a clean shutdown.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	// ReadTimeout bounds reading a request only: net/http lifts the read deadline once the body
+	// has been read (when its background read of the connection starts), so /rpc calls and
+	// /events streams may run longer (TestSlowBodyIsCutOff checks both).
 	srv := &http.Server{
 		Handler:           s.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		ReadTimeout:       s.cfg.ReadTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
 		ErrorLog:          nil,
 	}
+	ll := newLimitListener(ln, s.cfg.MaxConnections)
+	s.conns.Store(ll)
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(ll) }()
 	s.log.Info().Str("listen", ln.Addr().String()).Msg("serving")
 	select {
 	case err := <-errc:

@@ -724,13 +724,19 @@ func TestConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{PoolMaxConns: DefaultPoolMaxConns, StatementTimeout: DefaultStatementTimeout, Heartbeat: DefaultHeartbeat,
-		MaxBodyBytes: DefaultMaxBodyBytes, ShutdownTimeout: DefaultShutdownTimeout, ListenBackoffMax: DefaultListenBackoffMax,
-		ReloadDelay: DefaultReloadDelay}
+	want := Config{PoolMaxConns: DefaultPoolMaxConns, StatementTimeout: DefaultStatementTimeout,
+		RequestTimeout: DefaultRequestTimeout, PoolAcquireTimeout: DefaultAcquireTimeout, Heartbeat: DefaultHeartbeat,
+		MaxBodyBytes: DefaultMaxBodyBytes, MaxBodyBytesInFlight: DefaultMaxBodyBytesInFlight, MaxConnections: DefaultMaxConnections,
+		MaxEventStreams: DefaultMaxConnections / 2, MaxHeaderBytes: DefaultMaxHeaderBytes, ReadHeaderTimeout: DefaultReadHeaderTimeout,
+		ReadTimeout: DefaultReadTimeout, IdleTimeout: DefaultIdleTimeout,
+		ShutdownTimeout: DefaultShutdownTimeout, ListenBackoffMax: DefaultListenBackoffMax, ReloadDelay: DefaultReloadDelay}
 	if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
 		t.Fatalf("defaults:\n got %+v\nwant %+v", got, want)
 	}
-	set := Config{PoolMaxConns: 3, StatementTimeout: time.Second, Heartbeat: 2 * time.Second, MaxBodyBytes: 5,
+	set := Config{PoolMaxConns: 3, StatementTimeout: time.Second, RequestTimeout: 7 * time.Second,
+		PoolAcquireTimeout: 8 * time.Second, Heartbeat: 2 * time.Second, MaxBodyBytes: 5, MaxBodyBytesInFlight: 6,
+		MaxConnections: 7, MaxEventStreams: 6, MaxHeaderBytes: 9, ReadHeaderTimeout: 9 * time.Second,
+		ReadTimeout: 10 * time.Second, IdleTimeout: 11 * time.Second,
 		ShutdownTimeout: 3 * time.Second, ListenBackoffMax: 4 * time.Second, ReloadDelay: time.Millisecond}
 	if got, err := set.withDefaults(); err != nil || fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", set) {
 		t.Fatalf("set values changed: %+v %v", got, err)
@@ -789,4 +795,347 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.buf.String()
+}
+
+// An authenticator whose name is exactly 63 bytes, and a token naming it plus one character:
+// PostgreSQL would truncate the claim to the authenticator's own name.
+func TestLongRoleClaimCannotNameTheAuthenticator(t *testing.T) {
+	b := setup(t, nil)
+	name := fmt.Sprintf("howdah_test_authn_long_%d_", roleSeq.Add(1))
+	name += strings.Repeat("x", 63-len(name))
+	t.Cleanup(func() { dropRoles(b.url, name) })
+	if _, err := installer.EnsureAuthenticator(b.ctx, b.conn, name, "", []string{b.roles.anon}); err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(b.url)
+	u.User = url.User(name)
+	b.serve(t, &Config{DatabaseURL: u.String(), Auth: auth.Config{Secret: secret, AnonRole: b.roles.anon},
+		Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)})
+	status, r := b.call(t, token(t, jwt.MapClaims{"role": name + "x"}), "howdah.t_whoami", nil)
+	if status != 401 || r.Error == nil || r.Error.Code != -32001 || !strings.Contains(r.Error.Message, "at most 63 bytes") {
+		t.Fatalf("a 64-byte role claim: %d %s %+v; want 401 saying role names have at most 63 bytes", status, r.Result, r.Error)
+	}
+}
+
+// postWithin sends body to /rpc and fails the test when no answer comes within limit.
+func (b *bundle) postWithin(t *testing.T, limit time.Duration, body string) (*http.Response, []byte) {
+	t.Helper()
+	client := &http.Client{Timeout: limit}
+	resp, err := client.Post(b.base+"/rpc", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatalf("no answer within %s: %v", limit, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, raw
+}
+
+// A batch of slow calls once held a pool connection for minutes: the request's deadline now
+// bounds the whole batch, and the calls it stops say so.
+func TestRequestDeadlineBoundsTheBatch(t *testing.T) {
+	b := setup(t, func(c *Config) { c.RequestTimeout = 2 * time.Second })
+	slow := func(id int) string {
+		return fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"howdah.t_slow","params":{"s":20}}`, id)
+	}
+	resp, raw := b.postWithin(t, 10*time.Second, `[{"jsonrpc":"2.0","id":1,"method":"howdah.version"},`+slow(2)+`,`+slow(3)+`,
+		{"jsonrpc":"2.0","method":"howdah.t_slow","params":{"s":20}}]`)
+	var rs []rpcResponse
+	if err := json.Unmarshal(raw, &rs); err != nil || resp.StatusCode != 200 || len(rs) != 3 {
+		t.Fatalf("batch: %d %s", resp.StatusCode, raw)
+	}
+	if rs[0].Error != nil {
+		t.Errorf("the call before the deadline: %+v", rs[0].Error)
+	}
+	for i, want := range map[int]string{1: "this call was cancelled", 2: "this call was not run"} {
+		e := rs[i].Error
+		if e == nil || e.Code != -32008 || !strings.Contains(e.Message, "deadline of 2s") || !strings.Contains(e.Message, want) {
+			t.Errorf("call %s: %+v; want -32008 naming the 2s deadline and %q", rs[i].ID, e, want)
+		}
+	}
+	if e := rs[1].Error; e == nil || e.Data == nil || e.Data.SQLState != "57014" {
+		t.Errorf("the cancelled call carries no SQLSTATE 57014: %+v", e)
+	}
+	// A single request gets 504; PostgreSQL stopped the call, so nothing is left running.
+	resp, raw = b.postWithin(t, 10*time.Second, slow(4))
+	if resp.StatusCode != 504 || !bytes.Contains(raw, []byte(`"code":-32008`)) {
+		t.Fatalf("single slow call: %d %s", resp.StatusCode, raw)
+	}
+	var running int
+	if err := b.conn.QueryRow(b.ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+		AND state = 'active' AND query LIKE '%t_slow%' AND pid <> pg_backend_pid()`).Scan(&running); err != nil || running != 0 {
+		t.Fatalf("%d slow calls still running after their requests were answered (%v)", running, err)
+	}
+	if status, r := b.call(t, "", "howdah.version", nil); status != 200 || r.Error != nil {
+		t.Fatalf("after the deadline: %d %+v", status, r.Error)
+	}
+}
+
+// A request that cannot get a pool connection once waited for ever: it now gets 503 with
+// Retry-After once PoolAcquireTimeout has passed.
+func TestPoolAcquireTimeout(t *testing.T) {
+	b := setup(t, func(c *Config) { c.PoolMaxConns = 1; c.PoolAcquireTimeout = 200 * time.Millisecond })
+	held, err := b.srv.Pool().Acquire(b.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var release sync.Once
+	t.Cleanup(func() { release.Do(held.Release) })
+	resp, raw := b.postWithin(t, 10*time.Second, `{"jsonrpc":"2.0","id":1,"method":"howdah.version"}`)
+	var r rpcResponse
+	json.Unmarshal(raw, &r)
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || r.Error == nil || r.Error.Code != -32010 ||
+		!strings.Contains(r.Error.Message, "no database connection became free within 200ms") {
+		t.Fatalf("with the pool exhausted: %d Retry-After %q %s", resp.StatusCode, resp.Header.Get("Retry-After"), raw)
+	}
+	// A batch gets the answer once, not once per call after another wait.
+	resp, raw = b.postWithin(t, 10*time.Second, `[{"jsonrpc":"2.0","id":1,"method":"howdah.version"},{"jsonrpc":"2.0","id":2,"method":"howdah.version"}]`)
+	var rs []rpcResponse
+	if json.Unmarshal(raw, &rs) != nil || len(rs) != 2 || rs[0].Error == nil || rs[0].Error.Code != -32010 || rs[1].Error == nil || rs[1].Error.Code != -32010 {
+		t.Fatalf("batch with the pool exhausted: %d %s", resp.StatusCode, raw)
+	}
+	if got := b.srv.Pool().Stat().CanceledAcquireCount(); got != 2 {
+		t.Errorf("%d acquires gave up, want 2: the batch's second call waited again", got)
+	}
+	release.Do(held.Release)
+	if status, r := b.call(t, "", "howdah.version", nil); status != 200 || r.Error != nil {
+		t.Fatalf("after the connection came back: %d %+v", status, r.Error)
+	}
+}
+
+// stall opens a connection, sends a POST /rpc declaring a body of length bytes, sends sent of
+// them, and leaves the rest unsent. The connection closes at cleanup.
+func (b *bundle) stall(t *testing.T, length, sent int) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", strings.TrimPrefix(b.base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	fmt.Fprintf(c, "POST /rpc HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", length)
+	if _, err := c.Write(bytes.Repeat([]byte(" "), sent)); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// answer reads the response on a raw connection, failing after 20s.
+func answer(t *testing.T, c net.Conn) (*http.Response, []byte) {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("no answer: %v", err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return resp, raw
+}
+
+// waitFor polls cond until it holds, failing after 20s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("still not %s after 20s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// A body that trickles in held memory and a descriptor for ever: ReadTimeout now cuts it off,
+// while a request that was read in time may run longer, and an event stream stays open.
+func TestSlowBodyIsCutOff(t *testing.T) {
+	b := setup(t, func(c *Config) { c.ReadTimeout = 500 * time.Millisecond })
+	c := b.stall(t, 1000, 10)
+	resp, raw := answer(t, c)
+	if resp.StatusCode != 408 || !bytes.Contains(raw, []byte(`"code":-32600`)) || !bytes.Contains(raw, []byte("not read within 500ms")) {
+		t.Fatalf("slow body: %d %s", resp.StatusCode, raw)
+	}
+	if n, err := c.Read(make([]byte, 1)); err == nil {
+		t.Fatalf("the connection is still open after the 408 (read %d bytes)", n)
+	}
+	// Read in time, run for longer than ReadTimeout: the answer comes.
+	if status, r := b.call(t, "", "howdah.t_slow", map[string]any{"s": 1.2}); status != 200 || string(r.Result) != `"done after 1.2"` {
+		t.Fatalf("a call running past ReadTimeout: %d %s %+v", status, r.Result, r.Error)
+	}
+	// An event stream outlives ReadTimeout.
+	events := b.stream(t, "", "howdah_queue")
+	time.Sleep(1500 * time.Millisecond)
+	if _, err := b.conn.Exec(b.ctx, "NOTIFY howdah_queue, 'later'"); err != nil {
+		t.Fatal(err)
+	}
+	if ev := next(t, events); ev != [2]string{"howdah_queue", "later"} {
+		t.Fatalf("event stream after ReadTimeout: %q", ev)
+	}
+}
+
+// 300 stalled 1 MB bodies once took the sidecar from 20 MB to 374 MB: bodies now take memory
+// from MaxBodyBytesInFlight as they arrive, and requests that find it spent get 503 while
+// /healthz still answers.
+func TestBodyBytesInFlightAreBounded(t *testing.T) {
+	const size, budget, conns = 10_000, 20_000, 10
+	b := setup(t, func(c *Config) { c.MaxBodyBytes = size; c.MaxBodyBytesInFlight = budget })
+	inFlight := func() int64 { return b.srv.bodies.used.Load() }
+	var (
+		mu      sync.Mutex
+		shed    int
+		peak    int64
+		readers sync.WaitGroup
+		stalled []net.Conn
+	)
+	for i := 0; i < conns; i++ {
+		c := b.stall(t, size, size-1)
+		stalled = append(stalled, c)
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			c.SetReadDeadline(time.Now().Add(time.Minute))
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			if err != nil {
+				return // closed at cleanup: a body still being read
+			}
+			raw, _ := io.ReadAll(resp.Body)
+			mu.Lock()
+			defer mu.Unlock()
+			if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || !bytes.Contains(raw, []byte(`"code":-32010`)) {
+				t.Errorf("over the budget: %d Retry-After %q %s", resp.StatusCode, resp.Header.Get("Retry-After"), raw)
+			}
+			shed++
+		}()
+	}
+	// Each connection ends up either shed or holding its whole body (size bytes, all but one
+	// received), and never more than the budget is held.
+	waitFor(t, "settled", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		peak = max(peak, inFlight())
+		return inFlight()%size == 0 && shed+int(inFlight()/size) == conns
+	})
+	if peak > budget || shed < conns-budget/size {
+		t.Fatalf("%d of %d stalled bodies shed, %d bytes held at most; want at least %d shed and at most %d bytes",
+			shed, conns, peak, conns-budget/size, budget)
+	}
+	resp, err := http.Get(b.base + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("/healthz with the body budget spent: %d", resp.StatusCode)
+	}
+	if got := b.metric(t, `howdah_http_shed_total{limit="body_bytes"}`); got != fmt.Sprint(shed) {
+		t.Errorf(`howdah_http_shed_total{limit="body_bytes"} = %q, want %d`, got, shed)
+	}
+	if got := b.metric(t, "howdah_http_body_bytes_in_flight"); got != fmt.Sprint(inFlight()) {
+		t.Errorf("howdah_http_body_bytes_in_flight = %q, want %d", got, inFlight())
+	}
+	// The stalled bodies' memory comes back when their clients give up.
+	for _, c := range stalled {
+		c.Close()
+	}
+	readers.Wait()
+	waitFor(t, "given back", func() bool { return inFlight() == 0 })
+	if status, r := b.call(t, "", "howdah.version", nil); status != 200 || r.Error != nil {
+		t.Fatalf("after the stalled bodies went: %d %+v", status, r.Error)
+	}
+}
+
+// 21,000 connections once used every descriptor and /readyz stopped answering: at
+// MaxConnections, new connections now wait until one closes.
+func TestConnectionsAreCapped(t *testing.T) {
+	const cap = 4
+	// The idle connections below must outlive the test: a long header timeout.
+	b := setup(t, func(c *Config) { c.MaxConnections = cap; c.MaxEventStreams = 1; c.ReadHeaderTimeout = time.Minute })
+	addr := strings.TrimPrefix(b.base, "http://")
+	var idle []net.Conn
+	for i := 0; i < cap; i++ {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		idle = append(idle, c)
+	}
+	ll := b.srv.conns.Load()
+	waitFor(t, "at the cap", func() bool { return ll.open() == cap })
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	got := make(chan int, 1)
+	go func() {
+		resp, err := client.Get(b.base + "/healthz")
+		if err != nil {
+			got <- -1
+			return
+		}
+		resp.Body.Close()
+		got <- resp.StatusCode
+	}()
+	// A connection over the cap is not served, however long it waits...
+	time.Sleep(300 * time.Millisecond)
+	select {
+	case status := <-got:
+		t.Fatalf("a connection over the cap of %d was answered: %d", cap, status)
+	default:
+	}
+	if n := ll.open(); n != cap {
+		t.Fatalf("%d connections open, cap %d", n, cap)
+	}
+	// ...until one closes.
+	idle[0].Close()
+	if status := <-got; status != 200 {
+		t.Fatalf("/healthz once a connection closed: %d", status)
+	}
+	for _, c := range idle[1:] {
+		c.Close()
+	}
+	waitFor(t, "below the cap", func() bool { return ll.open() == 0 })
+	resp, err := client.Get(b.base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"howdah_http_connections_open 1\n", "howdah_http_connection_waits_total "} {
+		if !bytes.Contains(metrics, []byte(want)) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+}
+
+// Event streams last for hours: at MaxEventStreams, more get 503 (they would otherwise take
+// every connection), and the rest of the API still answers.
+func TestEventStreamsAreCapped(t *testing.T) {
+	b := setup(t, func(c *Config) { c.MaxEventStreams = 1 })
+	ctx, cancel := context.WithCancel(b.ctx)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, b.base+"/events?channel=howdah_queue", nil)
+	first, err := http.DefaultClient.Do(req)
+	if err != nil || first.StatusCode != 200 {
+		t.Fatalf("first stream: %v %v", first, err)
+	}
+	// A stream would never end: the client gives up after 10s.
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Get(b.base + "/events?channel=howdah_queue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || !bytes.Contains(raw, []byte(`"code":-32010`)) {
+		t.Fatalf("a stream over the cap: %d Retry-After %q %s", resp.StatusCode, resp.Header.Get("Retry-After"), raw)
+	}
+	if status, r := b.call(t, "", "howdah.version", nil); status != 200 || r.Error != nil {
+		t.Fatalf("/rpc with the streams at their cap: %d %+v", status, r.Error)
+	}
+	if got := b.metric(t, `howdah_http_shed_total{limit="event_streams"}`); got != "1" {
+		t.Errorf(`howdah_http_shed_total{limit="event_streams"} = %q`, got)
+	}
+	cancel()
+	first.Body.Close()
+	waitFor(t, "closed", func() bool { return b.srv.streams.used.Load() == 0 })
+	if status := b.eventsStatus(t, "", "howdah_queue"); status != 200 {
+		t.Fatalf("a stream once the first closed: %d", status)
+	}
 }

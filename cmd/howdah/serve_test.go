@@ -110,6 +110,9 @@ func TestServeRefusesBadSettings(t *testing.T) {
 		{[]string{"serve", "--db", "postgres://x@127.0.0.1:1/x", "--anon-role", "a", "--log-level", "loud"}, "--log-level"},
 		{[]string{"serve", "--db", "postgres://x@127.0.0.1:1/x"}, "no way to authenticate"},
 		{[]string{"serve", "--db", "postgres://x@127.0.0.1:1/x", "--jwt-secret", "short"}, "at least 32"},
+		{[]string{"serve", "--db", "postgres://x@127.0.0.1:1/x", "--anon-role", "a", "--jwt-leeway", "-1s"}, "leeway -1s is negative"},
+		{[]string{"serve", "--db", "postgres://x@127.0.0.1:1/x", "--anon-role", "a", "--max-connections", "10", "--max-event-streams", "10"}, "MaxEventStreams 10 is not under MaxConnections 10"},
+		{[]string{"serve", "--db", "postgres://x@127.0.0.1:1/x", "--anon-role", "a", "--max-body-bytes-in-flight", "1000"}, "MaxBodyBytesInFlight 1000 is under MaxBodyBytes"},
 		{[]string{"serve", "--db", "postgres://x@127.0.0.1:1/x?connect_timeout=2", "--anon-role", "a", "--listen", "127.0.0.1:0"}, "cannot reach PostgreSQL"},
 		{[]string{"install", "--authenticator-grant", "x"}, "need --authenticator"},
 	}

@@ -17,6 +17,23 @@ const MinSecretLen = 32
 // DefaultRoleClaim is the claim naming the role when Config.RoleClaim is empty.
 const DefaultRoleClaim = "role"
 
+// DefaultLeeway is Config.Leeway's default: the clock skew tolerated between the token's
+// issuer and the sidecar (PostgREST allows the same 30 seconds).
+const DefaultLeeway = 30 * time.Second
+
+// MaxRoleNameLen is the longest role name PostgreSQL keeps, in bytes (NAMEDATALEN - 1). It
+// truncates longer names silently, so a longer role is refused: truncated, it could name
+// another role, such as the login role itself.
+const MaxRoleNameLen = 63
+
+// checkRoleLen refuses a role name PostgreSQL would truncate.
+func checkRoleLen(what, role string) error {
+	if len(role) > MaxRoleNameLen {
+		return fmt.Errorf("%s is %d bytes long: PostgreSQL role names have at most %d bytes", what, len(role), MaxRoleNameLen)
+	}
+	return nil
+}
+
 // Config configures an Authenticator. A nil Config accepts no tokens and has no anonymous role.
 type Config struct {
 	// Secret verifies HS256/HS384/HS512 tokens; at least MinSecretLen bytes. Empty: none.
@@ -29,7 +46,9 @@ type Config struct {
 	AnonRole string
 	// RoleClaim is the claim naming the role; empty means DefaultRoleClaim.
 	RoleClaim string
-	// Leeway tolerates clock skew when checking exp, nbf and iat.
+	// Leeway tolerates clock skew between the token's issuer and the sidecar when checking exp,
+	// nbf and iat: a token is refused once exp+Leeway has passed, and before nbf-Leeway or
+	// iat-Leeway. Zero means DefaultLeeway; JWT times are whole seconds, so 1s is as good as none.
 	Leeway time.Duration
 }
 
@@ -68,9 +87,18 @@ func New(cfg *Config) (*Authenticator, error) {
 	if a.cfg.RoleClaim == "" {
 		a.cfg.RoleClaim = DefaultRoleClaim
 	}
+	switch {
+	case a.cfg.Leeway < 0:
+		return nil, fmt.Errorf("the JWT leeway %s is negative: use 0 for the default, %s", a.cfg.Leeway, DefaultLeeway)
+	case a.cfg.Leeway == 0:
+		a.cfg.Leeway = DefaultLeeway
+	}
 	if len(a.cfg.Secret) > 0 && len(a.cfg.Secret) < MinSecretLen {
 		return nil, fmt.Errorf("the JWT secret is %d bytes long; use at least %d (for example: openssl rand -base64 32)",
 			len(a.cfg.Secret), MinSecretLen)
+	}
+	if err := checkRoleLen(fmt.Sprintf("the anonymous role %q", a.cfg.AnonRole), a.cfg.AnonRole); err != nil {
+		return nil, err
 	}
 	a.keys = &keySet{}
 	if a.cfg.JWKSFile != "" {
@@ -86,7 +114,8 @@ func New(cfg *Config) (*Authenticator, error) {
 		a.methods = append(a.methods, "HS256", "HS384", "HS512")
 	}
 	a.methods = append(a.methods, a.keys.methods()...)
-	a.parser = jwt.NewParser(jwt.WithValidMethods(a.methods), jwt.WithLeeway(a.cfg.Leeway), jwt.WithJSONNumber())
+	a.parser = jwt.NewParser(jwt.WithValidMethods(a.methods), jwt.WithLeeway(a.cfg.Leeway),
+		jwt.WithIssuedAt(), jwt.WithJSONNumber())
 	return a, nil
 }
 
@@ -112,8 +141,10 @@ func (a *Authenticator) Authenticate(header string) (*Identity, error) {
 		switch {
 		case errors.Is(err, jwt.ErrTokenExpired):
 			return nil, &TokenError{Reason: "the token has expired"}
-		case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+		case errors.Is(err, jwt.ErrTokenNotValidYet):
 			return nil, &TokenError{Reason: "the token is not valid yet"}
+		case errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+			return nil, &TokenError{Reason: "the token was issued in the future (iat): check the issuer's clock"}
 		case errors.Is(err, jwt.ErrTokenSignatureInvalid):
 			return nil, &TokenError{Reason: "bad signature"}
 		case errors.Is(err, jwt.ErrTokenMalformed):
@@ -140,6 +171,9 @@ func (a *Authenticator) Authenticate(header string) (*Identity, error) {
 	// "none" would make set_config('role', ...) fall back to the login role itself.
 	if !ok || role == "" || role == "none" {
 		return nil, &TokenError{Reason: fmt.Sprintf("the %q claim must name a role", a.cfg.RoleClaim)}
+	}
+	if err := checkRoleLen(fmt.Sprintf("the %q claim", a.cfg.RoleClaim), role); err != nil {
+		return nil, &TokenError{Reason: err.Error()}
 	}
 	return &Identity{Role: role, Claims: string(body)}, nil
 }

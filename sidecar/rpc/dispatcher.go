@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"sync/atomic"
@@ -35,14 +36,39 @@ type Outcome struct {
 	Duration time.Duration
 }
 
-// DefaultStatementTimeout is Config.StatementTimeout's default.
-const DefaultStatementTimeout = 30 * time.Second
+// Defaults of Config.
+const (
+	// DefaultStatementTimeout bounds one call.
+	DefaultStatementTimeout = 30 * time.Second
+	// DefaultRequestTimeout bounds a whole request: long enough for one call that waited the
+	// whole DefaultAcquireTimeout and then ran its whole DefaultStatementTimeout, and shorter
+	// than the 60 s after which common reverse proxies (nginx's proxy_read_timeout, cloud load
+	// balancers' idle timeouts) give up, so that the client reads the sidecar's error rather
+	// than the proxy's.
+	DefaultRequestTimeout = 45 * time.Second
+	// DefaultAcquireTimeout bounds the wait for a pool connection (PostgREST waits as long).
+	DefaultAcquireTimeout = 10 * time.Second
+)
+
+// deadlineGrace is how long past the request's deadline its context lives. At the deadline
+// the running call is stopped by PostgreSQL (its statement_timeout is clipped to the time
+// left), which keeps the connection; cancelling through the context is the backstop, and it
+// costs the connection.
+const deadlineGrace = time.Second
 
 // Config configures a Dispatcher. A nil Config means defaults.
 type Config struct {
 	// StatementTimeout bounds each call (SET LOCAL statement_timeout); 0 means
 	// DefaultStatementTimeout.
 	StatementTimeout time.Duration
+	// RequestTimeout bounds each Handle, a whole batch included: a call still running at the
+	// deadline is cancelled and the calls after it are not run, each answered with a
+	// CodeTimeout error naming the deadline. 0 means DefaultRequestTimeout.
+	RequestTimeout time.Duration
+	// AcquireTimeout bounds the wait for a pool connection; a request that waited that long
+	// gets CodeUnavailable (HTTP 503), and so do the calls of its batch after it. 0 means
+	// DefaultAcquireTimeout.
+	AcquireTimeout time.Duration
 	// Version is the OpenRPC document's info.version (the sidecar gives the howdah release);
 	// empty means "0".
 	Version string
@@ -57,7 +83,6 @@ type Dispatcher struct {
 	pool    *pgxpool.Pool
 	cfg     Config
 	catalog atomic.Pointer[Catalog]
-	timeout string
 }
 
 // New returns a Dispatcher calling functions through pool, starting with an empty catalog
@@ -67,13 +92,20 @@ func New(pool *pgxpool.Pool, cfg *Config) *Dispatcher {
 	if cfg != nil {
 		d.cfg = *cfg
 	}
-	if d.cfg.StatementTimeout <= 0 {
-		d.cfg.StatementTimeout = DefaultStatementTimeout
+	for _, f := range []struct {
+		v   *time.Duration
+		def time.Duration
+	}{
+		{&d.cfg.StatementTimeout, DefaultStatementTimeout}, {&d.cfg.RequestTimeout, DefaultRequestTimeout},
+		{&d.cfg.AcquireTimeout, DefaultAcquireTimeout},
+	} {
+		if *f.v <= 0 {
+			*f.v = f.def
+		}
 	}
 	if d.cfg.Version == "" {
 		d.cfg.Version = "0"
 	}
-	d.timeout = strconv.FormatInt(d.cfg.StatementTimeout.Milliseconds(), 10)
 	d.catalog.Store(newCatalog(nil, nil, d.cfg.Version))
 	return d
 }
@@ -109,10 +141,12 @@ func (d *Dispatcher) Handle(ctx context.Context, sess Session, body []byte) (int
 		return derr.Status, AppendError(nil, nil, derr)
 	}
 	cat := d.catalog.Load()
-	var conn *pgxpool.Conn
+	h := &handling{deadline: start.Add(d.cfg.RequestTimeout)}
+	ctx, cancel := context.WithDeadline(ctx, h.deadline.Add(deadlineGrace))
+	defer cancel()
 	defer func() {
-		if conn != nil {
-			conn.Release()
+		if h.conn != nil {
+			h.conn.Release()
 		}
 	}()
 	var out []byte
@@ -127,7 +161,7 @@ func (d *Dispatcher) Handle(ctx context.Context, sess Session, body []byte) (int
 		if i > 0 {
 			start = t0
 		}
-		result, rerr := d.call(ctx, cat, sess, r, &conn)
+		result, rerr := d.call(ctx, cat, sess, r, h)
 		label := "invalid"
 		if r.Err == nil {
 			label = "unknown"
@@ -171,8 +205,32 @@ func (d *Dispatcher) observe(o Outcome) {
 	}
 }
 
-// call runs one request, acquiring *conn on first need.
-func (d *Dispatcher) call(ctx context.Context, cat *Catalog, sess Session, r *Request, conn **pgxpool.Conn) (json.RawMessage, *errmap.Error) {
+// handling is the state of one Handle: the connection its calls share, its deadline, and the
+// error that ends the batch early when the pool had no connection to give.
+type handling struct {
+	conn     *pgxpool.Conn
+	deadline time.Time
+	busy     *errmap.Error
+}
+
+// deadlineError answers a call that the request's deadline cancelled (ran) or left unrun.
+func (d *Dispatcher) deadlineError(ran bool) *errmap.Error {
+	what := "this call was not run"
+	if ran {
+		what = "this call was cancelled"
+	}
+	return errmap.New(errmap.CodeTimeout, http.StatusGatewayTimeout, fmt.Sprintf(
+		"the request ran past its deadline of %s: %s; send fewer or faster calls per request", d.cfg.RequestTimeout, what))
+}
+
+// busyError answers a call that got no pool connection within AcquireTimeout.
+func (d *Dispatcher) busyError() *errmap.Error {
+	return errmap.New(errmap.CodeUnavailable, http.StatusServiceUnavailable, fmt.Sprintf(
+		"no database connection became free within %s: the server is busy; retry later", d.cfg.AcquireTimeout))
+}
+
+// call runs one request, acquiring h.conn on first need.
+func (d *Dispatcher) call(ctx context.Context, cat *Catalog, sess Session, r *Request, h *handling) (json.RawMessage, *errmap.Error) {
 	if r.Err != nil {
 		return nil, r.Err
 	}
@@ -188,19 +246,59 @@ func (d *Dispatcher) call(ctx context.Context, cat *Catalog, sess Session, r *Re
 	if berr != nil {
 		return nil, berr
 	}
-	if *conn == nil {
-		pc, err := d.pool.Acquire(ctx)
-		if err != nil {
+	if h.busy != nil {
+		return nil, h.busy
+	}
+	// The statement timeout is clipped to the time left, so that PostgreSQL itself stops a call
+	// still running at the deadline.
+	timeout, clipped := d.cfg.StatementTimeout, false
+	if left := time.Until(h.deadline); left < timeout {
+		timeout, clipped = left, true
+	}
+	if timeout < time.Millisecond {
+		return nil, d.deadlineError(false)
+	}
+	if h.conn == nil {
+		wait := min(d.cfg.AcquireTimeout, time.Until(h.deadline))
+		actx, cancel := context.WithTimeout(ctx, wait)
+		pc, err := d.pool.Acquire(actx)
+		cancel()
+		switch {
+		case err == nil:
+			h.conn = pc
+		case ctx.Err() == nil && !time.Now().Before(h.deadline):
+			return nil, d.deadlineError(false)
+		case ctx.Err() == nil && actx.Err() != nil:
+			// The pool is saturated: answer now rather than queue without end; the rest of the
+			// batch would wait as long again, so it gets the same answer.
+			d.cfg.Logger.Warn().Dur("waited", wait).Int32("pool_max_conns", d.pool.Config().MaxConns).
+				Msg("no pool connection became free: request refused")
+			h.busy = d.busyError()
+			return nil, h.busy
+		default:
 			d.cfg.Logger.Error().Err(err).Msg("acquire a connection")
 			return nil, errmap.From(err)
 		}
-		*conn = pc
 	}
-	res, err := d.run(ctx, (*conn).Conn(), sess, c)
+	res, err := d.run(ctx, h.conn.Conn(), sess, c, strconv.FormatInt(timeout.Milliseconds(), 10))
 	if err != nil {
 		var se *setupError
 		if errors.As(err, &se) {
 			return nil, se.e
+		}
+		if h.conn.Conn().IsClosed() {
+			h.conn.Release()
+			h.conn = nil
+		}
+		// Stopped at the deadline: by the clipped statement_timeout (57014), or by the context.
+		var pe *pgconn.PgError
+		isPg := errors.As(err, &pe)
+		if clipped && !time.Now().Before(h.deadline) && (isPg && pe.Code == "57014" || !isPg && ctx.Err() != nil) {
+			e := d.deadlineError(true)
+			if isPg {
+				e.Data = &errmap.Data{SQLState: pe.Code}
+			}
+			return nil, e
 		}
 		e := errmap.From(err)
 		if e.Code == errmap.CodeInternal || e.Code == errmap.CodeUnavailable {
@@ -211,10 +309,6 @@ func (d *Dispatcher) call(ctx context.Context, cat *Catalog, sess Session, r *Re
 				ev = ev.Str("sqlstate", pe.Code).Str("detail", pe.Detail).Str("hint", pe.Hint).Str("where", pe.Where)
 			}
 			ev.Msg("call failed")
-		}
-		if (*conn).Conn().IsClosed() {
-			(*conn).Release()
-			*conn = nil
 		}
 		return nil, e
 	}
@@ -233,6 +327,9 @@ type setupError struct{ e *errmap.Error }
 func (s *setupError) Error() string { return s.e.Message }
 
 const setupStmt = "howdah_session"
+
+// maxRoleNameLen is the longest role name PostgreSQL keeps, in bytes.
+const maxRoleNameLen = 63
 
 // lastSessionKey is the pgconn CustomData key holding the role and claims of the last call on
 // a connection; absent means unknown (a new connection, or one the catalog was read on).
@@ -255,7 +352,7 @@ const setupSQL = `SELECT pg_catalog.set_config('role', $1, true), pg_catalog.set
 // call's on this connection, the pipeline runs DISCARD PLANS after the settings and before the
 // call, which invalidates every cached plan of the session (PL/pgSQL's included) and is allowed
 // in a transaction.
-func (d *Dispatcher) run(ctx context.Context, conn *pgx.Conn, sess Session, c *Call) (json.RawMessage, error) {
+func (d *Dispatcher) run(ctx context.Context, conn *pgx.Conn, sess Session, c *Call, timeoutMs string) (json.RawMessage, error) {
 	params := make([][]byte, len(c.Args))
 	for i, a := range c.Args {
 		if s, ok := a.(string); ok {
@@ -277,11 +374,18 @@ func (d *Dispatcher) run(ctx context.Context, conn *pgx.Conn, sess Session, c *C
 		d.cfg.Logger.Warn().Str("role", sess.Role).Msg("refused a request whose role is the sidecar's login role")
 		return nil, &setupError{ErrRoleRefused()}
 	}
+	// PostgreSQL truncates a role name to 63 bytes (NAMEDATALEN - 1), so a longer one would run
+	// as whatever role its first 63 bytes name, the login role included. sidecar/auth refuses
+	// such claims with a clear 401; this guards every other way in.
+	if len(sess.Role) > maxRoleNameLen {
+		d.cfg.Logger.Warn().Str("role", sess.Role).Msg("refused a request whose role name is longer than 63 bytes")
+		return nil, &setupError{ErrRoleRefused()}
+	}
 	key := sess.key()
 	last, _ := pc.CustomData()[lastSessionKey].(string)
 	discard := last != key
 	batch := &pgconn.Batch{}
-	batch.ExecPrepared(setupStmt, [][]byte{[]byte(sess.Role), []byte(sess.Claims), []byte(d.timeout)}, nil, nil)
+	batch.ExecPrepared(setupStmt, [][]byte{[]byte(sess.Role), []byte(sess.Claims), []byte(timeoutMs)}, nil, nil)
 	if discard {
 		batch.ExecParams("DISCARD PLANS", nil, nil, nil, nil)
 	}

@@ -641,3 +641,16 @@ func TestCatalogSkipsOtherExtensions(t *testing.T) {
 		}
 	}
 }
+
+// PostgreSQL truncates a role name to 63 bytes: a longer session role must be refused, not
+// run as the role its first 63 bytes name (sidecar/auth refuses such claims first).
+func TestRoleOver63BytesIsRefused(t *testing.T) {
+	role := "howdah_test_rpc_" + strings.Repeat("x", 63-len("howdah_test_rpc_"))
+	b := setup(t, nil, "CREATE ROLE "+role+" NOLOGIN")
+	if status, r := b.call(t, Session{Role: role, Claims: "{}"}, "howdah.version", nil); status != 200 || r.Error != nil {
+		t.Fatalf("the 63-byte role: %d %+v", status, r.Error)
+	}
+	if status, r := b.call(t, Session{Role: role + "x", Claims: "{}"}, "howdah.version", nil); status != 403 || r.Error == nil || r.Error.Code != -32003 {
+		t.Fatalf("the 63-byte role plus one byte: %d %s %+v, want 403", status, r.Result, r.Error)
+	}
+}
