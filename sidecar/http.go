@@ -23,7 +23,7 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/rpc", s.instrument("rpc", http.HandlerFunc(s.serveRPC)))
 	sse := events.Handler(s.hub, &events.HandlerConfig{Heartbeat: s.cfg.Heartbeat, Allow: s.channelAllowed})
-	mux.Handle("/events", s.instrument("events", s.authenticated(func(w http.ResponseWriter, r *http.Request, _ *auth.Identity) {
+	mux.Handle("/events", s.instrument("events", s.authenticated(func(w http.ResponseWriter, r *http.Request, id *auth.Identity) {
 		if !s.streams.take(1) {
 			s.shed(w, "event_streams", fmt.Sprintf("%d event streams are open, as many as this sidecar allows; retry later", s.cfg.MaxEventStreams))
 			return
@@ -31,6 +31,12 @@ func (s *Server) routes() http.Handler {
 		defer s.streams.give(1)
 		s.metrics.sseSubscribers.Inc()
 		defer s.metrics.sseSubscribers.Dec()
+		// A stream ends when its token does: it must not go on reading as a role it no longer may.
+		if !id.Expires.IsZero() {
+			ctx, cancel := context.WithDeadlineCause(r.Context(), id.Expires, events.ErrTokenExpired)
+			defer cancel()
+			r = r.WithContext(ctx)
+		}
 		sse.ServeHTTP(w, r)
 	})))
 	mux.Handle("/healthz", s.instrument("healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -81,12 +87,12 @@ func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 			"use POST /rpc with a JSON-RPC 2.0 request as the body"))
 		return
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-			errmap.Write(w, errmap.New(errmap.CodeInvalidRequest, http.StatusUnsupportedMediaType,
-				"send the request with Content-Type: application/json"))
-			return
-		}
+	// Required, not only checked when present: a body without a type (or a text/plain one) is a
+	// "simple" cross-origin request that browsers send from any page without a CORS preflight.
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		errmap.Write(w, errmap.New(errmap.CodeInvalidRequest, http.StatusUnsupportedMediaType,
+			"send the request with Content-Type: application/json"))
+		return
 	}
 	id, err := s.auth.Authenticate(r.Header.Get("Authorization"))
 	if err != nil {

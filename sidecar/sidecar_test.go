@@ -272,6 +272,7 @@ func TestAuthAndPrivileges(t *testing.T) {
 	for _, role := range []string{b.roles.stranger, "postgres", "howdah_no_such_role", b.roles.authn} {
 		body := `{"jsonrpc":"2.0","id":1,"method":"howdah.t_whoami"}`
 		req, _ := http.NewRequest(http.MethodPost, b.base+"/rpc", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Authorization", "Bearer "+token(t, jwt.MapClaims{"role": role}))
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -290,6 +291,7 @@ func TestAuthAndPrivileges(t *testing.T) {
 		"garbage": "not-a-jwt",
 	} {
 		req, _ := http.NewRequest(http.MethodPost, b.base+"/rpc", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"howdah.version"}`))
+		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Authorization", "Bearer "+tok)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -332,9 +334,12 @@ func TestHTTPErrors(t *testing.T) {
 		{"garbage", "application/json", `{"jsonrpc":`, 400, -32700},
 		{"not a request", "application/json", `[]`, 400, -32600},
 		{"form post", "application/x-www-form-urlencoded", `{"jsonrpc":"2.0","id":1,"method":"howdah.version"}`, 415, -32600},
+		// No type, or text/plain, is what a page on another origin can send without a preflight.
+		{"no content type", "", `{"jsonrpc":"2.0","id":1,"method":"howdah.version"}`, 415, -32600},
+		{"text/plain", "text/plain", `{"jsonrpc":"2.0","id":1,"method":"howdah.version"}`, 415, -32600},
 		{"too big", "application/json", `{"jsonrpc":"2.0","id":1,"method":"howdah.version","params":{"x":"` + strings.Repeat("x", 2000) + `"}}`, 413, -32600},
-		{"unknown method", "", `{"jsonrpc":"2.0","id":1,"method":"howdah.nope"}`, 404, -32601},
-		{"private", "", `{"jsonrpc":"2.0","id":1,"method":"howdah_internal.record_step"}`, 404, -32601},
+		{"unknown method", "application/json", `{"jsonrpc":"2.0","id":1,"method":"howdah.nope"}`, 404, -32601},
+		{"private", "application/json", `{"jsonrpc":"2.0","id":1,"method":"howdah_internal.record_step"}`, 404, -32601},
 		{"bad param", "application/json; charset=utf-8", `{"jsonrpc":"2.0","id":1,"method":"howdah.get_schema","params":{"nope":1}}`, 400, -32602},
 	}
 	for _, c := range cases {
@@ -509,6 +514,31 @@ func TestEventsDenyByDefault(t *testing.T) {
 	} {
 		if got := b.eventsStatus(t, "", channels); got != want {
 			t.Errorf("--events-allow app_*,exact, channels %s: status %d, want %d", channels, got, want)
+		}
+	}
+}
+
+// A stream opened with a token ends when the token expires, with an "expired" event; it does not
+// go on reading as a role the caller may no longer use.
+func TestEventStreamEndsWhenTheTokenExpires(t *testing.T) {
+	b := setup(t, func(c *Config) { c.Auth.Leeway = time.Second })
+	// JWT times are whole seconds: exp 2 s ahead plus 1 s of leeway ends the stream within about 3 s.
+	events := b.stream(t, token(t, jwt.MapClaims{"role": b.roles.user, "exp": time.Now().Add(2 * time.Second).Unix()}), "howdah_queue")
+	deadline := time.After(30 * time.Second)
+	for {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				t.Fatal("the stream ended without an expired event")
+			}
+			if ev[0] == "expired" {
+				if _, ok := <-events; ok {
+					t.Fatal("the stream went on after its expired event")
+				}
+				return
+			}
+		case <-deadline:
+			t.Fatal("the stream outlived its token by 30 s")
 		}
 	}
 }

@@ -60,6 +60,9 @@ type Identity struct {
 	Claims string
 	// Anonymous reports that no token was sent.
 	Anonymous bool
+	// Expires is when the token stops being accepted (its exp plus the leeway); zero when it
+	// has no exp. Long-lived responses (event streams) end then.
+	Expires time.Time
 }
 
 // ErrNoCredentials is returned for a request without a token when there is no anonymous role.
@@ -165,7 +168,7 @@ func (a *Authenticator) Authenticate(header string) (*Identity, error) {
 		if a.cfg.AnonRole == "" {
 			return nil, &TokenError{Reason: fmt.Sprintf("the token has no %q claim and there is no anonymous role", a.cfg.RoleClaim)}
 		}
-		return &Identity{Role: a.cfg.AnonRole, Claims: string(body)}, nil
+		return &Identity{Role: a.cfg.AnonRole, Claims: string(body), Expires: a.expires(claims)}, nil
 	}
 	role, ok := raw.(string)
 	// "none" would make set_config('role', ...) fall back to the login role itself.
@@ -175,7 +178,16 @@ func (a *Authenticator) Authenticate(header string) (*Identity, error) {
 	if err := checkRoleLen(fmt.Sprintf("the %q claim", a.cfg.RoleClaim), role); err != nil {
 		return nil, &TokenError{Reason: err.Error()}
 	}
-	return &Identity{Role: role, Claims: string(body)}, nil
+	return &Identity{Role: role, Claims: string(body), Expires: a.expires(claims)}, nil
+}
+
+// expires is when a token with these (verified) claims stops being accepted.
+func (a *Authenticator) expires(claims jwt.MapClaims) time.Time {
+	exp, err := claims.GetExpirationTime()
+	if err != nil || exp == nil {
+		return time.Time{}
+	}
+	return exp.Add(a.cfg.Leeway)
 }
 
 func (a *Authenticator) anonymous() (*Identity, error) {

@@ -1,6 +1,8 @@
 package events
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -21,10 +23,15 @@ type HandlerConfig struct {
 	MaxChannels int
 }
 
+// ErrTokenExpired is the cause a caller gives the request's context when the stream must end
+// because the token it was opened with has expired: the stream then ends with an "expired" event.
+var ErrTokenExpired = errors.New("the token has expired: open the stream again with a new one")
+
 // Handler streams the notifications of the channels named by ?channel=a,b (or repeated
 // channel= parameters) as Server-Sent Events: the event name is the channel, the data the
 // payload. After a reconnect of the notifier it sends an event named "reconnected". A stream
-// that falls the notifier's Buffer events behind ends with an "error" event. Authentication is
+// that falls the notifier's Buffer events behind ends with an "error" event; one whose context
+// ends with the cause ErrTokenExpired ends with an "expired" event. Authentication is
 // the caller's job (wrap the handler).
 func Handler(n *notifier.Notifier, cfg *HandlerConfig) http.Handler {
 	c := HandlerConfig{}
@@ -93,6 +100,10 @@ func Handler(n *notifier.Notifier, cfg *HandlerConfig) http.Handler {
 			var msg string
 			select {
 			case <-r.Context().Done():
+				if errors.Is(context.Cause(r.Context()), ErrTokenExpired) {
+					fmt.Fprintf(w, "event: expired\ndata: %s\n\n", ErrTokenExpired)
+					rc.Flush()
+				}
 				return
 			case <-tick.C:
 				msg = ": ping\n\n"
