@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"sync/atomic"
@@ -58,12 +59,14 @@ type Dispatcher struct {
 	cfg     Config
 	catalog atomic.Pointer[Catalog]
 	timeout string
+	// maxStmts bounds the call statements prepared on each connection.
+	maxStmts int
 }
 
 // New returns a Dispatcher calling functions through pool, starting with an empty catalog
 // (call Reload).
 func New(pool *pgxpool.Pool, cfg *Config) *Dispatcher {
-	d := &Dispatcher{pool: pool}
+	d := &Dispatcher{pool: pool, maxStmts: defaultMaxStatements}
 	if cfg != nil {
 		d.cfg = *cfg
 	}
@@ -90,7 +93,7 @@ func (d *Dispatcher) Reload(ctx context.Context) (*Catalog, error) {
 	defer conn.Release()
 	// The read runs as the login role and may cache plans for it: the next call on this
 	// connection must discard them.
-	delete(conn.Conn().PgConn().CustomData(), lastSessionKey)
+	forgetSession(conn.Conn().PgConn())
 	c, err := Load(ctx, conn, d.cfg.Version)
 	if err != nil {
 		return nil, err
@@ -188,15 +191,34 @@ func (d *Dispatcher) call(ctx context.Context, cat *Catalog, sess Session, r *Re
 	if berr != nil {
 		return nil, berr
 	}
-	if *conn == nil {
-		pc, err := d.pool.Acquire(ctx)
-		if err != nil {
-			d.cfg.Logger.Error().Err(err).Msg("acquire a connection")
-			return nil, errmap.From(err)
+	var res json.RawMessage
+	var err error
+	for attempt := 0; ; attempt++ {
+		if *conn == nil {
+			pc, err := d.pool.Acquire(ctx)
+			if err != nil {
+				d.cfg.Logger.Error().Err(err).Msg("acquire a connection")
+				return nil, errmap.From(err)
+			}
+			*conn = pc
 		}
-		*conn = pc
+		res, err = d.run(ctx, (*conn).Conn(), sess, c)
+		if !errors.Is(err, errStatementsLost) {
+			break
+		}
+		// The connection's prepared statements, pgx's cache included, are no longer what their
+		// owners think: close it. Nothing ran, so the call is tried once more on another.
+		d.cfg.Logger.Warn().Str("method", r.Method).Msg("a function deallocated the connection's prepared statements; " +
+			"closing the connection")
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		(*conn).Conn().Close(cctx)
+		cancel()
+		(*conn).Release()
+		*conn = nil
+		if attempt > 0 {
+			break
+		}
 	}
-	res, err := d.run(ctx, (*conn).Conn(), sess, c)
 	if err != nil {
 		var se *setupError
 		if errors.As(err, &se) {
@@ -212,7 +234,7 @@ func (d *Dispatcher) call(ctx context.Context, cat *Catalog, sess Session, r *Re
 			}
 			ev.Msg("call failed")
 		}
-		if (*conn).Conn().IsClosed() {
+		if *conn != nil && (*conn).Conn().IsClosed() {
 			(*conn).Release()
 			*conn = nil
 		}
@@ -232,11 +254,18 @@ type setupError struct{ e *errmap.Error }
 
 func (s *setupError) Error() string { return s.e.Message }
 
-const setupStmt = "howdah_session"
+// errStatementsLost is the error of a call whose prepared statement is gone from the server:
+// a function ran DEALLOCATE. Such a call failed at Bind, before running.
+var errStatementsLost = errors.New("the connection's prepared statements were deallocated")
 
-// lastSessionKey is the pgconn CustomData key holding the role and claims of the last call on
-// a connection; absent means unknown (a new connection, or one the catalog was read on).
-const lastSessionKey = "howdah_last_session"
+// statementLost reports whether err says that a statement the pipeline named does not exist
+// (SQLSTATE 26000 with no context: the same error raised inside a function has one).
+func statementLost(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "26000" && pe.Where == ""
+}
+
+const setupStmt = "howdah_session"
 
 func (s Session) key() string { return s.Role + "\x00" + s.Claims }
 
@@ -247,75 +276,123 @@ const setupSQL = `SELECT pg_catalog.set_config('role', $1, true), pg_catalog.set
 // single Sync, so both statements run in one implicit transaction; the settings are
 // transaction-local, and an error in either rolls back both.
 //
-// The call is an unnamed statement, planned for each call. A prepared statement must not be
-// reused across roles: PostgreSQL inlines a simple SQL function into the plan after checking
-// EXECUTE for the role that planned it, and a cached plan skips that check for the next role.
-// The same holds one level down, for the plans PL/pgSQL caches for each statement of a
-// function for the life of the session: so when the role or the claims differ from the last
-// call's on this connection, the pipeline runs DISCARD PLANS after the settings and before the
-// call, which invalidates every cached plan of the session (PL/pgSQL's included) and is allowed
-// in a transaction.
+// Both are prepared statements of the connection, prepared in the pipeline on their first use
+// there, after the settings, so that the call's text is analysed as the request's role. A plan
+// must not serve a role other than the one it was made for: PostgreSQL checks EXECUTE on a
+// simple SQL function for the planning role and then inlines it into the plan, and checks USAGE
+// on the schemas a statement names when it analyses the statement, so a cached plan or query
+// tree reused under another role skips both checks. The same holds one level down, for the
+// plans PL/pgSQL caches for each statement of a function for the life of the session. So when
+// the role or the claims differ from the last call's on this connection, the pipeline runs
+// DISCARD PLANS after the settings and before the call: it invalidates every cached plan of the
+// session, the prepared statements' (which are then analysed and planned again, as the new
+// role) and PL/pgSQL's included, and is allowed in a transaction.
 func (d *Dispatcher) run(ctx context.Context, conn *pgx.Conn, sess Session, c *Call) (json.RawMessage, error) {
-	params := make([][]byte, len(c.Args))
-	for i, a := range c.Args {
-		if s, ok := a.(string); ok {
-			params[i] = []byte(s)
-		}
-	}
-	// The settings statement is the same for every role and calls no function a role could be
-	// denied, so it is prepared once per connection.
 	pc := conn.PgConn()
-	if _, ok := pc.CustomData()[setupStmt]; !ok {
-		if _, err := pc.Prepare(ctx, setupStmt, setupSQL, nil); err != nil {
-			return nil, err
-		}
-		pc.CustomData()[setupStmt] = true
-	}
 	// Acting as the login role itself would give the request what only the sidecar may do:
 	// refuse it like "none" (session_authorization is reported by the server at connect).
 	if sess.Role == pc.ParameterStatus("session_authorization") {
 		d.cfg.Logger.Warn().Str("role", sess.Role).Msg("refused a request whose role is the sidecar's login role")
 		return nil, &setupError{ErrRoleRefused()}
 	}
-	key := sess.key()
-	last, _ := pc.CustomData()[lastSessionKey].(string)
-	discard := last != key
-	batch := &pgconn.Batch{}
-	batch.ExecPrepared(setupStmt, [][]byte{[]byte(sess.Role), []byte(sess.Claims), []byte(d.timeout)}, nil, nil)
-	if discard {
-		batch.ExecParams("DISCARD PLANS", nil, nil, nil, nil)
+	params := make([][]byte, len(c.Args))
+	for i, a := range c.Args {
+		if s, ok := a.(string); ok {
+			params[i] = []byte(s)
+		}
 	}
-	batch.ExecParams(c.SQL, params, nil, nil, nil)
-	mrr := pc.ExecBatch(ctx, batch)
+	st := stateOf(pc)
+	key := sess.key()
+	discard := !st.valid || st.session != key
+	call, prepare, evict := st.lookup(c.SQL, d.maxStmts)
+
+	p := pc.StartPipeline(ctx)
+	if evict != "" {
+		// First, where nothing can fail before it: a statement missing from the map must be
+		// gone from the server too.
+		p.SendDeallocate(evict)
+	}
+	settings := [][]byte{[]byte(sess.Role), []byte(sess.Claims), []byte(d.timeout)}
+	if st.setup == nil {
+		p.SendPrepare(setupStmt, setupSQL, nil)
+		p.SendQueryPrepared(setupStmt, settings, nil, nil)
+	} else {
+		p.SendQueryStatement(st.setup, settings, nil, nil)
+	}
+	if discard {
+		p.SendQueryParams("DISCARD PLANS", nil, nil, nil, nil)
+	}
+	if prepare {
+		p.SendPrepare(call.name, c.SQL, nil)
+		p.SendQueryPrepared(call.name, params, nil, nil)
+	} else {
+		p.SendQueryStatement(call.desc, params, nil, nil)
+	}
+	if err := p.Sync(); err != nil {
+		p.Close()
+		return nil, err
+	}
+	// The results come in the order of the requests; after an error the server skips to the
+	// Sync, and Close reads up to it.
 	var (
 		serr, cerr error
 		out        []byte
 		null       bool
 	)
-	if mrr.NextResult() {
-		_, serr = mrr.ResultReader().Close()
+	next := func() (any, error) {
+		res, err := p.GetResults()
+		if rr, ok := res.(*pgconn.ResultReader); ok && err == nil {
+			_, err = rr.Close()
+		}
+		return res, err
 	}
-	if serr == nil && discard && mrr.NextResult() {
-		if _, err := mrr.ResultReader().Close(); err != nil {
-			cerr = err
-		} else {
+	if evict != "" {
+		_, cerr = next()
+	}
+	if cerr == nil && st.setup == nil {
+		var res any
+		if res, cerr = next(); cerr == nil {
+			st.setup = named(res, setupStmt, setupSQL)
+		}
+	}
+	if cerr == nil {
+		_, serr = next()
+	}
+	if cerr == nil && serr == nil && discard {
+		if _, cerr = next(); cerr == nil {
 			// The plans are gone whatever happens to the call; plans made from here on are
 			// made for this session.
-			pc.CustomData()[lastSessionKey] = key
+			st.session, st.valid = key, true
 		}
 	}
-	if serr == nil && cerr == nil && mrr.NextResult() {
-		rr := mrr.ResultReader()
-		for rr.NextRow() {
-			if v := rr.Values()[0]; v == nil {
-				null = true
-			} else {
-				out = append(out[:0], v...)
+	if cerr == nil && serr == nil && prepare {
+		var res any
+		if res, cerr = p.GetResults(); cerr == nil {
+			if call.desc = named(res, call.name, c.SQL); call.desc != nil {
+				st.stmts[c.SQL] = call
 			}
 		}
-		_, cerr = rr.Close()
 	}
-	closeErr := mrr.Close()
+	if cerr == nil && serr == nil {
+		res, err := p.GetResults()
+		if rr, ok := res.(*pgconn.ResultReader); ok && err == nil {
+			for rr.NextRow() {
+				if v := rr.Values()[0]; v == nil {
+					null = true
+				} else {
+					out = append(out[:0], v...)
+				}
+			}
+			_, err = rr.Close()
+		} else if err == nil {
+			err = fmt.Errorf("pipeline: unexpected result %T for the call", res)
+		}
+		cerr = err
+	}
+	closeErr := p.Close()
+	if statementLost(serr) || statementLost(cerr) {
+		return nil, fmt.Errorf("%w: %w", errStatementsLost, errors.Join(serr, cerr))
+	}
 	if serr != nil {
 		var pe *pgconn.PgError
 		if errors.As(serr, &pe) {
@@ -337,4 +414,15 @@ func (d *Dispatcher) run(ctx context.Context, conn *pgx.Conn, sess Session, c *C
 		return json.RawMessage("null"), nil
 	}
 	return json.RawMessage(out), nil
+}
+
+// named returns the description of a statement the pipeline prepared, or nil when res is not
+// one; the pipeline leaves the name and the text out.
+func named(res any, name, sql string) *pgconn.StatementDescription {
+	sd, ok := res.(*pgconn.StatementDescription)
+	if !ok {
+		return nil
+	}
+	sd.Name, sd.SQL = name, sql
+	return sd
 }
