@@ -17,9 +17,9 @@ const defaultMaxStatements = 256
 // prepared there, and for whom the session's cached plans were made.
 type connState struct {
 	// session is the role and claims of the last call on the connection since its plans were
-	// last discarded (Session.key); valid is false when that is unknown (a new connection, or
-	// one the catalog was read on), and the next call then discards.
-	session string
+	// last discarded; valid is false when that is unknown (a new connection, or one the catalog
+	// was read on), and the next call then discards.
+	session Session
 	valid   bool
 	// setup describes the settings statement once it is prepared.
 	setup *pgconn.StatementDescription

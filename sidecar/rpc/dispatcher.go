@@ -267,8 +267,6 @@ func statementLost(err error) bool {
 
 const setupStmt = "howdah_session"
 
-func (s Session) key() string { return s.Role + "\x00" + s.Claims }
-
 const setupSQL = `SELECT pg_catalog.set_config('role', $1, true), pg_catalog.set_config('request.jwt.claims', $2, true),
        pg_catalog.set_config('statement_timeout', $3, true)`
 
@@ -302,8 +300,7 @@ func (d *Dispatcher) run(ctx context.Context, conn *pgx.Conn, sess Session, c *C
 		}
 	}
 	st := stateOf(pc)
-	key := sess.key()
-	discard := !st.valid || st.session != key
+	discard := !st.valid || st.session != sess
 	call, prepare, evict := st.lookup(c.SQL, d.maxStmts)
 
 	p := pc.StartPipeline(ctx)
@@ -362,7 +359,7 @@ func (d *Dispatcher) run(ctx context.Context, conn *pgx.Conn, sess Session, c *C
 		if _, cerr = next(); cerr == nil {
 			// The plans are gone whatever happens to the call; plans made from here on are
 			// made for this session.
-			st.session, st.valid = key, true
+			st.session, st.valid = sess, true
 		}
 	}
 	if cerr == nil && serr == nil && prepare {
