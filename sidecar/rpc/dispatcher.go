@@ -156,6 +156,9 @@ func (d *Dispatcher) Handle(ctx context.Context, sess Session, body []byte) (int
 				status = rerr.Status
 			}
 		} else {
+			if out == nil {
+				out = make([]byte, 0, len(result)+len(r.ID)+32)
+			}
 			out = AppendResult(out, r.ID, result)
 		}
 	}
@@ -261,6 +264,9 @@ var errStatementsLost = errors.New("the connection's prepared statements were de
 // statementLost reports whether err says that a statement the pipeline named does not exist
 // (SQLSTATE 26000 with no context: the same error raised inside a function has one).
 func statementLost(err error) bool {
+	if err == nil {
+		return false
+	}
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "26000" && pe.Where == ""
 }
