@@ -638,7 +638,14 @@ CREATE ROLE howdah_test_rpc_p_nobody NOLOGIN;
 GRANT howdah_test_rpc_p_user, howdah_test_rpc_p_nobody TO howdah_test_rpc_p_auth;
 GRANT USAGE ON SCHEMA howdah_queue TO howdah_test_rpc_p_user;
 CREATE FUNCTION howdah_queue.t_usage() RETURNS text LANGUAGE plpgsql AS $$ BEGIN RETURN 'used'; END $$;
-CREATE FUNCTION howdah.t_deallocate() RETURNS text LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'DEALLOCATE ALL'; RETURN 'gone'; END $$;`)
+CREATE FUNCTION howdah.t_deallocate() RETURNS text LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'DEALLOCATE ALL'; RETURN 'gone'; END $$;
+CREATE FUNCTION howdah.t_forge() RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM set_config('request.jwt.claims', '{"sub":"forged"}', false);
+    PERFORM set_config('statement_timeout', '1', false);
+    RESET ROLE;
+    RETURN 'forged';
+END $$;`)
 	cfg, _ := pgxpool.ParseConfig(b.url)
 	cfg.ConnConfig.User = "howdah_test_rpc_p_auth"
 	cfg.MaxConns = 1 // every call on one connection
@@ -704,6 +711,22 @@ CREATE FUNCTION howdah.t_deallocate() RETURNS text LANGUAGE plpgsql AS $$ BEGIN 
 		}
 		if calls, _ := prepared(t); calls > 3 {
 			t.Fatalf("%d call statements prepared on the connection; at most 3 allowed", calls)
+		}
+	})
+
+	t.Run("session settings a function leaves", func(t *testing.T) {
+		// Settings a function makes for the session outlive its transaction: the next call with
+		// the same role and claims must still run with its own (so they are set on every call,
+		// not only when they change).
+		if _, r := b.call(t, user, "howdah.t_forge", nil); r.Error != nil || string(r.Result) != `"forged"` {
+			t.Fatalf("t_forge: %s %+v", r.Result, r.Error)
+		}
+		if _, r := b.call(t, user, "howdah.t_claims", nil); r.Error != nil ||
+			normalise(t, r.Result) != `{"claims":{"sub":"u"},"user":"howdah_test_rpc_p_user"}` {
+			t.Fatalf("after t_forge: %s %+v", r.Result, r.Error)
+		}
+		if _, r := b.call(t, user, "howdah.t_sleep", []any{0.05}); r.Error != nil {
+			t.Fatalf("after t_forge set statement_timeout to 1 ms for the session: %+v", r.Error)
 		}
 	})
 
