@@ -4,4 +4,8 @@
 //
 //	go run ./bench            # all cases
 //	go run ./bench -run install
+//	go run ./bench -run rpc -test.benchtime 5s -cpuprofile rpc.pprof  # then: go tool pprof rpc.pprof
+//
+// -test.benchtime sets how long each side of a case runs (1s by default); -cpuprofile writes a
+// CPU profile of the howdah side of each case run.
 package main

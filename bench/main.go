@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"runtime/pprof"
 	"testing"
 	"text/tabwriter"
 	"time"
@@ -60,8 +61,11 @@ var cases []benchCase
 
 func main() {
 	run := flag.String("run", "", "only cases whose name matches this regular expression")
-	flag.Parse()
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the howdah side of each case run: "+
+		"the first to this file, the next ones to FILE.2, FILE.3...")
+	// The testing flags first: -test.benchtime=5s runs each side of each case for 5 s.
 	testing.Init()
+	flag.Parse()
 	re, err := regexp.Compile(*run)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench: -run:", err)
@@ -78,13 +82,24 @@ func main() {
 
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "CASE\tBASELINE\tTIME/OP\tHOWDAH\tTIME/OP\tRATIO")
+	profiled := 0
 	for _, c := range cases {
 		if !re.MatchString(c.name) {
 			continue
 		}
 		fmt.Fprintf(os.Stderr, "bench: %s …\n", c.name)
 		base := testing.Benchmark(func(b *testing.B) { c.baseline(b, e) })
+		// Only the howdah side is profiled: the baseline would hide what it adds.
+		stop := func() {}
+		if *cpuprofile != "" {
+			profiled++
+			if stop, err = startProfile(*cpuprofile, profiled); err != nil {
+				fmt.Fprintln(os.Stderr, "bench: -cpuprofile:", err)
+				os.Exit(1)
+			}
+		}
 		ours := testing.Benchmark(func(b *testing.B) { c.howdah(b, e) })
+		stop()
 		if base.N == 0 || ours.N == 0 {
 			fmt.Fprintf(os.Stderr, "bench: %s failed (see above)\n", c.name)
 			os.Exit(1)
@@ -97,4 +112,25 @@ func main() {
 	for _, n := range e.notes {
 		fmt.Println(n)
 	}
+}
+
+// startProfile starts the CPU profile of the n-th profiled case (name, then name.2, name.3...)
+// and returns the function that stops it.
+func startProfile(name string, n int) (stop func(), err error) {
+	if n > 1 {
+		name = fmt.Sprintf("%s.%d", name, n)
+	}
+	f, err := os.Create(name)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+		fmt.Fprintf(os.Stderr, "bench: CPU profile of the howdah side in %s\n", name)
+	}, nil
 }

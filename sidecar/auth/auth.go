@@ -79,6 +79,8 @@ type Authenticator struct {
 	keys    *keySet
 	parser  *jwt.Parser
 	methods []string
+	// anonClaims is the claims of anonymous requests, made once.
+	anonClaims string
 }
 
 // New checks cfg and loads the JWKS file, if any.
@@ -119,6 +121,8 @@ func New(cfg *Config) (*Authenticator, error) {
 	a.methods = append(a.methods, a.keys.methods()...)
 	a.parser = jwt.NewParser(jwt.WithValidMethods(a.methods), jwt.WithLeeway(a.cfg.Leeway),
 		jwt.WithIssuedAt(), jwt.WithJSONNumber())
+	claims, _ := json.Marshal(map[string]string{a.cfg.RoleClaim: a.cfg.AnonRole})
+	a.anonClaims = string(claims)
 	return a, nil
 }
 
@@ -194,8 +198,7 @@ func (a *Authenticator) anonymous() (*Identity, error) {
 	if a.cfg.AnonRole == "" {
 		return nil, ErrNoCredentials
 	}
-	claims, _ := json.Marshal(map[string]string{a.cfg.RoleClaim: a.cfg.AnonRole})
-	return &Identity{Role: a.cfg.AnonRole, Claims: string(claims), Anonymous: true}, nil
+	return &Identity{Role: a.cfg.AnonRole, Claims: a.anonClaims, Anonymous: true}, nil
 }
 
 func (a *Authenticator) keyFor(t *jwt.Token) (any, error) {

@@ -28,6 +28,9 @@ func (f *Function) Bind(params json.RawMessage) (*Call, *errmap.Error) {
 		return nil, errmap.New(errmap.CodeMethodNotFound, http.StatusNotFound,
 			fmt.Sprintf("method %q cannot be called: %s", f.Method, f.Refusal))
 	}
+	if jsonKind(params) == 0 && f.bare != "" {
+		return &Call{SQL: f.bare}, nil
+	}
 	given := make([]json.RawMessage, len(f.Args)) // nil = not given
 	switch jsonKind(params) {
 	case 0:
@@ -63,21 +66,12 @@ func (f *Function) Bind(params json.RawMessage) (*Call, *errmap.Error) {
 	}
 
 	var sql strings.Builder
+	sql.Grow(len(f.head) + len(f.tail) + 64*len(f.Args))
+	sql.WriteString(f.head)
 	args := make([]any, 0, len(f.Args))
-	switch {
-	case f.Set:
-		sql.WriteString("SELECT coalesce(pg_catalog.jsonb_agg(r.*), '[]')::text FROM ")
-	case f.ResultKind == KindVoid:
-		sql.WriteString("SELECT NULL::text FROM ")
-	case f.ResultKind == KindJSON:
-		sql.WriteString("SELECT ")
-	default:
-		sql.WriteString("SELECT pg_catalog.to_jsonb(")
-	}
-	sql.WriteString(pgx.Identifier{f.Schema, f.Name}.Sanitize())
-	sql.WriteByte('(')
 	first := true
-	for i, a := range f.Args {
+	for i := range f.Args {
+		a := &f.Args[i]
 		raw := given[i]
 		if raw == nil {
 			if !a.HasDefault {
@@ -94,32 +88,61 @@ func (f *Function) Bind(params json.RawMessage) (*Call, *errmap.Error) {
 			sql.WriteString(", ")
 		}
 		first = false
-		if a.Variadic {
-			sql.WriteString("VARIADIC ")
-		}
-		sql.WriteString(pgx.Identifier{a.Name}.Sanitize())
-		sql.WriteString(" => ")
-		p := "$" + strconv.Itoa(len(args)) + "::text"
-		switch a.Kind {
-		case KindArray:
-			fmt.Fprintf(&sql, "ARRAY(SELECT pg_catalog.jsonb_array_elements_text(%s::pg_catalog.jsonb))::%s", p, a.Cast)
-		case KindComposite:
-			fmt.Fprintf(&sql, "pg_catalog.jsonb_populate_record(NULL::%s, %s::pg_catalog.jsonb)", a.Cast, p)
-		default:
-			fmt.Fprintf(&sql, "%s::%s", p, a.Cast)
-		}
+		a.writeSQL(&sql, len(args))
 	}
-	sql.WriteByte(')')
+	sql.WriteString(f.tail)
+	return &Call{SQL: sql.String(), Args: args}, nil
+}
+
+// setSQL fills head and tail, the call's SQL around its arguments, and bare, the whole call
+// when no argument is required (the call without params).
+func (f *Function) setSQL() {
+	name := pgx.Identifier{f.Schema, f.Name}.Sanitize()
 	switch {
 	case f.Set:
-		sql.WriteString(" AS r")
+		f.head, f.tail = "SELECT coalesce(pg_catalog.jsonb_agg(r.*), '[]')::text FROM "+name+"(", ") AS r"
 	case f.ResultKind == KindVoid:
+		f.head, f.tail = "SELECT NULL::text FROM "+name+"(", ")"
 	case f.ResultKind == KindJSON:
-		sql.WriteString("::text")
+		f.head, f.tail = "SELECT "+name+"(", ")::text"
 	default:
-		sql.WriteString(")::text")
+		f.head, f.tail = "SELECT pg_catalog.to_jsonb("+name+"(", "))::text"
 	}
-	return &Call{SQL: sql.String(), Args: args}, nil
+	f.bare = f.head + f.tail
+	for i := range f.Args {
+		a := &f.Args[i]
+		a.ident = pgx.Identifier{a.Name}.Sanitize()
+		if !a.HasDefault {
+			f.bare = ""
+		}
+	}
+}
+
+// writeSQL writes the argument as the n-th parameter: name => $n cast to its type.
+func (a *Arg) writeSQL(sql *strings.Builder, n int) {
+	if a.Variadic {
+		sql.WriteString("VARIADIC ")
+	}
+	sql.WriteString(a.ident)
+	sql.WriteString(" => ")
+	p := "$" + strconv.Itoa(n) + "::text"
+	switch a.Kind {
+	case KindArray:
+		sql.WriteString("ARRAY(SELECT pg_catalog.jsonb_array_elements_text(")
+		sql.WriteString(p)
+		sql.WriteString("::pg_catalog.jsonb))::")
+		sql.WriteString(a.Cast)
+	case KindComposite:
+		sql.WriteString("pg_catalog.jsonb_populate_record(NULL::")
+		sql.WriteString(a.Cast)
+		sql.WriteString(", ")
+		sql.WriteString(p)
+		sql.WriteString("::pg_catalog.jsonb)")
+	default:
+		sql.WriteString(p)
+		sql.WriteString("::")
+		sql.WriteString(a.Cast)
+	}
 }
 
 // value converts one JSON parameter into the text PostgreSQL casts to the argument's type.

@@ -45,6 +45,8 @@ type Arg struct {
 	Variadic bool `json:"variadic,omitempty"`
 	// Category is pg_type.typcategory (N numeric, B boolean, S string...), for the OpenRPC schema.
 	Category string `json:"category"`
+
+	ident string // Name quoted for SQL
 }
 
 // Column is one output column of a function returning a row or a table.
@@ -76,6 +78,9 @@ type Function struct {
 	Refusal string
 
 	byName map[string]int
+	// head and tail surround the arguments in the call's SQL; bare is the call without
+	// arguments, when none is required (see setSQL).
+	head, tail, bare string
 }
 
 // Catalog is the set of methods read from the database at one moment. It is immutable.
@@ -282,6 +287,7 @@ func (f *Function) build(args []rawArg) {
 	case f.Result == "record" && len(f.Columns) == 0:
 		f.Refusal = "it returns record without OUT or TABLE columns, which needs a column definition list"
 	}
+	f.setSQL()
 }
 
 func newCatalog(schemas []string, fns []*Function, version string) *Catalog {

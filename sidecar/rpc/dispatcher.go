@@ -83,12 +83,14 @@ type Dispatcher struct {
 	pool    *pgxpool.Pool
 	cfg     Config
 	catalog atomic.Pointer[Catalog]
+	// maxStmts bounds the call statements prepared on each connection.
+	maxStmts int
 }
 
 // New returns a Dispatcher calling functions through pool, starting with an empty catalog
 // (call Reload).
 func New(pool *pgxpool.Pool, cfg *Config) *Dispatcher {
-	d := &Dispatcher{pool: pool}
+	d := &Dispatcher{pool: pool, maxStmts: defaultMaxStatements}
 	if cfg != nil {
 		d.cfg = *cfg
 	}
@@ -122,7 +124,7 @@ func (d *Dispatcher) Reload(ctx context.Context) (*Catalog, error) {
 	defer conn.Release()
 	// The read runs as the login role and may cache plans for it: the next call on this
 	// connection must discard them.
-	delete(conn.Conn().PgConn().CustomData(), lastSessionKey)
+	forgetSession(conn.Conn().PgConn())
 	c, err := Load(ctx, conn, d.cfg.Version)
 	if err != nil {
 		return nil, err
@@ -187,6 +189,9 @@ func (d *Dispatcher) Handle(ctx context.Context, sess Session, body []byte) (int
 				status = rerr.Status
 			}
 		} else {
+			if out == nil {
+				out = make([]byte, 0, len(result)+len(r.ID)+32)
+			}
 			out = AppendResult(out, r.ID, result)
 		}
 	}
@@ -229,6 +234,31 @@ func (d *Dispatcher) busyError() *errmap.Error {
 		"no database connection became free within %s: the server is busy; retry later", d.cfg.AcquireTimeout))
 }
 
+// acquire takes a pool connection for the request within AcquireTimeout and the deadline.
+func (d *Dispatcher) acquire(ctx context.Context, h *handling) *errmap.Error {
+	wait := min(d.cfg.AcquireTimeout, time.Until(h.deadline))
+	actx, cancel := context.WithTimeout(ctx, wait)
+	pc, err := d.pool.Acquire(actx)
+	cancel()
+	switch {
+	case err == nil:
+		h.conn = pc
+		return nil
+	case ctx.Err() == nil && !time.Now().Before(h.deadline):
+		return d.deadlineError(false)
+	case ctx.Err() == nil && actx.Err() != nil:
+		// The pool is saturated: answer now rather than queue without end; the rest of the
+		// batch would wait as long again, so it gets the same answer.
+		d.cfg.Logger.Warn().Dur("waited", wait).Int32("pool_max_conns", d.pool.Config().MaxConns).
+			Msg("no pool connection became free: request refused")
+		h.busy = d.busyError()
+		return h.busy
+	default:
+		d.cfg.Logger.Error().Err(err).Msg("acquire a connection")
+		return errmap.From(err)
+	}
+}
+
 // call runs one request, acquiring h.conn on first need.
 func (d *Dispatcher) call(ctx context.Context, cat *Catalog, sess Session, r *Request, h *handling) (json.RawMessage, *errmap.Error) {
 	if r.Err != nil {
@@ -258,35 +288,38 @@ func (d *Dispatcher) call(ctx context.Context, cat *Catalog, sess Session, r *Re
 	if timeout < time.Millisecond {
 		return nil, d.deadlineError(false)
 	}
-	if h.conn == nil {
-		wait := min(d.cfg.AcquireTimeout, time.Until(h.deadline))
-		actx, cancel := context.WithTimeout(ctx, wait)
-		pc, err := d.pool.Acquire(actx)
+	timeoutMs := strconv.FormatInt(timeout.Milliseconds(), 10)
+	var res json.RawMessage
+	var err error
+	for attempt := 0; ; attempt++ {
+		if h.conn == nil {
+			if e := d.acquire(ctx, h); e != nil {
+				return nil, e
+			}
+		}
+		res, err = d.run(ctx, h.conn.Conn(), sess, c, timeoutMs)
+		if !errors.Is(err, errStatementsLost) {
+			break
+		}
+		// The connection's prepared statements, pgx's cache included, are no longer what their
+		// owners think: close it. Nothing ran, so the call is tried once more on another.
+		d.cfg.Logger.Warn().Str("method", r.Method).Msg("a function deallocated the connection's prepared statements; " +
+			"closing the connection")
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		h.conn.Conn().Close(cctx)
 		cancel()
-		switch {
-		case err == nil:
-			h.conn = pc
-		case ctx.Err() == nil && !time.Now().Before(h.deadline):
-			return nil, d.deadlineError(false)
-		case ctx.Err() == nil && actx.Err() != nil:
-			// The pool is saturated: answer now rather than queue without end; the rest of the
-			// batch would wait as long again, so it gets the same answer.
-			d.cfg.Logger.Warn().Dur("waited", wait).Int32("pool_max_conns", d.pool.Config().MaxConns).
-				Msg("no pool connection became free: request refused")
-			h.busy = d.busyError()
-			return nil, h.busy
-		default:
-			d.cfg.Logger.Error().Err(err).Msg("acquire a connection")
-			return nil, errmap.From(err)
+		h.conn.Release()
+		h.conn = nil
+		if attempt > 0 {
+			break
 		}
 	}
-	res, err := d.run(ctx, h.conn.Conn(), sess, c, strconv.FormatInt(timeout.Milliseconds(), 10))
 	if err != nil {
 		var se *setupError
 		if errors.As(err, &se) {
 			return nil, se.e
 		}
-		if h.conn.Conn().IsClosed() {
+		if h.conn != nil && h.conn.Conn().IsClosed() {
 			h.conn.Release()
 			h.conn = nil
 		}
@@ -326,16 +359,24 @@ type setupError struct{ e *errmap.Error }
 
 func (s *setupError) Error() string { return s.e.Message }
 
+// errStatementsLost is the error of a call whose prepared statement is gone from the server:
+// a function ran DEALLOCATE. Such a call failed at Bind, before running.
+var errStatementsLost = errors.New("the connection's prepared statements were deallocated")
+
+// statementLost reports whether err says that a statement the pipeline named does not exist
+// (SQLSTATE 26000 with no context: the same error raised inside a function has one).
+func statementLost(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "26000" && pe.Where == ""
+}
+
 const setupStmt = "howdah_session"
 
 // maxRoleNameLen is the longest role name PostgreSQL keeps, in bytes.
 const maxRoleNameLen = 63
-
-// lastSessionKey is the pgconn CustomData key holding the role and claims of the last call on
-// a connection; absent means unknown (a new connection, or one the catalog was read on).
-const lastSessionKey = "howdah_last_session"
-
-func (s Session) key() string { return s.Role + "\x00" + s.Claims }
 
 const setupSQL = `SELECT pg_catalog.set_config('role', $1, true), pg_catalog.set_config('request.jwt.claims', $2, true),
        pg_catalog.set_config('statement_timeout', $3, true)`
@@ -344,30 +385,19 @@ const setupSQL = `SELECT pg_catalog.set_config('role', $1, true), pg_catalog.set
 // single Sync, so both statements run in one implicit transaction; the settings are
 // transaction-local, and an error in either rolls back both.
 //
-// The call is an unnamed statement, planned for each call. A prepared statement must not be
-// reused across roles: PostgreSQL inlines a simple SQL function into the plan after checking
-// EXECUTE for the role that planned it, and a cached plan skips that check for the next role.
-// The same holds one level down, for the plans PL/pgSQL caches for each statement of a
-// function for the life of the session: so when the role or the claims differ from the last
-// call's on this connection, the pipeline runs DISCARD PLANS after the settings and before the
-// call, which invalidates every cached plan of the session (PL/pgSQL's included) and is allowed
-// in a transaction.
+// Both are prepared statements of the connection, prepared in the pipeline on their first use
+// there, after the settings, so that the call's text is analysed as the request's role. A plan
+// must not serve a role other than the one it was made for: PostgreSQL checks EXECUTE on a
+// simple SQL function for the planning role and then inlines it into the plan, and checks USAGE
+// on the schemas a statement names when it analyses the statement, so a cached plan or query
+// tree reused under another role skips both checks. The same holds one level down, for the
+// plans PL/pgSQL caches for each statement of a function for the life of the session. So when
+// the role or the claims differ from the last call's on this connection, the pipeline runs
+// DISCARD PLANS after the settings and before the call: it invalidates every cached plan of the
+// session, the prepared statements' (which are then analysed and planned again, as the new
+// role) and PL/pgSQL's included, and is allowed in a transaction.
 func (d *Dispatcher) run(ctx context.Context, conn *pgx.Conn, sess Session, c *Call, timeoutMs string) (json.RawMessage, error) {
-	params := make([][]byte, len(c.Args))
-	for i, a := range c.Args {
-		if s, ok := a.(string); ok {
-			params[i] = []byte(s)
-		}
-	}
-	// The settings statement is the same for every role and calls no function a role could be
-	// denied, so it is prepared once per connection.
 	pc := conn.PgConn()
-	if _, ok := pc.CustomData()[setupStmt]; !ok {
-		if _, err := pc.Prepare(ctx, setupStmt, setupSQL, nil); err != nil {
-			return nil, err
-		}
-		pc.CustomData()[setupStmt] = true
-	}
 	// Acting as the login role itself would give the request what only the sidecar may do:
 	// refuse it like "none" (session_authorization is reported by the server at connect).
 	if sess.Role == pc.ParameterStatus("session_authorization") {
@@ -381,45 +411,103 @@ func (d *Dispatcher) run(ctx context.Context, conn *pgx.Conn, sess Session, c *C
 		d.cfg.Logger.Warn().Str("role", sess.Role).Msg("refused a request whose role name is longer than 63 bytes")
 		return nil, &setupError{ErrRoleRefused()}
 	}
-	key := sess.key()
-	last, _ := pc.CustomData()[lastSessionKey].(string)
-	discard := last != key
-	batch := &pgconn.Batch{}
-	batch.ExecPrepared(setupStmt, [][]byte{[]byte(sess.Role), []byte(sess.Claims), []byte(timeoutMs)}, nil, nil)
-	if discard {
-		batch.ExecParams("DISCARD PLANS", nil, nil, nil, nil)
+	params := make([][]byte, len(c.Args))
+	for i, a := range c.Args {
+		if s, ok := a.(string); ok {
+			params[i] = []byte(s)
+		}
 	}
-	batch.ExecParams(c.SQL, params, nil, nil, nil)
-	mrr := pc.ExecBatch(ctx, batch)
+	st := stateOf(pc)
+	discard := !st.valid || st.session != sess
+	call, prepare, evict := st.lookup(c.SQL, d.maxStmts)
+
+	p := pc.StartPipeline(ctx)
+	if evict != "" {
+		// First, where nothing can fail before it: a statement missing from the map must be
+		// gone from the server too.
+		p.SendDeallocate(evict)
+	}
+	settings := [][]byte{[]byte(sess.Role), []byte(sess.Claims), []byte(timeoutMs)}
+	if st.setup == nil {
+		p.SendPrepare(setupStmt, setupSQL, nil)
+		p.SendQueryPrepared(setupStmt, settings, nil, nil)
+	} else {
+		p.SendQueryStatement(st.setup, settings, nil, nil)
+	}
+	if discard {
+		p.SendQueryParams("DISCARD PLANS", nil, nil, nil, nil)
+	}
+	if prepare {
+		p.SendPrepare(call.name, c.SQL, nil)
+		p.SendQueryPrepared(call.name, params, nil, nil)
+	} else {
+		p.SendQueryStatement(call.desc, params, nil, nil)
+	}
+	if err := p.Sync(); err != nil {
+		p.Close()
+		return nil, err
+	}
+	// The results come in the order of the requests; after an error the server skips to the
+	// Sync, and Close reads up to it.
 	var (
 		serr, cerr error
 		out        []byte
 		null       bool
 	)
-	if mrr.NextResult() {
-		_, serr = mrr.ResultReader().Close()
+	next := func() (any, error) {
+		res, err := p.GetResults()
+		if rr, ok := res.(*pgconn.ResultReader); ok && err == nil {
+			_, err = rr.Close()
+		}
+		return res, err
 	}
-	if serr == nil && discard && mrr.NextResult() {
-		if _, err := mrr.ResultReader().Close(); err != nil {
-			cerr = err
-		} else {
+	if evict != "" {
+		_, cerr = next()
+	}
+	if cerr == nil && st.setup == nil {
+		var res any
+		if res, cerr = next(); cerr == nil {
+			st.setup = named(res, setupStmt, setupSQL)
+		}
+	}
+	if cerr == nil {
+		_, serr = next()
+	}
+	if cerr == nil && serr == nil && discard {
+		if _, cerr = next(); cerr == nil {
 			// The plans are gone whatever happens to the call; plans made from here on are
 			// made for this session.
-			pc.CustomData()[lastSessionKey] = key
+			st.session, st.valid = sess, true
 		}
 	}
-	if serr == nil && cerr == nil && mrr.NextResult() {
-		rr := mrr.ResultReader()
-		for rr.NextRow() {
-			if v := rr.Values()[0]; v == nil {
-				null = true
-			} else {
-				out = append(out[:0], v...)
+	if cerr == nil && serr == nil && prepare {
+		var res any
+		if res, cerr = p.GetResults(); cerr == nil {
+			if call.desc = named(res, call.name, c.SQL); call.desc != nil {
+				st.stmts[c.SQL] = call
 			}
 		}
-		_, cerr = rr.Close()
 	}
-	closeErr := mrr.Close()
+	if cerr == nil && serr == nil {
+		res, err := p.GetResults()
+		if rr, ok := res.(*pgconn.ResultReader); ok && err == nil {
+			for rr.NextRow() {
+				if v := rr.Values()[0]; v == nil {
+					null = true
+				} else {
+					out = append(out[:0], v...)
+				}
+			}
+			_, err = rr.Close()
+		} else if err == nil {
+			err = fmt.Errorf("pipeline: unexpected result %T for the call", res)
+		}
+		cerr = err
+	}
+	closeErr := p.Close()
+	if statementLost(serr) || statementLost(cerr) {
+		return nil, fmt.Errorf("%w: %w", errStatementsLost, errors.Join(serr, cerr))
+	}
 	if serr != nil {
 		var pe *pgconn.PgError
 		if errors.As(serr, &pe) {
@@ -441,4 +529,15 @@ func (d *Dispatcher) run(ctx context.Context, conn *pgx.Conn, sess Session, c *C
 		return json.RawMessage("null"), nil
 	}
 	return json.RawMessage(out), nil
+}
+
+// named returns the description of a statement the pipeline prepared, or nil when res is not
+// one; the pipeline leaves the name and the text out.
+func named(res any, name, sql string) *pgconn.StatementDescription {
+	sd, ok := res.(*pgconn.StatementDescription)
+	if !ok {
+		return nil
+	}
+	sd.Name, sd.SQL = name, sql
+	return sd
 }

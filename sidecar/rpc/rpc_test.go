@@ -654,3 +654,135 @@ func TestRoleOver63BytesIsRefused(t *testing.T) {
 		t.Fatalf("the 63-byte role plus one byte: %d %s %+v, want 403", status, r.Result, r.Error)
 	}
 }
+
+// TestPreparedCalls covers the statements the dispatcher prepares on each connection: made as
+// the request's role, never reused by another role without being analysed and planned again,
+// bounded in number, and recovered from when a function deallocates them.
+func TestPreparedCalls(t *testing.T) {
+	b := setup(t, nil, shapesSQL+`
+CREATE ROLE howdah_test_rpc_p_auth LOGIN NOINHERIT;
+CREATE ROLE howdah_test_rpc_p_user NOLOGIN;
+CREATE ROLE howdah_test_rpc_p_nobody NOLOGIN;
+GRANT howdah_test_rpc_p_user, howdah_test_rpc_p_nobody TO howdah_test_rpc_p_auth;
+GRANT USAGE ON SCHEMA howdah_queue TO howdah_test_rpc_p_user;
+CREATE FUNCTION howdah_queue.t_usage() RETURNS text LANGUAGE plpgsql AS $$ BEGIN RETURN 'used'; END $$;
+CREATE FUNCTION howdah.t_deallocate() RETURNS text LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'DEALLOCATE ALL'; RETURN 'gone'; END $$;
+CREATE FUNCTION howdah.t_forge() RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM set_config('request.jwt.claims', '{"sub":"forged"}', false);
+    PERFORM set_config('statement_timeout', '1', false);
+    RESET ROLE;
+    RETURN 'forged';
+END $$;`)
+	cfg, _ := pgxpool.ParseConfig(b.url)
+	cfg.ConnConfig.User = "howdah_test_rpc_p_auth"
+	cfg.MaxConns = 1 // every call on one connection
+	pool, err := pgxpool.NewWithConfig(b.ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	var logs syncBuffer
+	b.d = New(pool, &Config{Logger: zerolog.New(&logs)})
+	if _, err := b.d.Reload(b.ctx); err != nil {
+		t.Fatal(err)
+	}
+	user := Session{Role: "howdah_test_rpc_p_user", Claims: `{"sub":"u"}`}
+	nobody := Session{Role: "howdah_test_rpc_p_nobody", Claims: `{"sub":"n"}`}
+
+	t.Run("schema usage", func(t *testing.T) {
+		// PostgreSQL checks USAGE on a schema when it analyses a statement naming it, and the
+		// login role has none on howdah_queue: the statement must be analysed as the request's
+		// role, and again for each other role.
+		for i := 0; i < 3; i++ {
+			for j := 0; j < 2; j++ {
+				if _, r := b.call(t, user, "queue.t_usage", nil); r.Error != nil || string(r.Result) != `"used"` {
+					t.Fatalf("round %d: user: %s %+v", i, r.Result, r.Error)
+				}
+			}
+			if status, r := b.call(t, nobody, "queue.t_usage", nil); status != 403 || r.Error == nil || r.Error.Data.SQLState != "42501" {
+				t.Fatalf("round %d: a role without USAGE on the schema after one with: %d %s %+v", i, status, r.Result, r.Error)
+			}
+		}
+	})
+
+	prepared := func(t *testing.T) (calls, all int) {
+		t.Helper()
+		conn, err := pool.Acquire(b.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Release()
+		// The simple protocol: pgx's own prepared statements are gone too after DEALLOCATE ALL.
+		if err := conn.QueryRow(b.ctx, `SELECT count(*) FILTER (WHERE name LIKE 'howdah\_call\_%'), count(*)
+			FROM pg_prepared_statements`, pgx.QueryExecModeSimpleProtocol).Scan(&calls, &all); err != nil {
+			t.Fatal(err)
+		}
+		return calls, all
+	}
+
+	t.Run("bounded", func(t *testing.T) {
+		b.d.maxStmts = 3
+		defer func() { b.d.maxStmts = defaultMaxStatements }()
+		// Each subset of parameters given is a statement of its own.
+		params := []map[string]any{
+			{"s": "a"}, {"s": "b", "n": 2}, {"s": "c", "flag": false}, {"s": "d", "n": 3, "flag": false}, {"s": "e"},
+			{"s": "f", "n": 4}, {"s": "g"},
+		}
+		wants := []string{"a/1.5/true", "b/2/true", "c/1.5/false", "d/3/false", "e/1.5/true", "f/4/true", "g/1.5/true"}
+		for round := 0; round < 2; round++ {
+			for i, p := range params {
+				if _, r := b.call(t, user, "howdah.t_text", p); r.Error != nil || string(r.Result) != `"`+wants[i]+`"` {
+					t.Fatalf("t_text %v: %s %+v, want %q", p, r.Result, r.Error, wants[i])
+				}
+			}
+		}
+		if calls, _ := prepared(t); calls > 3 {
+			t.Fatalf("%d call statements prepared on the connection; at most 3 allowed", calls)
+		}
+	})
+
+	t.Run("session settings a function leaves", func(t *testing.T) {
+		// Settings a function makes for the session outlive its transaction: the next call with
+		// the same role and claims must still run with its own (so they are set on every call,
+		// not only when they change).
+		if _, r := b.call(t, user, "howdah.t_forge", nil); r.Error != nil || string(r.Result) != `"forged"` {
+			t.Fatalf("t_forge: %s %+v", r.Result, r.Error)
+		}
+		if _, r := b.call(t, user, "howdah.t_claims", nil); r.Error != nil ||
+			normalise(t, r.Result) != `{"claims":{"sub":"u"},"user":"howdah_test_rpc_p_user"}` {
+			t.Fatalf("after t_forge: %s %+v", r.Result, r.Error)
+		}
+		if _, r := b.call(t, user, "howdah.t_sleep", []any{0.05}); r.Error != nil {
+			t.Fatalf("after t_forge set statement_timeout to 1 ms for the session: %+v", r.Error)
+		}
+	})
+
+	t.Run("deallocated by a function", func(t *testing.T) {
+		if _, r := b.call(t, user, "howdah.t_deallocate", nil); r.Error != nil || string(r.Result) != `"gone"` {
+			t.Fatalf("t_deallocate: %s %+v", r.Result, r.Error)
+		}
+		if _, all := prepared(t); all != 0 {
+			t.Fatalf("%d statements left after DEALLOCATE ALL", all)
+		}
+		logs.Reset()
+		for i := 0; i < 3; i++ {
+			if _, r := b.call(t, user, "howdah.t_claims", nil); r.Error != nil ||
+				normalise(t, r.Result) != `{"claims":{"sub":"u"},"user":"howdah_test_rpc_p_user"}` {
+				t.Fatalf("call %d after DEALLOCATE ALL: %s %+v", i, r.Result, r.Error)
+			}
+		}
+		if log := logs.String(); !strings.Contains(log, "deallocated") {
+			t.Fatalf("no warning in the log: %s", log)
+		}
+		// The same SQLSTATE raised by a function is the function's error: the call ran, and is
+		// not run again.
+		logs.Reset()
+		if _, r := b.call(t, user, "howdah.t_raise_code", []string{"26000"}); r.Error == nil || r.Error.Code != -32603 {
+			t.Fatalf("26000 raised by a function: %s %+v", r.Result, r.Error)
+		}
+		if log := logs.String(); strings.Contains(log, "deallocated") || strings.Count(log, "raised 26000") != 1 {
+			t.Fatalf("26000 raised by a function was taken for lost statements: %s", log)
+		}
+	})
+}
