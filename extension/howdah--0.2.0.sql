@@ -2618,8 +2618,12 @@ COMMENT ON FUNCTION howdah_internal.catalog_compare_sql(oid, text, text, text) I
 -- (012). When a value does not convert, the error is raised again naming the input, column and
 -- table, with the conversion's SQLSTATE (22P02, 22003, 22008, 23514 ...).
 --
--- Errors: 22023 bad shape, key, op or value (naming the path in the input and the column); 42703
--- unknown column.
+-- Errors: 22023 bad shape, key, op or value (naming the path in the input and the column), or a
+-- filter over the size limits (catalog_check_filter_size); 42703 unknown column.
+--
+-- Lists in the input (the children of and/or, the values of op "in") are read by one query each,
+-- not element by element with catalog lookups per element; when one element is bad, the first
+-- is found and handed to the function that checks a single element, which reports it.
 
 CREATE FUNCTION howdah_internal.catalog_like_pattern(value text, prefix text, suffix text)
 RETURNS text
@@ -2637,6 +2641,18 @@ SET search_path = pg_catalog, pg_temp
 RETURN CASE WHEN (SELECT y.typcategory FROM pg_type y WHERE y.oid = col_type) = 'S'
             THEN format('r.%I', col_name) ELSE format('r.%I::text', col_name) END;
 COMMENT ON FUNCTION howdah_internal.catalog_text_sql(name, oid) IS 'SQL for a column of alias r as text: the column itself when text-like, else its text form. Errors: none.';
+
+CREATE FUNCTION howdah_internal.catalog_literal_sql(tab regclass, col_name name, typ text, as_json boolean, value jsonb)
+RETURNS text
+LANGUAGE sql STABLE
+-- No SET clause: inlined into catalog_values_sql's query. SQL for a valid JSON value of column
+-- `col_name` (type `typ` as format_type writes it): the JSON text cast to typ for json/jsonb
+-- columns (as_json), a typed literal for a scalar, else jsonb_populate_record, evaluated once.
+RETURN CASE WHEN as_json THEN pg_catalog.format('%L::%s', value::text, typ)
+            WHEN pg_catalog.jsonb_typeof(value) IN ('string', 'number', 'boolean') THEN pg_catalog.format('%L::%s', value #>> '{}', typ)
+            ELSE pg_catalog.format('(SELECT (jsonb_populate_record(NULL::%s, %L::jsonb)).%I)', tab,
+                                   pg_catalog.jsonb_build_object(col_name, value), col_name) END;
+COMMENT ON FUNCTION howdah_internal.catalog_literal_sql(regclass, name, text, boolean, jsonb) IS 'SQL for a JSON value already checked by catalog_value_sql or catalog_values_sql. Errors: none.';
 
 CREATE FUNCTION howdah_internal.catalog_value_sql(tab regclass, col_name name, col_type oid, value jsonb, what text)
 RETURNS text
@@ -2656,15 +2672,11 @@ BEGIN
             MESSAGE = format('%s: a value is required for column "%s" of table %s', what, col_name, tab),
             HINT = 'compare with NULL through the ops is_null and is_not_null';
     END IF;
-    IF base IN ('json'::regtype, 'jsonb'::regtype) THEN
-        RETURN format('%L::%s', value::text, format_type(col_type, -1));
-    END IF;
-    IF kind IN ('string', 'number', 'boolean') THEN
-        RETURN format('%L::%s', value #>> '{}', format_type(col_type, -1));
-    END IF;
-    IF (kind = 'array' AND EXISTS (SELECT FROM pg_type y WHERE y.oid = base AND y.typcategory = 'A'))
+    IF base IN ('json'::regtype, 'jsonb'::regtype) OR kind IN ('string', 'number', 'boolean')
+       OR (kind = 'array' AND EXISTS (SELECT FROM pg_type y WHERE y.oid = base AND y.typcategory = 'A'))
        OR (kind = 'object' AND EXISTS (SELECT FROM pg_type y WHERE y.oid = base AND y.typtype = 'c')) THEN
-        RETURN format('(SELECT (jsonb_populate_record(NULL::%s, %L::jsonb)).%I)', tab, jsonb_build_object(col_name, value), col_name);
+        RETURN howdah_internal.catalog_literal_sql(tab, col_name, format_type(col_type, -1),
+                                                   base IN ('json'::regtype, 'jsonb'::regtype), value);
     END IF;
     RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
         MESSAGE = format('%s: column "%s" of table %s has type %s; a JSON %s does not convert to it',
@@ -2673,6 +2685,35 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION howdah_internal.catalog_value_sql(regclass, name, oid, jsonb, text) IS 'SQL for a JSON value converted to a column''s type by PostgreSQL (typed literal, or jsonb_populate_record for arrays and composites). Errors: 22023 JSON null, or an array/object for a scalar type.';
+
+CREATE FUNCTION howdah_internal.catalog_values_sql(tab regclass, col_name name, col_type oid, vals jsonb, what text)
+RETURNS text[]
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- catalog_value_sql for every element of the JSON array `vals`, in order, with the type looked
+-- up once: one query over the array. The first element catalog_value_sql would refuse is handed
+-- to it, so the error (naming `what`[i]) is the one a single value gets.
+DECLARE
+    base oid := howdah_internal.catalog_base_type(col_type);
+    as_json boolean := base IN ('json'::regtype, 'jsonb'::regtype);
+    arrays_ok boolean := EXISTS (SELECT FROM pg_type y WHERE y.oid = base AND y.typcategory = 'A');
+    objects_ok boolean := EXISTS (SELECT FROM pg_type y WHERE y.oid = base AND y.typtype = 'c');
+    typ text := format_type(col_type, -1);
+    bad bigint;
+BEGIN
+    SELECT min(x.o) INTO bad
+      FROM jsonb_array_elements(vals) WITH ORDINALITY AS x(v, o)
+     WHERE jsonb_typeof(x.v) = 'null'
+        OR NOT as_json AND (jsonb_typeof(x.v) = 'array' AND NOT arrays_ok OR jsonb_typeof(x.v) = 'object' AND NOT objects_ok);
+    IF bad IS NOT NULL THEN
+        PERFORM howdah_internal.catalog_value_sql(tab, col_name, col_type, vals -> (bad - 1)::integer, format('%s[%s]', what, bad - 1));
+    END IF;
+    RETURN ARRAY(SELECT howdah_internal.catalog_literal_sql(tab, col_name, typ, as_json, x.v)
+                   FROM jsonb_array_elements(vals) WITH ORDINALITY AS x(v, o) ORDER BY x.o);
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.catalog_values_sql(regclass, name, oid, jsonb, text) IS 'catalog_value_sql for every element of a JSON array, in one query. Errors: 22023 as catalog_value_sql, naming the first bad element.';
 
 CREATE FUNCTION howdah_internal.catalog_raise_for_column(tab regclass, col_name name, what text,
                                                  err_state text, err_msg text, err_detail text, err_hint text)
@@ -2728,6 +2769,117 @@ END;
 $$;
 COMMENT ON FUNCTION howdah_internal.catalog_check_value(regclass, name, oid, jsonb, text, boolean) IS 'Checks that a JSON value converts to a column''s type. Errors: the conversion''s SQLSTATE (22P02, 22003, 22001, 22008, 23514 ...) with the input, column and table in the message.';
 
+CREATE FUNCTION howdah_internal.catalog_first_failing(stmt text, items jsonb)
+RETURNS integer
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- The position (from 0) of the first element of the JSON array `items` that `stmt` fails to
+-- convert, or NULL when it converts them all. `stmt` converts the elements of $1 whose ordinality
+-- is in ($2, $3]. A bisection runs it about log2(n) times, so finding the element a set-based
+-- conversion stumbled on costs O(n log n), not one statement per element.
+DECLARE
+    lo integer := 0;                            -- elements 1..lo convert
+    hi integer := jsonb_array_length(items);    -- one of lo+1..hi fails
+    mid integer;
+BEGIN
+    -- Callers build `stmt` from a regclass and format('%I', '%L'), never from input.
+    PERFORM 'PRAGMA:DISABLE:SECURITY_WARNINGS';
+    BEGIN
+        EXECUTE stmt USING items, lo, hi;
+        RETURN NULL;
+    EXCEPTION WHEN OTHERS THEN
+        NULL;  -- some element fails: find the first below
+    END;
+    WHILE hi - lo > 1 LOOP
+        mid := lo + (hi - lo) / 2;
+        BEGIN
+            EXECUTE stmt USING items, lo, mid;
+            lo := mid;
+        EXCEPTION WHEN OTHERS THEN
+            hi := mid;
+        END;
+    END LOOP;
+    RETURN hi - 1;
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.catalog_first_failing(text, jsonb) IS 'The first element of a JSON array that a conversion statement fails on (by bisection), or NULL. Errors: none.';
+
+CREATE FUNCTION howdah_internal.catalog_first_bad_value(tab regclass, col_name name, col_type oid, vals jsonb)
+RETURNS integer
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- The position (from 0) of the first non-null element of the JSON array `vals` that does not
+-- convert to the type of column `col_name` as catalog_check_value(..., as_literal => true)
+-- converts it, or NULL when all do.
+DECLARE
+    typ text := format_type(col_type, -1);
+BEGIN
+    IF howdah_internal.catalog_base_type(col_type) IN ('json'::regtype, 'jsonb'::regtype) THEN
+        RETURN howdah_internal.catalog_first_failing(format(
+            'SELECT count((x.v::text)::%s) FROM jsonb_array_elements($1) WITH ORDINALITY AS x(v, o) '
+            'WHERE x.o > $2 AND x.o <= $3 AND jsonb_typeof(x.v) <> ''null''', typ), vals);
+    END IF;
+    RETURN howdah_internal.catalog_first_failing(format(
+        'SELECT count(CASE WHEN jsonb_typeof(x.v) IN (''string'', ''number'', ''boolean'') THEN (x.v #>> ''{}'')::%1$s END) '
+        '+ count(CASE WHEN jsonb_typeof(x.v) IN (''array'', ''object'') '
+                    'THEN (jsonb_populate_record(NULL::%2$s, jsonb_build_object(%3$L, x.v))).%3$I END) '
+        'FROM jsonb_array_elements($1) WITH ORDINALITY AS x(v, o) WHERE x.o > $2 AND x.o <= $3', typ, tab, col_name), vals);
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.catalog_first_bad_value(regclass, name, oid, jsonb) IS 'The first value of a JSON array that does not convert to a column''s type, or NULL. Errors: none.';
+
+CREATE FUNCTION howdah_internal.catalog_check_filter_size(filter jsonb, what text)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- Refuses (22023) a filter nested more than 100 levels deep or with more than 1000 nodes
+-- (conditions and and/or/not nodes) before catalog_filter_sql recurses into it: the recursion,
+-- and PostgreSQL parsing the SQL it makes, would otherwise hit the stack depth limit (54001).
+-- A loop over the tree's levels, each read by one query: no recursion here. Nodes of a wrong
+-- shape count as they are; catalog_filter_sql reports them.
+DECLARE
+    max_depth CONSTANT integer := 100;
+    max_nodes CONSTANT integer := 1000;
+    level jsonb := jsonb_build_array(filter);   -- the nodes at this depth
+    depth integer := 0;
+    nodes bigint := 0;
+    children bigint;
+BEGIN
+    WHILE jsonb_array_length(level) > 0 LOOP
+        depth := depth + 1;
+        nodes := nodes + jsonb_array_length(level);
+        IF depth > max_depth THEN
+            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('%s nests deeper than %s levels, the limit (each and, or and not is a level)', what, max_depth),
+                HINT = 'and and or take any number of filters: flatten the nesting';
+        END IF;
+        -- Count the next level before building it.
+        SELECT coalesce(sum(CASE WHEN jsonb_typeof(n -> 'and') = 'array' THEN jsonb_array_length(n -> 'and') ELSE 0 END
+                          + CASE WHEN jsonb_typeof(n -> 'or') = 'array' THEN jsonb_array_length(n -> 'or') ELSE 0 END
+                          + CASE WHEN n ? 'not' THEN 1 ELSE 0 END), 0) INTO children
+          FROM jsonb_array_elements(level) AS n
+         WHERE jsonb_typeof(n) = 'object';
+        IF nodes + children > max_nodes THEN
+            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('%s has more than %s nodes (conditions, and, or, not), the limit', what, max_nodes),
+                HINT = 'compare a column with many values through op "in": its values do not count';
+        END IF;
+        SELECT coalesce(jsonb_agg(c.f), '[]') INTO level
+          FROM jsonb_array_elements(level) AS n
+         CROSS JOIN LATERAL (SELECT x FROM jsonb_array_elements(CASE WHEN jsonb_typeof(n -> 'and') = 'array' THEN n -> 'and' ELSE '[]' END) AS x
+                             UNION ALL
+                             SELECT x FROM jsonb_array_elements(CASE WHEN jsonb_typeof(n -> 'or') = 'array' THEN n -> 'or' ELSE '[]' END) AS x
+                             UNION ALL
+                             SELECT n -> 'not' WHERE n ? 'not') AS c(f)
+         WHERE jsonb_typeof(n) = 'object';
+    END LOOP;
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.catalog_check_filter_size(jsonb, text) IS 'Refuses a filter nested more than 100 levels deep or with more than 1000 nodes. Errors: 22023 naming the limit.';
+
 CREATE FUNCTION howdah_internal.catalog_filter_sql(tab regclass, filter jsonb, what text, checked boolean DEFAULT false)
 RETURNS text
 LANGUAGE plpgsql STABLE
@@ -2738,7 +2890,8 @@ AS $$
 --   {"column": attnum|name, "op": op, "value": v}.
 -- `what` is the path of `filter` in the input, for messages. With `checked`, each value is also
 -- converted on its own so that a failure names its column; list_records does that only after
--- its statement failed.
+-- its statement failed. The recursion is as deep as the filter: callers check its size first
+-- (catalog_check_filter_size).
 DECLARE
     node text;
     parts text[] := '{}'::text[];
@@ -2748,6 +2901,7 @@ DECLARE
     ref text;
     vals text[] := '{}'::text[];
     cond text;
+    bad integer;
 BEGIN
     PERFORM howdah_internal.catalog_check_keys(filter, ARRAY['and', 'or', 'not', 'column', 'op', 'value'], what);
     IF (filter ? 'and')::int + (filter ? 'or')::int + (filter ? 'not')::int + (filter ? 'column' OR filter ? 'op' OR filter ? 'value')::int <> 1 THEN
@@ -2762,9 +2916,9 @@ BEGIN
             RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
                 MESSAGE = format('%s.%s must be a JSON array of filters, got %s', what, node, jsonb_typeof(filter -> node));
         END IF;
-        FOR i IN 0 .. jsonb_array_length(filter -> node) - 1 LOOP
-            parts := parts || howdah_internal.catalog_filter_sql(tab, filter -> node -> i, format('%s.%s[%s]', what, node, i), checked);
-        END LOOP;
+        -- One query over the children, in order, so that the first bad one is reported.
+        parts := ARRAY(SELECT howdah_internal.catalog_filter_sql(tab, x.f, format('%s.%s[%s]', what, node, x.o - 1), checked)
+                         FROM jsonb_array_elements(filter -> node) WITH ORDINALITY AS x(f, o) ORDER BY x.o);
         IF cardinality(parts) = 0 THEN
             RETURN CASE node WHEN 'and' THEN 'true' ELSE 'false' END;
         END IF;
@@ -2837,12 +2991,13 @@ BEGIN
             RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
                 MESSAGE = format('%s.value: op in needs a JSON array, got %s (column "%s" of table %s)', what, jsonb_typeof(v), c.col_name, tab);
         END IF;
-        FOR i IN 0 .. jsonb_array_length(v) - 1 LOOP
-            IF checked AND jsonb_typeof(v -> i) <> 'null' THEN
-                PERFORM howdah_internal.catalog_check_value(tab, c.col_name, c.col_type, v -> i, format('%s.value[%s]', what, i), true);
+        IF checked THEN
+            bad := howdah_internal.catalog_first_bad_value(tab, c.col_name, c.col_type, v);
+            IF bad IS NOT NULL THEN
+                PERFORM howdah_internal.catalog_check_value(tab, c.col_name, c.col_type, v -> bad, format('%s.value[%s]', what, bad), true);
             END IF;
-            vals := vals || howdah_internal.catalog_value_sql(tab, c.col_name, c.col_type, v -> i, format('%s.value[%s]', what, i));
-        END LOOP;
+        END IF;
+        vals := howdah_internal.catalog_values_sql(tab, c.col_name, c.col_type, v, what || '.value');
         IF cardinality(vals) = 0 THEN
             cond := 'false';
         ELSIF (SELECT y.typarray <> 0 AND y.typcategory <> 'A' FROM pg_type y WHERE y.oid = howdah_internal.catalog_base_type(c.col_type)) THEN
@@ -2908,6 +3063,8 @@ AS $$
 DECLARE
     cols smallint[] := '{}'::smallint[];
     c record;
+    e jsonb;
+    i bigint;
 BEGIN
     IF group_by IS NULL OR jsonb_typeof(group_by) = 'null' THEN
         RETURN cols;
@@ -2918,8 +3075,9 @@ BEGIN
             MESSAGE = format('grouping.columns must be a non-empty JSON array of columns, got %s', coalesce((group_by -> 'columns')::text, 'nothing')),
             HINT = format('table %s', tab);
     END IF;
-    FOR i IN 0 .. jsonb_array_length(group_by -> 'columns') - 1 LOOP
-        SELECT * INTO c FROM howdah_internal.catalog_resolve_column(tab, group_by -> 'columns' -> i, format('grouping.columns[%s]', i));
+    -- At most one pass per column of the table: a column listed twice stops it.
+    FOR e, i IN SELECT x.e, x.o - 1 FROM jsonb_array_elements(group_by -> 'columns') WITH ORDINALITY AS x(e, o) LOOP
+        SELECT * INTO c FROM howdah_internal.catalog_resolve_column(tab, e, format('grouping.columns[%s]', i));
         IF c.col_num = ANY (cols) THEN
             RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
                 MESSAGE = format('grouping.columns[%s]: column "%s" of table %s is listed twice', i, c.col_name, tab);
@@ -2969,8 +3127,8 @@ BEGIN
             MESSAGE = format('order must be a JSON array of {"column", "direction", "nulls"}, got %s', jsonb_typeof(given)),
             HINT = format('table %s', tab);
     END IF;
-    FOR i IN 0 .. jsonb_array_length(given) - 1 LOOP
-        e := given -> i;
+    -- At most one pass per column of the table: a column listed twice stops it.
+    FOR e, i IN SELECT x.e, (x.o - 1)::integer FROM jsonb_array_elements(given) WITH ORDINALITY AS x(e, o) LOOP
         PERFORM howdah_internal.catalog_check_keys(e, ARRAY['column', 'direction', 'nulls'], format('order[%s]', i));
         SELECT * INTO c FROM howdah_internal.catalog_resolve_column(tab, e -> 'column', format('order[%s].column', i));
         dir := coalesce(howdah_internal.catalog_json_text(e, 'direction', format('order[%s]', i)), 'asc');
@@ -3036,22 +3194,56 @@ BEGIN ATOMIC
 END;
 COMMENT ON FUNCTION howdah_internal.catalog_group_json_sql(regclass, smallint[], text) IS 'SQL for the values of the group columns of `alias` as a JSON object keyed by attnum. Errors: none.';
 
-CREATE FUNCTION howdah_internal.catalog_check_page(tab regclass, lim integer, off integer)
-RETURNS void
+CREATE FUNCTION howdah_internal.catalog_max_page_size()
+RETURNS integer
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
--- The page arguments of list_records and search_records: `lim` (NULL: all) and `off` (NULL: 0)
--- must not be negative.
+-- The most records one list_records or search_records call returns: the setting
+-- howdah.max_page_size (postgresql.conf, ALTER DATABASE ... SET, or ALTER ROLE ... SET for the
+-- role that logs in), 10000 when unset. 22023 when it is set to something else than a whole
+-- number from 1 to 2147483647.
+DECLARE
+    setting text := nullif(btrim(current_setting('howdah.max_page_size', true)), '');
+BEGIN
+    IF setting IS NULL THEN
+        RETURN 10000;
+    END IF;
+    IF setting !~ '^[0-9]{1,10}$' OR setting::bigint NOT BETWEEN 1 AND 2147483647 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('the setting howdah.max_page_size must be a whole number from 1 to 2147483647, got %L', setting),
+            HINT = 'fix it where it is set (SHOW howdah.max_page_size; pg_db_role_setting), or RESET it for the default 10000';
+    END IF;
+    RETURN setting::integer;
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.catalog_max_page_size() IS 'The setting howdah.max_page_size (default 10000): the most records a list or search call returns. Errors: 22023 a setting that is not a whole number from 1 to 2147483647.';
+
+CREATE FUNCTION howdah_internal.catalog_page_limit(tab regclass, lim integer, off integer)
+RETURNS integer
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- Checks the page arguments of list_records and search_records and returns the page size:
+-- `lim`, or the maximum page size when `lim` is NULL. `lim` must be from 0 to the maximum
+-- (catalog_max_page_size), `off` (NULL: 0) must not be negative.
+DECLARE
+    max_size integer := howdah_internal.catalog_max_page_size();
 BEGIN
     IF lim < 0 OR off < 0 THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('lim and off must not be negative, got lim %s, off %s', coalesce(lim::text, 'NULL'), coalesce(off::text, 'NULL')),
             HINT = format('table %s', tab);
     END IF;
+    IF lim > max_size THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('lim must be at most %s, the maximum page size (setting howdah.max_page_size), got %s', max_size, lim),
+            HINT = format('page through table %s with lim and off, or ask an administrator to raise howdah.max_page_size', tab);
+    END IF;
+    RETURN coalesce(lim, max_size);
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.catalog_check_page(regclass, integer, integer) IS 'Checks the page arguments lim and off of a list or search call. Errors: 22023 a negative one.';
+COMMENT ON FUNCTION howdah_internal.catalog_page_limit(regclass, integer, integer) IS 'Checks lim and off of a list or search call and returns the page size (lim, or the maximum page size for NULL). Errors: 22023 a negative one, lim over the setting howdah.max_page_size, or a bad setting.';
 
 CREATE FUNCTION howdah_internal.catalog_page_sql(tab regclass, cond text, ord text, lim integer, off integer, group_cols smallint[])
 RETURNS text
@@ -3061,7 +3253,9 @@ AS $$
 -- The one statement of a list or search call: {"results": [...], "count": n} and, with group
 -- columns, "grouping". Records are built as JSON only for the rows of the page (outside the
 -- sorted, limited subquery); the count is a second scan of the filtered rows in the same
--- statement, or the page's length when the page is everything.
+-- statement, made only when the page does not tell it: a page shorter than `lim` that is not
+-- empty (or starts at 0) ends the rows, so the count is `off` plus its length. `lim` is never
+-- NULL (catalog_page_limit).
 --
 -- Groups follow the group columns' types, as GROUP BY does: window functions over the filtered
 -- rows, partitioned by those columns, give each row the size of its group and a group key
@@ -3093,11 +3287,13 @@ BEGIN
                    CASE WHEN off > 0 THEN ' OFFSET ' || off ELSE '' END);
     total := format('(SELECT count(*) FROM %s AS r WHERE %s)', tab, cond);
     IF cardinality(group_cols) = 0 THEN
-        RETURN format('SELECT jsonb_build_object(''results'', p.results, ''count'', %s) '
+        -- CASE evaluates the count's subquery (an InitPlan) only in the branch that needs it.
+        RETURN format('SELECT jsonb_build_object(''results'', p.results, ''count'', '
+                             'CASE WHEN jsonb_array_length(p.results) < %2$s AND (%3$s = 0 OR jsonb_array_length(p.results) > 0) '
+                                  'THEN %3$s + jsonb_array_length(p.results) ELSE %1$s END) '
                       'FROM (SELECT coalesce(jsonb_agg(q.j ORDER BY q.i), ''[]'') AS results '
-                            'FROM (SELECT %s AS j, row_number() OVER () AS i FROM (%s) AS s) AS q) AS p',
-                      CASE WHEN lim IS NULL AND coalesce(off, 0) = 0 THEN 'jsonb_array_length(p.results)' ELSE total END,
-                      howdah_internal.catalog_record_json_sql(tab, 's'), page);
+                            'FROM (SELECT %4$s AS j, row_number() OVER () AS i FROM (%5$s) AS s) AS q) AS p',
+                      total, lim, coalesce(off, 0), howdah_internal.catalog_record_json_sql(tab, 's'), page);
     END IF;
     -- A group's values are those of its first row on the page.
     RETURN format('WITH page AS (SELECT %s AS j, %s AS g, s.%I AS n, s.%I AS k, row_number() OVER () - 1 AS i FROM (%s) AS s), '
@@ -3120,9 +3316,14 @@ COMMENT ON FUNCTION howdah_internal.catalog_page_sql(regclass, text, text, integ
 -- anything is written, and matched by primary key with each key type's own =.
 --
 -- Errors: 22023 bad JSON (naming the key and the table); 42703 unknown column; 55000
--- (object_not_in_prerequisite_state) the table has no primary key; a value that does not convert
--- keeps PostgreSQL's SQLSTATE (22P02, 22003, 22008, 23514 ...) with the input, column and table in
--- the message.
+-- (object_not_in_prerequisite_state) the table has no primary key; 42501 a privilege the call
+-- needs is missing (checked before the input is read); a value that does not convert keeps
+-- PostgreSQL's SQLSTATE (22P02, 22003, 22008, 23514 ...) with the input, column and table in the
+-- message.
+--
+-- Records and lists of ids are read by one query each, whatever their size: no loop with a
+-- catalog lookup per key or per id. When one is bad, the first is handed to the function that
+-- checks a single one, so the error is the one it would have raised alone.
 
 CREATE FUNCTION howdah_internal.catalog_key_column(tab regclass, key text, what text,
                                            OUT col_num smallint, OUT col_name name, OUT col_type oid)
@@ -3138,9 +3339,11 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 -- Re-keys a record object from attnums or names to column names (for jsonb_populate_record).
+-- One query resolves every key (index lookups in pg_attribute); when one is unknown or names a
+-- column already given, the first such key, in the object's order, is reported.
 DECLARE
-    res jsonb := '{}'::jsonb;
-    k text;
+    bad text;
+    res jsonb;
     c record;
 BEGIN
     IF jsonb_typeof(rec) IS DISTINCT FROM 'object' THEN
@@ -3148,18 +3351,41 @@ BEGIN
             MESSAGE = format('%s must be a JSON object keyed by column attnum or name, got %s', what, coalesce(jsonb_typeof(rec), 'nothing')),
             HINT = format('table %s', tab);
     END IF;
-    FOR k IN SELECT jsonb_object_keys(rec) LOOP
-        SELECT * INTO c FROM howdah_internal.catalog_key_column(tab, k, format('%s key %s', what, quote_literal(k)));
-        IF res ? c.col_name THEN
-            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-                MESSAGE = format('%s: column "%s" of table %s is given twice (by attnum and by name)', what, c.col_name, tab);
-        END IF;
-        res := res || jsonb_build_object(c.col_name, rec -> k);
-    END LOOP;
+    WITH k AS MATERIALIZED (
+        SELECT e.key, e.value, e.ord, coalesce(by_num.attname, by_name.attname) AS attname
+          FROM jsonb_each(rec) WITH ORDINALITY AS e(key, value, ord)
+          LEFT JOIN pg_attribute by_num
+                 ON by_num.attrelid = tab AND by_num.attnum > 0 AND NOT by_num.attisdropped
+                AND by_num.attnum = CASE WHEN e.key ~ '^0*[0-9]{1,5}$' THEN CASE WHEN e.key::integer <= 32767 THEN e.key::smallint END END
+          LEFT JOIN pg_attribute by_name
+                 ON by_name.attrelid = tab AND by_name.attnum > 0 AND NOT by_name.attisdropped
+                AND e.key !~ '^[0-9]+$' AND by_name.attname = e.key),
+    checked AS (
+        SELECT k.*, row_number() OVER (PARTITION BY k.attname ORDER BY k.ord) AS nth FROM k)
+    SELECT (SELECT x.key FROM checked x WHERE x.attname IS NULL OR x.nth > 1 ORDER BY x.ord LIMIT 1),
+           (SELECT coalesce(jsonb_object_agg(x.attname, x.value), '{}') FROM checked x WHERE x.attname IS NOT NULL)
+      INTO bad, res;
+    IF bad IS NOT NULL THEN
+        -- Unknown: the single-key lookup raises 42703 (or 22023 for an attnum out of range).
+        SELECT * INTO c FROM howdah_internal.catalog_key_column(tab, bad, format('%s key %s', what, quote_literal(bad)));
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('%s: column "%s" of table %s is given twice (by attnum and by name)', what, c.col_name, tab);
+    END IF;
     RETURN res;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.catalog_record_by_name(regclass, jsonb, text) IS 'Re-keys a JSON record from attnums or names to column names. Errors: 22023 not an object or a column given twice, 42703 unknown column.';
+COMMENT ON FUNCTION howdah_internal.catalog_record_by_name(regclass, jsonb, text) IS 'Re-keys a JSON record from attnums or names to column names, in one query. Errors: 22023 not an object or a column given twice, 42703 unknown column.';
+
+CREATE FUNCTION howdah_internal.catalog_first_bad_record(tab regclass, recs jsonb)
+RETURNS integer
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+-- The position (from 0) of the first record (keyed by column name) of the JSON array `recs` that
+-- jsonb_populate_record cannot convert to a row of `tab`, or NULL when all convert.
+RETURN howdah_internal.catalog_first_failing(
+    format('SELECT count(jsonb_populate_record(NULL::%s, x.r)) FROM jsonb_array_elements($1) WITH ORDINALITY AS x(r, o) '
+           'WHERE x.o > $2 AND x.o <= $3', tab), recs);
+COMMENT ON FUNCTION howdah_internal.catalog_first_bad_record(regclass, jsonb) IS 'The first record of a JSON array whose values do not convert to the table''s column types, or NULL. Errors: none.';
 
 CREATE FUNCTION howdah_internal.catalog_check_record(tab regclass, rec jsonb, what text)
 RETURNS void
@@ -3203,6 +3429,52 @@ END;
 $$;
 COMMENT ON FUNCTION howdah_internal.catalog_primary_key(regclass) IS 'The primary key attnums of a table. Errors: 55000 no primary key.';
 
+CREATE FUNCTION howdah_internal.catalog_check_privilege(tab regclass, privilege text, what text)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- Raises 42501 naming the table and the privilege unless the current role holds `privilege`
+-- (DELETE, or INSERT or UPDATE on the table or on some of its columns). The records functions
+-- call it before they read their input, so a role that may not write pays nothing for a long
+-- one; PostgreSQL still checks each column written when the statement runs.
+DECLARE
+    held boolean := CASE privilege WHEN 'DELETE' THEN has_table_privilege(tab, 'DELETE')
+                                   ELSE has_any_column_privilege(tab, privilege) END;
+BEGIN
+    IF NOT held THEN
+        RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+            MESSAGE = format('permission denied for table %s: %s needs the %s privilege on it', tab, what, privilege),
+            HINT = format('role %s has no %s privilege on the table%s', current_user, privilege,
+                          CASE WHEN privilege <> 'DELETE' THEN ' or any of its columns' ELSE '' END);
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.catalog_check_privilege(regclass, text, text) IS 'Checks that the current role holds DELETE on a table, or INSERT or UPDATE on it or some of its columns. Errors: 42501 naming the table and the privilege.';
+
+CREATE FUNCTION howdah_internal.catalog_check_key_readable(tab regclass, pk smallint[], what text)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- Raises 42501 unless the current role may SELECT every primary key column (`pk`) of `tab`:
+-- finding a record by id compares them.
+DECLARE
+    col name;
+BEGIN
+    SELECT a.attname INTO col
+      FROM unnest(pk) WITH ORDINALITY AS k(n, ord) JOIN pg_attribute a ON a.attrelid = tab AND a.attnum = k.n
+     WHERE NOT has_column_privilege(tab, k.n, 'SELECT')
+     ORDER BY k.ord LIMIT 1;
+    IF col IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+            MESSAGE = format('permission denied for table %s: %s needs the SELECT privilege on its key column "%s"', tab, what, col),
+            HINT = format('records are found by comparing their primary key; role %s may not read column "%s"', current_user, col);
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.catalog_check_key_readable(regclass, smallint[], text) IS 'Checks that the current role may read every primary key column of a table. Errors: 42501 naming the table and the column.';
+
 CREATE FUNCTION howdah_internal.catalog_id_by_name(tab regclass, pk smallint[], id jsonb, what text)
 RETURNS jsonb
 LANGUAGE plpgsql STABLE
@@ -3212,7 +3484,7 @@ AS $$
 -- one-column key, or an object keyed by attnum or name giving every key column.
 DECLARE
     named jsonb;
-    k text;
+    bad record;
     missing name;
 BEGIN
     IF jsonb_typeof(id) IN ('string', 'number', 'boolean') AND cardinality(pk) = 1 THEN
@@ -3228,16 +3500,19 @@ BEGIN
                              JOIN pg_attribute a ON a.attrelid = tab AND a.attnum = k.n));
     END IF;
     named := howdah_internal.catalog_record_by_name(tab, id, what);
-    FOR k IN SELECT jsonb_object_keys(named) LOOP
-        IF NOT EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = tab AND a.attname = k AND a.attnum = ANY (pk)) THEN
-            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-                MESSAGE = format('%s: column "%s" of table %s is not part of its primary key', what, k, tab);
-        END IF;
-        IF jsonb_typeof(named -> k) = 'null' THEN
-            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-                MESSAGE = format('%s: the value for key column "%s" of table %s must not be null', what, k, tab);
-        END IF;
-    END LOOP;
+    -- The first column, in the object's order, that is not a key column or is null.
+    SELECT e.key, coalesce(a.attnum = ANY (pk), false) AS is_key INTO bad
+      FROM jsonb_each(named) WITH ORDINALITY AS e(key, value, ord)
+      LEFT JOIN pg_attribute a ON a.attrelid = tab AND a.attname = e.key
+     WHERE NOT coalesce(a.attnum = ANY (pk), false) OR jsonb_typeof(e.value) = 'null'
+     ORDER BY e.ord LIMIT 1;
+    IF FOUND AND NOT bad.is_key THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('%s: column "%s" of table %s is not part of its primary key', what, bad.key, tab);
+    ELSIF FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('%s: the value for key column "%s" of table %s must not be null', what, bad.key, tab);
+    END IF;
     SELECT a.attname INTO missing FROM unnest(pk) WITH ORDINALITY AS p(n, ord) JOIN pg_attribute a ON a.attrelid = tab AND a.attnum = p.n
      WHERE NOT named ? a.attname ORDER BY p.ord LIMIT 1;
     IF missing IS NOT NULL THEN
@@ -3248,6 +3523,44 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION howdah_internal.catalog_id_by_name(regclass, smallint[], jsonb, text) IS 'Turns a record id (scalar, or object by attnum/name) into an object keyed by the key column names. Errors: 22023 wrong shape, a non-key, null or missing key column, 42703 unknown column.';
+
+CREATE FUNCTION howdah_internal.catalog_ids_by_name(tab regclass, pk smallint[], ids jsonb, what text)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- catalog_id_by_name for every element of the JSON array `ids`, in one query, returning the JSON
+-- array of named ids. The key columns are looked up once; each id is matched against them
+-- without touching the catalog. An element that is not plainly a good id (a scalar for a
+-- one-column key, or an object giving each key column once, by attnum or name, not null) is
+-- handed to catalog_id_by_name, which reports it naming `what`[i]; the first such element stops
+-- the query.
+DECLARE
+    pk_names text[] := ARRAY(SELECT a.attname::text FROM unnest(pk) WITH ORDINALITY AS k(n, ord)
+                               JOIN pg_attribute a ON a.attrelid = tab AND a.attnum = k.n ORDER BY k.ord);
+    pk_nums integer[] := pk::integer[];
+    result jsonb;
+BEGIN
+    SELECT coalesce(jsonb_agg(coalesce(x.named, howdah_internal.catalog_id_by_name(tab, pk, x.e, format('%s[%s]', what, x.o - 1)))
+                              ORDER BY x.o), '[]')
+      INTO result
+      FROM (SELECT e.e, e.o,
+                   CASE WHEN jsonb_typeof(e.e) IN ('string', 'number', 'boolean') AND cardinality(pk_names) = 1
+                        THEN jsonb_build_object(pk_names[1], e.e)
+                        WHEN jsonb_typeof(e.e) = 'object'
+                        THEN (SELECT CASE WHEN count(*) = cardinality(pk_names) AND count(m.col) = count(*)
+                                               AND count(DISTINCT m.col) = count(*) AND bool_and(jsonb_typeof(kv.value) <> 'null')
+                                          THEN jsonb_object_agg(m.col, kv.value) FILTER (WHERE m.col IS NOT NULL) END
+                                FROM jsonb_each(e.e) AS kv
+                                CROSS JOIN LATERAL (SELECT CASE WHEN kv.key !~ '^[0-9]+$' THEN pk_names[array_position(pk_names, kv.key)]
+                                                                WHEN kv.key ~ '^0*[0-9]{1,9}$'
+                                                                THEN pk_names[array_position(pk_nums, kv.key::integer)] END) AS m(col))
+                   END AS named
+              FROM jsonb_array_elements(ids) WITH ORDINALITY AS e(e, o)) x;
+    RETURN result;
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.catalog_ids_by_name(regclass, smallint[], jsonb, text) IS 'catalog_id_by_name for every element of a JSON array of ids, in one query. Errors: as catalog_id_by_name, naming the first bad element.';
 
 CREATE FUNCTION howdah_internal.catalog_id_match_sql(tab regclass, pk smallint[], alias text)
 RETURNS text
@@ -3284,7 +3597,12 @@ COMMENT ON FUNCTION howdah_internal.catalog_id_match_sql(regclass, smallint[], t
 -- value is reported with its column).
 --
 -- Errors: as the compile and input files (013 to 015); 42P01 unknown table oid; 42501 no
--- readable column; P0002 (no_data_found) no record with this id.
+-- readable column; P0002 (no_data_found) no record with this id; 22023 a page over the maximum
+-- page size (the setting howdah.max_page_size, 10000 by default), a filter over its limits, more
+-- than 100 search terms.
+--
+-- Results are bounded: list_records returns 100 records unless `lim` says otherwise, and no call
+-- returns more than the maximum page size.
 --
 -- A record is a JSON object keyed by column attnum as text: {"1": 5, "2": "Ann"}. Columns the
 -- caller may not SELECT are left out. Everything is SECURITY INVOKER: privileges and row-level
@@ -3313,8 +3631,9 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 -- The body of howdah.list_records (whose parameters "order" and "grouping" are keywords):
 -- one page of the records of table `tab` that pass `filter`, in `order_by` made total by the
--- primary key, `lim` records (NULL: all) after skipping `off`; with `count`, the number of
--- records passing the filter, and with `group_by`, the groups present in the page.
+-- primary key, `lim` records (NULL: the maximum page size) after skipping `off`; with `count`,
+-- the number of records passing the filter, and with `group_by`, the groups present in the page.
+-- Privileges are checked before the filter, order and grouping are read.
 -- Result: {"results": [{"<attnum>": value, ...}, ...], "count": n, "grouping": {...} | null}.
 DECLARE
     rel regclass := howdah_internal.catalog_visible_table(tab);
@@ -3322,14 +3641,15 @@ DECLARE
     group_cols smallint[];
     stmt text;
     result jsonb;
+    page_size integer := howdah_internal.catalog_page_limit(rel, lim, off);
 BEGIN
-    PERFORM howdah_internal.catalog_check_page(rel, lim, off);
     PERFORM howdah_internal.catalog_check_readable(rel);
     IF filter IS NOT NULL AND jsonb_typeof(filter) <> 'null' THEN
+        PERFORM howdah_internal.catalog_check_filter_size(filter, 'filter');
         cond := howdah_internal.catalog_filter_sql(rel, filter, 'filter');
     END IF;
     group_cols := howdah_internal.catalog_grouping_columns(rel, group_by);
-    stmt := howdah_internal.catalog_page_sql(rel, cond, howdah_internal.catalog_order_sql(rel, order_by, group_cols), lim, off, group_cols);
+    stmt := howdah_internal.catalog_page_sql(rel, cond, howdah_internal.catalog_order_sql(rel, order_by, group_cols), page_size, off, group_cols);
     BEGIN
         EXECUTE stmt INTO result;
     EXCEPTION WHEN OTHERS THEN
@@ -3347,16 +3667,17 @@ END;
 $$;
 COMMENT ON FUNCTION howdah_internal.catalog_list_records(oid, integer, integer, jsonb, jsonb, jsonb) IS 'The body of howdah.list_records. Errors: as howdah.list_records.';
 
-CREATE FUNCTION howdah.list_records(tab oid, lim integer DEFAULT NULL, off integer DEFAULT NULL,
+CREATE FUNCTION howdah.list_records(tab oid, lim integer DEFAULT 100, off integer DEFAULT NULL,
                                     "order" jsonb DEFAULT NULL, filter jsonb DEFAULT NULL, "grouping" jsonb DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE sql STABLE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 -- One page of the records of table `tab` that pass `filter`, in `order` made total by the
--- primary key, `lim` records (NULL: all) after skipping `off` (NULL: 0), with the count of
--- records passing the filter and, with `grouping`, the groups present in the page.
+-- primary key, `lim` records (NULL: the maximum page size, howdah.max_page_size) after skipping
+-- `off` (NULL: 0), with the count of records passing the filter and, with `grouping`, the groups
+-- present in the page.
 RETURN howdah_internal.catalog_list_records(tab, lim, off, "order", filter, "grouping");
-COMMENT ON FUNCTION howdah.list_records(oid, integer, integer, jsonb, jsonb, jsonb) IS 'A page of records of a table: {"results": [{"<attnum>": value}], "count": rows passing the filter, "grouping": {"columns", "groups": [{"id", "count", "values", "result_indices"}]} or null}. filter: {"and"|"or": [...]}, {"not": f}, {"column": attnum|name, "op": =|<>|<|>|<=|>=|is_null|is_not_null|contains|starts_with|icontains|istarts_with|iequal|in, "value": v}; order: [{"column", "direction": asc|desc, "nulls": first|last}], made total by the primary key; grouping: {"columns": [...]}. Errors: 42P01 unknown table, 42501 no readable column, 42703 unknown column, 22023 bad lim/off/filter/order/grouping (naming the key), an unknown op or one the column type lacks, a value that does not convert keeps its SQLSTATE (22P02, 22003, 22008 ...) and names the column.';
+COMMENT ON FUNCTION howdah.list_records(oid, integer, integer, jsonb, jsonb, jsonb) IS 'A page of records of a table: {"results": [{"<attnum>": value}], "count": rows passing the filter, "grouping": {"columns", "groups": [{"id", "count", "values", "result_indices"}]} or null}. filter: {"and"|"or": [...]}, {"not": f}, {"column": attnum|name, "op": =|<>|<|>|<=|>=|is_null|is_not_null|contains|starts_with|icontains|istarts_with|iequal|in, "value": v}; order: [{"column", "direction": asc|desc, "nulls": first|last}], made total by the primary key; grouping: {"columns": [...]}. lim: 100 by default, at most the setting howdah.max_page_size (default 10000; NULL asks for that many). Filters nest at most 100 levels deep with at most 1000 nodes. Errors: 42P01 unknown table, 42501 no readable column, 42703 unknown column, 22023 bad lim/off/filter/order/grouping (naming the key), lim over howdah.max_page_size, a filter over its limits, an unknown op or one the column type lacks, a value that does not convert keeps its SQLSTATE (22P02, 22003, 22008 ...) and names the column.';
 
 CREATE FUNCTION howdah.get_record(tab oid, id jsonb)
 RETURNS jsonb
@@ -3372,6 +3693,7 @@ DECLARE
     result jsonb;
 BEGIN
     PERFORM howdah_internal.catalog_check_readable(rel);
+    PERFORM howdah_internal.catalog_check_key_readable(rel, pk, 'get_record');
     idn := howdah_internal.catalog_id_by_name(rel, pk, id, 'id');
     PERFORM howdah_internal.catalog_check_record(rel, idn, 'id');
     EXECUTE format('SELECT %s FROM %s AS r, jsonb_populate_record(NULL::%s, $1) AS i WHERE %s',
@@ -3385,18 +3707,21 @@ BEGIN
     RETURN result;
 END;
 $$;
-COMMENT ON FUNCTION howdah.get_record(oid, jsonb) IS 'One record by primary key ({"<attnum>": value}). id: a JSON scalar for a one-column key, else an object keyed by attnum or name. Errors: 42P01 unknown table, 55000 no primary key, 22023 bad id, 42703 unknown column, 42501 no privilege, 22P02 etc. id value does not convert (naming the column), P0002 no such record.';
+COMMENT ON FUNCTION howdah.get_record(oid, jsonb) IS 'One record by primary key ({"<attnum>": value}). id: a JSON scalar for a one-column key, else an object keyed by attnum or name. Errors: 42P01 unknown table, 55000 no primary key, 22023 bad id, 42703 unknown column, 42501 no privilege (no readable column, or a key column not readable), 22P02 etc. id value does not convert (naming the column), P0002 no such record.';
 
 CREATE FUNCTION howdah.search_records(tab oid, search jsonb, lim integer DEFAULT 10, off integer DEFAULT 0)
 RETURNS jsonb
 LANGUAGE plpgsql STABLE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $$
--- Records of table `tab` matching any of [{"column": attnum|name, "value": "text"}, ...] by
--- case-insensitive substring, best first: per given column an exact match scores 3, a prefix 2,
--- a substring 1; scores add up; ties go by primary key. Result: {"results": [...], "count": n}.
+-- Records of table `tab` matching any of [{"column": attnum|name, "value": "text"}, ...] (at most
+-- 100 terms) by case-insensitive substring, best first: per given column an exact match scores
+-- 3, a prefix 2, a substring 1; scores add up; ties go by primary key. `lim` NULL: the maximum
+-- page size. Result: {"results": [...], "count": n}.
 DECLARE
+    max_terms CONSTANT integer := 100;   -- the score is a sum as deep as the terms are many
     rel regclass := howdah_internal.catalog_visible_table(tab);
+    page_size integer;
     conds text[] := '{}'::text[];
     scores text[] := '{}'::text[];
     e jsonb;
@@ -3406,12 +3731,17 @@ DECLARE
     ord text;
     result jsonb;
 BEGIN
-    PERFORM howdah_internal.catalog_check_page(rel, lim, off);
+    page_size := howdah_internal.catalog_page_limit(rel, lim, off);
     PERFORM howdah_internal.catalog_check_readable(rel);
     IF jsonb_typeof(search) IS DISTINCT FROM 'array' OR jsonb_array_length(search) = 0 THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('search must be a non-empty JSON array of {"column", "value"}, got %s', coalesce(search::text, 'nothing')),
             HINT = format('table %s', rel);
+    END IF;
+    IF jsonb_array_length(search) > max_terms THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('search has %s terms; at most %s are allowed', jsonb_array_length(search), max_terms),
+            HINT = 'give each column once, with the value to look for';
     END IF;
     FOR i IN 0 .. jsonb_array_length(search) - 1 LOOP
         e := search -> i;
@@ -3431,20 +3761,21 @@ BEGIN
     ord := howdah_internal.catalog_order_sql(rel, NULL, '{}');
     EXECUTE howdah_internal.catalog_page_sql(rel, '(' || array_to_string(conds, ' OR ') || ')',
                                      '(' || array_to_string(scores, ' + ') || ') DESC' || CASE WHEN ord <> '' THEN ', ' || ord ELSE '' END,
-                                     lim, off, '{}')
+                                     page_size, off, '{}')
        INTO result;
     RETURN result;
 END;
 $$;
-COMMENT ON FUNCTION howdah.search_records(oid, jsonb, integer, integer) IS 'Records matching any [{"column": attnum|name, "value": text}] by case-insensitive substring, ranked: exact 3, prefix 2, substring 1 per column, summed; ties by primary key: {"results": [{"<attnum>": value}], "count": n}. Errors: 42P01 unknown table, 42501 no readable column, 42703 unknown column, 22023 bad search, lim or off.';
+COMMENT ON FUNCTION howdah.search_records(oid, jsonb, integer, integer) IS 'Records matching any [{"column": attnum|name, "value": text}] by case-insensitive substring, ranked: exact 3, prefix 2, substring 1 per column, summed; ties by primary key: {"results": [{"<attnum>": value}], "count": n}. At most 100 terms; lim (default 10) at most the setting howdah.max_page_size (default 10000; NULL asks for that many). Errors: 42P01 unknown table, 42501 no readable column, 42703 unknown column, 22023 bad search (more than 100 terms), lim or off (lim over howdah.max_page_size).';
 
 -- ----- catalog code/017_records_write.sql -----
 -- catalog code 017: records written — add, patch by primary key, delete by primary keys. Each call
 -- runs one read-only statement that converts the input values (a bad value is reported with its
 -- column and nothing is written), then one dynamic statement over the table.
 --
--- Errors: as 015; 42P01 unknown table oid; 42501 no privilege; P0002 no record with this id;
--- constraint violations (23xxx) as PostgreSQL raises them.
+-- Errors: as 015; 42P01 unknown table oid; 42501 no privilege (the privilege the call needs on
+-- the table is checked before its input is read); P0002 no record with this id; constraint
+-- violations (23xxx) as PostgreSQL raises them.
 --
 -- A record is a JSON object keyed by column attnum as text: {"1": 5, "2": "Ann"}. Columns the
 -- caller may not SELECT are left out. Everything is SECURITY INVOKER: privileges and row-level
@@ -3475,12 +3806,15 @@ LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $$
 -- Inserts `rec` ({"<attnum or name>": value}; columns left out get their defaults) into table
--- `tab` and returns the inserted record as list_records shows records.
+-- `tab` and returns the inserted record as list_records shows records. INSERT on the table or
+-- some column is checked first; PostgreSQL checks each column written.
 DECLARE
     rel regclass := howdah_internal.catalog_visible_table(tab);
-    named jsonb := howdah_internal.catalog_record_by_name(rel, rec, 'rec');
+    named jsonb;
     result jsonb;
 BEGIN
+    PERFORM howdah_internal.catalog_check_privilege(rel, 'INSERT', 'add_record');
+    named := howdah_internal.catalog_record_by_name(rel, rec, 'rec');
     PERFORM howdah_internal.catalog_check_record(rel, named, 'rec');
     IF named = '{}'::jsonb THEN
         EXECUTE format('INSERT INTO %s AS r DEFAULT VALUES RETURNING %s', rel, howdah_internal.catalog_record_json_sql(rel, 'r'))
@@ -3494,7 +3828,7 @@ BEGIN
     RETURN result;
 END;
 $$;
-COMMENT ON FUNCTION howdah.add_record(oid, jsonb) IS 'Inserts a record ({"<attnum or name>": value}; omitted columns get defaults) and returns it as {"<attnum>": value} (readable columns only). Errors: 42P01 unknown table, 22023 not an object or a column given twice, 42703 unknown column, 22P02/22003/22001/23514 ... a value that does not convert (naming the column), 42501 no privilege, 23xxx constraint violations.';
+COMMENT ON FUNCTION howdah.add_record(oid, jsonb) IS 'Inserts a record ({"<attnum or name>": value}; omitted columns get defaults) and returns it as {"<attnum>": value} (readable columns only). Errors: 42P01 unknown table, 42501 no INSERT on the table or any column (before rec is read) or on a column given, 22023 not an object or a column given twice, 42703 unknown column, 22P02/22003/22001/23514 ... a value that does not convert (naming the column), 23xxx constraint violations.';
 
 CREATE FUNCTION howdah.patch_record(tab oid, id jsonb, rec jsonb)
 RETURNS jsonb
@@ -3503,13 +3837,19 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 -- Sets the columns given in `rec` ({"<attnum or name>": value}) on the record of table `tab`
 -- whose primary key is `id`, and returns the updated record. An empty `rec` changes nothing.
+-- UPDATE on the table or some column, and SELECT on the key columns, are checked first.
 DECLARE
     rel regclass := howdah_internal.catalog_visible_table(tab);
-    pk smallint[] := howdah_internal.catalog_primary_key(rel);
-    idn jsonb := howdah_internal.catalog_id_by_name(rel, pk, id, 'id');
-    named jsonb := howdah_internal.catalog_record_by_name(rel, rec, 'rec');
+    pk smallint[];
+    idn jsonb;
+    named jsonb;
     result jsonb;
 BEGIN
+    PERFORM howdah_internal.catalog_check_privilege(rel, 'UPDATE', 'patch_record');
+    pk := howdah_internal.catalog_primary_key(rel);
+    PERFORM howdah_internal.catalog_check_key_readable(rel, pk, 'patch_record');
+    idn := howdah_internal.catalog_id_by_name(rel, pk, id, 'id');
+    named := howdah_internal.catalog_record_by_name(rel, rec, 'rec');
     PERFORM howdah_internal.catalog_check_record(rel, idn, 'id');
     PERFORM howdah_internal.catalog_check_record(rel, named, 'rec');
     IF named = '{}'::jsonb THEN
@@ -3531,7 +3871,7 @@ BEGIN
     RETURN result;
 END;
 $$;
-COMMENT ON FUNCTION howdah.patch_record(oid, jsonb, jsonb) IS 'Updates the given columns of one record by primary key and returns it as {"<attnum>": value}. Errors: 42P01 unknown table, 55000 no primary key, 22023 bad id or rec, 42703 unknown column, 22P02 etc. a value that does not convert (naming the column), 42501 no privilege, P0002 no such record, 23xxx constraint violations.';
+COMMENT ON FUNCTION howdah.patch_record(oid, jsonb, jsonb) IS 'Updates the given columns of one record by primary key and returns it as {"<attnum>": value}. Errors: 42P01 unknown table, 42501 no UPDATE on the table or any column, or no SELECT on a key column (before id and rec are read), or no UPDATE on a column given, 55000 no primary key, 22023 bad id or rec, 42703 unknown column, 22P02 etc. a value that does not convert (naming the column), P0002 no such record, 23xxx constraint violations.';
 
 CREATE FUNCTION howdah.delete_records(tab oid, ids jsonb)
 RETURNS bigint
@@ -3540,29 +3880,36 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 -- Deletes the records of table `tab` whose primary keys are in `ids` (a JSON array of ids, each
 -- as get_record takes it) and returns how many were deleted; unknown ids are skipped.
+-- Privileges come first (DELETE, and SELECT on the key columns, which the statement compares),
+-- so a role that may not delete pays nothing for a long list. The list is then read by one query
+-- (catalog_ids_by_name) and converted by one statement; only when that fails is the first id
+-- that does not convert looked for, by bisection, and reported with its column.
 DECLARE
     rel regclass := howdah_internal.catalog_visible_table(tab);
-    pk smallint[] := howdah_internal.catalog_primary_key(rel);
-    named jsonb := '[]'::jsonb;
+    pk smallint[];
+    named jsonb;
+    bad integer;
     n bigint;
 BEGIN
+    PERFORM howdah_internal.catalog_check_privilege(rel, 'DELETE', 'delete_records');
+    pk := howdah_internal.catalog_primary_key(rel);
+    PERFORM howdah_internal.catalog_check_key_readable(rel, pk, 'delete_records');
     IF jsonb_typeof(ids) IS DISTINCT FROM 'array' THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('ids must be a JSON array of record ids, got %s', coalesce(jsonb_typeof(ids), 'nothing')),
             HINT = format('table %s', rel);
     END IF;
-    FOR i IN 0 .. jsonb_array_length(ids) - 1 LOOP
-        named := named || jsonb_build_array(howdah_internal.catalog_id_by_name(rel, pk, ids -> i, format('ids[%s]', i)));
-    END LOOP;
-    IF jsonb_array_length(named) = 0 THEN
+    IF jsonb_array_length(ids) = 0 THEN
         RETURN 0;
     END IF;
+    named := howdah_internal.catalog_ids_by_name(rel, pk, ids, 'ids');
     BEGIN
         EXECUTE format('SELECT count(*) FROM jsonb_populate_recordset(NULL::%s, $1)', rel) USING named;
     EXCEPTION WHEN OTHERS THEN
-        FOR i IN 0 .. jsonb_array_length(named) - 1 LOOP
-            PERFORM howdah_internal.catalog_check_record(rel, named -> i, format('ids[%s]', i));
-        END LOOP;
+        bad := howdah_internal.catalog_first_bad_record(rel, named);
+        IF bad IS NOT NULL THEN
+            PERFORM howdah_internal.catalog_check_record(rel, named -> bad, format('ids[%s]', bad));
+        END IF;
         RAISE;
     END;
     EXECUTE format('DELETE FROM %s AS r USING jsonb_populate_recordset(NULL::%s, $1) AS i WHERE %s',
@@ -3572,8 +3919,8 @@ BEGIN
     RETURN n;
 END;
 $$;
-COMMENT ON FUNCTION howdah.delete_records(oid, jsonb) IS 'Deletes records by primary key (ids: a JSON array of ids as get_record takes them), all in one statement; returns the number deleted (unknown ids count nothing). Errors: 42P01 unknown table, 55000 no primary key, 22023 bad ids, 42703 unknown column, 22P02 etc. an id value that does not convert (naming the column), 42501 no privilege, 23503 still referenced.';
-SELECT howdah_internal.record_code('catalog', 'howdah', '1e58fe995735d9a4c09a34a37ffc520ce7d2ec3678bd22a6cf7aa7513b08a230', '0.2.0', ARRAY['howdah', 'howdah_internal']);
+COMMENT ON FUNCTION howdah.delete_records(oid, jsonb) IS 'Deletes records by primary key (ids: a JSON array of ids as get_record takes them), all in one statement; returns the number deleted (unknown ids count nothing). Privileges are checked before ids is read. Errors: 42P01 unknown table, 42501 no DELETE on the table or no SELECT on a key column (before ids is read), 55000 no primary key, 22023 bad ids, 42703 unknown column, 22P02 etc. an id value that does not convert (naming the column), 23503 still referenced.';
+SELECT howdah_internal.record_code('catalog', 'howdah', '647599f627715049c34f4f0537f92b85cee5998cd0169f9e21525c9071898b59', '0.2.0', ARRAY['howdah', 'howdah_internal']);
 
 -- ===== module queue (schema howdah_queue) =====
 CREATE TABLE howdah_internal.version_queue(version int4 not null);
