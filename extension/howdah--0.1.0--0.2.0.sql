@@ -427,19 +427,32 @@ RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $$
--- Drops the schemas `schemas` (an oid given twice counts once), all or none, and returns how
--- many were dropped. Without cascade a schema that holds objects is refused (2BP01, naming what
--- depends on it), so dropping them one by one is the same as one statement.
+-- Drops the schemas `schemas` (an oid given twice counts once), all or none, in one DROP
+-- statement, and returns how many were dropped. Without cascade a schema that holds objects is
+-- refused (2BP01, naming what depends on it).
 DECLARE
-    nsp name;
+    missing oid;
+    names text;
 BEGIN
     IF array_position(drop_schemas.schemas, NULL) IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'drop_schemas: schemas must not hold NULL';
     END IF;
-    FOR nsp IN SELECT howdah_internal.catalog_visible_schema(u.s) FROM (SELECT DISTINCT s FROM unnest(drop_schemas.schemas) s) u
-                ORDER BY u.s LOOP
-        EXECUTE format('DROP SCHEMA %I %s', nsp, CASE WHEN "cascade" THEN 'CASCADE' ELSE 'RESTRICT' END);
-    END LOOP;
+    -- One join resolves the oids; the first unknown or hidden one is reported by catalog_visible_schema.
+    SELECT u.s INTO missing
+      FROM (SELECT DISTINCT s FROM unnest(drop_schemas.schemas) s) u
+      LEFT JOIN pg_namespace n ON n.oid = u.s AND NOT howdah_internal.catalog_is_hidden_schema(n.nspname)
+     WHERE n.oid IS NULL
+     ORDER BY u.s LIMIT 1;
+    IF missing IS NOT NULL THEN
+        PERFORM howdah_internal.catalog_visible_schema(missing);
+    END IF;
+    SELECT string_agg(format('%I', n.nspname), ', ' ORDER BY n.nspname) INTO names
+      FROM (SELECT DISTINCT s FROM unnest(drop_schemas.schemas) s) u JOIN pg_namespace n ON n.oid = u.s;
+    IF names IS NOT NULL THEN
+        -- `names` is a list of %I-quoted schema names from pg_namespace.
+        PERFORM 'PRAGMA:DISABLE:SECURITY_WARNINGS';
+        EXECUTE format('DROP SCHEMA %s %s', names, CASE WHEN "cascade" THEN 'CASCADE' ELSE 'RESTRICT' END);
+    END IF;
     RETURN (SELECT count(DISTINCT s) FROM unnest(drop_schemas.schemas) s);
 END;
 $$;
@@ -608,9 +621,8 @@ DECLARE
     what text;
     template text;
     col_order smallint[];
-    item jsonb;
-    pos bigint;
-    n numeric;
+    bad record;
+    missing numeric;
 BEGIN
     PERFORM howdah_internal.catalog_require_table_owner(rel, 'change its metadata');
     what := format('set_table_metadata meta for table %s', rel);
@@ -622,30 +634,37 @@ BEGIN
             MESSAGE = format('%s: key ''preview_template'' must not be empty', what),
             HINT = 'use null to go back to the default preview';
     END IF;
-    FOREACH n IN ARRAY coalesce(howdah_internal.catalog_template_attnums(template), '{}') LOOP
-        IF NOT EXISTS (SELECT FROM pg_attribute a
-                        WHERE a.attrelid = rel AND a.attnum = n AND a.attnum > 0 AND NOT a.attisdropped) THEN
-            RAISE EXCEPTION USING ERRCODE = 'undefined_column',
-                MESSAGE = format('preview_template of table %s refers to column %s, which does not exist', rel, n),
-                HINT = 'write {attnum} with the attnum of a column from list_columns()';
-        END IF;
-    END LOOP;
+    -- Lists are checked by one query each (one join to pg_attribute); the first problem in
+    -- input order is reported.
+    SELECT t.n INTO missing
+      FROM unnest(howdah_internal.catalog_template_attnums(template)) WITH ORDINALITY AS t(n, ord)
+      LEFT JOIN pg_attribute a ON a.attrelid = rel AND a.attnum = CASE WHEN t.n BETWEEN 1 AND 32767 THEN t.n::smallint END
+                               AND NOT a.attisdropped
+     WHERE a.attnum IS NULL
+     ORDER BY t.ord LIMIT 1;
+    IF missing IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'undefined_column',
+            MESSAGE = format('preview_template of table %s refers to column %s, which does not exist', rel, missing),
+            HINT = 'write {attnum} with the attnum of a column from list_columns()';
+    END IF;
 
     IF jsonb_typeof(meta -> 'column_order') = 'array' THEN
-        col_order := '{}';
-        FOR item, pos IN SELECT e, i - 1 FROM jsonb_array_elements(meta -> 'column_order') WITH ORDINALITY AS x(e, i) LOOP
-            n := howdah_internal.catalog_json_int_value(item, 1, 32767, format('%s: column_order[%s]', what, pos));
-            IF NOT EXISTS (SELECT FROM pg_attribute a
-                            WHERE a.attrelid = rel AND a.attnum = n AND a.attnum > 0 AND NOT a.attisdropped) THEN
-                RAISE EXCEPTION USING ERRCODE = 'undefined_column',
-                    MESSAGE = format('column_order of table %s lists column %s, which does not exist', rel, n);
-            END IF;
-            IF n::smallint = ANY (col_order) THEN
-                RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-                    MESSAGE = format('column_order of table %s lists column %s twice', rel, n);
-            END IF;
-            col_order := col_order || n::smallint;
-        END LOOP;
+        WITH items AS MATERIALIZED (
+            SELECT x.pos, howdah_internal.catalog_json_int_value(x.e, 1, 32767, format('%s: column_order[%s]', what, x.pos - 1))::smallint AS n
+              FROM jsonb_array_elements(meta -> 'column_order') WITH ORDINALITY AS x(e, pos)),
+        checked AS (
+            SELECT i.pos, i.n, a.attnum IS NOT NULL AS exists_, row_number() OVER (PARTITION BY i.n ORDER BY i.pos) AS nth
+              FROM items i
+              LEFT JOIN pg_attribute a ON a.attrelid = rel AND a.attnum = i.n AND NOT a.attisdropped)
+        SELECT c.n, c.exists_ INTO bad FROM checked c WHERE NOT c.exists_ OR c.nth > 1 ORDER BY c.pos LIMIT 1;
+        IF FOUND AND NOT bad.exists_ THEN
+            RAISE EXCEPTION USING ERRCODE = 'undefined_column',
+                MESSAGE = format('column_order of table %s lists column %s, which does not exist', rel, bad.n);
+        ELSIF FOUND THEN
+            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('column_order of table %s lists column %s twice', rel, bad.n);
+        END IF;
+        col_order := ARRAY(SELECT x.e::numeric::smallint FROM jsonb_array_elements(meta -> 'column_order') WITH ORDINALITY AS x(e, pos) ORDER BY x.pos);
     ELSIF meta ? 'column_order' AND jsonb_typeof(meta -> 'column_order') <> 'null' THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('%s: key ''column_order'' must be an array of attnums, got %s', what, jsonb_typeof(meta -> 'column_order'));
@@ -1189,6 +1208,9 @@ COMMENT ON FUNCTION howdah_internal.catalog_con_def_sql(regclass, howdah.con_def
 -- Each change runs as its own statement (howdah_internal.catalog_run, below), and an error is re-raised
 -- with its SQLSTATE and a label naming the change ("alter_columns change 2 (column "price"):
 -- ..."). A call is one transaction: when one change fails, none is kept.
+--
+-- Ownership of the table is checked before the input is read (42501), so a role that may not
+-- alter the table pays nothing for a long list; no list is built by copying it once per element.
 
 CREATE FUNCTION howdah_internal.catalog_run(stmt text, label text)
 RETURNS void
@@ -1229,9 +1251,16 @@ DECLARE
     pk smallint[] := '{}'::smallint[];
     i integer := 0;
 BEGIN
+    PERFORM howdah_internal.catalog_require_table_owner(tab, 'add columns');
     IF jsonb_typeof(columns) IS DISTINCT FROM 'array' OR jsonb_array_length(columns) = 0 THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('%s must be a non-empty JSON array of column definitions', what);
+    END IF;
+    -- A table has at most 1600 columns: refuse a longer list before validating it.
+    IF jsonb_array_length(columns) + (SELECT count(*) FROM pg_attribute a WHERE a.attrelid = tab AND a.attnum > 0) > 1600 THEN
+        RAISE EXCEPTION USING ERRCODE = 'too_many_columns',
+            MESSAGE = format('%s: table %s would have more than 1600 columns (%s given)', what, tab, jsonb_array_length(columns)),
+            HINT = 'dropped columns count too until the table is rewritten (VACUUM FULL does not help; CREATE TABLE AS does)';
     END IF;
     SELECT array_agg(howdah_internal.catalog_to_col_def(x, format('%s[%s]', what, o - 1)) ORDER BY o) INTO defs
       FROM jsonb_array_elements(columns) WITH ORDINALITY AS e(x, o);
@@ -1272,8 +1301,9 @@ DECLARE
     typ regtype;
     tm integer;
     i integer := 0;
-    plan jsonb := '[]'::jsonb;
+    plan jsonb[] := '{}'::jsonb[];   -- array_append on a PL/pgSQL array works in place
 BEGIN
+    PERFORM howdah_internal.catalog_require_table_owner(tab, 'alter its columns');
     IF jsonb_typeof(changes) IS DISTINCT FROM 'array' THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('%s must be a JSON array of changes, got %s', what, coalesce(jsonb_typeof(changes), 'null'));
@@ -1304,7 +1334,7 @@ BEGIN
                 MESSAGE = format('%s: give default or default_expr, not both', label);
         END IF;
         -- The change as given, with its values validated and resolved (type oid, typmod, default SQL).
-        plan := plan || jsonb_build_array(ch || jsonb_strip_nulls(jsonb_build_object(
+        plan := array_append(plan, ch || jsonb_strip_nulls(jsonb_build_object(
             'label', label, 'attnum', col, 'type', typ::oid, 'typmod', tm,
             'default_expr', CASE WHEN howdah_internal.catalog_json_text(ch, 'default_expr', label) IS NOT NULL
                                  THEN howdah_internal.catalog_default_sql(ch ->> 'default_expr', label) END,
@@ -1314,7 +1344,7 @@ BEGIN
         i := i + 1;
     END LOOP;
 
-    FOR ch IN SELECT x FROM jsonb_array_elements(plan) x LOOP
+    FOREACH ch IN ARRAY plan LOOP
         label := ch ->> 'label';
         col := (ch ->> 'attnum')::smallint;
         -- The name now: an earlier change may have renamed the column (renames run last).
@@ -1376,7 +1406,7 @@ BEGIN
     RETURN howdah_internal.catalog_add_columns(howdah_internal.catalog_visible_table(tab), columns, 'add_columns columns');
 END;
 $$;
-COMMENT ON FUNCTION howdah.add_columns(oid, jsonb) IS 'Adds columns [{name, type, type_options, not_null, default, default_expr, identity, primary_key, description}] and returns their attnums. Errors: 42P01 unknown table, 22023 bad definition (names the key and column), 42704 unknown type, 42622 name over 63 bytes, 42701 column exists, 42501 not the owner, and any other error of an ADD COLUMN keeps its SQLSTATE, labelled with the column (22P02 a default that does not convert, 42P16 a second primary key).';
+COMMENT ON FUNCTION howdah.add_columns(oid, jsonb) IS 'Adds columns [{name, type, type_options, not_null, default, default_expr, identity, primary_key, description}] and returns their attnums. Errors: 42P01 unknown table, 42501 not an owner of the table (checked before columns is read), 22023 bad definition (names the key and column), 42704 unknown type, 42622 name over 63 bytes, 42701 column exists, 54011 more than 1600 columns, and any other error of an ADD COLUMN keeps its SQLSTATE, labelled with the column (22P02 a default that does not convert, 42P16 a second primary key).';
 
 CREATE FUNCTION howdah.alter_columns(tab oid, changes jsonb)
 RETURNS jsonb
@@ -1392,7 +1422,7 @@ BEGIN
     RETURN howdah_internal.catalog_columns_json(rel);
 END;
 $$;
-COMMENT ON FUNCTION howdah.alter_columns(oid, jsonb) IS 'Changes columns from [{column (attnum or name), name, type, type_options, default, default_expr, not_null, description, drop}]: one statement per change, retyping with USING column::type; returns the columns. Errors: 42P01 unknown table, 42703 unknown column, 22023 bad change, 42704 unknown type, 42622 new name over 63 bytes, 42501 not the owner, and any error of a statement, labelled with the change (e.g. 22P02 when values do not convert, 42701 a new name taken).';
+COMMENT ON FUNCTION howdah.alter_columns(oid, jsonb) IS 'Changes columns from [{column (attnum or name), name, type, type_options, default, default_expr, not_null, description, drop}]: one statement per change, retyping with USING column::type; returns the columns. Errors: 42P01 unknown table, 42501 not an owner of the table (checked before changes is read), 42703 unknown column, 22023 bad change, 42704 unknown type, 42622 new name over 63 bytes, and any error of a statement, labelled with the change (e.g. 22P02 when values do not convert, 42701 a new name taken).';
 
 CREATE FUNCTION howdah.drop_columns(tab oid, attnums smallint[], "cascade" boolean DEFAULT false)
 RETURNS integer
@@ -1405,12 +1435,23 @@ AS $$
 DECLARE
     rel regclass := howdah_internal.catalog_visible_table(tab);
     clauses text;
+    bad smallint;
+    bad_found boolean;
 BEGIN
-    SELECT string_agg(format('DROP COLUMN %I %s', howdah_internal.catalog_column_name(rel,
-                          howdah_internal.catalog_column_ref(rel, to_jsonb(n), 'drop_columns')),
-                          CASE WHEN "cascade" THEN 'CASCADE' ELSE 'RESTRICT' END), ', ')
+    PERFORM howdah_internal.catalog_require_table_owner(rel, 'drop its columns');
+    -- One join resolves the attnums; the first that is no column is reported by catalog_column_ref.
+    SELECT u.n, true INTO bad, bad_found
+      FROM (SELECT DISTINCT n FROM unnest(attnums) n) u
+      LEFT JOIN pg_attribute a ON a.attrelid = rel AND a.attnum = u.n AND a.attnum > 0 AND NOT a.attisdropped
+     WHERE a.attnum IS NULL
+     ORDER BY u.n NULLS FIRST LIMIT 1;
+    IF bad_found THEN
+        PERFORM howdah_internal.catalog_column_ref(rel, to_jsonb(bad), 'drop_columns');
+    END IF;
+    SELECT string_agg(format('DROP COLUMN %I %s', a.attname, CASE WHEN "cascade" THEN 'CASCADE' ELSE 'RESTRICT' END), ', ' ORDER BY a.attnum)
       INTO clauses
-      FROM (SELECT DISTINCT n FROM unnest(attnums) n) u;
+      FROM (SELECT DISTINCT n FROM unnest(attnums) n) u
+      JOIN pg_attribute a ON a.attrelid = rel AND a.attnum = u.n;
     IF clauses IS NULL THEN
         RETURN 0;
     END IF;
@@ -1418,7 +1459,7 @@ BEGIN
     RETURN (SELECT count(DISTINCT n) FROM unnest(attnums) n);
 END;
 $$;
-COMMENT ON FUNCTION howdah.drop_columns(oid, smallint[], boolean) IS 'Drops columns by attnum in one statement, all or none: drop_columns(tab, attnums, cascade = false) returns how many were dropped. Errors: 42P01 unknown table, 42703 unknown attnum, 22023 an attnum below 1 or NULL, 2BP01 dependents without cascade, 42501 not the owner.';
+COMMENT ON FUNCTION howdah.drop_columns(oid, smallint[], boolean) IS 'Drops columns by attnum in one statement, all or none: drop_columns(tab, attnums, cascade = false) returns how many were dropped. Errors: 42P01 unknown table, 42501 not an owner of the table (checked before attnums is read), 42703 unknown attnum, 22023 an attnum below 1 or NULL, 2BP01 dependents without cascade.';
 
 -- ----- catalog code/008_ddl_constraints.sql -----
 -- catalog code 008: constraints listed, added from JSON (primary key, unique, foreign key) and
@@ -1426,7 +1467,8 @@ COMMENT ON FUNCTION howdah.drop_columns(oid, smallint[], boolean) IS 'Drops colu
 --
 -- Each change runs as its own statement (howdah_internal.catalog_run in 007), and an error is re-raised
 -- with its SQLSTATE and a label naming the change ("alter_columns change 2 (column "price"):
--- ..."). A call is one transaction: when one change fails, none is kept.
+-- ..."). A call is one transaction: when one change fails, none is kept. Ownership of the table
+-- is checked before the input is read (42501).
 
 CREATE FUNCTION howdah_internal.catalog_add_constraints(tab regclass, constraints jsonb, what text)
 RETURNS oid[]
@@ -1440,6 +1482,7 @@ DECLARE
     before oid[];
     added oid[] := '{}'::oid[];
 BEGIN
+    PERFORM howdah_internal.catalog_require_table_owner(tab, 'add constraints');
     IF jsonb_typeof(constraints) IS DISTINCT FROM 'array' THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('%s must be a JSON array, got %s', what, coalesce(jsonb_typeof(constraints), 'null'));
@@ -1450,8 +1493,9 @@ BEGIN
         SELECT array_agg(k.oid) INTO before FROM pg_constraint k WHERE k.conrelid = tab;
         PERFORM howdah_internal.catalog_run(format('ALTER TABLE %s ADD %s', tab, howdah_internal.catalog_con_def_sql(tab, defs[i])),
                                     format('%s[%s]', what, i - 1));
+        -- The one constraint the statement made; NOT IN over the earlier ones is hashed.
         added := added || (SELECT k.oid FROM pg_constraint k
-                            WHERE k.conrelid = tab AND k.oid <> ALL (coalesce(before, '{}')) LIMIT 1);
+                            WHERE k.conrelid = tab AND k.oid NOT IN (SELECT unnest(coalesce(before, '{}'))) LIMIT 1);
     END LOOP;
     RETURN added;
 END;
@@ -1503,7 +1547,7 @@ BEGIN
     RETURN howdah_internal.catalog_add_constraints(howdah_internal.catalog_visible_table(tab), constraints, 'add_constraints constraints');
 END;
 $$;
-COMMENT ON FUNCTION howdah.add_constraints(oid, jsonb) IS 'Adds primary key, unique and foreign key constraints from [{name, type, columns, referent_table, referent_columns, on_delete, on_update, deferrable}]; returns their oids. Errors: 42P01 unknown table or referent table, 42703 unknown column, 22023 bad definition, 42622 name over 63 bytes, 42710 or 42P07 name taken, 42P16 a second primary key, 42830 referent columns without a unique key, 23505/23503 existing rows violate it, 42501 not the owner — each labelled with the constraint.';
+COMMENT ON FUNCTION howdah.add_constraints(oid, jsonb) IS 'Adds primary key, unique and foreign key constraints from [{name, type, columns, referent_table, referent_columns, on_delete, on_update, deferrable}]; returns their oids. Errors: 42P01 unknown table or referent table, 42501 not an owner of the table (checked before constraints is read) or no REFERENCES on the referent, 42703 unknown column, 22023 bad definition, 42622 name over 63 bytes, 42710 or 42P07 name taken, 42P16 a second primary key, 42830 referent columns without a unique key, 23505/23503 existing rows violate it — each labelled with the constraint.';
 
 CREATE FUNCTION howdah.drop_constraints(tab oid, constraints oid[], "cascade" boolean DEFAULT false)
 RETURNS integer
@@ -1518,11 +1562,12 @@ DECLARE
     missing oid;
     clauses text;
 BEGIN
+    PERFORM howdah_internal.catalog_require_table_owner(rel, 'drop its constraints');
     IF array_position(drop_constraints.constraints, NULL) IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'drop_constraints: constraints must not hold NULL';
     END IF;
     SELECT u.c INTO missing
-      FROM unnest(drop_constraints.constraints) u(c)
+      FROM (SELECT DISTINCT c FROM unnest(drop_constraints.constraints) c) u
      WHERE NOT EXISTS (SELECT FROM pg_constraint k WHERE k.oid = u.c AND k.conrelid = rel)
      ORDER BY u.c
      LIMIT 1;
@@ -1533,8 +1578,8 @@ BEGIN
     END IF;
     SELECT string_agg(format('DROP CONSTRAINT %I %s', k.conname, CASE WHEN "cascade" THEN 'CASCADE' ELSE 'RESTRICT' END),
                       ', ' ORDER BY k.contype <> 'f', k.conname) INTO clauses
-      FROM pg_constraint k
-     WHERE k.conrelid = rel AND k.oid = ANY (drop_constraints.constraints);
+      FROM (SELECT DISTINCT c FROM unnest(drop_constraints.constraints) c) u
+      JOIN pg_constraint k ON k.oid = u.c AND k.conrelid = rel;
     IF clauses IS NULL THEN
         RETURN 0;
     END IF;
@@ -1542,7 +1587,7 @@ BEGIN
     RETURN (SELECT count(DISTINCT c) FROM unnest(drop_constraints.constraints) c);
 END;
 $$;
-COMMENT ON FUNCTION howdah.drop_constraints(oid, oid[], boolean) IS 'Drops constraints of a table by oid in one statement, all or none: drop_constraints(tab, constraints, cascade = false) returns how many were dropped. Errors: 42P01 unknown table, 42704 a constraint that is not one of the table''s, 22023 a NULL oid, 2BP01 dependents without cascade (a key a foreign key of another table needs), 42501 not the owner.';
+COMMENT ON FUNCTION howdah.drop_constraints(oid, oid[], boolean) IS 'Drops constraints of a table by oid in one statement, all or none: drop_constraints(tab, constraints, cascade = false) returns how many were dropped. Errors: 42P01 unknown table, 42501 not an owner of the table (checked before constraints is read), 42704 a constraint that is not one of the table''s, 22023 a NULL oid, 2BP01 dependents without cascade (a key a foreign key of another table needs).';
 
 -- ----- catalog code/009_ddl_tables.sql -----
 -- catalog code 009: tables added from JSON column and constraint definitions, patched (name,
@@ -1594,6 +1639,7 @@ DECLARE
     what text := format('patch_table %s', rel);
     new_name text;
 BEGIN
+    PERFORM howdah_internal.catalog_require_table_owner(rel, 'change it');
     PERFORM howdah_internal.catalog_check_keys(patch, ARRAY['name', 'description', 'columns'], what);
     new_name := howdah_internal.catalog_json_text(patch, 'name', what);
     IF patch ? 'columns' THEN
@@ -1609,7 +1655,7 @@ BEGIN
     RETURN howdah_internal.catalog_table_json(tab, true);
 END;
 $$;
-COMMENT ON FUNCTION howdah.patch_table(oid, jsonb) IS 'Renames, re-comments and changes the columns of a table from {"name", "description", "columns"}; returns it as get_table() does. Errors: 42P01 unknown table, 22023 bad patch (names the key), 42703 unknown column, 42704 unknown type, 42622 new name over 63 bytes, 42P07 new name taken, 42501 not the owner, and any error of a column change, labelled with the change.';
+COMMENT ON FUNCTION howdah.patch_table(oid, jsonb) IS 'Renames, re-comments and changes the columns of a table from {"name", "description", "columns"}; returns it as get_table() does. Errors: 42P01 unknown table, 42501 not an owner of the table (checked before patch is read), 22023 bad patch (names the key), 42703 unknown column, 42704 unknown type, 42622 new name over 63 bytes, 42P07 new name taken, and any error of a column change, labelled with the change.';
 
 CREATE FUNCTION howdah.drop_tables(tables oid[], "cascade" boolean DEFAULT false)
 RETURNS integer
@@ -1629,17 +1675,28 @@ DECLARE
     err_msg text;
     err_detail text;
     err_hint text;
+    missing oid;
 BEGIN
     IF array_position(drop_tables.tables, NULL) IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'drop_tables: tables must not hold NULL';
+    END IF;
+    -- One query finds the first oid that is no table the catalog API may touch; catalog_visible_table reports it.
+    SELECT u.t INTO missing
+      FROM (SELECT DISTINCT t FROM unnest(drop_tables.tables) t) u
+     WHERE NOT EXISTS (SELECT FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                        WHERE c.oid = u.t AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+                          AND NOT howdah_internal.catalog_is_hidden_schema(n.nspname))
+     ORDER BY u.t LIMIT 1;
+    IF missing IS NOT NULL THEN
+        PERFORM howdah_internal.catalog_visible_table(missing);
     END IF;
     SELECT array_agg(format('DROP %s %s %s', k.keyword, k.names, CASE WHEN "cascade" THEN 'CASCADE' ELSE 'RESTRICT' END)
                      ORDER BY array_position(ARRAY['VIEW', 'MATERIALIZED VIEW', 'FOREIGN TABLE', 'TABLE'], k.keyword)) INTO stmts
       FROM (SELECT CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'f' THEN 'FOREIGN TABLE'
                                   ELSE 'TABLE' END AS keyword,
-                   string_agg(u.rel::text, ', ' ORDER BY u.rel::text) AS names
-              FROM (SELECT DISTINCT howdah_internal.catalog_visible_table(t) AS rel FROM unnest(drop_tables.tables) t) u
-              JOIN pg_class c ON c.oid = u.rel
+                   string_agg(c.oid::regclass::text, ', ' ORDER BY c.oid::regclass::text) AS names
+              FROM (SELECT DISTINCT t FROM unnest(drop_tables.tables) t) u
+              JOIN pg_class c ON c.oid = u.t
              GROUP BY 1) k;
     WHILE cardinality(stmts) > 0 LOOP
         refused := '{}';
@@ -1737,6 +1794,9 @@ COMMENT ON FUNCTION howdah.current_role_info() IS 'The current role and what it 
 -- Everything is read from the objects' ACLs, which every role may read; changes are GRANT/REVOKE
 -- statements run as the caller, so PostgreSQL's own rules apply.
 --
+-- A spec is read by one query (one join to the roles), whatever its length, and its changes
+-- are grouped into one GRANT or REVOKE per kind of change and set of privileges.
+--
 -- Errors: 22023 (invalid_parameter_value) for a bad spec, naming the entry and the key; 42704
 -- (undefined_object) for an unknown role; 42P01 / 3F000 for an unknown table / schema oid; 42501
 -- when the caller does not own the object or another role's grant would survive; 2BP01 when a
@@ -1814,43 +1874,90 @@ LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 -- The privilege keywords listed in input->key (absent or null: none), in PostgreSQL's order,
--- taken from catalog_privilege_keywords(kind); 22023 naming the key or the unknown privilege. Case is
--- ignored.
+-- taken from catalog_privilege_keywords(kind); 22023 naming the key or the first unknown
+-- privilege. Case is ignored. One query over the list, whatever its length.
 DECLARE
     allowed text[] := howdah_internal.catalog_privilege_keywords(kind);
-    item jsonb;
-    out text[] := '{}'::text[];
+    bad jsonb;
 BEGIN
     IF coalesce(jsonb_typeof(input -> key), 'null') = 'null' THEN
-        RETURN out;
+        RETURN '{}'::text[];
     END IF;
     IF jsonb_typeof(input -> key) <> 'array' THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('%s: key %L must be an array of privileges, got %s', what, key, jsonb_typeof(input -> key));
     END IF;
-    FOR item IN SELECT e FROM jsonb_array_elements(input -> key) AS e LOOP
-        IF jsonb_typeof(item) <> 'string' OR NOT upper(item #>> '{}') = ANY (allowed) THEN
-            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-                MESSAGE = format('%s: unknown %s privilege %s in %L', what, kind, item, key),
-                HINT = format('%s privileges: %s', kind, array_to_string(allowed, ', '));
-        END IF;
-        out := out || upper(item #>> '{}');
-    END LOOP;
-    RETURN ARRAY(SELECT k FROM unnest(allowed) AS k WHERE k = ANY (out));
+    SELECT x.e INTO bad
+      FROM jsonb_array_elements(input -> key) WITH ORDINALITY AS x(e, o)
+     WHERE jsonb_typeof(x.e) <> 'string' OR upper(x.e #>> '{}') <> ALL (allowed)
+     ORDER BY x.o LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('%s: unknown %s privilege %s in %L', what, kind, bad, key),
+            HINT = format('%s privileges: %s', kind, array_to_string(allowed, ', '));
+    END IF;
+    RETURN ARRAY(SELECT k FROM unnest(allowed) WITH ORDINALITY AS a(k, o)
+                  WHERE k IN (SELECT upper(e #>> '{}') FROM jsonb_array_elements(input -> key) AS e) ORDER BY a.o);
 END;
 $$;
 COMMENT ON FUNCTION howdah_internal.catalog_json_privileges(jsonb, text, text, text) IS 'Reads a list of privilege keywords from JSON input against the whitelist of the object kind (22023 otherwise).';
 
-CREATE FUNCTION howdah_internal.catalog_privilege_sql(verb text, privileges text[], classid regclass, obj oid, grantee oid)
+CREATE FUNCTION howdah_internal.catalog_privilege_entry(entry jsonb, what text, kind text,
+                                                        OUT role_name text, OUT role_num bigint, OUT direct text[], OUT grantable text[])
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- Validates the shape of one entry of a replace_*_privileges spec, without the catalog: the
+-- role as given (role_name, or role_num from role_oid; PUBLIC is role_num 0), and its privileges.
+BEGIN
+    PERFORM howdah_internal.catalog_check_keys(entry, ARRAY['role', 'role_oid', 'direct', 'grant_option'], what);
+    IF (entry ? 'role') = (entry ? 'role_oid') THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('%s: give exactly one of "role" and "role_oid"', what);
+    END IF;
+    IF entry ? 'role' THEN
+        role_name := howdah_internal.catalog_json_text(entry, 'role', what);
+        IF role_name IN ('PUBLIC', 'public') THEN
+            role_name := NULL;
+            role_num := 0;
+        END IF;
+    ELSE
+        -- A JSON number as list_roles() gives oids, or a string of digits (read as that number).
+        role_num := howdah_internal.catalog_json_int_value(
+            CASE WHEN jsonb_typeof(entry -> 'role_oid') = 'string' AND entry ->> 'role_oid' ~ '^[0-9]{1,10}$'
+                 THEN to_jsonb((entry ->> 'role_oid')::bigint) ELSE entry -> 'role_oid' END,
+            0, 4294967295, format('%s: key ''role_oid'' (an oid)', what));
+    END IF;
+    IF NOT entry ? 'direct' THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('%s: key ''direct'' is required', what),
+            HINT = 'give the privileges the role should end with; [] revokes them all';
+    END IF;
+    direct := howdah_internal.catalog_json_privileges(entry, 'direct', what, kind);
+    grantable := howdah_internal.catalog_json_privileges(entry, 'grant_option', what, kind);
+    IF NOT grantable <@ direct THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('%s: grant_option lists %s, which "direct" does not', what,
+                             array_to_string(ARRAY(SELECT unnest(grantable) EXCEPT SELECT unnest(direct)), ', '));
+    END IF;
+    IF role_num = 0 AND grantable <> '{}' THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('%s: PUBLIC cannot hold grant options', what);
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.catalog_privilege_entry(jsonb, text, text) IS 'Validates the shape of one entry of a privileges spec (22023 naming the entry and key).';
+
+CREATE FUNCTION howdah_internal.catalog_privilege_sql(verb text, privileges text[], classid regclass, obj oid, grantees oid[])
 RETURNS text
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     -- One GRANT or REVOKE statement (verb: grant, grant_with_option, revoke, revoke_option) of
     -- `privileges` on the object (classid, obj) — a table (pg_class) or a schema (pg_namespace),
-    -- named as pg_depend does — to or from `grantee` (0 = PUBLIC). Privilege keywords come from
-    -- catalog_privilege_keywords(), never from the argument's text; names are quoted with %I. NULL for an
-    -- unknown verb, object or role.
+    -- named as pg_depend does — to or from every role of `grantees` (0 = PUBLIC). Privilege
+    -- keywords come from catalog_privilege_keywords(), never from the argument's text; names are
+    -- quoted with %I. NULL for an unknown verb, object or role.
     SELECT format(CASE verb
                       WHEN 'grant' THEN 'GRANT %s ON %s TO %s'
                       WHEN 'grant_with_option' THEN 'GRANT %s ON %s TO %s WITH GRANT OPTION'
@@ -1866,10 +1973,12 @@ BEGIN ATOMIC
                                                        WHERE c.oid = obj)
                       WHEN 'pg_namespace'::regclass THEN (SELECT format('SCHEMA %I', n.nspname)
                                                             FROM pg_namespace n WHERE n.oid = obj) END,
-                  CASE WHEN grantee = 0 THEN 'PUBLIC'
-                       ELSE (SELECT format('%I', r.rolname) FROM pg_roles r WHERE r.oid = grantee) END);
+                  (SELECT CASE WHEN count(*) = count(x.name) THEN string_agg(x.name, ', ' ORDER BY x.ord) END
+                     FROM (SELECT g.ord, CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE format('%I', r.rolname) END AS name
+                             FROM unnest(grantees) WITH ORDINALITY AS g(grantee, ord)
+                             LEFT JOIN pg_roles r ON r.oid = g.grantee) x));
 END;
-COMMENT ON FUNCTION howdah_internal.catalog_privilege_sql(text, text[], regclass, oid, oid) IS 'Builds one GRANT/REVOKE statement from whitelisted privilege keywords and quoted names.';
+COMMENT ON FUNCTION howdah_internal.catalog_privilege_sql(text, text[], regclass, oid, oid[]) IS 'Builds one GRANT/REVOKE statement for several roles from whitelisted privilege keywords and quoted names.';
 
 CREATE FUNCTION howdah_internal.catalog_replace_privileges(kind text, obj oid, spec jsonb)
 RETURNS void
@@ -1877,30 +1986,24 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 -- Makes the ACL of the table or schema `obj` say exactly what `spec` says (see
--- replace_table_privileges). Order: find the object, check ownership, validate the whole spec,
--- refuse grant options others depend on, then GRANT/REVOKE per role, then check the result.
+-- replace_table_privileges). Order: find the object, check ownership, validate the whole spec
+-- (the shape of every entry, then its roles, then roles listed twice), refuse grant options
+-- others depend on, then GRANT/REVOKE, then check the result. The spec is read by one query
+-- with one join to the roles, and the changes are grouped: one statement per kind of change and
+-- set of privileges, naming every role it applies to.
 DECLARE
     what text := format('replace_%s_privileges spec', kind);
     shown text;       -- the object for messages
     catalog regclass := CASE kind WHEN 'table' THEN 'pg_class'::regclass ELSE 'pg_namespace'::regclass END;
     owner_oid oid;
     acl aclitem[];
-    entry jsonb;
-    pos bigint;
-    where_ text;
-    role_name text;
-    role_num bigint;
-    grantee_oid oid;
-    want_roles oid[] := '{}'::oid[];
-    want_direct jsonb := '{}'::jsonb;   -- grantee oid (as text) -> [privileges]
-    want_grant jsonb := '{}'::jsonb;    -- grantee oid (as text) -> [privileges with grant option]
-    direct text[];
-    grantable text[];
-    cur_direct text[];
-    cur_grant text[];
-    todo text[];
+    entries jsonb;    -- [{pos, grantee (NULL: unknown role), role_name, role_num, nth}]
+    want jsonb;       -- grantee oid (as text) -> {"direct": [...], "grant_option": [...]}
+    bad jsonb;
+    stmts text[];
+    stmt text;
     dep record;
-    bad record;
+    leftover record;
 BEGIN
     IF kind = 'table' THEN
         shown := format('table %s', howdah_internal.catalog_visible_table(obj));
@@ -1921,67 +2024,44 @@ BEGIN
             MESSAGE = format('%s for %s must be a JSON array, got %s', what, shown, coalesce(jsonb_typeof(spec), 'null')),
             HINT = 'give [{"role": name, "direct": [privileges]}, ...]; [] revokes every grant but the owner''s';
     END IF;
-    FOR entry, pos IN SELECT e, i FROM jsonb_array_elements(spec) WITH ORDINALITY AS x(e, i) LOOP
-        where_ := format('%s for %s, entry %s', what, shown, pos);
-        PERFORM howdah_internal.catalog_check_keys(entry, ARRAY['role', 'role_oid', 'direct', 'grant_option'], where_);
-        IF (entry ? 'role') = (entry ? 'role_oid') THEN
-            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-                MESSAGE = format('%s: give exactly one of "role" and "role_oid"', where_);
-        END IF;
-        IF entry ? 'role' THEN
-            role_name := howdah_internal.catalog_json_text(entry, 'role', where_);
-            IF role_name IN ('PUBLIC', 'public') THEN
-                grantee_oid := 0;
-            ELSE
-                grantee_oid := (SELECT r.oid FROM pg_roles r WHERE r.rolname = role_name);
-                IF grantee_oid IS NULL THEN
-                    RAISE EXCEPTION USING ERRCODE = 'undefined_object',
-                        MESSAGE = format('%s: role %s does not exist', where_, coalesce(quote_literal(role_name), 'null')),
-                        HINT = 'list_roles() gives the roles; name PUBLIC as "PUBLIC"';
-                END IF;
-            END IF;
-        ELSE
-            -- A JSON number as list_roles() gives oids, or a string of digits (read as that number).
-            role_num := howdah_internal.catalog_json_int_value(
-                CASE WHEN jsonb_typeof(entry -> 'role_oid') = 'string' AND entry ->> 'role_oid' ~ '^[0-9]{1,10}$'
-                     THEN to_jsonb((entry ->> 'role_oid')::bigint) ELSE entry -> 'role_oid' END,
-                0, 4294967295, format('%s: key ''role_oid'' (an oid)', where_));
-            IF role_num = 0 THEN
-                grantee_oid := 0;
-            ELSE
-                grantee_oid := (SELECT r.oid FROM pg_roles r WHERE r.oid = role_num::oid);
-                IF grantee_oid IS NULL THEN
-                    RAISE EXCEPTION USING ERRCODE = 'undefined_object',
-                        MESSAGE = format('%s: role with oid %s does not exist', where_, role_num),
-                        HINT = 'list_roles() gives the roles; PUBLIC is role_oid 0';
-                END IF;
-            END IF;
-        END IF;
-        IF grantee_oid = ANY (want_roles) THEN
-            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-                MESSAGE = format('%s: role %s is listed twice',
-                                 where_, CASE WHEN grantee_oid = 0 THEN 'PUBLIC' ELSE grantee_oid::regrole::text END);
-        END IF;
-        IF NOT entry ? 'direct' THEN
-            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-                MESSAGE = format('%s: key ''direct'' is required', where_),
-                HINT = 'give the privileges the role should end with; [] revokes them all';
-        END IF;
-        direct := howdah_internal.catalog_json_privileges(entry, 'direct', where_, kind);
-        grantable := howdah_internal.catalog_json_privileges(entry, 'grant_option', where_, kind);
-        IF NOT grantable <@ direct THEN
-            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-                MESSAGE = format('%s: grant_option lists %s, which "direct" does not', where_,
-                                 array_to_string(ARRAY(SELECT unnest(grantable) EXCEPT SELECT unnest(direct)), ', '));
-        END IF;
-        IF grantee_oid = 0 AND grantable <> '{}' THEN
-            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-                MESSAGE = format('%s: PUBLIC cannot hold grant options', where_);
-        END IF;
-        want_roles := want_roles || grantee_oid;
-        want_direct := want_direct || jsonb_build_object(grantee_oid::text, direct);
-        want_grant := want_grant || jsonb_build_object(grantee_oid::text, grantable);
-    END LOOP;
+    WITH parsed AS MATERIALIZED (
+        SELECT x.pos, p.role_name, p.role_num, p.direct, p.grantable
+          FROM jsonb_array_elements(spec) WITH ORDINALITY AS x(e, pos)
+         CROSS JOIN LATERAL howdah_internal.catalog_privilege_entry(x.e, format('%s for %s, entry %s', what, shown, x.pos), kind) AS p),
+    resolved AS (
+        SELECT p.*, CASE WHEN p.role_num = 0 THEN 0::oid ELSE coalesce(by_name.oid, by_oid.oid) END AS grantee
+          FROM parsed p
+          LEFT JOIN pg_roles by_name ON by_name.rolname = p.role_name
+          LEFT JOIN pg_roles by_oid ON by_oid.oid = p.role_num::oid AND p.role_num > 0),
+    counted AS (
+        SELECT r.*, row_number() OVER (PARTITION BY r.grantee ORDER BY r.pos) AS nth FROM resolved r)
+    SELECT jsonb_agg(jsonb_build_object('pos', r.pos, 'grantee', r.grantee, 'role_name', r.role_name, 'role_num', r.role_num,
+                                        'by_name', r.role_num IS NULL,
+                                        'nth', CASE WHEN r.grantee IS NOT NULL THEN r.nth END)
+                     ORDER BY r.pos),
+           jsonb_object_agg(r.grantee::text, jsonb_build_object('direct', r.direct, 'grant_option', r.grantable))
+               FILTER (WHERE r.grantee IS NOT NULL AND r.nth = 1)
+      INTO entries, want
+      FROM counted r;
+    want := coalesce(want, '{}');
+
+    SELECT e INTO bad FROM jsonb_array_elements(entries) AS e WHERE e -> 'grantee' = 'null' ORDER BY (e ->> 'pos')::bigint LIMIT 1;
+    IF FOUND AND (bad -> 'by_name')::boolean THEN
+        RAISE EXCEPTION USING ERRCODE = 'undefined_object',
+            MESSAGE = format('%s for %s, entry %s: role %s does not exist', what, shown, bad ->> 'pos',
+                             coalesce(quote_literal(bad ->> 'role_name'), 'null')),
+            HINT = 'list_roles() gives the roles; name PUBLIC as "PUBLIC"';
+    ELSIF FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'undefined_object',
+            MESSAGE = format('%s for %s, entry %s: role with oid %s does not exist', what, shown, bad ->> 'pos', bad ->> 'role_num'),
+            HINT = 'list_roles() gives the roles; PUBLIC is role_oid 0';
+    END IF;
+    SELECT e INTO bad FROM jsonb_array_elements(entries) AS e WHERE (e ->> 'nth')::bigint > 1 ORDER BY (e ->> 'pos')::bigint LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('%s for %s, entry %s: role %s is listed twice', what, shown, bad ->> 'pos',
+                             CASE WHEN bad ->> 'grantee' = '0' THEN 'PUBLIC' ELSE (bad ->> 'grantee')::oid::regrole::text END);
+    END IF;
 
     IF kind = 'table' THEN
         SELECT coalesce(c.relacl, acldefault('r', c.relowner)) INTO acl FROM pg_class c WHERE c.oid = obj;
@@ -1996,7 +2076,7 @@ BEGIN
       FROM aclexplode(acl) g
       JOIN aclexplode(acl) d ON d.grantor = g.grantee AND d.privilege_type = g.privilege_type AND d.grantee <> g.grantee
      WHERE g.is_grantable AND g.grantor = owner_oid AND g.grantee <> owner_oid
-       AND NOT coalesce(want_grant -> g.grantee::text, '[]') ? g.privilege_type
+       AND NOT coalesce(want -> g.grantee::text -> 'grant_option', '[]') ? g.privilege_type
      ORDER BY g.grantee, array_position(howdah_internal.catalog_privilege_keywords(kind), g.privilege_type::text), d.grantee
      LIMIT 1;
     IF FOUND THEN
@@ -2006,42 +2086,48 @@ BEGIN
                              CASE WHEN dep.other = 0 THEN 'PUBLIC' ELSE dep.other::regrole::text END),
             HINT = format('keep %s in the grant_option of %s, or first remove what it granted: as %s, %s; or as the owner, %s CASCADE',
                           dep.privilege_type, dep.holder::regrole, dep.holder::regrole,
-                          howdah_internal.catalog_privilege_sql('revoke', ARRAY[dep.privilege_type::text], catalog, obj, dep.other),
-                          howdah_internal.catalog_privilege_sql('revoke', ARRAY[dep.privilege_type::text], catalog, obj, dep.holder));
+                          howdah_internal.catalog_privilege_sql('revoke', ARRAY[dep.privilege_type::text], catalog, obj, ARRAY[dep.other]),
+                          howdah_internal.catalog_privilege_sql('revoke', ARRAY[dep.privilege_type::text], catalog, obj, ARRAY[dep.holder]));
     END IF;
 
-    -- Apply, role by role: every grantee of the current ACL and every listed role, but never the
-    -- owner.
-    FOR grantee_oid IN
-        SELECT g FROM (SELECT e.grantee AS g FROM aclexplode(acl) e UNION SELECT unnest(want_roles)) u
-         WHERE g <> owner_oid ORDER BY g
-    LOOP
-        SELECT coalesce(array_agg(e.privilege_type), '{}'),
-               coalesce(array_agg(e.privilege_type) FILTER (WHERE e.is_grantable), '{}')
-          INTO cur_direct, cur_grant
-          FROM aclexplode(acl) e WHERE e.grantee = grantee_oid;
-        direct := ARRAY(SELECT jsonb_array_elements_text(coalesce(want_direct -> grantee_oid::text, '[]')));
-        grantable := ARRAY(SELECT jsonb_array_elements_text(coalesce(want_grant -> grantee_oid::text, '[]')));
-
-        -- Privileges to take away (with their grant options).
-        todo := ARRAY(SELECT unnest(cur_direct) EXCEPT SELECT unnest(direct));
-        IF todo <> '{}' THEN
-            EXECUTE howdah_internal.catalog_privilege_sql('revoke', todo, catalog, obj, grantee_oid);
-        END IF;
-        -- Grant options to take away from privileges that stay.
-        todo := ARRAY(SELECT unnest(cur_grant) INTERSECT SELECT unnest(direct) EXCEPT SELECT unnest(grantable));
-        IF todo <> '{}' THEN
-            EXECUTE howdah_internal.catalog_privilege_sql('revoke_option', todo, catalog, obj, grantee_oid);
-        END IF;
-        -- Privileges to give without, then with grant option.
-        todo := ARRAY(SELECT unnest(direct) EXCEPT SELECT unnest(cur_direct) EXCEPT SELECT unnest(grantable));
-        IF todo <> '{}' THEN
-            EXECUTE howdah_internal.catalog_privilege_sql('grant', todo, catalog, obj, grantee_oid);
-        END IF;
-        todo := ARRAY(SELECT unnest(grantable) EXCEPT SELECT unnest(cur_grant));
-        IF todo <> '{}' THEN
-            EXECUTE howdah_internal.catalog_privilege_sql('grant_with_option', todo, catalog, obj, grantee_oid);
-        END IF;
+    -- What changes for every grantee of the current ACL and every listed role, but never the
+    -- owner: privileges taken away (with their grant options), grant options taken from
+    -- privileges that stay, privileges given without and then with grant option. Roles with the
+    -- same change share one statement; revokes run before grants.
+    WITH cur AS (
+        SELECT e.grantee, array_agg(e.privilege_type::text) AS direct,
+               coalesce(array_agg(e.privilege_type::text) FILTER (WHERE e.is_grantable), '{}') AS grant_option
+          FROM aclexplode(acl) e GROUP BY e.grantee),
+    wanted AS (
+        SELECT w.key::oid AS grantee,
+               ARRAY(SELECT jsonb_array_elements_text(w.value -> 'direct')) AS direct,
+               ARRAY(SELECT jsonb_array_elements_text(w.value -> 'grant_option')) AS grant_option
+          FROM jsonb_each(want) w),
+    per AS (
+        SELECT u.g, coalesce(c.direct, '{}') AS cd, coalesce(c.grant_option, '{}') AS cg,
+               coalesce(w.direct, '{}') AS wd, coalesce(w.grant_option, '{}') AS wg
+          FROM (SELECT grantee FROM cur UNION SELECT grantee FROM wanted) u(g)
+          LEFT JOIN cur c ON c.grantee = u.g
+          LEFT JOIN wanted w ON w.grantee = u.g
+         WHERE u.g <> owner_oid),
+    todo AS (
+        SELECT v.ord, v.verb, ARRAY(SELECT k FROM unnest(howdah_internal.catalog_privilege_keywords(kind)) WITH ORDINALITY AS a(k, o)
+                                     WHERE k = ANY (v.privs) ORDER BY a.o) AS privs, per.g
+          FROM per
+         CROSS JOIN LATERAL (VALUES
+               (1, 'revoke', ARRAY(SELECT unnest(per.cd) EXCEPT SELECT unnest(per.wd))),
+               (2, 'revoke_option', ARRAY(SELECT unnest(per.cg) INTERSECT SELECT unnest(per.wd) EXCEPT SELECT unnest(per.wg))),
+               (3, 'grant', ARRAY(SELECT unnest(per.wd) EXCEPT SELECT unnest(per.cd) EXCEPT SELECT unnest(per.wg))),
+               (4, 'grant_with_option', ARRAY(SELECT unnest(per.wg) EXCEPT SELECT unnest(per.cg)))) AS v(ord, verb, privs)
+         WHERE cardinality(v.privs) > 0)
+    SELECT coalesce(array_agg(howdah_internal.catalog_privilege_sql(t.verb, t.privs, catalog, obj, t.grantees) ORDER BY t.ord, t.privs), '{}')
+      INTO stmts
+      FROM (SELECT todo.ord, todo.verb, todo.privs, array_agg(todo.g ORDER BY todo.g) AS grantees
+              FROM todo GROUP BY todo.ord, todo.verb, todo.privs) t;
+    -- catalog_privilege_sql builds each statement from whitelisted keywords and %I-quoted names.
+    PERFORM 'PRAGMA:DISABLE:SECURITY_WARNINGS';
+    FOREACH stmt IN ARRAY stmts LOOP
+        EXECUTE stmt;
     END LOOP;
 
     -- Grants made by other roles (through their grant options) survive the owner's REVOKE; the
@@ -2051,19 +2137,19 @@ BEGIN
     ELSE
         SELECT n.nspacl INTO acl FROM pg_namespace n WHERE n.oid = obj;
     END IF;
-    SELECT e.grantee, e.grantor, e.privilege_type INTO bad
+    SELECT e.grantee, e.grantor, e.privilege_type INTO leftover
       FROM aclexplode(acl) e
      WHERE e.grantee <> owner_oid
-       AND NOT (coalesce(want_direct -> e.grantee::text, '[]') ? e.privilege_type
-                AND (NOT e.is_grantable OR coalesce(want_grant -> e.grantee::text, '[]') ? e.privilege_type))
+       AND NOT (coalesce(want -> e.grantee::text -> 'direct', '[]') ? e.privilege_type
+                AND (NOT e.is_grantable OR coalesce(want -> e.grantee::text -> 'grant_option', '[]') ? e.privilege_type))
      LIMIT 1;
     IF FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
             MESSAGE = format('%s on %s was granted to %s by %s and cannot be revoked by the owner',
-                             bad.privilege_type, shown,
-                             CASE WHEN bad.grantee = 0 THEN 'PUBLIC' ELSE bad.grantee::regrole::text END,
-                             bad.grantor::regrole::text),
-            HINT = format('%s (or a superuser) must revoke it first', bad.grantor::regrole::text);
+                             leftover.privilege_type, shown,
+                             CASE WHEN leftover.grantee = 0 THEN 'PUBLIC' ELSE leftover.grantee::regrole::text END,
+                             leftover.grantor::regrole::text),
+            HINT = format('%s (or a superuser) must revoke it first', leftover.grantor::regrole::text);
     END IF;
 END;
 $$;
@@ -3546,7 +3632,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION howdah.delete_records(oid, jsonb) IS 'Deletes records by primary key (ids: a JSON array of ids as get_record takes them), all in one statement; returns the number deleted (unknown ids count nothing). Privileges are checked before ids is read. Errors: 42P01 unknown table, 42501 no DELETE on the table or no SELECT on a key column (before ids is read), 55000 no primary key, 22023 bad ids, 42703 unknown column, 22P02 etc. an id value that does not convert (naming the column), 23503 still referenced.';
-SELECT howdah_internal.record_code('catalog', 'howdah', '647599f627715049c34f4f0537f92b85cee5998cd0169f9e21525c9071898b59', '0.2.0', ARRAY['howdah', 'howdah_internal']);
+SELECT howdah_internal.record_code('catalog', 'howdah', 'd568a868165cb799191bb58e97ccec279adfcc077c5c9aaa814d68b67e3f0e46', '0.2.0', ARRAY['howdah', 'howdah_internal']);
 
 -- ===== module queue (schema howdah_queue) =====
 
