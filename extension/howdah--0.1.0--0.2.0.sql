@@ -2550,19 +2550,20 @@ AS $$
 -- Refuses (22023) a filter nested more than 100 levels deep or with more than 1000 nodes
 -- (conditions and and/or/not nodes) before catalog_filter_sql recurses into it: the recursion,
 -- and PostgreSQL parsing the SQL it makes, would otherwise hit the stack depth limit (54001).
--- A loop over the tree's levels, each read by one query: no recursion here. Nodes of a wrong
--- shape count as they are; catalog_filter_sql reports them.
+-- A loop over the tree's levels, each read by one query: no recursion here. The levels are
+-- jsonb[] (jsonb_agg would re-encode every subtree at every level). Nodes of a wrong shape count
+-- as they are; catalog_filter_sql reports them.
 DECLARE
     max_depth CONSTANT integer := 100;
     max_nodes CONSTANT integer := 1000;
-    level jsonb := jsonb_build_array(filter);   -- the nodes at this depth
+    level jsonb[] := ARRAY[filter];   -- the nodes at this depth
     depth integer := 0;
     nodes bigint := 0;
     children bigint;
 BEGIN
-    WHILE jsonb_array_length(level) > 0 LOOP
+    WHILE cardinality(level) > 0 LOOP
         depth := depth + 1;
-        nodes := nodes + jsonb_array_length(level);
+        nodes := nodes + cardinality(level);
         IF depth > max_depth THEN
             RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
                 MESSAGE = format('%s nests deeper than %s levels, the limit (each and, or and not is a level)', what, max_depth),
@@ -2572,21 +2573,22 @@ BEGIN
         SELECT coalesce(sum(CASE WHEN jsonb_typeof(n -> 'and') = 'array' THEN jsonb_array_length(n -> 'and') ELSE 0 END
                           + CASE WHEN jsonb_typeof(n -> 'or') = 'array' THEN jsonb_array_length(n -> 'or') ELSE 0 END
                           + CASE WHEN n ? 'not' THEN 1 ELSE 0 END), 0) INTO children
-          FROM jsonb_array_elements(level) AS n
+          FROM unnest(level) AS n
          WHERE jsonb_typeof(n) = 'object';
         IF nodes + children > max_nodes THEN
             RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
                 MESSAGE = format('%s has more than %s nodes (conditions, and, or, not), the limit', what, max_nodes),
                 HINT = 'compare a column with many values through op "in": its values do not count';
         END IF;
-        SELECT coalesce(jsonb_agg(c.f), '[]') INTO level
-          FROM jsonb_array_elements(level) AS n
-         CROSS JOIN LATERAL (SELECT x FROM jsonb_array_elements(CASE WHEN jsonb_typeof(n -> 'and') = 'array' THEN n -> 'and' ELSE '[]' END) AS x
-                             UNION ALL
-                             SELECT x FROM jsonb_array_elements(CASE WHEN jsonb_typeof(n -> 'or') = 'array' THEN n -> 'or' ELSE '[]' END) AS x
-                             UNION ALL
-                             SELECT n -> 'not' WHERE n ? 'not') AS c(f)
-         WHERE jsonb_typeof(n) = 'object';
+        level := ARRAY(SELECT c.f
+                         FROM unnest(level) AS n
+                        CROSS JOIN LATERAL (
+                              SELECT x FROM jsonb_array_elements(CASE WHEN jsonb_typeof(n -> 'and') = 'array' THEN n -> 'and' ELSE '[]' END) AS x
+                              UNION ALL
+                              SELECT x FROM jsonb_array_elements(CASE WHEN jsonb_typeof(n -> 'or') = 'array' THEN n -> 'or' ELSE '[]' END) AS x
+                              UNION ALL
+                              SELECT n -> 'not' WHERE n ? 'not') AS c(f)
+                        WHERE jsonb_typeof(n) = 'object');
     END LOOP;
 END;
 $$;
@@ -3632,7 +3634,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION howdah.delete_records(oid, jsonb) IS 'Deletes records by primary key (ids: a JSON array of ids as get_record takes them), all in one statement; returns the number deleted (unknown ids count nothing). Privileges are checked before ids is read. Errors: 42P01 unknown table, 42501 no DELETE on the table or no SELECT on a key column (before ids is read), 55000 no primary key, 22023 bad ids, 42703 unknown column, 22P02 etc. an id value that does not convert (naming the column), 23503 still referenced.';
-SELECT howdah_internal.record_code('catalog', 'howdah', 'd568a868165cb799191bb58e97ccec279adfcc077c5c9aaa814d68b67e3f0e46', '0.2.0', ARRAY['howdah', 'howdah_internal']);
+SELECT howdah_internal.record_code('catalog', 'howdah', '94420c3ba82ae49f4c1ba18ab97010f0267d8a70c27a695d53b02e37539237b2', '0.2.0', ARRAY['howdah', 'howdah_internal']);
 
 -- ===== module queue (schema howdah_queue) =====
 

@@ -223,19 +223,20 @@ AS $$
 -- Refuses (22023) a filter nested more than 100 levels deep or with more than 1000 nodes
 -- (conditions and and/or/not nodes) before catalog_filter_sql recurses into it: the recursion,
 -- and PostgreSQL parsing the SQL it makes, would otherwise hit the stack depth limit (54001).
--- A loop over the tree's levels, each read by one query: no recursion here. Nodes of a wrong
--- shape count as they are; catalog_filter_sql reports them.
+-- A loop over the tree's levels, each read by one query: no recursion here. The levels are
+-- jsonb[] (jsonb_agg would re-encode every subtree at every level). Nodes of a wrong shape count
+-- as they are; catalog_filter_sql reports them.
 DECLARE
     max_depth CONSTANT integer := 100;
     max_nodes CONSTANT integer := 1000;
-    level jsonb := jsonb_build_array(filter);   -- the nodes at this depth
+    level jsonb[] := ARRAY[filter];   -- the nodes at this depth
     depth integer := 0;
     nodes bigint := 0;
     children bigint;
 BEGIN
-    WHILE jsonb_array_length(level) > 0 LOOP
+    WHILE cardinality(level) > 0 LOOP
         depth := depth + 1;
-        nodes := nodes + jsonb_array_length(level);
+        nodes := nodes + cardinality(level);
         IF depth > max_depth THEN
             RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
                 MESSAGE = format('%s nests deeper than %s levels, the limit (each and, or and not is a level)', what, max_depth),
@@ -245,21 +246,22 @@ BEGIN
         SELECT coalesce(sum(CASE WHEN jsonb_typeof(n -> 'and') = 'array' THEN jsonb_array_length(n -> 'and') ELSE 0 END
                           + CASE WHEN jsonb_typeof(n -> 'or') = 'array' THEN jsonb_array_length(n -> 'or') ELSE 0 END
                           + CASE WHEN n ? 'not' THEN 1 ELSE 0 END), 0) INTO children
-          FROM jsonb_array_elements(level) AS n
+          FROM unnest(level) AS n
          WHERE jsonb_typeof(n) = 'object';
         IF nodes + children > max_nodes THEN
             RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
                 MESSAGE = format('%s has more than %s nodes (conditions, and, or, not), the limit', what, max_nodes),
                 HINT = 'compare a column with many values through op "in": its values do not count';
         END IF;
-        SELECT coalesce(jsonb_agg(c.f), '[]') INTO level
-          FROM jsonb_array_elements(level) AS n
-         CROSS JOIN LATERAL (SELECT x FROM jsonb_array_elements(CASE WHEN jsonb_typeof(n -> 'and') = 'array' THEN n -> 'and' ELSE '[]' END) AS x
-                             UNION ALL
-                             SELECT x FROM jsonb_array_elements(CASE WHEN jsonb_typeof(n -> 'or') = 'array' THEN n -> 'or' ELSE '[]' END) AS x
-                             UNION ALL
-                             SELECT n -> 'not' WHERE n ? 'not') AS c(f)
-         WHERE jsonb_typeof(n) = 'object';
+        level := ARRAY(SELECT c.f
+                         FROM unnest(level) AS n
+                        CROSS JOIN LATERAL (
+                              SELECT x FROM jsonb_array_elements(CASE WHEN jsonb_typeof(n -> 'and') = 'array' THEN n -> 'and' ELSE '[]' END) AS x
+                              UNION ALL
+                              SELECT x FROM jsonb_array_elements(CASE WHEN jsonb_typeof(n -> 'or') = 'array' THEN n -> 'or' ELSE '[]' END) AS x
+                              UNION ALL
+                              SELECT n -> 'not' WHERE n ? 'not') AS c(f)
+                        WHERE jsonb_typeof(n) = 'object');
     END LOOP;
 END;
 $$;
