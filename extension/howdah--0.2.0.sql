@@ -801,19 +801,32 @@ RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $$
--- Drops the schemas `schemas` (an oid given twice counts once), all or none, and returns how
--- many were dropped. Without cascade a schema that holds objects is refused (2BP01, naming what
--- depends on it), so dropping them one by one is the same as one statement.
+-- Drops the schemas `schemas` (an oid given twice counts once), all or none, in one DROP
+-- statement, and returns how many were dropped. Without cascade a schema that holds objects is
+-- refused (2BP01, naming what depends on it).
 DECLARE
-    nsp name;
+    missing oid;
+    names text;
 BEGIN
     IF array_position(drop_schemas.schemas, NULL) IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'drop_schemas: schemas must not hold NULL';
     END IF;
-    FOR nsp IN SELECT howdah_internal.catalog_visible_schema(u.s) FROM (SELECT DISTINCT s FROM unnest(drop_schemas.schemas) s) u
-                ORDER BY u.s LOOP
-        EXECUTE format('DROP SCHEMA %I %s', nsp, CASE WHEN "cascade" THEN 'CASCADE' ELSE 'RESTRICT' END);
-    END LOOP;
+    -- One join resolves the oids; the first unknown or hidden one is reported by catalog_visible_schema.
+    SELECT u.s INTO missing
+      FROM (SELECT DISTINCT s FROM unnest(drop_schemas.schemas) s) u
+      LEFT JOIN pg_namespace n ON n.oid = u.s AND NOT howdah_internal.catalog_is_hidden_schema(n.nspname)
+     WHERE n.oid IS NULL
+     ORDER BY u.s LIMIT 1;
+    IF missing IS NOT NULL THEN
+        PERFORM howdah_internal.catalog_visible_schema(missing);
+    END IF;
+    SELECT string_agg(format('%I', n.nspname), ', ' ORDER BY n.nspname) INTO names
+      FROM (SELECT DISTINCT s FROM unnest(drop_schemas.schemas) s) u JOIN pg_namespace n ON n.oid = u.s;
+    IF names IS NOT NULL THEN
+        -- `names` is a list of %I-quoted schema names from pg_namespace.
+        PERFORM 'PRAGMA:DISABLE:SECURITY_WARNINGS';
+        EXECUTE format('DROP SCHEMA %s %s', names, CASE WHEN "cascade" THEN 'CASCADE' ELSE 'RESTRICT' END);
+    END IF;
     RETURN (SELECT count(DISTINCT s) FROM unnest(drop_schemas.schemas) s);
 END;
 $$;
@@ -982,9 +995,8 @@ DECLARE
     what text;
     template text;
     col_order smallint[];
-    item jsonb;
-    pos bigint;
-    n numeric;
+    bad record;
+    missing numeric;
 BEGIN
     PERFORM howdah_internal.catalog_require_table_owner(rel, 'change its metadata');
     what := format('set_table_metadata meta for table %s', rel);
@@ -996,30 +1008,37 @@ BEGIN
             MESSAGE = format('%s: key ''preview_template'' must not be empty', what),
             HINT = 'use null to go back to the default preview';
     END IF;
-    FOREACH n IN ARRAY coalesce(howdah_internal.catalog_template_attnums(template), '{}') LOOP
-        IF NOT EXISTS (SELECT FROM pg_attribute a
-                        WHERE a.attrelid = rel AND a.attnum = n AND a.attnum > 0 AND NOT a.attisdropped) THEN
-            RAISE EXCEPTION USING ERRCODE = 'undefined_column',
-                MESSAGE = format('preview_template of table %s refers to column %s, which does not exist', rel, n),
-                HINT = 'write {attnum} with the attnum of a column from list_columns()';
-        END IF;
-    END LOOP;
+    -- Lists are checked by one query each (one join to pg_attribute); the first problem in
+    -- input order is reported.
+    SELECT t.n INTO missing
+      FROM unnest(howdah_internal.catalog_template_attnums(template)) WITH ORDINALITY AS t(n, ord)
+      LEFT JOIN pg_attribute a ON a.attrelid = rel AND a.attnum = CASE WHEN t.n BETWEEN 1 AND 32767 THEN t.n::smallint END
+                               AND NOT a.attisdropped
+     WHERE a.attnum IS NULL
+     ORDER BY t.ord LIMIT 1;
+    IF missing IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'undefined_column',
+            MESSAGE = format('preview_template of table %s refers to column %s, which does not exist', rel, missing),
+            HINT = 'write {attnum} with the attnum of a column from list_columns()';
+    END IF;
 
     IF jsonb_typeof(meta -> 'column_order') = 'array' THEN
-        col_order := '{}';
-        FOR item, pos IN SELECT e, i - 1 FROM jsonb_array_elements(meta -> 'column_order') WITH ORDINALITY AS x(e, i) LOOP
-            n := howdah_internal.catalog_json_int_value(item, 1, 32767, format('%s: column_order[%s]', what, pos));
-            IF NOT EXISTS (SELECT FROM pg_attribute a
-                            WHERE a.attrelid = rel AND a.attnum = n AND a.attnum > 0 AND NOT a.attisdropped) THEN
-                RAISE EXCEPTION USING ERRCODE = 'undefined_column',
-                    MESSAGE = format('column_order of table %s lists column %s, which does not exist', rel, n);
-            END IF;
-            IF n::smallint = ANY (col_order) THEN
-                RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-                    MESSAGE = format('column_order of table %s lists column %s twice', rel, n);
-            END IF;
-            col_order := col_order || n::smallint;
-        END LOOP;
+        WITH items AS MATERIALIZED (
+            SELECT x.pos, howdah_internal.catalog_json_int_value(x.e, 1, 32767, format('%s: column_order[%s]', what, x.pos - 1))::smallint AS n
+              FROM jsonb_array_elements(meta -> 'column_order') WITH ORDINALITY AS x(e, pos)),
+        checked AS (
+            SELECT i.pos, i.n, a.attnum IS NOT NULL AS exists_, row_number() OVER (PARTITION BY i.n ORDER BY i.pos) AS nth
+              FROM items i
+              LEFT JOIN pg_attribute a ON a.attrelid = rel AND a.attnum = i.n AND NOT a.attisdropped)
+        SELECT c.n, c.exists_ INTO bad FROM checked c WHERE NOT c.exists_ OR c.nth > 1 ORDER BY c.pos LIMIT 1;
+        IF FOUND AND NOT bad.exists_ THEN
+            RAISE EXCEPTION USING ERRCODE = 'undefined_column',
+                MESSAGE = format('column_order of table %s lists column %s, which does not exist', rel, bad.n);
+        ELSIF FOUND THEN
+            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('column_order of table %s lists column %s twice', rel, bad.n);
+        END IF;
+        col_order := ARRAY(SELECT x.e::numeric::smallint FROM jsonb_array_elements(meta -> 'column_order') WITH ORDINALITY AS x(e, pos) ORDER BY x.pos);
     ELSIF meta ? 'column_order' AND jsonb_typeof(meta -> 'column_order') <> 'null' THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('%s: key ''column_order'' must be an array of attnums, got %s', what, jsonb_typeof(meta -> 'column_order'));
@@ -1563,6 +1582,9 @@ COMMENT ON FUNCTION howdah_internal.catalog_con_def_sql(regclass, howdah.con_def
 -- Each change runs as its own statement (howdah_internal.catalog_run, below), and an error is re-raised
 -- with its SQLSTATE and a label naming the change ("alter_columns change 2 (column "price"):
 -- ..."). A call is one transaction: when one change fails, none is kept.
+--
+-- Ownership of the table is checked before the input is read (42501), so a role that may not
+-- alter the table pays nothing for a long list; no list is built by copying it once per element.
 
 CREATE FUNCTION howdah_internal.catalog_run(stmt text, label text)
 RETURNS void
@@ -1603,9 +1625,16 @@ DECLARE
     pk smallint[] := '{}'::smallint[];
     i integer := 0;
 BEGIN
+    PERFORM howdah_internal.catalog_require_table_owner(tab, 'add columns');
     IF jsonb_typeof(columns) IS DISTINCT FROM 'array' OR jsonb_array_length(columns) = 0 THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('%s must be a non-empty JSON array of column definitions', what);
+    END IF;
+    -- A table has at most 1600 columns: refuse a longer list before validating it.
+    IF jsonb_array_length(columns) + (SELECT count(*) FROM pg_attribute a WHERE a.attrelid = tab AND a.attnum > 0) > 1600 THEN
+        RAISE EXCEPTION USING ERRCODE = 'too_many_columns',
+            MESSAGE = format('%s: table %s would have more than 1600 columns (%s given)', what, tab, jsonb_array_length(columns)),
+            HINT = 'dropped columns count too until the table is rewritten (VACUUM FULL does not help; CREATE TABLE AS does)';
     END IF;
     SELECT array_agg(howdah_internal.catalog_to_col_def(x, format('%s[%s]', what, o - 1)) ORDER BY o) INTO defs
       FROM jsonb_array_elements(columns) WITH ORDINALITY AS e(x, o);
@@ -1646,8 +1675,9 @@ DECLARE
     typ regtype;
     tm integer;
     i integer := 0;
-    plan jsonb := '[]'::jsonb;
+    plan jsonb[] := '{}'::jsonb[];   -- array_append on a PL/pgSQL array works in place
 BEGIN
+    PERFORM howdah_internal.catalog_require_table_owner(tab, 'alter its columns');
     IF jsonb_typeof(changes) IS DISTINCT FROM 'array' THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('%s must be a JSON array of changes, got %s', what, coalesce(jsonb_typeof(changes), 'null'));
@@ -1678,7 +1708,7 @@ BEGIN
                 MESSAGE = format('%s: give default or default_expr, not both', label);
         END IF;
         -- The change as given, with its values validated and resolved (type oid, typmod, default SQL).
-        plan := plan || jsonb_build_array(ch || jsonb_strip_nulls(jsonb_build_object(
+        plan := array_append(plan, ch || jsonb_strip_nulls(jsonb_build_object(
             'label', label, 'attnum', col, 'type', typ::oid, 'typmod', tm,
             'default_expr', CASE WHEN howdah_internal.catalog_json_text(ch, 'default_expr', label) IS NOT NULL
                                  THEN howdah_internal.catalog_default_sql(ch ->> 'default_expr', label) END,
@@ -1688,7 +1718,7 @@ BEGIN
         i := i + 1;
     END LOOP;
 
-    FOR ch IN SELECT x FROM jsonb_array_elements(plan) x LOOP
+    FOREACH ch IN ARRAY plan LOOP
         label := ch ->> 'label';
         col := (ch ->> 'attnum')::smallint;
         -- The name now: an earlier change may have renamed the column (renames run last).
@@ -1750,7 +1780,7 @@ BEGIN
     RETURN howdah_internal.catalog_add_columns(howdah_internal.catalog_visible_table(tab), columns, 'add_columns columns');
 END;
 $$;
-COMMENT ON FUNCTION howdah.add_columns(oid, jsonb) IS 'Adds columns [{name, type, type_options, not_null, default, default_expr, identity, primary_key, description}] and returns their attnums. Errors: 42P01 unknown table, 22023 bad definition (names the key and column), 42704 unknown type, 42622 name over 63 bytes, 42701 column exists, 42501 not the owner, and any other error of an ADD COLUMN keeps its SQLSTATE, labelled with the column (22P02 a default that does not convert, 42P16 a second primary key).';
+COMMENT ON FUNCTION howdah.add_columns(oid, jsonb) IS 'Adds columns [{name, type, type_options, not_null, default, default_expr, identity, primary_key, description}] and returns their attnums. Errors: 42P01 unknown table, 42501 not an owner of the table (checked before columns is read), 22023 bad definition (names the key and column), 42704 unknown type, 42622 name over 63 bytes, 42701 column exists, 54011 more than 1600 columns, and any other error of an ADD COLUMN keeps its SQLSTATE, labelled with the column (22P02 a default that does not convert, 42P16 a second primary key).';
 
 CREATE FUNCTION howdah.alter_columns(tab oid, changes jsonb)
 RETURNS jsonb
@@ -1766,7 +1796,7 @@ BEGIN
     RETURN howdah_internal.catalog_columns_json(rel);
 END;
 $$;
-COMMENT ON FUNCTION howdah.alter_columns(oid, jsonb) IS 'Changes columns from [{column (attnum or name), name, type, type_options, default, default_expr, not_null, description, drop}]: one statement per change, retyping with USING column::type; returns the columns. Errors: 42P01 unknown table, 42703 unknown column, 22023 bad change, 42704 unknown type, 42622 new name over 63 bytes, 42501 not the owner, and any error of a statement, labelled with the change (e.g. 22P02 when values do not convert, 42701 a new name taken).';
+COMMENT ON FUNCTION howdah.alter_columns(oid, jsonb) IS 'Changes columns from [{column (attnum or name), name, type, type_options, default, default_expr, not_null, description, drop}]: one statement per change, retyping with USING column::type; returns the columns. Errors: 42P01 unknown table, 42501 not an owner of the table (checked before changes is read), 42703 unknown column, 22023 bad change, 42704 unknown type, 42622 new name over 63 bytes, and any error of a statement, labelled with the change (e.g. 22P02 when values do not convert, 42701 a new name taken).';
 
 CREATE FUNCTION howdah.drop_columns(tab oid, attnums smallint[], "cascade" boolean DEFAULT false)
 RETURNS integer
@@ -1779,12 +1809,23 @@ AS $$
 DECLARE
     rel regclass := howdah_internal.catalog_visible_table(tab);
     clauses text;
+    bad smallint;
+    bad_found boolean;
 BEGIN
-    SELECT string_agg(format('DROP COLUMN %I %s', howdah_internal.catalog_column_name(rel,
-                          howdah_internal.catalog_column_ref(rel, to_jsonb(n), 'drop_columns')),
-                          CASE WHEN "cascade" THEN 'CASCADE' ELSE 'RESTRICT' END), ', ')
+    PERFORM howdah_internal.catalog_require_table_owner(rel, 'drop its columns');
+    -- One join resolves the attnums; the first that is no column is reported by catalog_column_ref.
+    SELECT u.n, true INTO bad, bad_found
+      FROM (SELECT DISTINCT n FROM unnest(attnums) n) u
+      LEFT JOIN pg_attribute a ON a.attrelid = rel AND a.attnum = u.n AND a.attnum > 0 AND NOT a.attisdropped
+     WHERE a.attnum IS NULL
+     ORDER BY u.n NULLS FIRST LIMIT 1;
+    IF bad_found THEN
+        PERFORM howdah_internal.catalog_column_ref(rel, to_jsonb(bad), 'drop_columns');
+    END IF;
+    SELECT string_agg(format('DROP COLUMN %I %s', a.attname, CASE WHEN "cascade" THEN 'CASCADE' ELSE 'RESTRICT' END), ', ' ORDER BY a.attnum)
       INTO clauses
-      FROM (SELECT DISTINCT n FROM unnest(attnums) n) u;
+      FROM (SELECT DISTINCT n FROM unnest(attnums) n) u
+      JOIN pg_attribute a ON a.attrelid = rel AND a.attnum = u.n;
     IF clauses IS NULL THEN
         RETURN 0;
     END IF;
@@ -1792,7 +1833,7 @@ BEGIN
     RETURN (SELECT count(DISTINCT n) FROM unnest(attnums) n);
 END;
 $$;
-COMMENT ON FUNCTION howdah.drop_columns(oid, smallint[], boolean) IS 'Drops columns by attnum in one statement, all or none: drop_columns(tab, attnums, cascade = false) returns how many were dropped. Errors: 42P01 unknown table, 42703 unknown attnum, 22023 an attnum below 1 or NULL, 2BP01 dependents without cascade, 42501 not the owner.';
+COMMENT ON FUNCTION howdah.drop_columns(oid, smallint[], boolean) IS 'Drops columns by attnum in one statement, all or none: drop_columns(tab, attnums, cascade = false) returns how many were dropped. Errors: 42P01 unknown table, 42501 not an owner of the table (checked before attnums is read), 42703 unknown attnum, 22023 an attnum below 1 or NULL, 2BP01 dependents without cascade.';
 
 -- ----- catalog code/008_ddl_constraints.sql -----
 -- catalog code 008: constraints listed, added from JSON (primary key, unique, foreign key) and
@@ -1800,7 +1841,8 @@ COMMENT ON FUNCTION howdah.drop_columns(oid, smallint[], boolean) IS 'Drops colu
 --
 -- Each change runs as its own statement (howdah_internal.catalog_run in 007), and an error is re-raised
 -- with its SQLSTATE and a label naming the change ("alter_columns change 2 (column "price"):
--- ..."). A call is one transaction: when one change fails, none is kept.
+-- ..."). A call is one transaction: when one change fails, none is kept. Ownership of the table
+-- is checked before the input is read (42501).
 
 CREATE FUNCTION howdah_internal.catalog_add_constraints(tab regclass, constraints jsonb, what text)
 RETURNS oid[]
@@ -1814,6 +1856,7 @@ DECLARE
     before oid[];
     added oid[] := '{}'::oid[];
 BEGIN
+    PERFORM howdah_internal.catalog_require_table_owner(tab, 'add constraints');
     IF jsonb_typeof(constraints) IS DISTINCT FROM 'array' THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('%s must be a JSON array, got %s', what, coalesce(jsonb_typeof(constraints), 'null'));
@@ -1824,8 +1867,9 @@ BEGIN
         SELECT array_agg(k.oid) INTO before FROM pg_constraint k WHERE k.conrelid = tab;
         PERFORM howdah_internal.catalog_run(format('ALTER TABLE %s ADD %s', tab, howdah_internal.catalog_con_def_sql(tab, defs[i])),
                                     format('%s[%s]', what, i - 1));
+        -- The one constraint the statement made; NOT IN over the earlier ones is hashed.
         added := added || (SELECT k.oid FROM pg_constraint k
-                            WHERE k.conrelid = tab AND k.oid <> ALL (coalesce(before, '{}')) LIMIT 1);
+                            WHERE k.conrelid = tab AND k.oid NOT IN (SELECT unnest(coalesce(before, '{}'))) LIMIT 1);
     END LOOP;
     RETURN added;
 END;
@@ -1877,7 +1921,7 @@ BEGIN
     RETURN howdah_internal.catalog_add_constraints(howdah_internal.catalog_visible_table(tab), constraints, 'add_constraints constraints');
 END;
 $$;
-COMMENT ON FUNCTION howdah.add_constraints(oid, jsonb) IS 'Adds primary key, unique and foreign key constraints from [{name, type, columns, referent_table, referent_columns, on_delete, on_update, deferrable}]; returns their oids. Errors: 42P01 unknown table or referent table, 42703 unknown column, 22023 bad definition, 42622 name over 63 bytes, 42710 or 42P07 name taken, 42P16 a second primary key, 42830 referent columns without a unique key, 23505/23503 existing rows violate it, 42501 not the owner — each labelled with the constraint.';
+COMMENT ON FUNCTION howdah.add_constraints(oid, jsonb) IS 'Adds primary key, unique and foreign key constraints from [{name, type, columns, referent_table, referent_columns, on_delete, on_update, deferrable}]; returns their oids. Errors: 42P01 unknown table or referent table, 42501 not an owner of the table (checked before constraints is read) or no REFERENCES on the referent, 42703 unknown column, 22023 bad definition, 42622 name over 63 bytes, 42710 or 42P07 name taken, 42P16 a second primary key, 42830 referent columns without a unique key, 23505/23503 existing rows violate it — each labelled with the constraint.';
 
 CREATE FUNCTION howdah.drop_constraints(tab oid, constraints oid[], "cascade" boolean DEFAULT false)
 RETURNS integer
@@ -1892,11 +1936,12 @@ DECLARE
     missing oid;
     clauses text;
 BEGIN
+    PERFORM howdah_internal.catalog_require_table_owner(rel, 'drop its constraints');
     IF array_position(drop_constraints.constraints, NULL) IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'drop_constraints: constraints must not hold NULL';
     END IF;
     SELECT u.c INTO missing
-      FROM unnest(drop_constraints.constraints) u(c)
+      FROM (SELECT DISTINCT c FROM unnest(drop_constraints.constraints) c) u
      WHERE NOT EXISTS (SELECT FROM pg_constraint k WHERE k.oid = u.c AND k.conrelid = rel)
      ORDER BY u.c
      LIMIT 1;
@@ -1907,8 +1952,8 @@ BEGIN
     END IF;
     SELECT string_agg(format('DROP CONSTRAINT %I %s', k.conname, CASE WHEN "cascade" THEN 'CASCADE' ELSE 'RESTRICT' END),
                       ', ' ORDER BY k.contype <> 'f', k.conname) INTO clauses
-      FROM pg_constraint k
-     WHERE k.conrelid = rel AND k.oid = ANY (drop_constraints.constraints);
+      FROM (SELECT DISTINCT c FROM unnest(drop_constraints.constraints) c) u
+      JOIN pg_constraint k ON k.oid = u.c AND k.conrelid = rel;
     IF clauses IS NULL THEN
         RETURN 0;
     END IF;
@@ -1916,7 +1961,7 @@ BEGIN
     RETURN (SELECT count(DISTINCT c) FROM unnest(drop_constraints.constraints) c);
 END;
 $$;
-COMMENT ON FUNCTION howdah.drop_constraints(oid, oid[], boolean) IS 'Drops constraints of a table by oid in one statement, all or none: drop_constraints(tab, constraints, cascade = false) returns how many were dropped. Errors: 42P01 unknown table, 42704 a constraint that is not one of the table''s, 22023 a NULL oid, 2BP01 dependents without cascade (a key a foreign key of another table needs), 42501 not the owner.';
+COMMENT ON FUNCTION howdah.drop_constraints(oid, oid[], boolean) IS 'Drops constraints of a table by oid in one statement, all or none: drop_constraints(tab, constraints, cascade = false) returns how many were dropped. Errors: 42P01 unknown table, 42501 not an owner of the table (checked before constraints is read), 42704 a constraint that is not one of the table''s, 22023 a NULL oid, 2BP01 dependents without cascade (a key a foreign key of another table needs).';
 
 -- ----- catalog code/009_ddl_tables.sql -----
 -- catalog code 009: tables added from JSON column and constraint definitions, patched (name,
@@ -1968,6 +2013,7 @@ DECLARE
     what text := format('patch_table %s', rel);
     new_name text;
 BEGIN
+    PERFORM howdah_internal.catalog_require_table_owner(rel, 'change it');
     PERFORM howdah_internal.catalog_check_keys(patch, ARRAY['name', 'description', 'columns'], what);
     new_name := howdah_internal.catalog_json_text(patch, 'name', what);
     IF patch ? 'columns' THEN
@@ -1983,7 +2029,7 @@ BEGIN
     RETURN howdah_internal.catalog_table_json(tab, true);
 END;
 $$;
-COMMENT ON FUNCTION howdah.patch_table(oid, jsonb) IS 'Renames, re-comments and changes the columns of a table from {"name", "description", "columns"}; returns it as get_table() does. Errors: 42P01 unknown table, 22023 bad patch (names the key), 42703 unknown column, 42704 unknown type, 42622 new name over 63 bytes, 42P07 new name taken, 42501 not the owner, and any error of a column change, labelled with the change.';
+COMMENT ON FUNCTION howdah.patch_table(oid, jsonb) IS 'Renames, re-comments and changes the columns of a table from {"name", "description", "columns"}; returns it as get_table() does. Errors: 42P01 unknown table, 42501 not an owner of the table (checked before patch is read), 22023 bad patch (names the key), 42703 unknown column, 42704 unknown type, 42622 new name over 63 bytes, 42P07 new name taken, and any error of a column change, labelled with the change.';
 
 CREATE FUNCTION howdah.drop_tables(tables oid[], "cascade" boolean DEFAULT false)
 RETURNS integer
@@ -2003,17 +2049,28 @@ DECLARE
     err_msg text;
     err_detail text;
     err_hint text;
+    missing oid;
 BEGIN
     IF array_position(drop_tables.tables, NULL) IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'drop_tables: tables must not hold NULL';
+    END IF;
+    -- One query finds the first oid that is no table the catalog API may touch; catalog_visible_table reports it.
+    SELECT u.t INTO missing
+      FROM (SELECT DISTINCT t FROM unnest(drop_tables.tables) t) u
+     WHERE NOT EXISTS (SELECT FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                        WHERE c.oid = u.t AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+                          AND NOT howdah_internal.catalog_is_hidden_schema(n.nspname))
+     ORDER BY u.t LIMIT 1;
+    IF missing IS NOT NULL THEN
+        PERFORM howdah_internal.catalog_visible_table(missing);
     END IF;
     SELECT array_agg(format('DROP %s %s %s', k.keyword, k.names, CASE WHEN "cascade" THEN 'CASCADE' ELSE 'RESTRICT' END)
                      ORDER BY array_position(ARRAY['VIEW', 'MATERIALIZED VIEW', 'FOREIGN TABLE', 'TABLE'], k.keyword)) INTO stmts
       FROM (SELECT CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'f' THEN 'FOREIGN TABLE'
                                   ELSE 'TABLE' END AS keyword,
-                   string_agg(u.rel::text, ', ' ORDER BY u.rel::text) AS names
-              FROM (SELECT DISTINCT howdah_internal.catalog_visible_table(t) AS rel FROM unnest(drop_tables.tables) t) u
-              JOIN pg_class c ON c.oid = u.rel
+                   string_agg(c.oid::regclass::text, ', ' ORDER BY c.oid::regclass::text) AS names
+              FROM (SELECT DISTINCT t FROM unnest(drop_tables.tables) t) u
+              JOIN pg_class c ON c.oid = u.t
              GROUP BY 1) k;
     WHILE cardinality(stmts) > 0 LOOP
         refused := '{}';
@@ -2111,6 +2168,9 @@ COMMENT ON FUNCTION howdah.current_role_info() IS 'The current role and what it 
 -- Everything is read from the objects' ACLs, which every role may read; changes are GRANT/REVOKE
 -- statements run as the caller, so PostgreSQL's own rules apply.
 --
+-- A spec is read by one query (one join to the roles), whatever its length, and its changes
+-- are grouped into one GRANT or REVOKE per kind of change and set of privileges.
+--
 -- Errors: 22023 (invalid_parameter_value) for a bad spec, naming the entry and the key; 42704
 -- (undefined_object) for an unknown role; 42P01 / 3F000 for an unknown table / schema oid; 42501
 -- when the caller does not own the object or another role's grant would survive; 2BP01 when a
@@ -2188,43 +2248,90 @@ LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 -- The privilege keywords listed in input->key (absent or null: none), in PostgreSQL's order,
--- taken from catalog_privilege_keywords(kind); 22023 naming the key or the unknown privilege. Case is
--- ignored.
+-- taken from catalog_privilege_keywords(kind); 22023 naming the key or the first unknown
+-- privilege. Case is ignored. One query over the list, whatever its length.
 DECLARE
     allowed text[] := howdah_internal.catalog_privilege_keywords(kind);
-    item jsonb;
-    out text[] := '{}'::text[];
+    bad jsonb;
 BEGIN
     IF coalesce(jsonb_typeof(input -> key), 'null') = 'null' THEN
-        RETURN out;
+        RETURN '{}'::text[];
     END IF;
     IF jsonb_typeof(input -> key) <> 'array' THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('%s: key %L must be an array of privileges, got %s', what, key, jsonb_typeof(input -> key));
     END IF;
-    FOR item IN SELECT e FROM jsonb_array_elements(input -> key) AS e LOOP
-        IF jsonb_typeof(item) <> 'string' OR NOT upper(item #>> '{}') = ANY (allowed) THEN
-            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-                MESSAGE = format('%s: unknown %s privilege %s in %L', what, kind, item, key),
-                HINT = format('%s privileges: %s', kind, array_to_string(allowed, ', '));
-        END IF;
-        out := out || upper(item #>> '{}');
-    END LOOP;
-    RETURN ARRAY(SELECT k FROM unnest(allowed) AS k WHERE k = ANY (out));
+    SELECT x.e INTO bad
+      FROM jsonb_array_elements(input -> key) WITH ORDINALITY AS x(e, o)
+     WHERE jsonb_typeof(x.e) <> 'string' OR upper(x.e #>> '{}') <> ALL (allowed)
+     ORDER BY x.o LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('%s: unknown %s privilege %s in %L', what, kind, bad, key),
+            HINT = format('%s privileges: %s', kind, array_to_string(allowed, ', '));
+    END IF;
+    RETURN ARRAY(SELECT k FROM unnest(allowed) WITH ORDINALITY AS a(k, o)
+                  WHERE k IN (SELECT upper(e #>> '{}') FROM jsonb_array_elements(input -> key) AS e) ORDER BY a.o);
 END;
 $$;
 COMMENT ON FUNCTION howdah_internal.catalog_json_privileges(jsonb, text, text, text) IS 'Reads a list of privilege keywords from JSON input against the whitelist of the object kind (22023 otherwise).';
 
-CREATE FUNCTION howdah_internal.catalog_privilege_sql(verb text, privileges text[], classid regclass, obj oid, grantee oid)
+CREATE FUNCTION howdah_internal.catalog_privilege_entry(entry jsonb, what text, kind text,
+                                                        OUT role_name text, OUT role_num bigint, OUT direct text[], OUT grantable text[])
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- Validates the shape of one entry of a replace_*_privileges spec, without the catalog: the
+-- role as given (role_name, or role_num from role_oid; PUBLIC is role_num 0), and its privileges.
+BEGIN
+    PERFORM howdah_internal.catalog_check_keys(entry, ARRAY['role', 'role_oid', 'direct', 'grant_option'], what);
+    IF (entry ? 'role') = (entry ? 'role_oid') THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('%s: give exactly one of "role" and "role_oid"', what);
+    END IF;
+    IF entry ? 'role' THEN
+        role_name := howdah_internal.catalog_json_text(entry, 'role', what);
+        IF role_name IN ('PUBLIC', 'public') THEN
+            role_name := NULL;
+            role_num := 0;
+        END IF;
+    ELSE
+        -- A JSON number as list_roles() gives oids, or a string of digits (read as that number).
+        role_num := howdah_internal.catalog_json_int_value(
+            CASE WHEN jsonb_typeof(entry -> 'role_oid') = 'string' AND entry ->> 'role_oid' ~ '^[0-9]{1,10}$'
+                 THEN to_jsonb((entry ->> 'role_oid')::bigint) ELSE entry -> 'role_oid' END,
+            0, 4294967295, format('%s: key ''role_oid'' (an oid)', what));
+    END IF;
+    IF NOT entry ? 'direct' THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('%s: key ''direct'' is required', what),
+            HINT = 'give the privileges the role should end with; [] revokes them all';
+    END IF;
+    direct := howdah_internal.catalog_json_privileges(entry, 'direct', what, kind);
+    grantable := howdah_internal.catalog_json_privileges(entry, 'grant_option', what, kind);
+    IF NOT grantable <@ direct THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('%s: grant_option lists %s, which "direct" does not', what,
+                             array_to_string(ARRAY(SELECT unnest(grantable) EXCEPT SELECT unnest(direct)), ', '));
+    END IF;
+    IF role_num = 0 AND grantable <> '{}' THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('%s: PUBLIC cannot hold grant options', what);
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.catalog_privilege_entry(jsonb, text, text) IS 'Validates the shape of one entry of a privileges spec (22023 naming the entry and key).';
+
+CREATE FUNCTION howdah_internal.catalog_privilege_sql(verb text, privileges text[], classid regclass, obj oid, grantees oid[])
 RETURNS text
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     -- One GRANT or REVOKE statement (verb: grant, grant_with_option, revoke, revoke_option) of
     -- `privileges` on the object (classid, obj) — a table (pg_class) or a schema (pg_namespace),
-    -- named as pg_depend does — to or from `grantee` (0 = PUBLIC). Privilege keywords come from
-    -- catalog_privilege_keywords(), never from the argument's text; names are quoted with %I. NULL for an
-    -- unknown verb, object or role.
+    -- named as pg_depend does — to or from every role of `grantees` (0 = PUBLIC). Privilege
+    -- keywords come from catalog_privilege_keywords(), never from the argument's text; names are
+    -- quoted with %I. NULL for an unknown verb, object or role.
     SELECT format(CASE verb
                       WHEN 'grant' THEN 'GRANT %s ON %s TO %s'
                       WHEN 'grant_with_option' THEN 'GRANT %s ON %s TO %s WITH GRANT OPTION'
@@ -2240,10 +2347,12 @@ BEGIN ATOMIC
                                                        WHERE c.oid = obj)
                       WHEN 'pg_namespace'::regclass THEN (SELECT format('SCHEMA %I', n.nspname)
                                                             FROM pg_namespace n WHERE n.oid = obj) END,
-                  CASE WHEN grantee = 0 THEN 'PUBLIC'
-                       ELSE (SELECT format('%I', r.rolname) FROM pg_roles r WHERE r.oid = grantee) END);
+                  (SELECT CASE WHEN count(*) = count(x.name) THEN string_agg(x.name, ', ' ORDER BY x.ord) END
+                     FROM (SELECT g.ord, CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE format('%I', r.rolname) END AS name
+                             FROM unnest(grantees) WITH ORDINALITY AS g(grantee, ord)
+                             LEFT JOIN pg_roles r ON r.oid = g.grantee) x));
 END;
-COMMENT ON FUNCTION howdah_internal.catalog_privilege_sql(text, text[], regclass, oid, oid) IS 'Builds one GRANT/REVOKE statement from whitelisted privilege keywords and quoted names.';
+COMMENT ON FUNCTION howdah_internal.catalog_privilege_sql(text, text[], regclass, oid, oid[]) IS 'Builds one GRANT/REVOKE statement for several roles from whitelisted privilege keywords and quoted names.';
 
 CREATE FUNCTION howdah_internal.catalog_replace_privileges(kind text, obj oid, spec jsonb)
 RETURNS void
@@ -2251,30 +2360,24 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 -- Makes the ACL of the table or schema `obj` say exactly what `spec` says (see
--- replace_table_privileges). Order: find the object, check ownership, validate the whole spec,
--- refuse grant options others depend on, then GRANT/REVOKE per role, then check the result.
+-- replace_table_privileges). Order: find the object, check ownership, validate the whole spec
+-- (the shape of every entry, then its roles, then roles listed twice), refuse grant options
+-- others depend on, then GRANT/REVOKE, then check the result. The spec is read by one query
+-- with one join to the roles, and the changes are grouped: one statement per kind of change and
+-- set of privileges, naming every role it applies to.
 DECLARE
     what text := format('replace_%s_privileges spec', kind);
     shown text;       -- the object for messages
     catalog regclass := CASE kind WHEN 'table' THEN 'pg_class'::regclass ELSE 'pg_namespace'::regclass END;
     owner_oid oid;
     acl aclitem[];
-    entry jsonb;
-    pos bigint;
-    where_ text;
-    role_name text;
-    role_num bigint;
-    grantee_oid oid;
-    want_roles oid[] := '{}'::oid[];
-    want_direct jsonb := '{}'::jsonb;   -- grantee oid (as text) -> [privileges]
-    want_grant jsonb := '{}'::jsonb;    -- grantee oid (as text) -> [privileges with grant option]
-    direct text[];
-    grantable text[];
-    cur_direct text[];
-    cur_grant text[];
-    todo text[];
+    entries jsonb;    -- [{pos, grantee (NULL: unknown role), role_name, role_num, nth}]
+    want jsonb;       -- grantee oid (as text) -> {"direct": [...], "grant_option": [...]}
+    bad jsonb;
+    stmts text[];
+    stmt text;
     dep record;
-    bad record;
+    leftover record;
 BEGIN
     IF kind = 'table' THEN
         shown := format('table %s', howdah_internal.catalog_visible_table(obj));
@@ -2295,67 +2398,44 @@ BEGIN
             MESSAGE = format('%s for %s must be a JSON array, got %s', what, shown, coalesce(jsonb_typeof(spec), 'null')),
             HINT = 'give [{"role": name, "direct": [privileges]}, ...]; [] revokes every grant but the owner''s';
     END IF;
-    FOR entry, pos IN SELECT e, i FROM jsonb_array_elements(spec) WITH ORDINALITY AS x(e, i) LOOP
-        where_ := format('%s for %s, entry %s', what, shown, pos);
-        PERFORM howdah_internal.catalog_check_keys(entry, ARRAY['role', 'role_oid', 'direct', 'grant_option'], where_);
-        IF (entry ? 'role') = (entry ? 'role_oid') THEN
-            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-                MESSAGE = format('%s: give exactly one of "role" and "role_oid"', where_);
-        END IF;
-        IF entry ? 'role' THEN
-            role_name := howdah_internal.catalog_json_text(entry, 'role', where_);
-            IF role_name IN ('PUBLIC', 'public') THEN
-                grantee_oid := 0;
-            ELSE
-                grantee_oid := (SELECT r.oid FROM pg_roles r WHERE r.rolname = role_name);
-                IF grantee_oid IS NULL THEN
-                    RAISE EXCEPTION USING ERRCODE = 'undefined_object',
-                        MESSAGE = format('%s: role %s does not exist', where_, coalesce(quote_literal(role_name), 'null')),
-                        HINT = 'list_roles() gives the roles; name PUBLIC as "PUBLIC"';
-                END IF;
-            END IF;
-        ELSE
-            -- A JSON number as list_roles() gives oids, or a string of digits (read as that number).
-            role_num := howdah_internal.catalog_json_int_value(
-                CASE WHEN jsonb_typeof(entry -> 'role_oid') = 'string' AND entry ->> 'role_oid' ~ '^[0-9]{1,10}$'
-                     THEN to_jsonb((entry ->> 'role_oid')::bigint) ELSE entry -> 'role_oid' END,
-                0, 4294967295, format('%s: key ''role_oid'' (an oid)', where_));
-            IF role_num = 0 THEN
-                grantee_oid := 0;
-            ELSE
-                grantee_oid := (SELECT r.oid FROM pg_roles r WHERE r.oid = role_num::oid);
-                IF grantee_oid IS NULL THEN
-                    RAISE EXCEPTION USING ERRCODE = 'undefined_object',
-                        MESSAGE = format('%s: role with oid %s does not exist', where_, role_num),
-                        HINT = 'list_roles() gives the roles; PUBLIC is role_oid 0';
-                END IF;
-            END IF;
-        END IF;
-        IF grantee_oid = ANY (want_roles) THEN
-            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-                MESSAGE = format('%s: role %s is listed twice',
-                                 where_, CASE WHEN grantee_oid = 0 THEN 'PUBLIC' ELSE grantee_oid::regrole::text END);
-        END IF;
-        IF NOT entry ? 'direct' THEN
-            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-                MESSAGE = format('%s: key ''direct'' is required', where_),
-                HINT = 'give the privileges the role should end with; [] revokes them all';
-        END IF;
-        direct := howdah_internal.catalog_json_privileges(entry, 'direct', where_, kind);
-        grantable := howdah_internal.catalog_json_privileges(entry, 'grant_option', where_, kind);
-        IF NOT grantable <@ direct THEN
-            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-                MESSAGE = format('%s: grant_option lists %s, which "direct" does not', where_,
-                                 array_to_string(ARRAY(SELECT unnest(grantable) EXCEPT SELECT unnest(direct)), ', '));
-        END IF;
-        IF grantee_oid = 0 AND grantable <> '{}' THEN
-            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-                MESSAGE = format('%s: PUBLIC cannot hold grant options', where_);
-        END IF;
-        want_roles := want_roles || grantee_oid;
-        want_direct := want_direct || jsonb_build_object(grantee_oid::text, direct);
-        want_grant := want_grant || jsonb_build_object(grantee_oid::text, grantable);
-    END LOOP;
+    WITH parsed AS MATERIALIZED (
+        SELECT x.pos, p.role_name, p.role_num, p.direct, p.grantable
+          FROM jsonb_array_elements(spec) WITH ORDINALITY AS x(e, pos)
+         CROSS JOIN LATERAL howdah_internal.catalog_privilege_entry(x.e, format('%s for %s, entry %s', what, shown, x.pos), kind) AS p),
+    resolved AS (
+        SELECT p.*, CASE WHEN p.role_num = 0 THEN 0::oid ELSE coalesce(by_name.oid, by_oid.oid) END AS grantee
+          FROM parsed p
+          LEFT JOIN pg_roles by_name ON by_name.rolname = p.role_name
+          LEFT JOIN pg_roles by_oid ON by_oid.oid = p.role_num::oid AND p.role_num > 0),
+    counted AS (
+        SELECT r.*, row_number() OVER (PARTITION BY r.grantee ORDER BY r.pos) AS nth FROM resolved r)
+    SELECT jsonb_agg(jsonb_build_object('pos', r.pos, 'grantee', r.grantee, 'role_name', r.role_name, 'role_num', r.role_num,
+                                        'by_name', r.role_num IS NULL,
+                                        'nth', CASE WHEN r.grantee IS NOT NULL THEN r.nth END)
+                     ORDER BY r.pos),
+           jsonb_object_agg(r.grantee::text, jsonb_build_object('direct', r.direct, 'grant_option', r.grantable))
+               FILTER (WHERE r.grantee IS NOT NULL AND r.nth = 1)
+      INTO entries, want
+      FROM counted r;
+    want := coalesce(want, '{}');
+
+    SELECT e INTO bad FROM jsonb_array_elements(entries) AS e WHERE e -> 'grantee' = 'null' ORDER BY (e ->> 'pos')::bigint LIMIT 1;
+    IF FOUND AND (bad -> 'by_name')::boolean THEN
+        RAISE EXCEPTION USING ERRCODE = 'undefined_object',
+            MESSAGE = format('%s for %s, entry %s: role %s does not exist', what, shown, bad ->> 'pos',
+                             coalesce(quote_literal(bad ->> 'role_name'), 'null')),
+            HINT = 'list_roles() gives the roles; name PUBLIC as "PUBLIC"';
+    ELSIF FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'undefined_object',
+            MESSAGE = format('%s for %s, entry %s: role with oid %s does not exist', what, shown, bad ->> 'pos', bad ->> 'role_num'),
+            HINT = 'list_roles() gives the roles; PUBLIC is role_oid 0';
+    END IF;
+    SELECT e INTO bad FROM jsonb_array_elements(entries) AS e WHERE (e ->> 'nth')::bigint > 1 ORDER BY (e ->> 'pos')::bigint LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('%s for %s, entry %s: role %s is listed twice', what, shown, bad ->> 'pos',
+                             CASE WHEN bad ->> 'grantee' = '0' THEN 'PUBLIC' ELSE (bad ->> 'grantee')::oid::regrole::text END);
+    END IF;
 
     IF kind = 'table' THEN
         SELECT coalesce(c.relacl, acldefault('r', c.relowner)) INTO acl FROM pg_class c WHERE c.oid = obj;
@@ -2370,7 +2450,7 @@ BEGIN
       FROM aclexplode(acl) g
       JOIN aclexplode(acl) d ON d.grantor = g.grantee AND d.privilege_type = g.privilege_type AND d.grantee <> g.grantee
      WHERE g.is_grantable AND g.grantor = owner_oid AND g.grantee <> owner_oid
-       AND NOT coalesce(want_grant -> g.grantee::text, '[]') ? g.privilege_type
+       AND NOT coalesce(want -> g.grantee::text -> 'grant_option', '[]') ? g.privilege_type
      ORDER BY g.grantee, array_position(howdah_internal.catalog_privilege_keywords(kind), g.privilege_type::text), d.grantee
      LIMIT 1;
     IF FOUND THEN
@@ -2380,42 +2460,48 @@ BEGIN
                              CASE WHEN dep.other = 0 THEN 'PUBLIC' ELSE dep.other::regrole::text END),
             HINT = format('keep %s in the grant_option of %s, or first remove what it granted: as %s, %s; or as the owner, %s CASCADE',
                           dep.privilege_type, dep.holder::regrole, dep.holder::regrole,
-                          howdah_internal.catalog_privilege_sql('revoke', ARRAY[dep.privilege_type::text], catalog, obj, dep.other),
-                          howdah_internal.catalog_privilege_sql('revoke', ARRAY[dep.privilege_type::text], catalog, obj, dep.holder));
+                          howdah_internal.catalog_privilege_sql('revoke', ARRAY[dep.privilege_type::text], catalog, obj, ARRAY[dep.other]),
+                          howdah_internal.catalog_privilege_sql('revoke', ARRAY[dep.privilege_type::text], catalog, obj, ARRAY[dep.holder]));
     END IF;
 
-    -- Apply, role by role: every grantee of the current ACL and every listed role, but never the
-    -- owner.
-    FOR grantee_oid IN
-        SELECT g FROM (SELECT e.grantee AS g FROM aclexplode(acl) e UNION SELECT unnest(want_roles)) u
-         WHERE g <> owner_oid ORDER BY g
-    LOOP
-        SELECT coalesce(array_agg(e.privilege_type), '{}'),
-               coalesce(array_agg(e.privilege_type) FILTER (WHERE e.is_grantable), '{}')
-          INTO cur_direct, cur_grant
-          FROM aclexplode(acl) e WHERE e.grantee = grantee_oid;
-        direct := ARRAY(SELECT jsonb_array_elements_text(coalesce(want_direct -> grantee_oid::text, '[]')));
-        grantable := ARRAY(SELECT jsonb_array_elements_text(coalesce(want_grant -> grantee_oid::text, '[]')));
-
-        -- Privileges to take away (with their grant options).
-        todo := ARRAY(SELECT unnest(cur_direct) EXCEPT SELECT unnest(direct));
-        IF todo <> '{}' THEN
-            EXECUTE howdah_internal.catalog_privilege_sql('revoke', todo, catalog, obj, grantee_oid);
-        END IF;
-        -- Grant options to take away from privileges that stay.
-        todo := ARRAY(SELECT unnest(cur_grant) INTERSECT SELECT unnest(direct) EXCEPT SELECT unnest(grantable));
-        IF todo <> '{}' THEN
-            EXECUTE howdah_internal.catalog_privilege_sql('revoke_option', todo, catalog, obj, grantee_oid);
-        END IF;
-        -- Privileges to give without, then with grant option.
-        todo := ARRAY(SELECT unnest(direct) EXCEPT SELECT unnest(cur_direct) EXCEPT SELECT unnest(grantable));
-        IF todo <> '{}' THEN
-            EXECUTE howdah_internal.catalog_privilege_sql('grant', todo, catalog, obj, grantee_oid);
-        END IF;
-        todo := ARRAY(SELECT unnest(grantable) EXCEPT SELECT unnest(cur_grant));
-        IF todo <> '{}' THEN
-            EXECUTE howdah_internal.catalog_privilege_sql('grant_with_option', todo, catalog, obj, grantee_oid);
-        END IF;
+    -- What changes for every grantee of the current ACL and every listed role, but never the
+    -- owner: privileges taken away (with their grant options), grant options taken from
+    -- privileges that stay, privileges given without and then with grant option. Roles with the
+    -- same change share one statement; revokes run before grants.
+    WITH cur AS (
+        SELECT e.grantee, array_agg(e.privilege_type::text) AS direct,
+               coalesce(array_agg(e.privilege_type::text) FILTER (WHERE e.is_grantable), '{}') AS grant_option
+          FROM aclexplode(acl) e GROUP BY e.grantee),
+    wanted AS (
+        SELECT w.key::oid AS grantee,
+               ARRAY(SELECT jsonb_array_elements_text(w.value -> 'direct')) AS direct,
+               ARRAY(SELECT jsonb_array_elements_text(w.value -> 'grant_option')) AS grant_option
+          FROM jsonb_each(want) w),
+    per AS (
+        SELECT u.g, coalesce(c.direct, '{}') AS cd, coalesce(c.grant_option, '{}') AS cg,
+               coalesce(w.direct, '{}') AS wd, coalesce(w.grant_option, '{}') AS wg
+          FROM (SELECT grantee FROM cur UNION SELECT grantee FROM wanted) u(g)
+          LEFT JOIN cur c ON c.grantee = u.g
+          LEFT JOIN wanted w ON w.grantee = u.g
+         WHERE u.g <> owner_oid),
+    todo AS (
+        SELECT v.ord, v.verb, ARRAY(SELECT k FROM unnest(howdah_internal.catalog_privilege_keywords(kind)) WITH ORDINALITY AS a(k, o)
+                                     WHERE k = ANY (v.privs) ORDER BY a.o) AS privs, per.g
+          FROM per
+         CROSS JOIN LATERAL (VALUES
+               (1, 'revoke', ARRAY(SELECT unnest(per.cd) EXCEPT SELECT unnest(per.wd))),
+               (2, 'revoke_option', ARRAY(SELECT unnest(per.cg) INTERSECT SELECT unnest(per.wd) EXCEPT SELECT unnest(per.wg))),
+               (3, 'grant', ARRAY(SELECT unnest(per.wd) EXCEPT SELECT unnest(per.cd) EXCEPT SELECT unnest(per.wg))),
+               (4, 'grant_with_option', ARRAY(SELECT unnest(per.wg) EXCEPT SELECT unnest(per.cg)))) AS v(ord, verb, privs)
+         WHERE cardinality(v.privs) > 0)
+    SELECT coalesce(array_agg(howdah_internal.catalog_privilege_sql(t.verb, t.privs, catalog, obj, t.grantees) ORDER BY t.ord, t.privs), '{}')
+      INTO stmts
+      FROM (SELECT todo.ord, todo.verb, todo.privs, array_agg(todo.g ORDER BY todo.g) AS grantees
+              FROM todo GROUP BY todo.ord, todo.verb, todo.privs) t;
+    -- catalog_privilege_sql builds each statement from whitelisted keywords and %I-quoted names.
+    PERFORM 'PRAGMA:DISABLE:SECURITY_WARNINGS';
+    FOREACH stmt IN ARRAY stmts LOOP
+        EXECUTE stmt;
     END LOOP;
 
     -- Grants made by other roles (through their grant options) survive the owner's REVOKE; the
@@ -2425,19 +2511,19 @@ BEGIN
     ELSE
         SELECT n.nspacl INTO acl FROM pg_namespace n WHERE n.oid = obj;
     END IF;
-    SELECT e.grantee, e.grantor, e.privilege_type INTO bad
+    SELECT e.grantee, e.grantor, e.privilege_type INTO leftover
       FROM aclexplode(acl) e
      WHERE e.grantee <> owner_oid
-       AND NOT (coalesce(want_direct -> e.grantee::text, '[]') ? e.privilege_type
-                AND (NOT e.is_grantable OR coalesce(want_grant -> e.grantee::text, '[]') ? e.privilege_type))
+       AND NOT (coalesce(want -> e.grantee::text -> 'direct', '[]') ? e.privilege_type
+                AND (NOT e.is_grantable OR coalesce(want -> e.grantee::text -> 'grant_option', '[]') ? e.privilege_type))
      LIMIT 1;
     IF FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
             MESSAGE = format('%s on %s was granted to %s by %s and cannot be revoked by the owner',
-                             bad.privilege_type, shown,
-                             CASE WHEN bad.grantee = 0 THEN 'PUBLIC' ELSE bad.grantee::regrole::text END,
-                             bad.grantor::regrole::text),
-            HINT = format('%s (or a superuser) must revoke it first', bad.grantor::regrole::text);
+                             leftover.privilege_type, shown,
+                             CASE WHEN leftover.grantee = 0 THEN 'PUBLIC' ELSE leftover.grantee::regrole::text END,
+                             leftover.grantor::regrole::text),
+            HINT = format('%s (or a superuser) must revoke it first', leftover.grantor::regrole::text);
     END IF;
 END;
 $$;
@@ -2618,8 +2704,12 @@ COMMENT ON FUNCTION howdah_internal.catalog_compare_sql(oid, text, text, text) I
 -- (012). When a value does not convert, the error is raised again naming the input, column and
 -- table, with the conversion's SQLSTATE (22P02, 22003, 22008, 23514 ...).
 --
--- Errors: 22023 bad shape, key, op or value (naming the path in the input and the column); 42703
--- unknown column.
+-- Errors: 22023 bad shape, key, op or value (naming the path in the input and the column), or a
+-- filter over the size limits (catalog_check_filter_size); 42703 unknown column.
+--
+-- Lists in the input (the children of and/or, the values of op "in") are read by one query each,
+-- not element by element with catalog lookups per element; when one element is bad, the first
+-- is found and handed to the function that checks a single element, which reports it.
 
 CREATE FUNCTION howdah_internal.catalog_like_pattern(value text, prefix text, suffix text)
 RETURNS text
@@ -2637,6 +2727,18 @@ SET search_path = pg_catalog, pg_temp
 RETURN CASE WHEN (SELECT y.typcategory FROM pg_type y WHERE y.oid = col_type) = 'S'
             THEN format('r.%I', col_name) ELSE format('r.%I::text', col_name) END;
 COMMENT ON FUNCTION howdah_internal.catalog_text_sql(name, oid) IS 'SQL for a column of alias r as text: the column itself when text-like, else its text form. Errors: none.';
+
+CREATE FUNCTION howdah_internal.catalog_literal_sql(tab regclass, col_name name, typ text, as_json boolean, value jsonb)
+RETURNS text
+LANGUAGE sql STABLE
+-- No SET clause: inlined into catalog_values_sql's query. SQL for a valid JSON value of column
+-- `col_name` (type `typ` as format_type writes it): the JSON text cast to typ for json/jsonb
+-- columns (as_json), a typed literal for a scalar, else jsonb_populate_record, evaluated once.
+RETURN CASE WHEN as_json THEN pg_catalog.format('%L::%s', value::text, typ)
+            WHEN pg_catalog.jsonb_typeof(value) IN ('string', 'number', 'boolean') THEN pg_catalog.format('%L::%s', value #>> '{}', typ)
+            ELSE pg_catalog.format('(SELECT (jsonb_populate_record(NULL::%s, %L::jsonb)).%I)', tab,
+                                   pg_catalog.jsonb_build_object(col_name, value), col_name) END;
+COMMENT ON FUNCTION howdah_internal.catalog_literal_sql(regclass, name, text, boolean, jsonb) IS 'SQL for a JSON value already checked by catalog_value_sql or catalog_values_sql. Errors: none.';
 
 CREATE FUNCTION howdah_internal.catalog_value_sql(tab regclass, col_name name, col_type oid, value jsonb, what text)
 RETURNS text
@@ -2656,15 +2758,11 @@ BEGIN
             MESSAGE = format('%s: a value is required for column "%s" of table %s', what, col_name, tab),
             HINT = 'compare with NULL through the ops is_null and is_not_null';
     END IF;
-    IF base IN ('json'::regtype, 'jsonb'::regtype) THEN
-        RETURN format('%L::%s', value::text, format_type(col_type, -1));
-    END IF;
-    IF kind IN ('string', 'number', 'boolean') THEN
-        RETURN format('%L::%s', value #>> '{}', format_type(col_type, -1));
-    END IF;
-    IF (kind = 'array' AND EXISTS (SELECT FROM pg_type y WHERE y.oid = base AND y.typcategory = 'A'))
+    IF base IN ('json'::regtype, 'jsonb'::regtype) OR kind IN ('string', 'number', 'boolean')
+       OR (kind = 'array' AND EXISTS (SELECT FROM pg_type y WHERE y.oid = base AND y.typcategory = 'A'))
        OR (kind = 'object' AND EXISTS (SELECT FROM pg_type y WHERE y.oid = base AND y.typtype = 'c')) THEN
-        RETURN format('(SELECT (jsonb_populate_record(NULL::%s, %L::jsonb)).%I)', tab, jsonb_build_object(col_name, value), col_name);
+        RETURN howdah_internal.catalog_literal_sql(tab, col_name, format_type(col_type, -1),
+                                                   base IN ('json'::regtype, 'jsonb'::regtype), value);
     END IF;
     RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
         MESSAGE = format('%s: column "%s" of table %s has type %s; a JSON %s does not convert to it',
@@ -2673,6 +2771,35 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION howdah_internal.catalog_value_sql(regclass, name, oid, jsonb, text) IS 'SQL for a JSON value converted to a column''s type by PostgreSQL (typed literal, or jsonb_populate_record for arrays and composites). Errors: 22023 JSON null, or an array/object for a scalar type.';
+
+CREATE FUNCTION howdah_internal.catalog_values_sql(tab regclass, col_name name, col_type oid, vals jsonb, what text)
+RETURNS text[]
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- catalog_value_sql for every element of the JSON array `vals`, in order, with the type looked
+-- up once: one query over the array. The first element catalog_value_sql would refuse is handed
+-- to it, so the error (naming `what`[i]) is the one a single value gets.
+DECLARE
+    base oid := howdah_internal.catalog_base_type(col_type);
+    as_json boolean := base IN ('json'::regtype, 'jsonb'::regtype);
+    arrays_ok boolean := EXISTS (SELECT FROM pg_type y WHERE y.oid = base AND y.typcategory = 'A');
+    objects_ok boolean := EXISTS (SELECT FROM pg_type y WHERE y.oid = base AND y.typtype = 'c');
+    typ text := format_type(col_type, -1);
+    bad bigint;
+BEGIN
+    SELECT min(x.o) INTO bad
+      FROM jsonb_array_elements(vals) WITH ORDINALITY AS x(v, o)
+     WHERE jsonb_typeof(x.v) = 'null'
+        OR NOT as_json AND (jsonb_typeof(x.v) = 'array' AND NOT arrays_ok OR jsonb_typeof(x.v) = 'object' AND NOT objects_ok);
+    IF bad IS NOT NULL THEN
+        PERFORM howdah_internal.catalog_value_sql(tab, col_name, col_type, vals -> (bad - 1)::integer, format('%s[%s]', what, bad - 1));
+    END IF;
+    RETURN ARRAY(SELECT howdah_internal.catalog_literal_sql(tab, col_name, typ, as_json, x.v)
+                   FROM jsonb_array_elements(vals) WITH ORDINALITY AS x(v, o) ORDER BY x.o);
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.catalog_values_sql(regclass, name, oid, jsonb, text) IS 'catalog_value_sql for every element of a JSON array, in one query. Errors: 22023 as catalog_value_sql, naming the first bad element.';
 
 CREATE FUNCTION howdah_internal.catalog_raise_for_column(tab regclass, col_name name, what text,
                                                  err_state text, err_msg text, err_detail text, err_hint text)
@@ -2728,6 +2855,119 @@ END;
 $$;
 COMMENT ON FUNCTION howdah_internal.catalog_check_value(regclass, name, oid, jsonb, text, boolean) IS 'Checks that a JSON value converts to a column''s type. Errors: the conversion''s SQLSTATE (22P02, 22003, 22001, 22008, 23514 ...) with the input, column and table in the message.';
 
+CREATE FUNCTION howdah_internal.catalog_first_failing(stmt text, items jsonb)
+RETURNS integer
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- The position (from 0) of the first element of the JSON array `items` that `stmt` fails to
+-- convert, or NULL when it converts them all. `stmt` converts the elements of $1 whose ordinality
+-- is in ($2, $3]. A bisection runs it about log2(n) times, so finding the element a set-based
+-- conversion stumbled on costs O(n log n), not one statement per element.
+DECLARE
+    lo integer := 0;                            -- elements 1..lo convert
+    hi integer := jsonb_array_length(items);    -- one of lo+1..hi fails
+    mid integer;
+BEGIN
+    -- Callers build `stmt` from a regclass and format('%I', '%L'), never from input.
+    PERFORM 'PRAGMA:DISABLE:SECURITY_WARNINGS';
+    BEGIN
+        EXECUTE stmt USING items, lo, hi;
+        RETURN NULL;
+    EXCEPTION WHEN OTHERS THEN
+        NULL;  -- some element fails: find the first below
+    END;
+    WHILE hi - lo > 1 LOOP
+        mid := lo + (hi - lo) / 2;
+        BEGIN
+            EXECUTE stmt USING items, lo, mid;
+            lo := mid;
+        EXCEPTION WHEN OTHERS THEN
+            hi := mid;
+        END;
+    END LOOP;
+    RETURN hi - 1;
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.catalog_first_failing(text, jsonb) IS 'The first element of a JSON array that a conversion statement fails on (by bisection), or NULL. Errors: none.';
+
+CREATE FUNCTION howdah_internal.catalog_first_bad_value(tab regclass, col_name name, col_type oid, vals jsonb)
+RETURNS integer
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- The position (from 0) of the first non-null element of the JSON array `vals` that does not
+-- convert to the type of column `col_name` as catalog_check_value(..., as_literal => true)
+-- converts it, or NULL when all do.
+DECLARE
+    typ text := format_type(col_type, -1);
+BEGIN
+    IF howdah_internal.catalog_base_type(col_type) IN ('json'::regtype, 'jsonb'::regtype) THEN
+        RETURN howdah_internal.catalog_first_failing(format(
+            'SELECT count((x.v::text)::%s) FROM jsonb_array_elements($1) WITH ORDINALITY AS x(v, o) '
+            'WHERE x.o > $2 AND x.o <= $3 AND jsonb_typeof(x.v) <> ''null''', typ), vals);
+    END IF;
+    RETURN howdah_internal.catalog_first_failing(format(
+        'SELECT count(CASE WHEN jsonb_typeof(x.v) IN (''string'', ''number'', ''boolean'') THEN (x.v #>> ''{}'')::%1$s END) '
+        '+ count(CASE WHEN jsonb_typeof(x.v) IN (''array'', ''object'') '
+                    'THEN (jsonb_populate_record(NULL::%2$s, jsonb_build_object(%3$L, x.v))).%3$I END) '
+        'FROM jsonb_array_elements($1) WITH ORDINALITY AS x(v, o) WHERE x.o > $2 AND x.o <= $3', typ, tab, col_name), vals);
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.catalog_first_bad_value(regclass, name, oid, jsonb) IS 'The first value of a JSON array that does not convert to a column''s type, or NULL. Errors: none.';
+
+CREATE FUNCTION howdah_internal.catalog_check_filter_size(filter jsonb, what text)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- Refuses (22023) a filter nested more than 100 levels deep or with more than 1000 nodes
+-- (conditions and and/or/not nodes) before catalog_filter_sql recurses into it: the recursion,
+-- and PostgreSQL parsing the SQL it makes, would otherwise hit the stack depth limit (54001).
+-- A loop over the tree's levels, each read by one query: no recursion here. The levels are
+-- jsonb[] (jsonb_agg would re-encode every subtree at every level). Nodes of a wrong shape count
+-- as they are; catalog_filter_sql reports them.
+DECLARE
+    max_depth CONSTANT integer := 100;
+    max_nodes CONSTANT integer := 1000;
+    level jsonb[] := ARRAY[filter];   -- the nodes at this depth
+    depth integer := 0;
+    nodes bigint := 0;
+    children bigint;
+BEGIN
+    WHILE cardinality(level) > 0 LOOP
+        depth := depth + 1;
+        nodes := nodes + cardinality(level);
+        IF depth > max_depth THEN
+            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('%s nests deeper than %s levels, the limit (each and, or and not is a level)', what, max_depth),
+                HINT = 'and and or take any number of filters: flatten the nesting';
+        END IF;
+        -- Count the next level before building it.
+        SELECT coalesce(sum(CASE WHEN jsonb_typeof(n -> 'and') = 'array' THEN jsonb_array_length(n -> 'and') ELSE 0 END
+                          + CASE WHEN jsonb_typeof(n -> 'or') = 'array' THEN jsonb_array_length(n -> 'or') ELSE 0 END
+                          + CASE WHEN n ? 'not' THEN 1 ELSE 0 END), 0) INTO children
+          FROM unnest(level) AS n
+         WHERE jsonb_typeof(n) = 'object';
+        IF nodes + children > max_nodes THEN
+            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('%s has more than %s nodes (conditions, and, or, not), the limit', what, max_nodes),
+                HINT = 'compare a column with many values through op "in": its values do not count';
+        END IF;
+        level := ARRAY(SELECT c.f
+                         FROM unnest(level) AS n
+                        CROSS JOIN LATERAL (
+                              SELECT x FROM jsonb_array_elements(CASE WHEN jsonb_typeof(n -> 'and') = 'array' THEN n -> 'and' ELSE '[]' END) AS x
+                              UNION ALL
+                              SELECT x FROM jsonb_array_elements(CASE WHEN jsonb_typeof(n -> 'or') = 'array' THEN n -> 'or' ELSE '[]' END) AS x
+                              UNION ALL
+                              SELECT n -> 'not' WHERE n ? 'not') AS c(f)
+                        WHERE jsonb_typeof(n) = 'object');
+    END LOOP;
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.catalog_check_filter_size(jsonb, text) IS 'Refuses a filter nested more than 100 levels deep or with more than 1000 nodes. Errors: 22023 naming the limit.';
+
 CREATE FUNCTION howdah_internal.catalog_filter_sql(tab regclass, filter jsonb, what text, checked boolean DEFAULT false)
 RETURNS text
 LANGUAGE plpgsql STABLE
@@ -2738,7 +2978,8 @@ AS $$
 --   {"column": attnum|name, "op": op, "value": v}.
 -- `what` is the path of `filter` in the input, for messages. With `checked`, each value is also
 -- converted on its own so that a failure names its column; list_records does that only after
--- its statement failed.
+-- its statement failed. The recursion is as deep as the filter: callers check its size first
+-- (catalog_check_filter_size).
 DECLARE
     node text;
     parts text[] := '{}'::text[];
@@ -2748,6 +2989,7 @@ DECLARE
     ref text;
     vals text[] := '{}'::text[];
     cond text;
+    bad integer;
 BEGIN
     PERFORM howdah_internal.catalog_check_keys(filter, ARRAY['and', 'or', 'not', 'column', 'op', 'value'], what);
     IF (filter ? 'and')::int + (filter ? 'or')::int + (filter ? 'not')::int + (filter ? 'column' OR filter ? 'op' OR filter ? 'value')::int <> 1 THEN
@@ -2762,9 +3004,9 @@ BEGIN
             RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
                 MESSAGE = format('%s.%s must be a JSON array of filters, got %s', what, node, jsonb_typeof(filter -> node));
         END IF;
-        FOR i IN 0 .. jsonb_array_length(filter -> node) - 1 LOOP
-            parts := parts || howdah_internal.catalog_filter_sql(tab, filter -> node -> i, format('%s.%s[%s]', what, node, i), checked);
-        END LOOP;
+        -- One query over the children, in order, so that the first bad one is reported.
+        parts := ARRAY(SELECT howdah_internal.catalog_filter_sql(tab, x.f, format('%s.%s[%s]', what, node, x.o - 1), checked)
+                         FROM jsonb_array_elements(filter -> node) WITH ORDINALITY AS x(f, o) ORDER BY x.o);
         IF cardinality(parts) = 0 THEN
             RETURN CASE node WHEN 'and' THEN 'true' ELSE 'false' END;
         END IF;
@@ -2837,12 +3079,13 @@ BEGIN
             RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
                 MESSAGE = format('%s.value: op in needs a JSON array, got %s (column "%s" of table %s)', what, jsonb_typeof(v), c.col_name, tab);
         END IF;
-        FOR i IN 0 .. jsonb_array_length(v) - 1 LOOP
-            IF checked AND jsonb_typeof(v -> i) <> 'null' THEN
-                PERFORM howdah_internal.catalog_check_value(tab, c.col_name, c.col_type, v -> i, format('%s.value[%s]', what, i), true);
+        IF checked THEN
+            bad := howdah_internal.catalog_first_bad_value(tab, c.col_name, c.col_type, v);
+            IF bad IS NOT NULL THEN
+                PERFORM howdah_internal.catalog_check_value(tab, c.col_name, c.col_type, v -> bad, format('%s.value[%s]', what, bad), true);
             END IF;
-            vals := vals || howdah_internal.catalog_value_sql(tab, c.col_name, c.col_type, v -> i, format('%s.value[%s]', what, i));
-        END LOOP;
+        END IF;
+        vals := howdah_internal.catalog_values_sql(tab, c.col_name, c.col_type, v, what || '.value');
         IF cardinality(vals) = 0 THEN
             cond := 'false';
         ELSIF (SELECT y.typarray <> 0 AND y.typcategory <> 'A' FROM pg_type y WHERE y.oid = howdah_internal.catalog_base_type(c.col_type)) THEN
@@ -2908,6 +3151,8 @@ AS $$
 DECLARE
     cols smallint[] := '{}'::smallint[];
     c record;
+    e jsonb;
+    i bigint;
 BEGIN
     IF group_by IS NULL OR jsonb_typeof(group_by) = 'null' THEN
         RETURN cols;
@@ -2918,8 +3163,9 @@ BEGIN
             MESSAGE = format('grouping.columns must be a non-empty JSON array of columns, got %s', coalesce((group_by -> 'columns')::text, 'nothing')),
             HINT = format('table %s', tab);
     END IF;
-    FOR i IN 0 .. jsonb_array_length(group_by -> 'columns') - 1 LOOP
-        SELECT * INTO c FROM howdah_internal.catalog_resolve_column(tab, group_by -> 'columns' -> i, format('grouping.columns[%s]', i));
+    -- At most one pass per column of the table: a column listed twice stops it.
+    FOR e, i IN SELECT x.e, x.o - 1 FROM jsonb_array_elements(group_by -> 'columns') WITH ORDINALITY AS x(e, o) LOOP
+        SELECT * INTO c FROM howdah_internal.catalog_resolve_column(tab, e, format('grouping.columns[%s]', i));
         IF c.col_num = ANY (cols) THEN
             RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
                 MESSAGE = format('grouping.columns[%s]: column "%s" of table %s is listed twice', i, c.col_name, tab);
@@ -2969,8 +3215,8 @@ BEGIN
             MESSAGE = format('order must be a JSON array of {"column", "direction", "nulls"}, got %s', jsonb_typeof(given)),
             HINT = format('table %s', tab);
     END IF;
-    FOR i IN 0 .. jsonb_array_length(given) - 1 LOOP
-        e := given -> i;
+    -- At most one pass per column of the table: a column listed twice stops it.
+    FOR e, i IN SELECT x.e, (x.o - 1)::integer FROM jsonb_array_elements(given) WITH ORDINALITY AS x(e, o) LOOP
         PERFORM howdah_internal.catalog_check_keys(e, ARRAY['column', 'direction', 'nulls'], format('order[%s]', i));
         SELECT * INTO c FROM howdah_internal.catalog_resolve_column(tab, e -> 'column', format('order[%s].column', i));
         dir := coalesce(howdah_internal.catalog_json_text(e, 'direction', format('order[%s]', i)), 'asc');
@@ -3036,22 +3282,56 @@ BEGIN ATOMIC
 END;
 COMMENT ON FUNCTION howdah_internal.catalog_group_json_sql(regclass, smallint[], text) IS 'SQL for the values of the group columns of `alias` as a JSON object keyed by attnum. Errors: none.';
 
-CREATE FUNCTION howdah_internal.catalog_check_page(tab regclass, lim integer, off integer)
-RETURNS void
+CREATE FUNCTION howdah_internal.catalog_max_page_size()
+RETURNS integer
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
--- The page arguments of list_records and search_records: `lim` (NULL: all) and `off` (NULL: 0)
--- must not be negative.
+-- The most records one list_records or search_records call returns: the setting
+-- howdah.max_page_size (postgresql.conf, ALTER DATABASE ... SET, or ALTER ROLE ... SET for the
+-- role that logs in), 10000 when unset. 22023 when it is set to something else than a whole
+-- number from 1 to 2147483647.
+DECLARE
+    setting text := nullif(btrim(current_setting('howdah.max_page_size', true)), '');
+BEGIN
+    IF setting IS NULL THEN
+        RETURN 10000;
+    END IF;
+    IF setting !~ '^[0-9]{1,10}$' OR setting::bigint NOT BETWEEN 1 AND 2147483647 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('the setting howdah.max_page_size must be a whole number from 1 to 2147483647, got %L', setting),
+            HINT = 'fix it where it is set (SHOW howdah.max_page_size; pg_db_role_setting), or RESET it for the default 10000';
+    END IF;
+    RETURN setting::integer;
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.catalog_max_page_size() IS 'The setting howdah.max_page_size (default 10000): the most records a list or search call returns. Errors: 22023 a setting that is not a whole number from 1 to 2147483647.';
+
+CREATE FUNCTION howdah_internal.catalog_page_limit(tab regclass, lim integer, off integer)
+RETURNS integer
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- Checks the page arguments of list_records and search_records and returns the page size:
+-- `lim`, or the maximum page size when `lim` is NULL. `lim` must be from 0 to the maximum
+-- (catalog_max_page_size), `off` (NULL: 0) must not be negative.
+DECLARE
+    max_size integer := howdah_internal.catalog_max_page_size();
 BEGIN
     IF lim < 0 OR off < 0 THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('lim and off must not be negative, got lim %s, off %s', coalesce(lim::text, 'NULL'), coalesce(off::text, 'NULL')),
             HINT = format('table %s', tab);
     END IF;
+    IF lim > max_size THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('lim must be at most %s, the maximum page size (setting howdah.max_page_size), got %s', max_size, lim),
+            HINT = format('page through table %s with lim and off, or ask an administrator to raise howdah.max_page_size', tab);
+    END IF;
+    RETURN coalesce(lim, max_size);
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.catalog_check_page(regclass, integer, integer) IS 'Checks the page arguments lim and off of a list or search call. Errors: 22023 a negative one.';
+COMMENT ON FUNCTION howdah_internal.catalog_page_limit(regclass, integer, integer) IS 'Checks lim and off of a list or search call and returns the page size (lim, or the maximum page size for NULL). Errors: 22023 a negative one, lim over the setting howdah.max_page_size, or a bad setting.';
 
 CREATE FUNCTION howdah_internal.catalog_page_sql(tab regclass, cond text, ord text, lim integer, off integer, group_cols smallint[])
 RETURNS text
@@ -3061,7 +3341,9 @@ AS $$
 -- The one statement of a list or search call: {"results": [...], "count": n} and, with group
 -- columns, "grouping". Records are built as JSON only for the rows of the page (outside the
 -- sorted, limited subquery); the count is a second scan of the filtered rows in the same
--- statement, or the page's length when the page is everything.
+-- statement, made only when the page does not tell it: a page shorter than `lim` that is not
+-- empty (or starts at 0) ends the rows, so the count is `off` plus its length. `lim` is never
+-- NULL (catalog_page_limit).
 --
 -- Groups follow the group columns' types, as GROUP BY does: window functions over the filtered
 -- rows, partitioned by those columns, give each row the size of its group and a group key
@@ -3093,11 +3375,13 @@ BEGIN
                    CASE WHEN off > 0 THEN ' OFFSET ' || off ELSE '' END);
     total := format('(SELECT count(*) FROM %s AS r WHERE %s)', tab, cond);
     IF cardinality(group_cols) = 0 THEN
-        RETURN format('SELECT jsonb_build_object(''results'', p.results, ''count'', %s) '
+        -- CASE evaluates the count's subquery (an InitPlan) only in the branch that needs it.
+        RETURN format('SELECT jsonb_build_object(''results'', p.results, ''count'', '
+                             'CASE WHEN jsonb_array_length(p.results) < %2$s AND (%3$s = 0 OR jsonb_array_length(p.results) > 0) '
+                                  'THEN %3$s + jsonb_array_length(p.results) ELSE %1$s END) '
                       'FROM (SELECT coalesce(jsonb_agg(q.j ORDER BY q.i), ''[]'') AS results '
-                            'FROM (SELECT %s AS j, row_number() OVER () AS i FROM (%s) AS s) AS q) AS p',
-                      CASE WHEN lim IS NULL AND coalesce(off, 0) = 0 THEN 'jsonb_array_length(p.results)' ELSE total END,
-                      howdah_internal.catalog_record_json_sql(tab, 's'), page);
+                            'FROM (SELECT %4$s AS j, row_number() OVER () AS i FROM (%5$s) AS s) AS q) AS p',
+                      total, lim, coalesce(off, 0), howdah_internal.catalog_record_json_sql(tab, 's'), page);
     END IF;
     -- A group's values are those of its first row on the page.
     RETURN format('WITH page AS (SELECT %s AS j, %s AS g, s.%I AS n, s.%I AS k, row_number() OVER () - 1 AS i FROM (%s) AS s), '
@@ -3120,9 +3404,14 @@ COMMENT ON FUNCTION howdah_internal.catalog_page_sql(regclass, text, text, integ
 -- anything is written, and matched by primary key with each key type's own =.
 --
 -- Errors: 22023 bad JSON (naming the key and the table); 42703 unknown column; 55000
--- (object_not_in_prerequisite_state) the table has no primary key; a value that does not convert
--- keeps PostgreSQL's SQLSTATE (22P02, 22003, 22008, 23514 ...) with the input, column and table in
--- the message.
+-- (object_not_in_prerequisite_state) the table has no primary key; 42501 a privilege the call
+-- needs is missing (checked before the input is read); a value that does not convert keeps
+-- PostgreSQL's SQLSTATE (22P02, 22003, 22008, 23514 ...) with the input, column and table in the
+-- message.
+--
+-- Records and lists of ids are read by one query each, whatever their size: no loop with a
+-- catalog lookup per key or per id. When one is bad, the first is handed to the function that
+-- checks a single one, so the error is the one it would have raised alone.
 
 CREATE FUNCTION howdah_internal.catalog_key_column(tab regclass, key text, what text,
                                            OUT col_num smallint, OUT col_name name, OUT col_type oid)
@@ -3138,9 +3427,11 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 -- Re-keys a record object from attnums or names to column names (for jsonb_populate_record).
+-- One query resolves every key (index lookups in pg_attribute); when one is unknown or names a
+-- column already given, the first such key, in the object's order, is reported.
 DECLARE
-    res jsonb := '{}'::jsonb;
-    k text;
+    bad text;
+    res jsonb;
     c record;
 BEGIN
     IF jsonb_typeof(rec) IS DISTINCT FROM 'object' THEN
@@ -3148,18 +3439,41 @@ BEGIN
             MESSAGE = format('%s must be a JSON object keyed by column attnum or name, got %s', what, coalesce(jsonb_typeof(rec), 'nothing')),
             HINT = format('table %s', tab);
     END IF;
-    FOR k IN SELECT jsonb_object_keys(rec) LOOP
-        SELECT * INTO c FROM howdah_internal.catalog_key_column(tab, k, format('%s key %s', what, quote_literal(k)));
-        IF res ? c.col_name THEN
-            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-                MESSAGE = format('%s: column "%s" of table %s is given twice (by attnum and by name)', what, c.col_name, tab);
-        END IF;
-        res := res || jsonb_build_object(c.col_name, rec -> k);
-    END LOOP;
+    WITH k AS MATERIALIZED (
+        SELECT e.key, e.value, e.ord, coalesce(by_num.attname, by_name.attname) AS attname
+          FROM jsonb_each(rec) WITH ORDINALITY AS e(key, value, ord)
+          LEFT JOIN pg_attribute by_num
+                 ON by_num.attrelid = tab AND by_num.attnum > 0 AND NOT by_num.attisdropped
+                AND by_num.attnum = CASE WHEN e.key ~ '^0*[0-9]{1,5}$' THEN CASE WHEN e.key::integer <= 32767 THEN e.key::smallint END END
+          LEFT JOIN pg_attribute by_name
+                 ON by_name.attrelid = tab AND by_name.attnum > 0 AND NOT by_name.attisdropped
+                AND e.key !~ '^[0-9]+$' AND by_name.attname = e.key),
+    checked AS (
+        SELECT k.*, row_number() OVER (PARTITION BY k.attname ORDER BY k.ord) AS nth FROM k)
+    SELECT (SELECT x.key FROM checked x WHERE x.attname IS NULL OR x.nth > 1 ORDER BY x.ord LIMIT 1),
+           (SELECT coalesce(jsonb_object_agg(x.attname, x.value), '{}') FROM checked x WHERE x.attname IS NOT NULL)
+      INTO bad, res;
+    IF bad IS NOT NULL THEN
+        -- Unknown: the single-key lookup raises 42703 (or 22023 for an attnum out of range).
+        SELECT * INTO c FROM howdah_internal.catalog_key_column(tab, bad, format('%s key %s', what, quote_literal(bad)));
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('%s: column "%s" of table %s is given twice (by attnum and by name)', what, c.col_name, tab);
+    END IF;
     RETURN res;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.catalog_record_by_name(regclass, jsonb, text) IS 'Re-keys a JSON record from attnums or names to column names. Errors: 22023 not an object or a column given twice, 42703 unknown column.';
+COMMENT ON FUNCTION howdah_internal.catalog_record_by_name(regclass, jsonb, text) IS 'Re-keys a JSON record from attnums or names to column names, in one query. Errors: 22023 not an object or a column given twice, 42703 unknown column.';
+
+CREATE FUNCTION howdah_internal.catalog_first_bad_record(tab regclass, recs jsonb)
+RETURNS integer
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+-- The position (from 0) of the first record (keyed by column name) of the JSON array `recs` that
+-- jsonb_populate_record cannot convert to a row of `tab`, or NULL when all convert.
+RETURN howdah_internal.catalog_first_failing(
+    format('SELECT count(jsonb_populate_record(NULL::%s, x.r)) FROM jsonb_array_elements($1) WITH ORDINALITY AS x(r, o) '
+           'WHERE x.o > $2 AND x.o <= $3', tab), recs);
+COMMENT ON FUNCTION howdah_internal.catalog_first_bad_record(regclass, jsonb) IS 'The first record of a JSON array whose values do not convert to the table''s column types, or NULL. Errors: none.';
 
 CREATE FUNCTION howdah_internal.catalog_check_record(tab regclass, rec jsonb, what text)
 RETURNS void
@@ -3203,6 +3517,52 @@ END;
 $$;
 COMMENT ON FUNCTION howdah_internal.catalog_primary_key(regclass) IS 'The primary key attnums of a table. Errors: 55000 no primary key.';
 
+CREATE FUNCTION howdah_internal.catalog_check_privilege(tab regclass, privilege text, what text)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- Raises 42501 naming the table and the privilege unless the current role holds `privilege`
+-- (DELETE, or INSERT or UPDATE on the table or on some of its columns). The records functions
+-- call it before they read their input, so a role that may not write pays nothing for a long
+-- one; PostgreSQL still checks each column written when the statement runs.
+DECLARE
+    held boolean := CASE privilege WHEN 'DELETE' THEN has_table_privilege(tab, 'DELETE')
+                                   ELSE has_any_column_privilege(tab, privilege) END;
+BEGIN
+    IF NOT held THEN
+        RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+            MESSAGE = format('permission denied for table %s: %s needs the %s privilege on it', tab, what, privilege),
+            HINT = format('role %s has no %s privilege on the table%s', current_user, privilege,
+                          CASE WHEN privilege <> 'DELETE' THEN ' or any of its columns' ELSE '' END);
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.catalog_check_privilege(regclass, text, text) IS 'Checks that the current role holds DELETE on a table, or INSERT or UPDATE on it or some of its columns. Errors: 42501 naming the table and the privilege.';
+
+CREATE FUNCTION howdah_internal.catalog_check_key_readable(tab regclass, pk smallint[], what text)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- Raises 42501 unless the current role may SELECT every primary key column (`pk`) of `tab`:
+-- finding a record by id compares them.
+DECLARE
+    col name;
+BEGIN
+    SELECT a.attname INTO col
+      FROM unnest(pk) WITH ORDINALITY AS k(n, ord) JOIN pg_attribute a ON a.attrelid = tab AND a.attnum = k.n
+     WHERE NOT has_column_privilege(tab, k.n, 'SELECT')
+     ORDER BY k.ord LIMIT 1;
+    IF col IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+            MESSAGE = format('permission denied for table %s: %s needs the SELECT privilege on its key column "%s"', tab, what, col),
+            HINT = format('records are found by comparing their primary key; role %s may not read column "%s"', current_user, col);
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.catalog_check_key_readable(regclass, smallint[], text) IS 'Checks that the current role may read every primary key column of a table. Errors: 42501 naming the table and the column.';
+
 CREATE FUNCTION howdah_internal.catalog_id_by_name(tab regclass, pk smallint[], id jsonb, what text)
 RETURNS jsonb
 LANGUAGE plpgsql STABLE
@@ -3212,7 +3572,7 @@ AS $$
 -- one-column key, or an object keyed by attnum or name giving every key column.
 DECLARE
     named jsonb;
-    k text;
+    bad record;
     missing name;
 BEGIN
     IF jsonb_typeof(id) IN ('string', 'number', 'boolean') AND cardinality(pk) = 1 THEN
@@ -3228,16 +3588,19 @@ BEGIN
                              JOIN pg_attribute a ON a.attrelid = tab AND a.attnum = k.n));
     END IF;
     named := howdah_internal.catalog_record_by_name(tab, id, what);
-    FOR k IN SELECT jsonb_object_keys(named) LOOP
-        IF NOT EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = tab AND a.attname = k AND a.attnum = ANY (pk)) THEN
-            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-                MESSAGE = format('%s: column "%s" of table %s is not part of its primary key', what, k, tab);
-        END IF;
-        IF jsonb_typeof(named -> k) = 'null' THEN
-            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-                MESSAGE = format('%s: the value for key column "%s" of table %s must not be null', what, k, tab);
-        END IF;
-    END LOOP;
+    -- The first column, in the object's order, that is not a key column or is null.
+    SELECT e.key, coalesce(a.attnum = ANY (pk), false) AS is_key INTO bad
+      FROM jsonb_each(named) WITH ORDINALITY AS e(key, value, ord)
+      LEFT JOIN pg_attribute a ON a.attrelid = tab AND a.attname = e.key
+     WHERE NOT coalesce(a.attnum = ANY (pk), false) OR jsonb_typeof(e.value) = 'null'
+     ORDER BY e.ord LIMIT 1;
+    IF FOUND AND NOT bad.is_key THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('%s: column "%s" of table %s is not part of its primary key', what, bad.key, tab);
+    ELSIF FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('%s: the value for key column "%s" of table %s must not be null', what, bad.key, tab);
+    END IF;
     SELECT a.attname INTO missing FROM unnest(pk) WITH ORDINALITY AS p(n, ord) JOIN pg_attribute a ON a.attrelid = tab AND a.attnum = p.n
      WHERE NOT named ? a.attname ORDER BY p.ord LIMIT 1;
     IF missing IS NOT NULL THEN
@@ -3248,6 +3611,44 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION howdah_internal.catalog_id_by_name(regclass, smallint[], jsonb, text) IS 'Turns a record id (scalar, or object by attnum/name) into an object keyed by the key column names. Errors: 22023 wrong shape, a non-key, null or missing key column, 42703 unknown column.';
+
+CREATE FUNCTION howdah_internal.catalog_ids_by_name(tab regclass, pk smallint[], ids jsonb, what text)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- catalog_id_by_name for every element of the JSON array `ids`, in one query, returning the JSON
+-- array of named ids. The key columns are looked up once; each id is matched against them
+-- without touching the catalog. An element that is not plainly a good id (a scalar for a
+-- one-column key, or an object giving each key column once, by attnum or name, not null) is
+-- handed to catalog_id_by_name, which reports it naming `what`[i]; the first such element stops
+-- the query.
+DECLARE
+    pk_names text[] := ARRAY(SELECT a.attname::text FROM unnest(pk) WITH ORDINALITY AS k(n, ord)
+                               JOIN pg_attribute a ON a.attrelid = tab AND a.attnum = k.n ORDER BY k.ord);
+    pk_nums integer[] := pk::integer[];
+    result jsonb;
+BEGIN
+    SELECT coalesce(jsonb_agg(coalesce(x.named, howdah_internal.catalog_id_by_name(tab, pk, x.e, format('%s[%s]', what, x.o - 1)))
+                              ORDER BY x.o), '[]')
+      INTO result
+      FROM (SELECT e.e, e.o,
+                   CASE WHEN jsonb_typeof(e.e) IN ('string', 'number', 'boolean') AND cardinality(pk_names) = 1
+                        THEN jsonb_build_object(pk_names[1], e.e)
+                        WHEN jsonb_typeof(e.e) = 'object'
+                        THEN (SELECT CASE WHEN count(*) = cardinality(pk_names) AND count(m.col) = count(*)
+                                               AND count(DISTINCT m.col) = count(*) AND bool_and(jsonb_typeof(kv.value) <> 'null')
+                                          THEN jsonb_object_agg(m.col, kv.value) FILTER (WHERE m.col IS NOT NULL) END
+                                FROM jsonb_each(e.e) AS kv
+                                CROSS JOIN LATERAL (SELECT CASE WHEN kv.key !~ '^[0-9]+$' THEN pk_names[array_position(pk_names, kv.key)]
+                                                                WHEN kv.key ~ '^0*[0-9]{1,9}$'
+                                                                THEN pk_names[array_position(pk_nums, kv.key::integer)] END) AS m(col))
+                   END AS named
+              FROM jsonb_array_elements(ids) WITH ORDINALITY AS e(e, o)) x;
+    RETURN result;
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.catalog_ids_by_name(regclass, smallint[], jsonb, text) IS 'catalog_id_by_name for every element of a JSON array of ids, in one query. Errors: as catalog_id_by_name, naming the first bad element.';
 
 CREATE FUNCTION howdah_internal.catalog_id_match_sql(tab regclass, pk smallint[], alias text)
 RETURNS text
@@ -3284,7 +3685,12 @@ COMMENT ON FUNCTION howdah_internal.catalog_id_match_sql(regclass, smallint[], t
 -- value is reported with its column).
 --
 -- Errors: as the compile and input files (013 to 015); 42P01 unknown table oid; 42501 no
--- readable column; P0002 (no_data_found) no record with this id.
+-- readable column; P0002 (no_data_found) no record with this id; 22023 a page over the maximum
+-- page size (the setting howdah.max_page_size, 10000 by default), a filter over its limits, more
+-- than 100 search terms.
+--
+-- Results are bounded: list_records returns 100 records unless `lim` says otherwise, and no call
+-- returns more than the maximum page size.
 --
 -- A record is a JSON object keyed by column attnum as text: {"1": 5, "2": "Ann"}. Columns the
 -- caller may not SELECT are left out. Everything is SECURITY INVOKER: privileges and row-level
@@ -3313,8 +3719,9 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 -- The body of howdah.list_records (whose parameters "order" and "grouping" are keywords):
 -- one page of the records of table `tab` that pass `filter`, in `order_by` made total by the
--- primary key, `lim` records (NULL: all) after skipping `off`; with `count`, the number of
--- records passing the filter, and with `group_by`, the groups present in the page.
+-- primary key, `lim` records (NULL: the maximum page size) after skipping `off`; with `count`,
+-- the number of records passing the filter, and with `group_by`, the groups present in the page.
+-- Privileges are checked before the filter, order and grouping are read.
 -- Result: {"results": [{"<attnum>": value, ...}, ...], "count": n, "grouping": {...} | null}.
 DECLARE
     rel regclass := howdah_internal.catalog_visible_table(tab);
@@ -3322,14 +3729,15 @@ DECLARE
     group_cols smallint[];
     stmt text;
     result jsonb;
+    page_size integer := howdah_internal.catalog_page_limit(rel, lim, off);
 BEGIN
-    PERFORM howdah_internal.catalog_check_page(rel, lim, off);
     PERFORM howdah_internal.catalog_check_readable(rel);
     IF filter IS NOT NULL AND jsonb_typeof(filter) <> 'null' THEN
+        PERFORM howdah_internal.catalog_check_filter_size(filter, 'filter');
         cond := howdah_internal.catalog_filter_sql(rel, filter, 'filter');
     END IF;
     group_cols := howdah_internal.catalog_grouping_columns(rel, group_by);
-    stmt := howdah_internal.catalog_page_sql(rel, cond, howdah_internal.catalog_order_sql(rel, order_by, group_cols), lim, off, group_cols);
+    stmt := howdah_internal.catalog_page_sql(rel, cond, howdah_internal.catalog_order_sql(rel, order_by, group_cols), page_size, off, group_cols);
     BEGIN
         EXECUTE stmt INTO result;
     EXCEPTION WHEN OTHERS THEN
@@ -3347,16 +3755,17 @@ END;
 $$;
 COMMENT ON FUNCTION howdah_internal.catalog_list_records(oid, integer, integer, jsonb, jsonb, jsonb) IS 'The body of howdah.list_records. Errors: as howdah.list_records.';
 
-CREATE FUNCTION howdah.list_records(tab oid, lim integer DEFAULT NULL, off integer DEFAULT NULL,
+CREATE FUNCTION howdah.list_records(tab oid, lim integer DEFAULT 100, off integer DEFAULT NULL,
                                     "order" jsonb DEFAULT NULL, filter jsonb DEFAULT NULL, "grouping" jsonb DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE sql STABLE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 -- One page of the records of table `tab` that pass `filter`, in `order` made total by the
--- primary key, `lim` records (NULL: all) after skipping `off` (NULL: 0), with the count of
--- records passing the filter and, with `grouping`, the groups present in the page.
+-- primary key, `lim` records (NULL: the maximum page size, howdah.max_page_size) after skipping
+-- `off` (NULL: 0), with the count of records passing the filter and, with `grouping`, the groups
+-- present in the page.
 RETURN howdah_internal.catalog_list_records(tab, lim, off, "order", filter, "grouping");
-COMMENT ON FUNCTION howdah.list_records(oid, integer, integer, jsonb, jsonb, jsonb) IS 'A page of records of a table: {"results": [{"<attnum>": value}], "count": rows passing the filter, "grouping": {"columns", "groups": [{"id", "count", "values", "result_indices"}]} or null}. filter: {"and"|"or": [...]}, {"not": f}, {"column": attnum|name, "op": =|<>|<|>|<=|>=|is_null|is_not_null|contains|starts_with|icontains|istarts_with|iequal|in, "value": v}; order: [{"column", "direction": asc|desc, "nulls": first|last}], made total by the primary key; grouping: {"columns": [...]}. Errors: 42P01 unknown table, 42501 no readable column, 42703 unknown column, 22023 bad lim/off/filter/order/grouping (naming the key), an unknown op or one the column type lacks, a value that does not convert keeps its SQLSTATE (22P02, 22003, 22008 ...) and names the column.';
+COMMENT ON FUNCTION howdah.list_records(oid, integer, integer, jsonb, jsonb, jsonb) IS 'A page of records of a table: {"results": [{"<attnum>": value}], "count": rows passing the filter, "grouping": {"columns", "groups": [{"id", "count", "values", "result_indices"}]} or null}. filter: {"and"|"or": [...]}, {"not": f}, {"column": attnum|name, "op": =|<>|<|>|<=|>=|is_null|is_not_null|contains|starts_with|icontains|istarts_with|iequal|in, "value": v}; order: [{"column", "direction": asc|desc, "nulls": first|last}], made total by the primary key; grouping: {"columns": [...]}. lim: 100 by default, at most the setting howdah.max_page_size (default 10000; NULL asks for that many). Filters nest at most 100 levels deep with at most 1000 nodes. Errors: 42P01 unknown table, 42501 no readable column, 42703 unknown column, 22023 bad lim/off/filter/order/grouping (naming the key), lim over howdah.max_page_size, a filter over its limits, an unknown op or one the column type lacks, a value that does not convert keeps its SQLSTATE (22P02, 22003, 22008 ...) and names the column.';
 
 CREATE FUNCTION howdah.get_record(tab oid, id jsonb)
 RETURNS jsonb
@@ -3372,6 +3781,7 @@ DECLARE
     result jsonb;
 BEGIN
     PERFORM howdah_internal.catalog_check_readable(rel);
+    PERFORM howdah_internal.catalog_check_key_readable(rel, pk, 'get_record');
     idn := howdah_internal.catalog_id_by_name(rel, pk, id, 'id');
     PERFORM howdah_internal.catalog_check_record(rel, idn, 'id');
     EXECUTE format('SELECT %s FROM %s AS r, jsonb_populate_record(NULL::%s, $1) AS i WHERE %s',
@@ -3385,18 +3795,21 @@ BEGIN
     RETURN result;
 END;
 $$;
-COMMENT ON FUNCTION howdah.get_record(oid, jsonb) IS 'One record by primary key ({"<attnum>": value}). id: a JSON scalar for a one-column key, else an object keyed by attnum or name. Errors: 42P01 unknown table, 55000 no primary key, 22023 bad id, 42703 unknown column, 42501 no privilege, 22P02 etc. id value does not convert (naming the column), P0002 no such record.';
+COMMENT ON FUNCTION howdah.get_record(oid, jsonb) IS 'One record by primary key ({"<attnum>": value}). id: a JSON scalar for a one-column key, else an object keyed by attnum or name. Errors: 42P01 unknown table, 55000 no primary key, 22023 bad id, 42703 unknown column, 42501 no privilege (no readable column, or a key column not readable), 22P02 etc. id value does not convert (naming the column), P0002 no such record.';
 
 CREATE FUNCTION howdah.search_records(tab oid, search jsonb, lim integer DEFAULT 10, off integer DEFAULT 0)
 RETURNS jsonb
 LANGUAGE plpgsql STABLE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $$
--- Records of table `tab` matching any of [{"column": attnum|name, "value": "text"}, ...] by
--- case-insensitive substring, best first: per given column an exact match scores 3, a prefix 2,
--- a substring 1; scores add up; ties go by primary key. Result: {"results": [...], "count": n}.
+-- Records of table `tab` matching any of [{"column": attnum|name, "value": "text"}, ...] (at most
+-- 100 terms) by case-insensitive substring, best first: per given column an exact match scores
+-- 3, a prefix 2, a substring 1; scores add up; ties go by primary key. `lim` NULL: the maximum
+-- page size. Result: {"results": [...], "count": n}.
 DECLARE
+    max_terms CONSTANT integer := 100;   -- the score is a sum as deep as the terms are many
     rel regclass := howdah_internal.catalog_visible_table(tab);
+    page_size integer;
     conds text[] := '{}'::text[];
     scores text[] := '{}'::text[];
     e jsonb;
@@ -3406,12 +3819,17 @@ DECLARE
     ord text;
     result jsonb;
 BEGIN
-    PERFORM howdah_internal.catalog_check_page(rel, lim, off);
+    page_size := howdah_internal.catalog_page_limit(rel, lim, off);
     PERFORM howdah_internal.catalog_check_readable(rel);
     IF jsonb_typeof(search) IS DISTINCT FROM 'array' OR jsonb_array_length(search) = 0 THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('search must be a non-empty JSON array of {"column", "value"}, got %s', coalesce(search::text, 'nothing')),
             HINT = format('table %s', rel);
+    END IF;
+    IF jsonb_array_length(search) > max_terms THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('search has %s terms; at most %s are allowed', jsonb_array_length(search), max_terms),
+            HINT = 'give each column once, with the value to look for';
     END IF;
     FOR i IN 0 .. jsonb_array_length(search) - 1 LOOP
         e := search -> i;
@@ -3431,20 +3849,21 @@ BEGIN
     ord := howdah_internal.catalog_order_sql(rel, NULL, '{}');
     EXECUTE howdah_internal.catalog_page_sql(rel, '(' || array_to_string(conds, ' OR ') || ')',
                                      '(' || array_to_string(scores, ' + ') || ') DESC' || CASE WHEN ord <> '' THEN ', ' || ord ELSE '' END,
-                                     lim, off, '{}')
+                                     page_size, off, '{}')
        INTO result;
     RETURN result;
 END;
 $$;
-COMMENT ON FUNCTION howdah.search_records(oid, jsonb, integer, integer) IS 'Records matching any [{"column": attnum|name, "value": text}] by case-insensitive substring, ranked: exact 3, prefix 2, substring 1 per column, summed; ties by primary key: {"results": [{"<attnum>": value}], "count": n}. Errors: 42P01 unknown table, 42501 no readable column, 42703 unknown column, 22023 bad search, lim or off.';
+COMMENT ON FUNCTION howdah.search_records(oid, jsonb, integer, integer) IS 'Records matching any [{"column": attnum|name, "value": text}] by case-insensitive substring, ranked: exact 3, prefix 2, substring 1 per column, summed; ties by primary key: {"results": [{"<attnum>": value}], "count": n}. At most 100 terms; lim (default 10) at most the setting howdah.max_page_size (default 10000; NULL asks for that many). Errors: 42P01 unknown table, 42501 no readable column, 42703 unknown column, 22023 bad search (more than 100 terms), lim or off (lim over howdah.max_page_size).';
 
 -- ----- catalog code/017_records_write.sql -----
 -- catalog code 017: records written — add, patch by primary key, delete by primary keys. Each call
 -- runs one read-only statement that converts the input values (a bad value is reported with its
 -- column and nothing is written), then one dynamic statement over the table.
 --
--- Errors: as 015; 42P01 unknown table oid; 42501 no privilege; P0002 no record with this id;
--- constraint violations (23xxx) as PostgreSQL raises them.
+-- Errors: as 015; 42P01 unknown table oid; 42501 no privilege (the privilege the call needs on
+-- the table is checked before its input is read); P0002 no record with this id; constraint
+-- violations (23xxx) as PostgreSQL raises them.
 --
 -- A record is a JSON object keyed by column attnum as text: {"1": 5, "2": "Ann"}. Columns the
 -- caller may not SELECT are left out. Everything is SECURITY INVOKER: privileges and row-level
@@ -3475,12 +3894,15 @@ LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $$
 -- Inserts `rec` ({"<attnum or name>": value}; columns left out get their defaults) into table
--- `tab` and returns the inserted record as list_records shows records.
+-- `tab` and returns the inserted record as list_records shows records. INSERT on the table or
+-- some column is checked first; PostgreSQL checks each column written.
 DECLARE
     rel regclass := howdah_internal.catalog_visible_table(tab);
-    named jsonb := howdah_internal.catalog_record_by_name(rel, rec, 'rec');
+    named jsonb;
     result jsonb;
 BEGIN
+    PERFORM howdah_internal.catalog_check_privilege(rel, 'INSERT', 'add_record');
+    named := howdah_internal.catalog_record_by_name(rel, rec, 'rec');
     PERFORM howdah_internal.catalog_check_record(rel, named, 'rec');
     IF named = '{}'::jsonb THEN
         EXECUTE format('INSERT INTO %s AS r DEFAULT VALUES RETURNING %s', rel, howdah_internal.catalog_record_json_sql(rel, 'r'))
@@ -3494,7 +3916,7 @@ BEGIN
     RETURN result;
 END;
 $$;
-COMMENT ON FUNCTION howdah.add_record(oid, jsonb) IS 'Inserts a record ({"<attnum or name>": value}; omitted columns get defaults) and returns it as {"<attnum>": value} (readable columns only). Errors: 42P01 unknown table, 22023 not an object or a column given twice, 42703 unknown column, 22P02/22003/22001/23514 ... a value that does not convert (naming the column), 42501 no privilege, 23xxx constraint violations.';
+COMMENT ON FUNCTION howdah.add_record(oid, jsonb) IS 'Inserts a record ({"<attnum or name>": value}; omitted columns get defaults) and returns it as {"<attnum>": value} (readable columns only). Errors: 42P01 unknown table, 42501 no INSERT on the table or any column (before rec is read) or on a column given, 22023 not an object or a column given twice, 42703 unknown column, 22P02/22003/22001/23514 ... a value that does not convert (naming the column), 23xxx constraint violations.';
 
 CREATE FUNCTION howdah.patch_record(tab oid, id jsonb, rec jsonb)
 RETURNS jsonb
@@ -3503,13 +3925,19 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 -- Sets the columns given in `rec` ({"<attnum or name>": value}) on the record of table `tab`
 -- whose primary key is `id`, and returns the updated record. An empty `rec` changes nothing.
+-- UPDATE on the table or some column, and SELECT on the key columns, are checked first.
 DECLARE
     rel regclass := howdah_internal.catalog_visible_table(tab);
-    pk smallint[] := howdah_internal.catalog_primary_key(rel);
-    idn jsonb := howdah_internal.catalog_id_by_name(rel, pk, id, 'id');
-    named jsonb := howdah_internal.catalog_record_by_name(rel, rec, 'rec');
+    pk smallint[];
+    idn jsonb;
+    named jsonb;
     result jsonb;
 BEGIN
+    PERFORM howdah_internal.catalog_check_privilege(rel, 'UPDATE', 'patch_record');
+    pk := howdah_internal.catalog_primary_key(rel);
+    PERFORM howdah_internal.catalog_check_key_readable(rel, pk, 'patch_record');
+    idn := howdah_internal.catalog_id_by_name(rel, pk, id, 'id');
+    named := howdah_internal.catalog_record_by_name(rel, rec, 'rec');
     PERFORM howdah_internal.catalog_check_record(rel, idn, 'id');
     PERFORM howdah_internal.catalog_check_record(rel, named, 'rec');
     IF named = '{}'::jsonb THEN
@@ -3531,7 +3959,7 @@ BEGIN
     RETURN result;
 END;
 $$;
-COMMENT ON FUNCTION howdah.patch_record(oid, jsonb, jsonb) IS 'Updates the given columns of one record by primary key and returns it as {"<attnum>": value}. Errors: 42P01 unknown table, 55000 no primary key, 22023 bad id or rec, 42703 unknown column, 22P02 etc. a value that does not convert (naming the column), 42501 no privilege, P0002 no such record, 23xxx constraint violations.';
+COMMENT ON FUNCTION howdah.patch_record(oid, jsonb, jsonb) IS 'Updates the given columns of one record by primary key and returns it as {"<attnum>": value}. Errors: 42P01 unknown table, 42501 no UPDATE on the table or any column, or no SELECT on a key column (before id and rec are read), or no UPDATE on a column given, 55000 no primary key, 22023 bad id or rec, 42703 unknown column, 22P02 etc. a value that does not convert (naming the column), P0002 no such record, 23xxx constraint violations.';
 
 CREATE FUNCTION howdah.delete_records(tab oid, ids jsonb)
 RETURNS bigint
@@ -3540,29 +3968,36 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 -- Deletes the records of table `tab` whose primary keys are in `ids` (a JSON array of ids, each
 -- as get_record takes it) and returns how many were deleted; unknown ids are skipped.
+-- Privileges come first (DELETE, and SELECT on the key columns, which the statement compares),
+-- so a role that may not delete pays nothing for a long list. The list is then read by one query
+-- (catalog_ids_by_name) and converted by one statement; only when that fails is the first id
+-- that does not convert looked for, by bisection, and reported with its column.
 DECLARE
     rel regclass := howdah_internal.catalog_visible_table(tab);
-    pk smallint[] := howdah_internal.catalog_primary_key(rel);
-    named jsonb := '[]'::jsonb;
+    pk smallint[];
+    named jsonb;
+    bad integer;
     n bigint;
 BEGIN
+    PERFORM howdah_internal.catalog_check_privilege(rel, 'DELETE', 'delete_records');
+    pk := howdah_internal.catalog_primary_key(rel);
+    PERFORM howdah_internal.catalog_check_key_readable(rel, pk, 'delete_records');
     IF jsonb_typeof(ids) IS DISTINCT FROM 'array' THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('ids must be a JSON array of record ids, got %s', coalesce(jsonb_typeof(ids), 'nothing')),
             HINT = format('table %s', rel);
     END IF;
-    FOR i IN 0 .. jsonb_array_length(ids) - 1 LOOP
-        named := named || jsonb_build_array(howdah_internal.catalog_id_by_name(rel, pk, ids -> i, format('ids[%s]', i)));
-    END LOOP;
-    IF jsonb_array_length(named) = 0 THEN
+    IF jsonb_array_length(ids) = 0 THEN
         RETURN 0;
     END IF;
+    named := howdah_internal.catalog_ids_by_name(rel, pk, ids, 'ids');
     BEGIN
         EXECUTE format('SELECT count(*) FROM jsonb_populate_recordset(NULL::%s, $1)', rel) USING named;
     EXCEPTION WHEN OTHERS THEN
-        FOR i IN 0 .. jsonb_array_length(named) - 1 LOOP
-            PERFORM howdah_internal.catalog_check_record(rel, named -> i, format('ids[%s]', i));
-        END LOOP;
+        bad := howdah_internal.catalog_first_bad_record(rel, named);
+        IF bad IS NOT NULL THEN
+            PERFORM howdah_internal.catalog_check_record(rel, named -> bad, format('ids[%s]', bad));
+        END IF;
         RAISE;
     END;
     EXECUTE format('DELETE FROM %s AS r USING jsonb_populate_recordset(NULL::%s, $1) AS i WHERE %s',
@@ -3572,8 +4007,8 @@ BEGIN
     RETURN n;
 END;
 $$;
-COMMENT ON FUNCTION howdah.delete_records(oid, jsonb) IS 'Deletes records by primary key (ids: a JSON array of ids as get_record takes them), all in one statement; returns the number deleted (unknown ids count nothing). Errors: 42P01 unknown table, 55000 no primary key, 22023 bad ids, 42703 unknown column, 22P02 etc. an id value that does not convert (naming the column), 42501 no privilege, 23503 still referenced.';
-SELECT howdah_internal.record_code('catalog', 'howdah', '1e58fe995735d9a4c09a34a37ffc520ce7d2ec3678bd22a6cf7aa7513b08a230', '0.2.0', ARRAY['howdah', 'howdah_internal']);
+COMMENT ON FUNCTION howdah.delete_records(oid, jsonb) IS 'Deletes records by primary key (ids: a JSON array of ids as get_record takes them), all in one statement; returns the number deleted (unknown ids count nothing). Privileges are checked before ids is read. Errors: 42P01 unknown table, 42501 no DELETE on the table or no SELECT on a key column (before ids is read), 55000 no primary key, 22023 bad ids, 42703 unknown column, 22P02 etc. an id value that does not convert (naming the column), 23503 still referenced.';
+SELECT howdah_internal.record_code('catalog', 'howdah', '94420c3ba82ae49f4c1ba18ab97010f0267d8a70c27a695d53b02e37539237b2', '0.2.0', ARRAY['howdah', 'howdah_internal']);
 
 -- ===== module queue (schema howdah_queue) =====
 CREATE TABLE howdah_internal.version_queue(version int4 not null);
@@ -3835,7 +4270,8 @@ CREATE TRIGGER jobs_notify AFTER INSERT ON howdah_queue.jobs
 -- both wake the queue's workers through the statement-level trigger of 002_notify.sql.
 --
 -- Errors: 22023 (invalid_parameter_value) naming the parameter or the array element and key;
--- 40001 when a concurrent transaction holds the unique key and this one cannot see it
+-- 42501 without INSERT (push_many checks it before reading its array; push leaves it to its
+-- INSERT, its input being one job); 40001 when a concurrent transaction holds the unique key and this one cannot see it
 -- (REPEATABLE READ or SERIALIZABLE): retry the transaction. Bad input writes nothing.
 
 CREATE FUNCTION howdah_queue.push(
@@ -3914,11 +4350,18 @@ AS $$
 -- Adds every job of the JSON array `jobs` in one INSERT and returns their ids in the array's
 -- order. Each element is {"queue", "payload", "priority"?, "run_at"?, "max_attempts"?,
 -- "unique_key"?, "tags"?}. A unique key already held (by an earlier job or an earlier element)
--- yields the holder's id. Every element is checked before anything is written.
+-- yields the holder's id. Every element is checked before anything is written, and the
+-- privilege to insert before the elements are read (a role that may not push pays nothing for a
+-- long array). Each check is one query over the array.
 DECLARE
     bad text;
     ids bigint[];
 BEGIN
+    IF NOT has_any_column_privilege('howdah_queue.jobs'::regclass, 'INSERT') THEN
+        RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+            MESSAGE = 'permission denied for table howdah_queue.jobs: push_many needs the INSERT privilege on it',
+            HINT = 'docs/queue.md, "Privileges", gives the GRANT lines of a producer role';
+    END IF;
     IF jsonb_typeof(push_many.jobs) IS DISTINCT FROM 'array' THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('push_many: jobs must be a JSON array of job objects, got %s', coalesce(jsonb_typeof(push_many.jobs), 'null'));
@@ -4015,7 +4458,7 @@ $$;
 COMMENT ON FUNCTION howdah_queue.push_many(jsonb) IS
 'Adds many jobs in one INSERT and returns their ids in input order: push_many(''[{"queue": "mail", "payload": {...}, "priority": 0, "run_at": "2030-01-02T03:04:05Z", "max_attempts": 25, "unique_key": "k", "tags": ["a"]}, ...]''). '
 'Only queue and payload are required; defaults and unique keys work as in push. The trigger sends one wake-up per queue for the whole batch. '
-'Errors: 22023 naming the element (jobs[i], from 0) and key; 40001 as in push. Bad input writes nothing.';
+'Errors: 42501 without INSERT on howdah_queue.jobs (checked before jobs is read); 22023 naming the element (jobs[i], from 0) and key; 40001 as in push. Bad input writes nothing.';
 
 -- ----- queue code/004_work.sql -----
 -- queue code 004: what workers call — claim, heartbeat, complete, fail, release — and rescue, which
@@ -4449,4 +4892,4 @@ $$;
 COMMENT ON FUNCTION howdah_queue.prune(interval, integer) IS
 'Deletes final jobs (completed, failed, cancelled) finalized at least older_than ago, oldest first: prune(older_than, batch = 10000) deletes one batch and returns its size; repeat while it returns batch, one transaction each. '
 'Errors: 22023 for a negative older_than or batch outside 1..100000.';
-SELECT howdah_internal.record_code('queue', 'howdah_queue', '203d92c927649ca47c0671a0b923197da3f94ea6fe732c962cac746974be09b7', '0.2.0', ARRAY['howdah_queue', 'howdah_internal']);
+SELECT howdah_internal.record_code('queue', 'howdah_queue', 'e7a7de8236147c027c45805608f04dca54761ab0a92dcb084f8a9d03459e404c', '0.2.0', ARRAY['howdah_queue', 'howdah_internal']);

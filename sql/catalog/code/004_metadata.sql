@@ -160,9 +160,8 @@ DECLARE
     what text;
     template text;
     col_order smallint[];
-    item jsonb;
-    pos bigint;
-    n numeric;
+    bad record;
+    missing numeric;
 BEGIN
     PERFORM howdah_internal.catalog_require_table_owner(rel, 'change its metadata');
     what := format('set_table_metadata meta for table %s', rel);
@@ -174,30 +173,37 @@ BEGIN
             MESSAGE = format('%s: key ''preview_template'' must not be empty', what),
             HINT = 'use null to go back to the default preview';
     END IF;
-    FOREACH n IN ARRAY coalesce(howdah_internal.catalog_template_attnums(template), '{}') LOOP
-        IF NOT EXISTS (SELECT FROM pg_attribute a
-                        WHERE a.attrelid = rel AND a.attnum = n AND a.attnum > 0 AND NOT a.attisdropped) THEN
-            RAISE EXCEPTION USING ERRCODE = 'undefined_column',
-                MESSAGE = format('preview_template of table %s refers to column %s, which does not exist', rel, n),
-                HINT = 'write {attnum} with the attnum of a column from list_columns()';
-        END IF;
-    END LOOP;
+    -- Lists are checked by one query each (one join to pg_attribute); the first problem in
+    -- input order is reported.
+    SELECT t.n INTO missing
+      FROM unnest(howdah_internal.catalog_template_attnums(template)) WITH ORDINALITY AS t(n, ord)
+      LEFT JOIN pg_attribute a ON a.attrelid = rel AND a.attnum = CASE WHEN t.n BETWEEN 1 AND 32767 THEN t.n::smallint END
+                               AND NOT a.attisdropped
+     WHERE a.attnum IS NULL
+     ORDER BY t.ord LIMIT 1;
+    IF missing IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'undefined_column',
+            MESSAGE = format('preview_template of table %s refers to column %s, which does not exist', rel, missing),
+            HINT = 'write {attnum} with the attnum of a column from list_columns()';
+    END IF;
 
     IF jsonb_typeof(meta -> 'column_order') = 'array' THEN
-        col_order := '{}';
-        FOR item, pos IN SELECT e, i - 1 FROM jsonb_array_elements(meta -> 'column_order') WITH ORDINALITY AS x(e, i) LOOP
-            n := howdah_internal.catalog_json_int_value(item, 1, 32767, format('%s: column_order[%s]', what, pos));
-            IF NOT EXISTS (SELECT FROM pg_attribute a
-                            WHERE a.attrelid = rel AND a.attnum = n AND a.attnum > 0 AND NOT a.attisdropped) THEN
-                RAISE EXCEPTION USING ERRCODE = 'undefined_column',
-                    MESSAGE = format('column_order of table %s lists column %s, which does not exist', rel, n);
-            END IF;
-            IF n::smallint = ANY (col_order) THEN
-                RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-                    MESSAGE = format('column_order of table %s lists column %s twice', rel, n);
-            END IF;
-            col_order := col_order || n::smallint;
-        END LOOP;
+        WITH items AS MATERIALIZED (
+            SELECT x.pos, howdah_internal.catalog_json_int_value(x.e, 1, 32767, format('%s: column_order[%s]', what, x.pos - 1))::smallint AS n
+              FROM jsonb_array_elements(meta -> 'column_order') WITH ORDINALITY AS x(e, pos)),
+        checked AS (
+            SELECT i.pos, i.n, a.attnum IS NOT NULL AS exists_, row_number() OVER (PARTITION BY i.n ORDER BY i.pos) AS nth
+              FROM items i
+              LEFT JOIN pg_attribute a ON a.attrelid = rel AND a.attnum = i.n AND NOT a.attisdropped)
+        SELECT c.n, c.exists_ INTO bad FROM checked c WHERE NOT c.exists_ OR c.nth > 1 ORDER BY c.pos LIMIT 1;
+        IF FOUND AND NOT bad.exists_ THEN
+            RAISE EXCEPTION USING ERRCODE = 'undefined_column',
+                MESSAGE = format('column_order of table %s lists column %s, which does not exist', rel, bad.n);
+        ELSIF FOUND THEN
+            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('column_order of table %s lists column %s twice', rel, bad.n);
+        END IF;
+        col_order := ARRAY(SELECT x.e::numeric::smallint FROM jsonb_array_elements(meta -> 'column_order') WITH ORDINALITY AS x(e, pos) ORDER BY x.pos);
     ELSIF meta ? 'column_order' AND jsonb_typeof(meta -> 'column_order') <> 'null' THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('%s: key ''column_order'' must be an array of attnums, got %s', what, jsonb_typeof(meta -> 'column_order'));

@@ -3,6 +3,9 @@
 -- Each change runs as its own statement (howdah_internal.catalog_run, below), and an error is re-raised
 -- with its SQLSTATE and a label naming the change ("alter_columns change 2 (column "price"):
 -- ..."). A call is one transaction: when one change fails, none is kept.
+--
+-- Ownership of the table is checked before the input is read (42501), so a role that may not
+-- alter the table pays nothing for a long list; no list is built by copying it once per element.
 
 CREATE FUNCTION howdah_internal.catalog_run(stmt text, label text)
 RETURNS void
@@ -43,9 +46,16 @@ DECLARE
     pk smallint[] := '{}'::smallint[];
     i integer := 0;
 BEGIN
+    PERFORM howdah_internal.catalog_require_table_owner(tab, 'add columns');
     IF jsonb_typeof(columns) IS DISTINCT FROM 'array' OR jsonb_array_length(columns) = 0 THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('%s must be a non-empty JSON array of column definitions', what);
+    END IF;
+    -- A table has at most 1600 columns: refuse a longer list before validating it.
+    IF jsonb_array_length(columns) + (SELECT count(*) FROM pg_attribute a WHERE a.attrelid = tab AND a.attnum > 0) > 1600 THEN
+        RAISE EXCEPTION USING ERRCODE = 'too_many_columns',
+            MESSAGE = format('%s: table %s would have more than 1600 columns (%s given)', what, tab, jsonb_array_length(columns)),
+            HINT = 'dropped columns count too until the table is rewritten (VACUUM FULL does not help; CREATE TABLE AS does)';
     END IF;
     SELECT array_agg(howdah_internal.catalog_to_col_def(x, format('%s[%s]', what, o - 1)) ORDER BY o) INTO defs
       FROM jsonb_array_elements(columns) WITH ORDINALITY AS e(x, o);
@@ -86,8 +96,9 @@ DECLARE
     typ regtype;
     tm integer;
     i integer := 0;
-    plan jsonb := '[]'::jsonb;
+    plan jsonb[] := '{}'::jsonb[];   -- array_append on a PL/pgSQL array works in place
 BEGIN
+    PERFORM howdah_internal.catalog_require_table_owner(tab, 'alter its columns');
     IF jsonb_typeof(changes) IS DISTINCT FROM 'array' THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('%s must be a JSON array of changes, got %s', what, coalesce(jsonb_typeof(changes), 'null'));
@@ -118,7 +129,7 @@ BEGIN
                 MESSAGE = format('%s: give default or default_expr, not both', label);
         END IF;
         -- The change as given, with its values validated and resolved (type oid, typmod, default SQL).
-        plan := plan || jsonb_build_array(ch || jsonb_strip_nulls(jsonb_build_object(
+        plan := array_append(plan, ch || jsonb_strip_nulls(jsonb_build_object(
             'label', label, 'attnum', col, 'type', typ::oid, 'typmod', tm,
             'default_expr', CASE WHEN howdah_internal.catalog_json_text(ch, 'default_expr', label) IS NOT NULL
                                  THEN howdah_internal.catalog_default_sql(ch ->> 'default_expr', label) END,
@@ -128,7 +139,7 @@ BEGIN
         i := i + 1;
     END LOOP;
 
-    FOR ch IN SELECT x FROM jsonb_array_elements(plan) x LOOP
+    FOREACH ch IN ARRAY plan LOOP
         label := ch ->> 'label';
         col := (ch ->> 'attnum')::smallint;
         -- The name now: an earlier change may have renamed the column (renames run last).
@@ -190,7 +201,7 @@ BEGIN
     RETURN howdah_internal.catalog_add_columns(howdah_internal.catalog_visible_table(tab), columns, 'add_columns columns');
 END;
 $$;
-COMMENT ON FUNCTION howdah.add_columns(oid, jsonb) IS 'Adds columns [{name, type, type_options, not_null, default, default_expr, identity, primary_key, description}] and returns their attnums. Errors: 42P01 unknown table, 22023 bad definition (names the key and column), 42704 unknown type, 42622 name over 63 bytes, 42701 column exists, 42501 not the owner, and any other error of an ADD COLUMN keeps its SQLSTATE, labelled with the column (22P02 a default that does not convert, 42P16 a second primary key).';
+COMMENT ON FUNCTION howdah.add_columns(oid, jsonb) IS 'Adds columns [{name, type, type_options, not_null, default, default_expr, identity, primary_key, description}] and returns their attnums. Errors: 42P01 unknown table, 42501 not an owner of the table (checked before columns is read), 22023 bad definition (names the key and column), 42704 unknown type, 42622 name over 63 bytes, 42701 column exists, 54011 more than 1600 columns, and any other error of an ADD COLUMN keeps its SQLSTATE, labelled with the column (22P02 a default that does not convert, 42P16 a second primary key).';
 
 CREATE FUNCTION howdah.alter_columns(tab oid, changes jsonb)
 RETURNS jsonb
@@ -206,7 +217,7 @@ BEGIN
     RETURN howdah_internal.catalog_columns_json(rel);
 END;
 $$;
-COMMENT ON FUNCTION howdah.alter_columns(oid, jsonb) IS 'Changes columns from [{column (attnum or name), name, type, type_options, default, default_expr, not_null, description, drop}]: one statement per change, retyping with USING column::type; returns the columns. Errors: 42P01 unknown table, 42703 unknown column, 22023 bad change, 42704 unknown type, 42622 new name over 63 bytes, 42501 not the owner, and any error of a statement, labelled with the change (e.g. 22P02 when values do not convert, 42701 a new name taken).';
+COMMENT ON FUNCTION howdah.alter_columns(oid, jsonb) IS 'Changes columns from [{column (attnum or name), name, type, type_options, default, default_expr, not_null, description, drop}]: one statement per change, retyping with USING column::type; returns the columns. Errors: 42P01 unknown table, 42501 not an owner of the table (checked before changes is read), 42703 unknown column, 22023 bad change, 42704 unknown type, 42622 new name over 63 bytes, and any error of a statement, labelled with the change (e.g. 22P02 when values do not convert, 42701 a new name taken).';
 
 CREATE FUNCTION howdah.drop_columns(tab oid, attnums smallint[], "cascade" boolean DEFAULT false)
 RETURNS integer
@@ -219,12 +230,23 @@ AS $$
 DECLARE
     rel regclass := howdah_internal.catalog_visible_table(tab);
     clauses text;
+    bad smallint;
+    bad_found boolean;
 BEGIN
-    SELECT string_agg(format('DROP COLUMN %I %s', howdah_internal.catalog_column_name(rel,
-                          howdah_internal.catalog_column_ref(rel, to_jsonb(n), 'drop_columns')),
-                          CASE WHEN "cascade" THEN 'CASCADE' ELSE 'RESTRICT' END), ', ')
+    PERFORM howdah_internal.catalog_require_table_owner(rel, 'drop its columns');
+    -- One join resolves the attnums; the first that is no column is reported by catalog_column_ref.
+    SELECT u.n, true INTO bad, bad_found
+      FROM (SELECT DISTINCT n FROM unnest(attnums) n) u
+      LEFT JOIN pg_attribute a ON a.attrelid = rel AND a.attnum = u.n AND a.attnum > 0 AND NOT a.attisdropped
+     WHERE a.attnum IS NULL
+     ORDER BY u.n NULLS FIRST LIMIT 1;
+    IF bad_found THEN
+        PERFORM howdah_internal.catalog_column_ref(rel, to_jsonb(bad), 'drop_columns');
+    END IF;
+    SELECT string_agg(format('DROP COLUMN %I %s', a.attname, CASE WHEN "cascade" THEN 'CASCADE' ELSE 'RESTRICT' END), ', ' ORDER BY a.attnum)
       INTO clauses
-      FROM (SELECT DISTINCT n FROM unnest(attnums) n) u;
+      FROM (SELECT DISTINCT n FROM unnest(attnums) n) u
+      JOIN pg_attribute a ON a.attrelid = rel AND a.attnum = u.n;
     IF clauses IS NULL THEN
         RETURN 0;
     END IF;
@@ -232,4 +254,4 @@ BEGIN
     RETURN (SELECT count(DISTINCT n) FROM unnest(attnums) n);
 END;
 $$;
-COMMENT ON FUNCTION howdah.drop_columns(oid, smallint[], boolean) IS 'Drops columns by attnum in one statement, all or none: drop_columns(tab, attnums, cascade = false) returns how many were dropped. Errors: 42P01 unknown table, 42703 unknown attnum, 22023 an attnum below 1 or NULL, 2BP01 dependents without cascade, 42501 not the owner.';
+COMMENT ON FUNCTION howdah.drop_columns(oid, smallint[], boolean) IS 'Drops columns by attnum in one statement, all or none: drop_columns(tab, attnums, cascade = false) returns how many were dropped. Errors: 42P01 unknown table, 42501 not an owner of the table (checked before attnums is read), 42703 unknown attnum, 22023 an attnum below 1 or NULL, 2BP01 dependents without cascade.';

@@ -3,7 +3,8 @@
 --
 -- Each change runs as its own statement (howdah_internal.catalog_run in 007), and an error is re-raised
 -- with its SQLSTATE and a label naming the change ("alter_columns change 2 (column "price"):
--- ..."). A call is one transaction: when one change fails, none is kept.
+-- ..."). A call is one transaction: when one change fails, none is kept. Ownership of the table
+-- is checked before the input is read (42501).
 
 CREATE FUNCTION howdah_internal.catalog_add_constraints(tab regclass, constraints jsonb, what text)
 RETURNS oid[]
@@ -17,6 +18,7 @@ DECLARE
     before oid[];
     added oid[] := '{}'::oid[];
 BEGIN
+    PERFORM howdah_internal.catalog_require_table_owner(tab, 'add constraints');
     IF jsonb_typeof(constraints) IS DISTINCT FROM 'array' THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('%s must be a JSON array, got %s', what, coalesce(jsonb_typeof(constraints), 'null'));
@@ -27,8 +29,9 @@ BEGIN
         SELECT array_agg(k.oid) INTO before FROM pg_constraint k WHERE k.conrelid = tab;
         PERFORM howdah_internal.catalog_run(format('ALTER TABLE %s ADD %s', tab, howdah_internal.catalog_con_def_sql(tab, defs[i])),
                                     format('%s[%s]', what, i - 1));
+        -- The one constraint the statement made; NOT IN over the earlier ones is hashed.
         added := added || (SELECT k.oid FROM pg_constraint k
-                            WHERE k.conrelid = tab AND k.oid <> ALL (coalesce(before, '{}')) LIMIT 1);
+                            WHERE k.conrelid = tab AND k.oid NOT IN (SELECT unnest(coalesce(before, '{}'))) LIMIT 1);
     END LOOP;
     RETURN added;
 END;
@@ -80,7 +83,7 @@ BEGIN
     RETURN howdah_internal.catalog_add_constraints(howdah_internal.catalog_visible_table(tab), constraints, 'add_constraints constraints');
 END;
 $$;
-COMMENT ON FUNCTION howdah.add_constraints(oid, jsonb) IS 'Adds primary key, unique and foreign key constraints from [{name, type, columns, referent_table, referent_columns, on_delete, on_update, deferrable}]; returns their oids. Errors: 42P01 unknown table or referent table, 42703 unknown column, 22023 bad definition, 42622 name over 63 bytes, 42710 or 42P07 name taken, 42P16 a second primary key, 42830 referent columns without a unique key, 23505/23503 existing rows violate it, 42501 not the owner — each labelled with the constraint.';
+COMMENT ON FUNCTION howdah.add_constraints(oid, jsonb) IS 'Adds primary key, unique and foreign key constraints from [{name, type, columns, referent_table, referent_columns, on_delete, on_update, deferrable}]; returns their oids. Errors: 42P01 unknown table or referent table, 42501 not an owner of the table (checked before constraints is read) or no REFERENCES on the referent, 42703 unknown column, 22023 bad definition, 42622 name over 63 bytes, 42710 or 42P07 name taken, 42P16 a second primary key, 42830 referent columns without a unique key, 23505/23503 existing rows violate it — each labelled with the constraint.';
 
 CREATE FUNCTION howdah.drop_constraints(tab oid, constraints oid[], "cascade" boolean DEFAULT false)
 RETURNS integer
@@ -95,11 +98,12 @@ DECLARE
     missing oid;
     clauses text;
 BEGIN
+    PERFORM howdah_internal.catalog_require_table_owner(rel, 'drop its constraints');
     IF array_position(drop_constraints.constraints, NULL) IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'drop_constraints: constraints must not hold NULL';
     END IF;
     SELECT u.c INTO missing
-      FROM unnest(drop_constraints.constraints) u(c)
+      FROM (SELECT DISTINCT c FROM unnest(drop_constraints.constraints) c) u
      WHERE NOT EXISTS (SELECT FROM pg_constraint k WHERE k.oid = u.c AND k.conrelid = rel)
      ORDER BY u.c
      LIMIT 1;
@@ -110,8 +114,8 @@ BEGIN
     END IF;
     SELECT string_agg(format('DROP CONSTRAINT %I %s', k.conname, CASE WHEN "cascade" THEN 'CASCADE' ELSE 'RESTRICT' END),
                       ', ' ORDER BY k.contype <> 'f', k.conname) INTO clauses
-      FROM pg_constraint k
-     WHERE k.conrelid = rel AND k.oid = ANY (drop_constraints.constraints);
+      FROM (SELECT DISTINCT c FROM unnest(drop_constraints.constraints) c) u
+      JOIN pg_constraint k ON k.oid = u.c AND k.conrelid = rel;
     IF clauses IS NULL THEN
         RETURN 0;
     END IF;
@@ -119,4 +123,4 @@ BEGIN
     RETURN (SELECT count(DISTINCT c) FROM unnest(drop_constraints.constraints) c);
 END;
 $$;
-COMMENT ON FUNCTION howdah.drop_constraints(oid, oid[], boolean) IS 'Drops constraints of a table by oid in one statement, all or none: drop_constraints(tab, constraints, cascade = false) returns how many were dropped. Errors: 42P01 unknown table, 42704 a constraint that is not one of the table''s, 22023 a NULL oid, 2BP01 dependents without cascade (a key a foreign key of another table needs), 42501 not the owner.';
+COMMENT ON FUNCTION howdah.drop_constraints(oid, oid[], boolean) IS 'Drops constraints of a table by oid in one statement, all or none: drop_constraints(tab, constraints, cascade = false) returns how many were dropped. Errors: 42P01 unknown table, 42501 not an owner of the table (checked before constraints is read), 42704 a constraint that is not one of the table''s, 22023 a NULL oid, 2BP01 dependents without cascade (a key a foreign key of another table needs).';

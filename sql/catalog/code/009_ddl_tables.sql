@@ -47,6 +47,7 @@ DECLARE
     what text := format('patch_table %s', rel);
     new_name text;
 BEGIN
+    PERFORM howdah_internal.catalog_require_table_owner(rel, 'change it');
     PERFORM howdah_internal.catalog_check_keys(patch, ARRAY['name', 'description', 'columns'], what);
     new_name := howdah_internal.catalog_json_text(patch, 'name', what);
     IF patch ? 'columns' THEN
@@ -62,7 +63,7 @@ BEGIN
     RETURN howdah_internal.catalog_table_json(tab, true);
 END;
 $$;
-COMMENT ON FUNCTION howdah.patch_table(oid, jsonb) IS 'Renames, re-comments and changes the columns of a table from {"name", "description", "columns"}; returns it as get_table() does. Errors: 42P01 unknown table, 22023 bad patch (names the key), 42703 unknown column, 42704 unknown type, 42622 new name over 63 bytes, 42P07 new name taken, 42501 not the owner, and any error of a column change, labelled with the change.';
+COMMENT ON FUNCTION howdah.patch_table(oid, jsonb) IS 'Renames, re-comments and changes the columns of a table from {"name", "description", "columns"}; returns it as get_table() does. Errors: 42P01 unknown table, 42501 not an owner of the table (checked before patch is read), 22023 bad patch (names the key), 42703 unknown column, 42704 unknown type, 42622 new name over 63 bytes, 42P07 new name taken, and any error of a column change, labelled with the change.';
 
 CREATE FUNCTION howdah.drop_tables(tables oid[], "cascade" boolean DEFAULT false)
 RETURNS integer
@@ -82,17 +83,28 @@ DECLARE
     err_msg text;
     err_detail text;
     err_hint text;
+    missing oid;
 BEGIN
     IF array_position(drop_tables.tables, NULL) IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'drop_tables: tables must not hold NULL';
+    END IF;
+    -- One query finds the first oid that is no table the catalog API may touch; catalog_visible_table reports it.
+    SELECT u.t INTO missing
+      FROM (SELECT DISTINCT t FROM unnest(drop_tables.tables) t) u
+     WHERE NOT EXISTS (SELECT FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                        WHERE c.oid = u.t AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+                          AND NOT howdah_internal.catalog_is_hidden_schema(n.nspname))
+     ORDER BY u.t LIMIT 1;
+    IF missing IS NOT NULL THEN
+        PERFORM howdah_internal.catalog_visible_table(missing);
     END IF;
     SELECT array_agg(format('DROP %s %s %s', k.keyword, k.names, CASE WHEN "cascade" THEN 'CASCADE' ELSE 'RESTRICT' END)
                      ORDER BY array_position(ARRAY['VIEW', 'MATERIALIZED VIEW', 'FOREIGN TABLE', 'TABLE'], k.keyword)) INTO stmts
       FROM (SELECT CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'f' THEN 'FOREIGN TABLE'
                                   ELSE 'TABLE' END AS keyword,
-                   string_agg(u.rel::text, ', ' ORDER BY u.rel::text) AS names
-              FROM (SELECT DISTINCT howdah_internal.catalog_visible_table(t) AS rel FROM unnest(drop_tables.tables) t) u
-              JOIN pg_class c ON c.oid = u.rel
+                   string_agg(c.oid::regclass::text, ', ' ORDER BY c.oid::regclass::text) AS names
+              FROM (SELECT DISTINCT t FROM unnest(drop_tables.tables) t) u
+              JOIN pg_class c ON c.oid = u.t
              GROUP BY 1) k;
     WHILE cardinality(stmts) > 0 LOOP
         refused := '{}';

@@ -47,6 +47,8 @@ AS $$
 DECLARE
     cols smallint[] := '{}'::smallint[];
     c record;
+    e jsonb;
+    i bigint;
 BEGIN
     IF group_by IS NULL OR jsonb_typeof(group_by) = 'null' THEN
         RETURN cols;
@@ -57,8 +59,9 @@ BEGIN
             MESSAGE = format('grouping.columns must be a non-empty JSON array of columns, got %s', coalesce((group_by -> 'columns')::text, 'nothing')),
             HINT = format('table %s', tab);
     END IF;
-    FOR i IN 0 .. jsonb_array_length(group_by -> 'columns') - 1 LOOP
-        SELECT * INTO c FROM howdah_internal.catalog_resolve_column(tab, group_by -> 'columns' -> i, format('grouping.columns[%s]', i));
+    -- At most one pass per column of the table: a column listed twice stops it.
+    FOR e, i IN SELECT x.e, x.o - 1 FROM jsonb_array_elements(group_by -> 'columns') WITH ORDINALITY AS x(e, o) LOOP
+        SELECT * INTO c FROM howdah_internal.catalog_resolve_column(tab, e, format('grouping.columns[%s]', i));
         IF c.col_num = ANY (cols) THEN
             RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
                 MESSAGE = format('grouping.columns[%s]: column "%s" of table %s is listed twice', i, c.col_name, tab);
@@ -108,8 +111,8 @@ BEGIN
             MESSAGE = format('order must be a JSON array of {"column", "direction", "nulls"}, got %s', jsonb_typeof(given)),
             HINT = format('table %s', tab);
     END IF;
-    FOR i IN 0 .. jsonb_array_length(given) - 1 LOOP
-        e := given -> i;
+    -- At most one pass per column of the table: a column listed twice stops it.
+    FOR e, i IN SELECT x.e, (x.o - 1)::integer FROM jsonb_array_elements(given) WITH ORDINALITY AS x(e, o) LOOP
         PERFORM howdah_internal.catalog_check_keys(e, ARRAY['column', 'direction', 'nulls'], format('order[%s]', i));
         SELECT * INTO c FROM howdah_internal.catalog_resolve_column(tab, e -> 'column', format('order[%s].column', i));
         dir := coalesce(howdah_internal.catalog_json_text(e, 'direction', format('order[%s]', i)), 'asc');
@@ -175,22 +178,56 @@ BEGIN ATOMIC
 END;
 COMMENT ON FUNCTION howdah_internal.catalog_group_json_sql(regclass, smallint[], text) IS 'SQL for the values of the group columns of `alias` as a JSON object keyed by attnum. Errors: none.';
 
-CREATE FUNCTION howdah_internal.catalog_check_page(tab regclass, lim integer, off integer)
-RETURNS void
+CREATE FUNCTION howdah_internal.catalog_max_page_size()
+RETURNS integer
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
--- The page arguments of list_records and search_records: `lim` (NULL: all) and `off` (NULL: 0)
--- must not be negative.
+-- The most records one list_records or search_records call returns: the setting
+-- howdah.max_page_size (postgresql.conf, ALTER DATABASE ... SET, or ALTER ROLE ... SET for the
+-- role that logs in), 10000 when unset. 22023 when it is set to something else than a whole
+-- number from 1 to 2147483647.
+DECLARE
+    setting text := nullif(btrim(current_setting('howdah.max_page_size', true)), '');
+BEGIN
+    IF setting IS NULL THEN
+        RETURN 10000;
+    END IF;
+    IF setting !~ '^[0-9]{1,10}$' OR setting::bigint NOT BETWEEN 1 AND 2147483647 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('the setting howdah.max_page_size must be a whole number from 1 to 2147483647, got %L', setting),
+            HINT = 'fix it where it is set (SHOW howdah.max_page_size; pg_db_role_setting), or RESET it for the default 10000';
+    END IF;
+    RETURN setting::integer;
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.catalog_max_page_size() IS 'The setting howdah.max_page_size (default 10000): the most records a list or search call returns. Errors: 22023 a setting that is not a whole number from 1 to 2147483647.';
+
+CREATE FUNCTION howdah_internal.catalog_page_limit(tab regclass, lim integer, off integer)
+RETURNS integer
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- Checks the page arguments of list_records and search_records and returns the page size:
+-- `lim`, or the maximum page size when `lim` is NULL. `lim` must be from 0 to the maximum
+-- (catalog_max_page_size), `off` (NULL: 0) must not be negative.
+DECLARE
+    max_size integer := howdah_internal.catalog_max_page_size();
 BEGIN
     IF lim < 0 OR off < 0 THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('lim and off must not be negative, got lim %s, off %s', coalesce(lim::text, 'NULL'), coalesce(off::text, 'NULL')),
             HINT = format('table %s', tab);
     END IF;
+    IF lim > max_size THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('lim must be at most %s, the maximum page size (setting howdah.max_page_size), got %s', max_size, lim),
+            HINT = format('page through table %s with lim and off, or ask an administrator to raise howdah.max_page_size', tab);
+    END IF;
+    RETURN coalesce(lim, max_size);
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.catalog_check_page(regclass, integer, integer) IS 'Checks the page arguments lim and off of a list or search call. Errors: 22023 a negative one.';
+COMMENT ON FUNCTION howdah_internal.catalog_page_limit(regclass, integer, integer) IS 'Checks lim and off of a list or search call and returns the page size (lim, or the maximum page size for NULL). Errors: 22023 a negative one, lim over the setting howdah.max_page_size, or a bad setting.';
 
 CREATE FUNCTION howdah_internal.catalog_page_sql(tab regclass, cond text, ord text, lim integer, off integer, group_cols smallint[])
 RETURNS text
@@ -200,7 +237,9 @@ AS $$
 -- The one statement of a list or search call: {"results": [...], "count": n} and, with group
 -- columns, "grouping". Records are built as JSON only for the rows of the page (outside the
 -- sorted, limited subquery); the count is a second scan of the filtered rows in the same
--- statement, or the page's length when the page is everything.
+-- statement, made only when the page does not tell it: a page shorter than `lim` that is not
+-- empty (or starts at 0) ends the rows, so the count is `off` plus its length. `lim` is never
+-- NULL (catalog_page_limit).
 --
 -- Groups follow the group columns' types, as GROUP BY does: window functions over the filtered
 -- rows, partitioned by those columns, give each row the size of its group and a group key
@@ -232,11 +271,13 @@ BEGIN
                    CASE WHEN off > 0 THEN ' OFFSET ' || off ELSE '' END);
     total := format('(SELECT count(*) FROM %s AS r WHERE %s)', tab, cond);
     IF cardinality(group_cols) = 0 THEN
-        RETURN format('SELECT jsonb_build_object(''results'', p.results, ''count'', %s) '
+        -- CASE evaluates the count's subquery (an InitPlan) only in the branch that needs it.
+        RETURN format('SELECT jsonb_build_object(''results'', p.results, ''count'', '
+                             'CASE WHEN jsonb_array_length(p.results) < %2$s AND (%3$s = 0 OR jsonb_array_length(p.results) > 0) '
+                                  'THEN %3$s + jsonb_array_length(p.results) ELSE %1$s END) '
                       'FROM (SELECT coalesce(jsonb_agg(q.j ORDER BY q.i), ''[]'') AS results '
-                            'FROM (SELECT %s AS j, row_number() OVER () AS i FROM (%s) AS s) AS q) AS p',
-                      CASE WHEN lim IS NULL AND coalesce(off, 0) = 0 THEN 'jsonb_array_length(p.results)' ELSE total END,
-                      howdah_internal.catalog_record_json_sql(tab, 's'), page);
+                            'FROM (SELECT %4$s AS j, row_number() OVER () AS i FROM (%5$s) AS s) AS q) AS p',
+                      total, lim, coalesce(off, 0), howdah_internal.catalog_record_json_sql(tab, 's'), page);
     END IF;
     -- A group's values are those of its first row on the page.
     RETURN format('WITH page AS (SELECT %s AS j, %s AS g, s.%I AS n, s.%I AS k, row_number() OVER () - 1 AS i FROM (%s) AS s), '

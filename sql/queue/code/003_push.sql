@@ -3,7 +3,8 @@
 -- both wake the queue's workers through the statement-level trigger of 002_notify.sql.
 --
 -- Errors: 22023 (invalid_parameter_value) naming the parameter or the array element and key;
--- 40001 when a concurrent transaction holds the unique key and this one cannot see it
+-- 42501 without INSERT (push_many checks it before reading its array; push leaves it to its
+-- INSERT, its input being one job); 40001 when a concurrent transaction holds the unique key and this one cannot see it
 -- (REPEATABLE READ or SERIALIZABLE): retry the transaction. Bad input writes nothing.
 
 CREATE FUNCTION howdah_queue.push(
@@ -82,11 +83,18 @@ AS $$
 -- Adds every job of the JSON array `jobs` in one INSERT and returns their ids in the array's
 -- order. Each element is {"queue", "payload", "priority"?, "run_at"?, "max_attempts"?,
 -- "unique_key"?, "tags"?}. A unique key already held (by an earlier job or an earlier element)
--- yields the holder's id. Every element is checked before anything is written.
+-- yields the holder's id. Every element is checked before anything is written, and the
+-- privilege to insert before the elements are read (a role that may not push pays nothing for a
+-- long array). Each check is one query over the array.
 DECLARE
     bad text;
     ids bigint[];
 BEGIN
+    IF NOT has_any_column_privilege('howdah_queue.jobs'::regclass, 'INSERT') THEN
+        RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+            MESSAGE = 'permission denied for table howdah_queue.jobs: push_many needs the INSERT privilege on it',
+            HINT = 'docs/queue.md, "Privileges", gives the GRANT lines of a producer role';
+    END IF;
     IF jsonb_typeof(push_many.jobs) IS DISTINCT FROM 'array' THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('push_many: jobs must be a JSON array of job objects, got %s', coalesce(jsonb_typeof(push_many.jobs), 'null'));
@@ -183,4 +191,4 @@ $$;
 COMMENT ON FUNCTION howdah_queue.push_many(jsonb) IS
 'Adds many jobs in one INSERT and returns their ids in input order: push_many(''[{"queue": "mail", "payload": {...}, "priority": 0, "run_at": "2030-01-02T03:04:05Z", "max_attempts": 25, "unique_key": "k", "tags": ["a"]}, ...]''). '
 'Only queue and payload are required; defaults and unique keys work as in push. The trigger sends one wake-up per queue for the whole batch. '
-'Errors: 22023 naming the element (jobs[i], from 0) and key; 40001 as in push. Bad input writes nothing.';
+'Errors: 42501 without INSERT on howdah_queue.jobs (checked before jobs is read); 22023 naming the element (jobs[i], from 0) and key; 40001 as in push. Bad input writes nothing.';

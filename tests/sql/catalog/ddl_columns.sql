@@ -67,7 +67,7 @@ END $$;
 SET LOCAL ROLE howdah_test_reader;
 CREATE TEMP TABLE reader AS SELECT pg_temp.error_of(format('SELECT howdah.add_columns(%s, %L)', (SELECT tab FROM rel), '[{"name": "x", "type": "text"}]')) AS e;
 RESET ROLE;
-SELECT is((SELECT e FROM reader), '42501 add_columns columns[0] (column x): must be owner of table prices; --', 'not the owner: 42501 naming the change');
+SELECT is((SELECT e FROM reader), '42501 must be owner of table "co""ls"."prices; --" to add columns', 'not the owner: 42501 naming the table');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,4 +1,4 @@
--- list_records filters: and/or/not nest to any depth; empty and/or are true/false.
+-- list_records filters: and/or/not nest (up to 100 levels, records_filter_limits.sql); empty and/or are true/false.
 BEGIN;
 SELECT plan(9);
 

@@ -64,7 +64,7 @@ SELECT is((SELECT jsonb_agg(jsonb_build_array(id, name, salary) ORDER BY id) FRO
 SET LOCAL ROLE howdah_test_rec_peek;
 CREATE TEMP TABLE peek AS SELECT howdah.list_records('"rec priv".staff'::regclass, "order" => '[{"column": "name", "direction": "desc"}]') AS j,
                                  howdah.list_records('"rec priv".staff'::regclass, 2, 0) AS page;
-SELECT throws_ok($$SELECT howdah.get_record('"rec priv".staff'::regclass, '1')$$, '42501', 'permission denied for table staff',
+SELECT throws_ok($$SELECT howdah.get_record('"rec priv".staff'::regclass, '1')$$, '42501', 'permission denied for table "rec priv".staff: get_record needs the SELECT privilege on its key column "id"',
                  'peek: get_record needs SELECT on the key');
 RESET ROLE;
 SELECT is((SELECT j FROM peek), '{"results": [{"2": "Fay"}, {"2": "Cy"}, {"2": "Annie"}], "count": 3, "grouping": null}',
@@ -76,9 +76,9 @@ SET LOCAL ROLE howdah_test_rec_none;
 SELECT throws_ok($$SELECT howdah.list_records('"rec priv".staff'::regclass)$$, '42501', 'permission denied for table "rec priv".staff', 'none: list_records');
 SELECT throws_ok($$SELECT howdah.search_records('"rec priv".staff'::regclass, '[{"column": 2, "value": "a"}]')$$, '42501', 'permission denied for table "rec priv".staff', 'none: search_records');
 SELECT throws_ok($$SELECT howdah.get_record('"rec priv".staff'::regclass, '1')$$, '42501', 'permission denied for table "rec priv".staff', 'none: get_record');
-SELECT throws_ok($$SELECT howdah.add_record('"rec priv".staff'::regclass, '{"id": 7, "name": "Gil", "dept": "sales"}')$$, '42501', 'permission denied for table staff', 'none: add_record');
-SELECT throws_ok($$SELECT howdah.patch_record('"rec priv".staff'::regclass, '1', '{"name": "x"}')$$, '42501', 'permission denied for table staff', 'none: patch_record');
-SELECT throws_ok($$SELECT howdah.delete_records('"rec priv".staff'::regclass, '[1, 3]')$$, '42501', 'permission denied for table staff', 'none: delete_records');
+SELECT throws_ok($$SELECT howdah.add_record('"rec priv".staff'::regclass, '{"id": 7, "name": "Gil", "dept": "sales"}')$$, '42501', 'permission denied for table "rec priv".staff: add_record needs the INSERT privilege on it', 'none: add_record');
+SELECT throws_ok($$SELECT howdah.patch_record('"rec priv".staff'::regclass, '1', '{"name": "x"}')$$, '42501', 'permission denied for table "rec priv".staff: patch_record needs the UPDATE privilege on it', 'none: patch_record');
+SELECT throws_ok($$SELECT howdah.delete_records('"rec priv".staff'::regclass, '[1, 3]')$$, '42501', 'permission denied for table "rec priv".staff: delete_records needs the DELETE privilege on it', 'none: delete_records');
 RESET ROLE;
 SELECT is((SELECT jsonb_agg(jsonb_build_array(id, name, salary) ORDER BY id) FROM "rec priv".staff),
           '[[1, "Annie", 100], [2, "Bob", 200], [3, "Cy", 300], [4, "Di", 400], [6, "Fay", null]]', 'none changed nothing');
