@@ -4,4 +4,5 @@
 //
 //	go run ./bench            # all cases
 //	go run ./bench -run install
+//	go run ./bench -run describe -test.benchtime=5s   # more runs of each side, steadier numbers
 package main

@@ -60,8 +60,8 @@ var cases []benchCase
 
 func main() {
 	run := flag.String("run", "", "only cases whose name matches this regular expression")
+	testing.Init() // before Parse, so that -test.benchtime is a flag too
 	flag.Parse()
-	testing.Init()
 	re, err := regexp.Compile(*run)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench: -run:", err)
