@@ -90,7 +90,7 @@ func demoCommand() *cli.Command {
 				fmt.Fprintf(w, "\nhowdah demo is ready: PostgreSQL on 127.0.0.1:%d, data in %s\n\n", cl.Port, cl.Dir)
 				printStatus(w, st)
 				fmt.Fprintf(w, "\nConnect:\n  psql %q -c 'SELECT howdah.version()'\n", url)
-				fmt.Fprintf(w, "  psql %q -c \"SELECT jsonb_pretty(howdah.get_schema_table_details('shop'::regnamespace))\"\n", url)
+				fmt.Fprintf(w, "  psql %q -c \"SELECT jsonb_pretty(howdah.get_schema_table_details('shop'::regnamespace)::jsonb)\"\n", url)
 				fmt.Fprintf(w, "  export DATABASE_URL=%q   # then: howdah status | verify | queue stats ...\n", url)
 				fmt.Fprintf(w, "\nhowdah serve is answering on http://%s (logged in as %s; anonymous requests run as %s; log in %s):\n",
 					addr, demoAuthenticator, demoWebRole, filepath.Join(cl.Dir, demoServeLog))

@@ -76,7 +76,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 -- {preview_template, column_order} of table `tab`, stale parts dropped: a template naming a
 -- column that no longer exists is NULL, column_order keeps only existing columns. Both NULL
--- when nothing is set. PL/pgSQL rather than SQL because catalog_table_json calls it once per table:
+-- when nothing is set. PL/pgSQL rather than SQL because catalog_tables_doc calls it once per table:
 -- PL/pgSQL keeps its plans for the session, a SQL function nested in another is planned anew
 -- on every call.
 DECLARE

@@ -18,7 +18,7 @@ SELECT is((SELECT jsonb_agg(c -> 'display_options') FROM jsonb_array_elements(ho
 
 CREATE TEMP TABLE set_it AS SELECT howdah.set_table_metadata((SELECT oid FROM t), '{"preview_template": "{3}, {2} \"#{1}\"", "column_order": [3, 2]}'),
                                    howdah.set_column_metadata((SELECT oid FROM t), 3::smallint, '{"bold": true}');
-CREATE TEMP TABLE d AS SELECT x AS tab FROM jsonb_array_elements(howdah.get_schema_table_details('"de""tails; ✓"'::regnamespace)) x;
+CREATE TEMP TABLE d AS SELECT x AS tab FROM jsonb_array_elements(howdah.get_schema_table_details('"de""tails; ✓"'::regnamespace)::jsonb) x;
 
 SELECT is((SELECT tab -> 'preview_settings' FROM d WHERE tab ->> 'name' = 'per son'), '{"customized": true, "template": "{3}, {2} \"#{1}\""}',
           'get_schema_table_details: the customized template');

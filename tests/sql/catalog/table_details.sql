@@ -1,7 +1,7 @@
 -- get_schema_table_details / get_table / list_tables / list_columns describe tables, columns,
 -- type options, keys, dependents and privileges, with hostile names.
 BEGIN;
-SELECT plan(21);
+SELECT plan(25);
 
 CREATE SCHEMA "shop; drop";
 CREATE TYPE "shop; drop".mood AS ENUM ('happy', 'sad');
@@ -19,10 +19,15 @@ COMMENT ON COLUMN "shop; drop"."Cust""omers"."näme" IS 'full name';
 CREATE TABLE "shop; drop".orders (id int PRIMARY KEY, customer bigint REFERENCES "shop; drop"."Cust""omers");
 CREATE VIEW "shop; drop".big AS SELECT id FROM "shop; drop".orders WHERE id > 100;
 
-CREATE TEMP TABLE d AS SELECT howdah.get_schema_table_details('"shop; drop"'::regnamespace) AS v;
+CREATE TEMP TABLE d AS SELECT howdah.get_schema_table_details('"shop; drop"'::regnamespace)::jsonb AS v;
 CREATE TEMP TABLE c AS SELECT t AS tab FROM d, jsonb_array_elements(d.v) t WHERE t ->> 'name' = 'Cust"omers';
 CREATE TEMP TABLE col AS SELECT x ->> 'name' AS name, x AS j FROM c, jsonb_array_elements(c.tab -> 'columns') x;
 
+SELECT is(pg_typeof(howdah.get_schema_table_details('"shop; drop"'::regnamespace)), 'json'::regtype,
+          'get_schema_table_details returns json (the large document is not converted to jsonb)');
+SELECT is((SELECT jsonb_agg(t - 'estimated_rows' ORDER BY t ->> 'name') FROM d, jsonb_array_elements(d.v) t),
+          (SELECT jsonb_agg(howdah.get_table((t ->> 'oid')::oid) - 'estimated_rows' ORDER BY t ->> 'name') FROM d, jsonb_array_elements(d.v) t),
+          'each table as get_table shows it');
 SELECT is((SELECT jsonb_agg(t ->> 'name' ORDER BY t ->> 'name') FROM d, jsonb_array_elements(d.v) t),
           '["Cust\"omers", "big", "orders"]'::jsonb, 'every table and view of the schema');
 SELECT is((SELECT tab ->> 'description' FROM c), 'who ''buys''', 'table comment');
@@ -42,6 +47,10 @@ SELECT is((SELECT j ->> 'default' FROM col WHERE name = 'balance'), '0', 'column
 SELECT is((SELECT tab -> 'preview_settings' ->> 'template' FROM c), '{2}', 'preview: the first text-like column');
 SELECT is(howdah.get_table('"shop; drop".orders'::regclass) -> 'preview_settings' ->> 'template', '{1}', 'preview falls back to the key');
 SELECT is(howdah.list_columns('"shop; drop".orders'::regclass), howdah.get_table('"shop; drop".orders'::regclass) -> 'columns', 'list_columns = get_table columns');
+CREATE SCHEMA "empty; s";
+SELECT is(howdah.get_schema_table_details('"empty; s"'::regnamespace)::jsonb, '[]', 'a schema without tables: []');
+CREATE TABLE "empty; s".nothing ();
+SELECT is(howdah.get_schema_table_details('"empty; s"'::regnamespace)::jsonb -> 0 -> 'columns', '[]', 'a table without columns: columns []');
 SELECT throws_ok($$SELECT howdah.get_table(4294967295)$$, '42P01', 'table with oid 4294967295 does not exist', 'unknown table oid');
 SELECT throws_ok($$SELECT howdah.list_tables(4294967295)$$, '3F000', 'schema with oid 4294967295 does not exist', 'list_tables: unknown schema oid');
 
