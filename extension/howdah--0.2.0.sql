@@ -4870,7 +4870,7 @@ AS $$
 -- moves to the first tick after `as_of`, skipping the ticks missed in between. One statement
 -- locks the due schedules (skipping those another caller holds), advances them and inserts
 -- their jobs, so concurrent callers never enqueue a tick twice. Cheap when nothing is due: one
--- index probe.
+-- read of the due schedules, no write.
 DECLARE
     at_time timestamptz := coalesce(enqueue_due.as_of, now());
     bad text := CASE WHEN enqueue_due.queue IS NOT NULL THEN howdah_internal.queue_name_problem(enqueue_due.queue) END;
@@ -4907,4 +4907,4 @@ COMMENT ON FUNCTION howdah_queue.enqueue_due(text, timestamptz) IS
 'Turns due ticks into jobs: enqueue_due(queue = NULL, as_of = now()) enqueues one job per schedule (of queue, when given) whose next tick is at or before as_of, with run_at = that tick, moves next_run_at past as_of (missed ticks are skipped, not enqueued one by one) and returns how many jobs it enqueued. '
 'Safe to call from many workers at once: a tick gets one job. Workers of the Go client call it every poll. '
 'Errors: 22023 for a bad queue name; 42501 without UPDATE on schedules and INSERT on jobs.';
-SELECT howdah_internal.record_code('queue', 'howdah_queue', '982599bbf0c325f6b148c4ce92649342ceaf280c8a3a946883d57588c1d5ff55', '0.2.0', ARRAY['howdah_queue', 'howdah_internal']);
+SELECT howdah_internal.record_code('queue', 'howdah_queue', '4e70d0c428c87cfa696d9411e614cd728dbf4f9a9e31f3e8a6b4f666be245efd', '0.2.0', ARRAY['howdah_queue', 'howdah_internal']);

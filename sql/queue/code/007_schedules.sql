@@ -151,7 +151,7 @@ AS $$
 -- moves to the first tick after `as_of`, skipping the ticks missed in between. One statement
 -- locks the due schedules (skipping those another caller holds), advances them and inserts
 -- their jobs, so concurrent callers never enqueue a tick twice. Cheap when nothing is due: one
--- index probe.
+-- read of the due schedules, no write.
 DECLARE
     at_time timestamptz := coalesce(enqueue_due.as_of, now());
     bad text := CASE WHEN enqueue_due.queue IS NOT NULL THEN howdah_internal.queue_name_problem(enqueue_due.queue) END;
