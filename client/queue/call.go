@@ -82,7 +82,13 @@ var (
 	retryFunc   = sqlFunc{"howdah_queue.retry", map[string]string{"id": "%s"}}
 	listFunc    = sqlFunc{"howdah_queue.list", map[string]string{
 		"queue": "%s", "state": "%s::text::howdah_queue.job_state", "max_rows": "%s", "before_id": "%s"}}
-	pruneFunc = sqlFunc{"howdah_queue.prune", map[string]string{"older_than": micros, "batch": "%s"}}
+	pruneFunc    = sqlFunc{"howdah_queue.prune", map[string]string{"older_than": micros, "batch": "%s"}}
+	scheduleFunc = sqlFunc{"howdah_queue.schedule", map[string]string{
+		"name": "%s", "queue": "%s", "cron": "%s", "every": micros, "payload": "%s::jsonb", "priority": "%s",
+		"max_attempts": "%s", "tags": "%s", "start_at": "%s"}}
+	unscheduleFunc = sqlFunc{"howdah_queue.unschedule", map[string]string{"name": "%s"}}
+	schedulesFunc  = sqlFunc{"howdah_queue.schedules", map[string]string{"queue": "%s"}}
+	enqueueDueFunc = sqlFunc{"howdah_queue.enqueue_due", map[string]string{"queue": "%s", "as_of": "%s"}}
 )
 
 // set returns v as an argument value when it is not T's zero value, else nil (not set).

@@ -12,6 +12,11 @@
 // first, handlers are cancelled, the jobs of those that return are released for another worker,
 // and those still running keep their jobs until the lease expires and rescue takes them back.
 //
+// Periodic jobs: SetSchedule declares a schedule (a cron expression matched in UTC, or an
+// interval) whose every tick enqueues one job; ListSchedules and Unschedule manage them. Workers
+// run howdah_queue.enqueue_due for their queue on every poll (Config.ScheduleInterval), which
+// turns due ticks into jobs exactly once however many workers and processes call it.
+//
 // Delivery is at least once: a job whose worker dies or loses its lease runs again elsewhere,
 // so handlers should be idempotent. A late result from a worker that lost the job is ignored.
 //

@@ -117,3 +117,60 @@ func Example() {
 	// sent: ada@example.com, edsger@example.com, grace@example.com
 	// welcome-mail completed: 3
 }
+
+// Declare periodic jobs when the application starts (every process may: declaring a schedule
+// again keeps its next tick), and let the queue's Workers enqueue their ticks.
+func ExampleSetSchedule() {
+	ctx := context.Background()
+	url, cleanup := exampleDatabase(ctx)
+	defer cleanup()
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer pool.Close()
+
+	// At 03:00 UTC every day, and every second from now on.
+	if _, err := queue.SetSchedule(ctx, pool, "nightly-report", "reports", map[string]string{"kind": "daily"},
+		queue.ScheduleOptions{Cron: "0 3 * * *", MaxAttempts: 3}); err != nil {
+		log.Fatal(err)
+	}
+	if _, err := queue.SetSchedule(ctx, pool, "heartbeat", "maintenance", map[string]string{"what": "ping"},
+		queue.ScheduleOptions{Every: time.Second, StartAt: time.Now()}); err != nil {
+		log.Fatal(err)
+	}
+	schedules, err := queue.ListSchedules(ctx, pool, "")
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, s := range schedules {
+		fmt.Printf("%s on %s: cron %q, every %s\n", s.Name, s.Queue, s.Cron, s.Every)
+	}
+
+	// Workers call howdah_queue.enqueue_due for their queue on every poll.
+	ran := make(chan *queue.Job, 1)
+	workers, err := queue.New(pool, "maintenance", func(ctx context.Context, job *queue.Job) error {
+		select {
+		case ran <- job:
+		default:
+		}
+		return nil
+	}, &queue.Config{PollInterval: 100 * time.Millisecond})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := workers.Start(ctx); err != nil {
+		log.Fatal(err)
+	}
+	job := <-ran
+	fmt.Println("ran:", string(job.Payload))
+	stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := workers.Stop(stopCtx); err != nil {
+		log.Fatal(err)
+	}
+	// Output:
+	// heartbeat on maintenance: cron "", every 1s
+	// nightly-report on reports: cron "0 3 * * *", every 0s
+	// ran: {"what": "ping"}
+}

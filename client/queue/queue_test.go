@@ -112,7 +112,7 @@ func TestEnqueueLeavesDefaultsToSQL(t *testing.T) {
 	var key *string
 	var due bool
 	if err := b.pool.QueryRow(b.ctx, `SELECT j.priority, j.max_attempts, j.state::text, j.tags, j.unique_key, j.run_at <= now(),
-		        pg_get_function_arg_default(p.oid, 3)::int, pg_get_function_arg_default(p.oid, 5)::int
+		        pg_get_function_arg_default(p.oid, 3)::int, howdah_internal.queue_default_max_attempts()
 		   FROM howdah_queue.jobs j, pg_proc p
 		  WHERE j.id = $1 AND p.oid = 'howdah_queue.push'::regproc`, id).
 		Scan(&prio, &maxAttempts, &state, &tags, &key, &due, &wantPrio, &wantMax); err != nil {

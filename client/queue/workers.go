@@ -45,6 +45,14 @@ type Config struct {
 	// RescueInterval is how often this worker runs howdah_queue.rescue for its queue; default
 	// Lease. Negative disables it (run rescue elsewhere).
 	RescueInterval time.Duration
+	// ScheduleInterval is how often this worker runs howdah_queue.enqueue_due for its queue,
+	// turning the due ticks of the queue's schedules into jobs (see SetSchedule); default
+	// PollInterval. A call finds nothing due at the cost of one index probe, and concurrent
+	// calls from many workers and processes never enqueue a tick twice. Negative disables it
+	// (call enqueue_due elsewhere). When the database refuses the call for want of privileges
+	// (42501) or of the function (42883: the queue module predates schedules), the error goes
+	// to OnError once and this worker stops calling it.
+	ScheduleInterval time.Duration
 	// WorkerID names this worker in the jobs it holds (1 to 128 characters); default
 	// "<hostname>-<pid>-<random>".
 	WorkerID string
@@ -90,6 +98,9 @@ func (c *Config) withDefaults() (Config, error) {
 	}
 	if out.RescueInterval == 0 {
 		out.RescueInterval = out.Lease
+	}
+	if out.ScheduleInterval == 0 {
+		out.ScheduleInterval = out.PollInterval
 	}
 	if out.CompleteBatch == 0 {
 		out.CompleteBatch = 1000
@@ -238,6 +249,10 @@ func (w *Workers) Start(ctx context.Context) error {
 	if w.cfg.RescueInterval > 0 {
 		w.loopsWG.Add(1)
 		go w.every(w.cfg.RescueInterval, w.rescue)
+	}
+	if w.cfg.ScheduleInterval > 0 {
+		w.loopsWG.Add(1)
+		go w.scheduleLoop()
 	}
 	if n != nil {
 		w.loopsWG.Add(1)
@@ -659,6 +674,37 @@ func (w *Workers) rescue() error {
 	call, args := rescueFunc.call(arg{"queue", w.queue})
 	_, err := w.pool.Exec(w.runCtx, "SELECT "+call, args...)
 	return wrap("rescue", err)
+}
+
+// scheduleLoop runs enqueue_due for the worker's queue at start and every ScheduleInterval,
+// and wakes the claim loop when it enqueued jobs (their insert also notifies, unless
+// howdah.queue_notify is off). It ends on an error that retrying cannot cure.
+func (w *Workers) scheduleLoop() {
+	defer w.loopsWG.Done()
+	call, args := enqueueDueFunc.call(arg{"queue", w.queue})
+	sql := "SELECT " + call
+	tick := time.NewTicker(w.cfg.ScheduleInterval)
+	defer tick.Stop()
+	for {
+		var n int
+		err := wrap("enqueue_due", w.pool.QueryRow(w.runCtx, sql, args...).Scan(&n))
+		var qe *Error
+		if errors.As(err, &qe) && (qe.PgErr.Code == "42501" || qe.PgErr.Code == "42883") {
+			w.report(fmt.Errorf("%w; this worker stops enqueueing the due ticks of queue %q: grant its role what "+
+				"enqueue_due needs (docs/queue.md) or upgrade the queue module, or set ScheduleInterval to -1 and "+
+				"call enqueue_due elsewhere", err, w.queue))
+			return
+		}
+		w.report(err)
+		if n > 0 {
+			w.signal(w.wake)
+		}
+		select {
+		case <-w.runCtx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // listenLoop follows the queue channel through n and wakes the claim loop on this queue's

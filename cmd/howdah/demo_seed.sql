@@ -52,3 +52,5 @@ END $$;
 GRANT USAGE ON SCHEMA shop TO howdah_demo_web;
 GRANT SELECT ON ALL TABLES IN SCHEMA shop TO howdah_demo_web;
 SELECT howdah_queue.push('emails', jsonb_build_object('to', 'ada@example.com', 'subject', 'welcome'));
+-- A periodic job: a digest at 06:00 UTC every day (howdah queue schedule list shows it).
+SELECT howdah_queue.schedule('daily-digest', 'emails', cron => '0 6 * * *', payload => '{"digest": "daily"}');

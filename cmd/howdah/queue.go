@@ -17,13 +17,13 @@ import (
 func queueCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "queue",
-		Usage: "inspect and manage the job queue: stats, push, list, retry, cancel, prune",
+		Usage: "inspect and manage the job queue: stats, push, list, retry, cancel, prune, schedule",
 		Description: "Works on the queue module's jobs (schema howdah_queue) through its SQL functions, with the " +
 			"database and privileges of --db. Workers run in your application (Go package client/queue) or call " +
 			"howdah_queue.claim from any language; see docs/queue.md.",
 		Subcommands: []*cli.Command{
 			queueStatsCommand(), queuePushCommand(), queueListCommand(),
-			queueRetryCommand(), queueCancelCommand(), queuePruneCommand(),
+			queueRetryCommand(), queueCancelCommand(), queuePruneCommand(), queueScheduleCommand(),
 		},
 	}
 }

@@ -10,25 +10,36 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/urfave/cli/v2"
 
 	"github.com/howdah/howdah/client/queue"
 	"github.com/howdah/howdah/internal/pgtest"
 )
 
 func TestQueueHelpIsComplete(t *testing.T) {
-	for _, sub := range queueCommand().Subcommands {
-		help, _, code := run(t, "queue", sub.Name, "--help")
+	checkSubcommandHelp(t, []string{"queue"}, queueCommand())
+}
+
+// checkSubcommandHelp checks that the help of every subcommand of cmd (reached through path),
+// at any depth, shows its usage and documents its flags, and that its parent lists it.
+func checkSubcommandHelp(t *testing.T, path []string, cmd *cli.Command) {
+	t.Helper()
+	parent, _, _ := run(t, append(slices.Clone(path), "--help")...)
+	for _, sub := range cmd.Subcommands {
+		at := append(slices.Clone(path), sub.Name)
+		help, _, code := run(t, append(slices.Clone(at), "--help")...)
 		if code != 0 || !strings.Contains(help, sub.Usage) {
-			t.Errorf("queue %s --help: code %d, lacks its usage: %q", sub.Name, code, help)
+			t.Errorf("%s --help: code %d, lacks its usage: %q", strings.Join(at, " "), code, help)
 		}
 		for _, f := range sub.Flags {
 			if !strings.Contains(help, "--"+f.Names()[0]) {
-				t.Errorf("queue %s --help does not document --%s", sub.Name, f.Names()[0])
+				t.Errorf("%s --help does not document --%s", strings.Join(at, " "), f.Names()[0])
 			}
 		}
-		if top, _, _ := run(t, "queue", "--help"); !strings.Contains(top, sub.Name) {
-			t.Errorf("queue --help does not list %q", sub.Name)
+		if !strings.Contains(parent, sub.Name) {
+			t.Errorf("%s --help does not list %q", strings.Join(path, " "), sub.Name)
 		}
+		checkSubcommandHelp(t, at, sub)
 	}
 }
 

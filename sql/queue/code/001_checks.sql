@@ -2,6 +2,14 @@
 -- 22023 (invalid_parameter_value) naming the parameter; 55000 (object_not_in_prerequisite_state)
 -- for an illegal state transition; P0002 (no_data_found) for an unknown job id.
 
+CREATE FUNCTION howdah_internal.queue_default_max_attempts()
+RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+-- How many times a job may run unless its maker says otherwise: the one place of this default,
+-- used by push, push_many and schedule. No SET clause: it is inlined into its callers, a constant.
+RETURN 25;
+COMMENT ON FUNCTION howdah_internal.queue_default_max_attempts() IS 'The default max_attempts of a job (25), for push, push_many and schedules.';
+
 CREATE FUNCTION howdah_internal.queue_name_problem(queue text)
 RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE
@@ -56,7 +64,7 @@ RETURN CASE
       OR pg_catalog.jsonb_path_exists(j -> 'tags', 'strict $[*] ? (@.type() != "string")', '{}', true) THEN
         'key "tags" must be an array of strings'
     ELSE howdah_internal.queue_job_problem(j ->> 'queue', j -> 'payload',
-             coalesce((j ->> 'priority')::integer, 0), coalesce((j ->> 'max_attempts')::integer, 25), j ->> 'unique_key')
+             coalesce((j ->> 'priority')::integer, 0), coalesce((j ->> 'max_attempts')::integer, howdah_internal.queue_default_max_attempts()), j ->> 'unique_key')
 END;
 COMMENT ON FUNCTION howdah_internal.queue_element_problem(jsonb) IS 'What is wrong with one element of push_many''s array, or NULL when it is valid.';
 

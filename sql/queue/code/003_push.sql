@@ -12,7 +12,7 @@ CREATE FUNCTION howdah_queue.push(
     payload jsonb,
     priority integer DEFAULT 0,
     run_at timestamptz DEFAULT NULL,
-    max_attempts integer DEFAULT 25,
+    max_attempts integer DEFAULT howdah_internal.queue_default_max_attempts(),
     unique_key text DEFAULT NULL,
     tags text[] DEFAULT '{}')
 RETURNS bigint
@@ -125,7 +125,7 @@ BEGIN
         WITH input AS MATERIALIZED (
             SELECT x.ord, nextval('howdah_queue.jobs_id_seq'::regclass) AS id, x.queue, x.payload,
                    coalesce(x.priority, 0) AS priority, coalesce(x.run_at, now()) AS run_at,
-                   coalesce(x.max_attempts, 25) AS max_attempts, coalesce(x.tags, '{}') AS tags
+                   coalesce(x.max_attempts, howdah_internal.queue_default_max_attempts()) AS max_attempts, coalesce(x.tags, '{}') AS tags
               FROM ROWS FROM (jsonb_to_recordset(push_many.jobs) AS (queue text, payload jsonb, priority smallint,
                                   run_at timestamptz, max_attempts smallint, tags text[]))
                    WITH ORDINALITY x(queue, payload, priority, run_at, max_attempts, tags, ord)),
@@ -147,7 +147,7 @@ BEGIN
                e.j -> 'payload' AS payload,
                coalesce((e.j ->> 'priority')::smallint, 0) AS priority,
                coalesce((e.j ->> 'run_at')::timestamptz, now()) AS run_at,
-               coalesce((e.j ->> 'max_attempts')::smallint, 25) AS max_attempts,
+               coalesce((e.j ->> 'max_attempts')::smallint, howdah_internal.queue_default_max_attempts()::smallint) AS max_attempts,
                e.j ->> 'unique_key' AS unique_key,
                CASE WHEN jsonb_typeof(e.j -> 'tags') = 'array'
                     THEN ARRAY(SELECT jsonb_array_elements_text(e.j -> 'tags')) ELSE '{}' END AS tags
