@@ -27,7 +27,7 @@ CREATE TABLE howdah_advisor.tables (
     PRIMARY KEY (snapshot_id, relid)
 );
 COMMENT ON TABLE howdah_advisor.tables IS 'Every user table at a snapshot: size, estimated rows, write rate and scan counters (pg_class, pg_stat_user_tables).';
-COMMENT ON COLUMN howdah_advisor.tables.name IS 'The table as regclass text at capture time (schema-qualified when not on the search_path of the scan).';
+COMMENT ON COLUMN howdah_advisor.tables.name IS 'The table as regclass text at capture time: schema-qualified, quoted where needed.';
 COMMENT ON COLUMN howdah_advisor.tables.rows_est IS 'pg_class.reltuples; NULL when the table was never vacuumed or analyzed.';
 COMMENT ON COLUMN howdah_advisor.tables.write_rate IS 'Rows inserted, updated and deleted per second between write_rate_since and captured_at; NULL when there is no window (first snapshot and statistics never reset, or counters reset since).';
 COMMENT ON COLUMN howdah_advisor.tables.write_rate_since IS 'Start of the write_rate window: the previous snapshot that saw the table, else the database''s statistics reset.';
