@@ -40,8 +40,8 @@ DECLARE
     escapes boolean;
     name text;
 BEGIN
-    kinds := '{}';
-    toks := '{}';
+    kinds := '{}'::text[];
+    toks := '{}'::text[];
     WHILE i < n LOOP
         c := get_byte(b, i);
         d := CASE WHEN i + 1 < n THEN get_byte(b, i + 1) ELSE 0 END;
@@ -273,8 +273,8 @@ DECLARE
     prev_k text;
     prev_t text;
     unary text[] := howdah_internal.advisor_unary_words();
-    opens integer[] := '{}';        -- output positions of open ( and [
-    ctxs text[] := '{}';            -- what each open bracket holds: in, arr, val or -
+    opens integer[] := '{}'::integer[];        -- output positions of open ( and [
+    ctxs text[] := '{}'::text[];            -- what each open bracket holds: in, arr, val or -
     p integer;
     ctx text;
     items text;
@@ -285,8 +285,8 @@ DECLARE
     last_val_text text;
     from_string boolean := false;   -- the last output ? was a string
 BEGIN
-    okinds := '{}';
-    otoks := '{}';
+    okinds := '{}'::text[];
+    otoks := '{}'::text[];
     FOR i IN 1 .. n LOOP
         k := kinds[i];
         t := toks[i];

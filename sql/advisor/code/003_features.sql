@@ -19,9 +19,9 @@ DECLARE
     n integer := coalesce(array_length(toks, 1), 0);
     kw text[] := howdah_internal.advisor_unary_words()
                  || '{values,exists,set,do,conflict,nothing,over,filter,within,returning,cross,natural}'::text[];
-    verbs text[] := '{select,insert,update,delete,merge,values,table}';
-    cmp text[] := '{=,<>,!=,<,>,<=,>=,~~,~~*,!~~,!~~*,~,~*,!~,!~*,@>,<@,&&,?,?|,?&,@@,like,ilike,in,between,is,similar}';
-    parens text[] := '{}';          -- per open (: f (a function's arguments) or - (anything else)
+    verbs text[] := '{select,insert,update,delete,merge,values,table}'::text[];
+    cmp text[] := '{=,<>,!=,<,>,<=,>=,~~,~~*,!~~,!~~*,~,~*,!~,!~*,@>,<@,&&,?,?|,?&,@@,like,ilike,in,between,is,similar}'::text[];
+    parens text[] := '{}'::text[];          -- per open (: f (a function's arguments) or - (anything else)
     depth integer := 0;
     i integer;
     j integer;
@@ -36,12 +36,12 @@ DECLARE
     op text;
     jk text;
     lvl integer;
-    ctes text[] := '{}';
+    ctes text[] := '{}'::text[];
     set_depth integer := -1;        -- inside UPDATE's or ON CONFLICT's SET list at this depth
 BEGIN
-    tables := '{}';
-    schemas := '{}';
-    tokens := '{}';
+    tables := '{}'::text[];
+    schemas := '{}'::text[];
+    tokens := '{}'::text[];
     IF n = 0 THEN
         verb := 'utility';
         RETURN;
