@@ -37,13 +37,22 @@ func init() {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if _, err := in.Install(e.ctx, nil); err != nil {
+				if _, err := in.Install(e.ctx, bundled()); err != nil {
 					b.Fatal(err)
 				}
 				conn.Close(e.ctx)
 			}
 		},
 	})
+}
+
+// bundled targets the modules the extension script carries, so both sides install the same.
+func bundled() []installer.Target {
+	var targets []installer.Target
+	for _, m := range extension.Modules(installer.Modules()) {
+		targets = append(targets, installer.Target{Module: m.Name})
+	}
+	return targets
 }
 
 func connect(b *testing.B, e *env, url string) *pgx.Conn {

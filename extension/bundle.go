@@ -66,11 +66,12 @@ func ScriptName(v string) string { return fmt.Sprintf("%s--%s.sql", Name, v) }
 // UpdateName is the update script from version from to version to.
 func UpdateName(from, to string) string { return fmt.Sprintf("%s--%s--%s.sql", Name, from, to) }
 
-// Modules are the modules the bundle carries: those with a fixed schema, in dependency order.
+// Modules are the modules the bundle carries: those with a fixed schema that are not kept out
+// (Module.NoBundle), in dependency order.
 func Modules(mods []*installer.Module) []*installer.Module {
 	var out []*installer.Module
 	for _, m := range mods {
-		if !m.SchemaChoosable {
+		if !m.SchemaChoosable && !m.NoBundle {
 			out = append(out, m)
 		}
 	}

@@ -45,12 +45,39 @@ func TestStaleBundleIsCaught(t *testing.T) {
 	}
 }
 
-// installedCatalog installs with `howdah install` into a fresh database and returns its catalog.
+// bundled targets the modules the bundle carries (not the advisor: see Module.NoBundle).
+func bundled() []installer.Target {
+	var targets []installer.Target
+	for _, m := range extension.Modules(installer.Modules()) {
+		targets = append(targets, installer.Target{Module: m.Name})
+	}
+	return targets
+}
+
+// installedCatalog installs the bundled modules with `howdah install` into a fresh database and
+// returns its catalog.
 func installedCatalog(t *testing.T) []string {
 	t.Helper()
 	conn := pgtest.Connect(t, pgtest.NewDatabase(t))
-	pgtest.Install(t, conn)
+	in, err := installer.New(conn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.Install(context.Background(), bundled()); err != nil {
+		t.Fatal(err)
+	}
 	return pgtest.Catalog(t, conn)
+}
+
+// The bundle leaves out modules marked NoBundle, and only those.
+func TestBundleLeavesOutNoBundleModules(t *testing.T) {
+	var names []string
+	for _, m := range extension.Modules(installer.Modules()) {
+		names = append(names, m.Name)
+	}
+	if slices.Contains(names, "advisor") || !slices.Contains(names, "queue") {
+		t.Fatalf("bundled modules = %v, want queue in and advisor out", names)
+	}
 }
 
 func compareCatalogs(t *testing.T, how string, want, got []string) {
@@ -88,7 +115,7 @@ func TestBundleScriptMatchesInstall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep, err := in.Install(ctx, nil); err != nil || len(rep.Applied) != 0 {
+	if rep, err := in.Install(ctx, bundled()); err != nil || len(rep.Applied) != 0 {
 		t.Fatalf("install over the bundle: applied %v, err %v; want nothing to do", rep, err)
 	}
 	if problems, err := in.Verify(ctx); err != nil || len(problems) != 0 {
@@ -118,7 +145,7 @@ func TestCreateExtension(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep, err := in.Install(ctx, nil); err != nil || len(rep.Applied) != 0 {
+	if rep, err := in.Install(ctx, bundled()); err != nil || len(rep.Applied) != 0 {
 		t.Fatalf("install over the extension: %+v %v; want nothing to do", rep, err)
 	}
 	var merr *installer.ExtensionManagedError

@@ -110,3 +110,12 @@ type AmbiguousInstanceError struct {
 func (e *AmbiguousInstanceError) Error() string {
 	return fmt.Sprintf("module %q is installed in several schemas (%s); name the one to work on", e.Module, strings.Join(e.Schemas, ", "))
 }
+
+// PreflightError says what a module needs of the server that it lacks, and how to fix it.
+type PreflightError struct {
+	Module, Problem, Fix string
+}
+
+func (e *PreflightError) Error() string {
+	return fmt.Sprintf("module %q cannot be installed: %s: %s", e.Module, e.Problem, e.Fix)
+}

@@ -203,7 +203,8 @@ func (in *Installer) plan(targets []Target) ([]planned, error) {
 }
 
 // preflight checks, before anything changes, the server version, the extensions the planned
-// modules need, and that the role may create their schemas (or create in them when they exist).
+// modules need, that the role may create their schemas (or create in them when they exist),
+// and what each module not installed yet checks for itself (Module.Preflight).
 func (in *Installer) preflight(ctx context.Context, plan []planned) error {
 	var (
 		version  int
@@ -242,6 +243,33 @@ func (in *Installer) preflight(ctx context.Context, plan []planned) error {
 		case exists && !onSchema:
 			return &PrivilegeError{Role: role, Privilege: "CREATE", On: fmt.Sprintf("schema %q", schema),
 				Fix: "run as the role that installed howdah (the schema's owner) or a superuser"}
+		}
+	}
+	return in.modulePreflights(ctx, plan)
+}
+
+// modulePreflights runs the Preflight check of every planned module instance not installed yet.
+func (in *Installer) modulePreflights(ctx context.Context, plan []planned) error {
+	var (
+		insts []Instance
+		read  bool
+	)
+	for _, p := range plan {
+		if p.mod.Preflight == nil {
+			continue
+		}
+		if !read {
+			var err error
+			if insts, err = in.Installed(ctx); err != nil {
+				return err
+			}
+			read = true
+		}
+		if slices.ContainsFunc(insts, func(i Instance) bool { return i.Module == p.mod.Name && i.Schema == p.schema }) {
+			continue
+		}
+		if err := p.mod.Preflight(ctx, in.conn); err != nil {
+			return err
 		}
 	}
 	return nil

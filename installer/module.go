@@ -38,6 +38,14 @@ type Module struct {
 	FS fs.FS
 	// DataMigrations are Go steps that sit in the same numbering as the SQL files.
 	DataMigrations []DataMigration
+	// NoBundle keeps a fixed-schema module out of the extension bundle: only `howdah install`
+	// installs it (the advisor: its migrations create other extensions, which a CREATE
+	// EXTENSION script cannot do, and the bundle should not require them of every database).
+	NoBundle bool
+	// Preflight, when set, checks what the module needs of the server before an install changes
+	// anything (a library preloaded, a privilege); its error says what to change. It runs only
+	// for instances not installed yet, after the installer's own checks.
+	Preflight func(ctx context.Context, db DB) error
 }
 
 // DataMigration is a migration step written in Go, for data changes SQL expresses badly. It
@@ -71,6 +79,9 @@ func Modules() []*Module {
 		{Name: "core", Schema: "howdah", Description: "schemas, install bookkeeping and howdah.version()"},
 		{Name: "catalog", Schema: "howdah", Requires: []string{"core"}, Description: "one SQL function per API call over the catalog and records"},
 		{Name: "queue", Schema: "howdah_queue", Requires: []string{"core"}, Description: "durable jobs: SKIP LOCKED claims, leases, retries, NOTIFY wake-ups"},
+		{Name: "advisor", Schema: "howdah_advisor", Requires: []string{"core"}, Extensions: []string{"pg_stat_statements"},
+			NoBundle: true, Preflight: advisorPreflight,
+			Description: "query advisor: pg_stat_statements snapshots, normalized queries, ranked recommendations"},
 	}
 }
 
