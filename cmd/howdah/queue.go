@@ -157,27 +157,15 @@ func queueListCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			if c.Bool("json") {
-				if jobs == nil {
-					jobs = []*queue.Job{}
-				}
-				return writeJSON(c.App.Writer, jobs)
-			}
-			if len(jobs) == 0 {
-				fmt.Fprintln(c.App.Writer, "no jobs")
-				return nil
-			}
-			w := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "ID\tQUEUE\tSTATE\tATTEMPT\tPRIORITY\tRUN AT\tLAST ERROR\tPAYLOAD")
-			for _, j := range jobs {
-				lastErr := ""
-				if len(j.Errors) > 0 {
-					lastErr = truncate(j.Errors[len(j.Errors)-1].Error, 40)
-				}
-				fmt.Fprintf(w, "%d\t%s\t%s\t%d/%d\t%d\t%s\t%s\t%s\n", j.ID, j.Queue, j.State, j.Attempt, j.MaxAttempts, j.Priority,
-					j.RunAt.UTC().Format(time.RFC3339), lastErr, truncate(string(j.Payload), 60))
-			}
-			return w.Flush()
+			return printRows(c, jobs, "no jobs", "ID\tQUEUE\tSTATE\tATTEMPT\tPRIORITY\tRUN AT\tLAST ERROR\tPAYLOAD",
+				func(j *queue.Job) string {
+					lastErr := ""
+					if len(j.Errors) > 0 {
+						lastErr = truncate(j.Errors[len(j.Errors)-1].Error, 40)
+					}
+					return fmt.Sprintf("%d\t%s\t%s\t%d/%d\t%d\t%s\t%s\t%s", j.ID, j.Queue, j.State, j.Attempt, j.MaxAttempts, j.Priority,
+						j.RunAt.UTC().Format(time.RFC3339), lastErr, truncate(string(j.Payload), 60))
+				})
 		},
 	}
 }
@@ -280,4 +268,25 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return string([]rune(s)[:n-1]) + "…"
+}
+
+// printRows writes rows as --json (an array, [] when empty) or as a table with header and one
+// tab-separated line per row, or the line empty when there are none.
+func printRows[T any](c *cli.Context, rows []T, empty, header string, line func(T) string) error {
+	if c.Bool("json") {
+		if rows == nil {
+			rows = []T{}
+		}
+		return writeJSON(c.App.Writer, rows)
+	}
+	if len(rows) == 0 {
+		fmt.Fprintln(c.App.Writer, empty)
+		return nil
+	}
+	w := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, header)
+	for _, r := range rows {
+		fmt.Fprintln(w, line(r))
+	}
+	return w.Flush()
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"text/tabwriter"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -122,27 +121,15 @@ func queueScheduleListCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			if c.Bool("json") {
-				if schedules == nil {
-					schedules = []*queue.Schedule{}
-				}
-				return writeJSON(c.App.Writer, schedules)
-			}
-			if len(schedules) == 0 {
-				fmt.Fprintln(c.App.Writer, "no schedules")
-				return nil
-			}
-			w := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "NAME\tQUEUE\tWHEN\tNEXT RUN\tLAST RUN\tLAST JOB\tPAYLOAD")
-			for _, s := range schedules {
-				last, job := "-", "-"
-				if !s.LastRunAt.IsZero() {
-					last, job = s.LastRunAt.UTC().Format(time.RFC3339), fmt.Sprint(s.LastJobID)
-				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, s.Queue, when(s), s.NextRunAt.UTC().Format(time.RFC3339),
-					last, job, truncate(string(s.Payload), 40))
-			}
-			return w.Flush()
+			return printRows(c, schedules, "no schedules", "NAME\tQUEUE\tWHEN\tNEXT RUN\tLAST RUN\tLAST JOB\tPAYLOAD",
+				func(s *queue.Schedule) string {
+					last, job := "-", "-"
+					if !s.LastRunAt.IsZero() {
+						last, job = s.LastRunAt.UTC().Format(time.RFC3339), fmt.Sprint(s.LastJobID)
+					}
+					return fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s", s.Name, s.Queue, when(s), s.NextRunAt.UTC().Format(time.RFC3339),
+						last, job, truncate(string(s.Payload), 40))
+				})
 		},
 	}
 }
