@@ -8,5 +8,6 @@
 //
 // -test.benchtime sets how long each side of a case runs (1s by default); -cpuprofile writes a
 // CPU profile of the howdah side of each case run.
+//
 //	go run ./bench -run describe -test.benchtime=5s   # more runs of each side, steadier numbers
 package main
