@@ -15,6 +15,9 @@ const AuthenticatorSQL = `CREATE ROLE howdah_authenticator NOINHERIT LOGIN PASSW
 GRANT web_anon TO howdah_authenticator;   -- the anonymous role, if any
 GRANT web_user TO howdah_authenticator;   -- each role a token may name`
 
+// maxRoleNameLen is the longest role name PostgreSQL keeps, in bytes (NAMEDATALEN - 1).
+const maxRoleNameLen = 63
+
 // EnsureAuthenticator creates the login role name (or makes an existing one NOINHERIT LOGIN;
 // it refuses an existing role that is a superuser, has BYPASSRLS or owns objects in the
 // database), sets its password when password is not empty, and grants it each of roles, in one
@@ -23,6 +26,13 @@ GRANT web_user TO howdah_authenticator;   -- each role a token may name`
 func EnsureAuthenticator(ctx context.Context, conn *pgx.Conn, name, password string, roles []string) ([]string, error) {
 	if name == "" {
 		return nil, fmt.Errorf("the authenticator needs a role name")
+	}
+	// PostgreSQL would truncate a longer name (with only a notice), creating a role other than
+	// the one named, and the sidecar refuses role names over 63 bytes anyway.
+	for _, r := range append([]string{name}, roles...) {
+		if len(r) > maxRoleNameLen {
+			return nil, fmt.Errorf("role name %q is %d bytes long; PostgreSQL keeps at most %d", r, len(r), maxRoleNameLen)
+		}
 	}
 	tx, err := conn.Begin(ctx)
 	if err != nil {

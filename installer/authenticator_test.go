@@ -101,3 +101,23 @@ func TestEnsureAuthenticatorRefusesPowerfulRoles(t *testing.T) {
 		}
 	}
 }
+
+// A name PostgreSQL would truncate is refused before anything is created.
+func TestEnsureAuthenticatorRefusesLongNames(t *testing.T) {
+	ctx := context.Background()
+	conn := pgtest.Connect(t, pgtest.NewDatabase(t))
+	long := "howdah_test_authn_long_" + strings.Repeat("x", 64-len("howdah_test_authn_long_"))
+	for _, c := range []struct {
+		name  string
+		roles []string
+	}{{long, nil}, {"howdah_test_authn_long_short", []string{long}}} {
+		ran, err := installer.EnsureAuthenticator(ctx, conn, c.name, "", c.roles)
+		if err == nil || !strings.Contains(err.Error(), "64 bytes long") || ran != nil {
+			t.Fatalf("%q with roles %q: ran %q, err %v; want a refusal naming the length", c.name, c.roles, ran, err)
+		}
+	}
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM pg_roles WHERE rolname IN ($1, 'howdah_test_authn_long_short')", long[:63]).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d roles created (%v), want none", n, err)
+	}
+}
