@@ -27,6 +27,7 @@ const (
 	DefaultStatementTimeout = rpc.DefaultStatementTimeout
 	DefaultRequestTimeout   = rpc.DefaultRequestTimeout
 	DefaultAcquireTimeout   = rpc.DefaultAcquireTimeout
+	DefaultMaxResponseBytes = rpc.DefaultMaxResponseBytes
 	DefaultHeartbeat        = 15 * time.Second
 	DefaultMaxBodyBytes     = 1 << 20
 	// DefaultMaxBodyBytesInFlight holds 16 bodies of the largest size; JSON decoding costs a few
@@ -55,6 +56,10 @@ type Config struct {
 	PoolMaxConns int
 	// StatementTimeout bounds each RPC call (SET LOCAL statement_timeout).
 	StatementTimeout time.Duration
+	// MaxResponseBytes bounds the results of one /rpc response, a batch's together; a call
+	// whose result would pass it gets a JSON-RPC error (400) instead. 0 means
+	// DefaultMaxResponseBytes.
+	MaxResponseBytes int
 	// RequestTimeout bounds running the calls of one /rpc request, a whole batch included: a
 	// call still running at the deadline is cancelled and the rest are not run; each gets
 	// error -32008 naming the deadline.
@@ -117,7 +122,7 @@ func (c *Config) withDefaults() (Config, error) {
 		negative bool
 	}{
 		{"PoolMaxConns", out.PoolMaxConns < 0}, {"StatementTimeout", out.StatementTimeout < 0},
-		{"RequestTimeout", out.RequestTimeout < 0}, {"PoolAcquireTimeout", out.PoolAcquireTimeout < 0},
+		{"RequestTimeout", out.RequestTimeout < 0}, {"MaxResponseBytes", out.MaxResponseBytes < 0}, {"PoolAcquireTimeout", out.PoolAcquireTimeout < 0},
 		{"Heartbeat", out.Heartbeat < 0}, {"MaxBodyBytes", out.MaxBodyBytes < 0},
 		{"ShutdownTimeout", out.ShutdownTimeout < 0}, {"ListenBackoffMax", out.ListenBackoffMax < 0},
 		{"ReloadDelay", out.ReloadDelay < 0}, {"MaxBodyBytesInFlight", out.MaxBodyBytesInFlight < 0},
@@ -242,7 +247,8 @@ func New(ctx context.Context, cfg *Config) (*Server, error) {
 	}
 	var m *metrics
 	s.disp = rpc.New(s.pool, &rpc.Config{StatementTimeout: c.StatementTimeout, RequestTimeout: c.RequestTimeout,
-		AcquireTimeout: c.PoolAcquireTimeout, Logger: s.log, Version: release.Version,
+		MaxResponseBytes: c.MaxResponseBytes,
+		AcquireTimeout:   c.PoolAcquireTimeout, Logger: s.log, Version: release.Version,
 		Observe: func(o rpc.Outcome) { m.observe(o) }})
 	s.hub, err = notifier.New(listenCfg, &notifier.Config{Channels: []string{release.ReloadChannel}, Logger: s.log,
 		MinBackoff: min(notifier.DefaultMinBackoff, c.ListenBackoffMax), MaxBackoff: c.ListenBackoffMax})

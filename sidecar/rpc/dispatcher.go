@@ -48,6 +48,9 @@ const (
 	DefaultRequestTimeout = 45 * time.Second
 	// DefaultAcquireTimeout bounds the wait for a pool connection (PostgREST waits as long).
 	DefaultAcquireTimeout = 10 * time.Second
+	// DefaultMaxResponseBytes bounds one response: a result is held about twice while it is
+	// answered (as read from the server, and in the response), so some 130 MB at the most.
+	DefaultMaxResponseBytes = 64 << 20
 )
 
 // deadlineGrace is how long past the request's deadline its context lives. At the deadline
@@ -69,6 +72,10 @@ type Config struct {
 	// gets CodeUnavailable (HTTP 503), and so do the calls of its batch after it. 0 means
 	// DefaultAcquireTimeout.
 	AcquireTimeout time.Duration
+	// MaxResponseBytes bounds the results of one request, a batch's together: a call whose
+	// result would pass it gets CodeInvalidRequest (HTTP 400) naming the limit, and its result
+	// is not kept. 0 means DefaultMaxResponseBytes.
+	MaxResponseBytes int
 	// Version is the OpenRPC document's info.version (the sidecar gives the howdah release);
 	// empty means "0".
 	Version string
@@ -104,6 +111,9 @@ func New(pool *pgxpool.Pool, cfg *Config) *Dispatcher {
 		if *f.v <= 0 {
 			*f.v = f.def
 		}
+	}
+	if d.cfg.MaxResponseBytes <= 0 {
+		d.cfg.MaxResponseBytes = DefaultMaxResponseBytes
 	}
 	if d.cfg.Version == "" {
 		d.cfg.Version = "0"
@@ -164,6 +174,9 @@ func (d *Dispatcher) Handle(ctx context.Context, sess Session, body []byte) (int
 			start = t0
 		}
 		result, rerr := d.call(ctx, cat, sess, r, h)
+		if rerr == nil && len(out)+len(result) > d.cfg.MaxResponseBytes {
+			result, rerr = nil, d.tooLarge(len(result))
+		}
 		label := "invalid"
 		if r.Err == nil {
 			label = "unknown"
@@ -226,6 +239,13 @@ func (d *Dispatcher) deadlineError(ran bool) *errmap.Error {
 	}
 	return errmap.New(errmap.CodeTimeout, http.StatusGatewayTimeout, fmt.Sprintf(
 		"the request ran past its deadline of %s: %s; send fewer or faster calls per request", d.cfg.RequestTimeout, what))
+}
+
+// tooLarge answers a call whose result would make the response larger than MaxResponseBytes.
+func (d *Dispatcher) tooLarge(n int) *errmap.Error {
+	return errmap.New(errmap.CodeInvalidRequest, http.StatusBadRequest, fmt.Sprintf(
+		"the result is %d bytes, more than this server sends in one response (%d with the calls before it): ask for less (a smaller lim, a filter) or over several requests",
+		n, d.cfg.MaxResponseBytes))
 }
 
 // busyError answers a call that got no pool connection within AcquireTimeout.
@@ -318,6 +338,10 @@ func (d *Dispatcher) call(ctx context.Context, cat *Catalog, sess Session, r *Re
 		var se *setupError
 		if errors.As(err, &se) {
 			return nil, se.e
+		}
+		var tl *resultTooLargeError
+		if errors.As(err, &tl) {
+			return nil, d.tooLarge(tl.size)
 		}
 		if h.conn != nil && h.conn.Conn().IsClosed() {
 			h.conn.Release()
@@ -453,6 +477,7 @@ func (d *Dispatcher) run(ctx context.Context, conn *pgx.Conn, sess Session, c *C
 		serr, cerr error
 		out        []byte
 		null       bool
+		tooLarge   int
 	)
 	next := func() (any, error) {
 		res, err := p.GetResults()
@@ -494,6 +519,8 @@ func (d *Dispatcher) run(ctx context.Context, conn *pgx.Conn, sess Session, c *C
 			for rr.NextRow() {
 				if v := rr.Values()[0]; v == nil {
 					null = true
+				} else if len(v) > d.cfg.MaxResponseBytes {
+					tooLarge = len(v) // not copied: Handle refuses it
 				} else {
 					out = append(out[:0], v...)
 				}
@@ -525,11 +552,19 @@ func (d *Dispatcher) run(ctx context.Context, conn *pgx.Conn, sess Session, c *C
 	if closeErr != nil {
 		return nil, closeErr
 	}
+	if tooLarge > 0 {
+		return nil, &resultTooLargeError{size: tooLarge}
+	}
 	if null || out == nil {
 		return json.RawMessage("null"), nil
 	}
 	return json.RawMessage(out), nil
 }
+
+// resultTooLargeError is a call whose result alone is larger than MaxResponseBytes; it ran.
+type resultTooLargeError struct{ size int }
+
+func (e *resultTooLargeError) Error() string { return fmt.Sprintf("result of %d bytes", e.size) }
 
 // named returns the description of a statement the pipeline prepared, or nil when res is not
 // one; the pipeline leaves the name and the text out.

@@ -787,3 +787,30 @@ END $$;`)
 		}
 	})
 }
+
+// A response carries at most MaxResponseBytes of results: a call over it gets an error naming
+// the limit, in a batch too, and smaller calls still answer.
+func TestResponseSizeIsBounded(t *testing.T) {
+	b := setup(t, &Config{MaxResponseBytes: 1000}, `CREATE FUNCTION howdah.t_big(n integer) RETURNS text LANGUAGE sql RETURN repeat('x', n);
+GRANT EXECUTE ON FUNCTION howdah.t_big(integer) TO PUBLIC;`)
+	if status, r := b.call(t, superuser, "howdah.t_big", map[string]any{"n": 900}); status != 200 || r.Error != nil {
+		t.Fatalf("900 bytes: %d %+v", status, r.Error)
+	}
+	status, r := b.call(t, superuser, "howdah.t_big", map[string]any{"n": 5000})
+	if status != 400 || r.Error == nil || r.Error.Code != -32600 || !strings.Contains(r.Error.Message, "more than this server sends in one response (1000") {
+		t.Fatalf("5000 bytes: %d %s %+v, want 400 naming the limit", status, r.Result, r.Error)
+	}
+	// Two results that fit alone but not together.
+	status, out := b.d.Handle(b.ctx, superuser, []byte(`[{"jsonrpc":"2.0","id":1,"method":"howdah.t_big","params":{"n":600}},
+		{"jsonrpc":"2.0","id":2,"method":"howdah.t_big","params":{"n":600}}]`))
+	var rs []response
+	if err := json.Unmarshal(out, &rs); err != nil || status != 200 || len(rs) != 2 {
+		t.Fatalf("batch: %d %s (%v)", status, out, err)
+	}
+	if rs[0].Error != nil || rs[1].Error == nil || !strings.Contains(rs[1].Error.Message, "more than this server sends") {
+		t.Fatalf("batch: first %+v, second %+v; want the second refused", rs[0].Error, rs[1].Error)
+	}
+	if len(out) > 1000+300 {
+		t.Fatalf("batch response is %d bytes", len(out))
+	}
+}
