@@ -30,17 +30,22 @@ func (i *instance) outdated() bool {
 
 // load reads what the binary carries for each planned instance and what the database records.
 func (in *Installer) load(ctx context.Context, plan []planned) ([]*instance, error) {
-	recorded := map[[2]string][2]string{} // (module, schema) -> (version, code checksum) as text
+	type state struct {
+		version int32
+		codeSum string
+	}
+	recorded := map[[2]string]state{} // by (module, schema)
 	if ok, err := in.bookkeeping(ctx); err != nil {
 		return nil, err
 	} else if ok {
-		rows, err := in.conn.Query(ctx, `SELECT name, schema_name, version::text, coalesce(code_checksum, '') FROM howdah_internal.modules`)
+		rows, err := in.conn.Query(ctx, `SELECT name, schema_name, version, coalesce(code_checksum, '') FROM howdah_internal.modules`)
 		if err != nil {
 			return nil, err
 		}
-		var name, schema, version, sum string
-		if _, err := pgx.ForEachRow(rows, []any{&name, &schema, &version, &sum}, func() error {
-			recorded[[2]string{name, schema}] = [2]string{version, sum}
+		var name, schema string
+		var st state
+		if _, err := pgx.ForEachRow(rows, []any{&name, &schema, &st.version, &st.codeSum}, func() error {
+			recorded[[2]string{name, schema}] = st
 			return nil
 		}); err != nil {
 			return nil, err
@@ -57,11 +62,8 @@ func (in *Installer) load(ctx context.Context, plan []planned) ([]*instance, err
 			return nil, err
 		}
 		inst := &instance{mod: p.mod, schema: p.schema, steps: steps, code: code}
-		if r, ok := recorded[[2]string{p.mod.Name, p.schema}]; ok {
-			var v int32
-			fmt.Sscan(r[0], &v)
-			inst.version, inst.codeSum = v, r[1]
-		}
+		st := recorded[[2]string{p.mod.Name, p.schema}]
+		inst.version, inst.codeSum = st.version, st.codeSum
 		if int(inst.version) > len(steps) {
 			return nil, fmt.Errorf("module %q in schema %q is at version %d, newer than this howdah (%d steps): upgrade the howdah binary",
 				p.mod.Name, p.schema, inst.version, len(steps))
