@@ -240,10 +240,10 @@ func (b *Bundle) NewestRelease() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return previousRelease(released, "999999.0.0"), nil
+	return previousRelease(released, ""), nil
 }
 
-// previousRelease is the newest released version older than rel, or "".
+// previousRelease is the newest released version older than rel ("" means any), or "".
 func previousRelease(released map[string]string, rel string) string {
 	var best []int
 	bestName := ""
@@ -254,7 +254,7 @@ func previousRelease(released map[string]string, rel string) string {
 			continue
 		}
 		v := []int{atoi(m[1]), atoi(m[2]), atoi(m[3])}
-		if slices.Compare(v, cur) < 0 && (best == nil || slices.Compare(v, best) > 0) {
+		if (rel == "" || slices.Compare(v, cur) < 0) && (best == nil || slices.Compare(v, best) > 0) {
 			best, bestName = v, fmt.Sprintf("%d.%d.%d", v[0], v[1], v[2])
 		}
 	}
