@@ -799,12 +799,13 @@ func TestLateResultDoesNotCompleteNewAttempt(t *testing.T) {
 	b := setup(t)
 	id, _ := queue.Enqueue(b.ctx, b.pool, "againq", "x", nil)
 	started, finish := make(chan struct{}), make(chan struct{})
-	// Heartbeats far apart: only complete can go wrong here.
+	// Heartbeats far apart: only complete can go wrong here. One slot, held by attempt 1: the
+	// wake-up rescue sends must not let this worker claim attempt 2 before the test does.
 	w, err := queue.New(b.pool, "againq", func(ctx context.Context, j *queue.Job) error {
 		close(started)
 		<-finish
 		return nil
-	}, &queue.Config{Lease: time.Hour, HeartbeatInterval: 30 * time.Minute, RescueInterval: -1, PollInterval: time.Hour, WorkerID: "same"})
+	}, &queue.Config{Concurrency: 1, Lease: time.Hour, HeartbeatInterval: 30 * time.Minute, RescueInterval: -1, PollInterval: time.Hour, WorkerID: "same"})
 	if err != nil {
 		t.Fatal(err)
 	}
