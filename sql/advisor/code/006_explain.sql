@@ -1,0 +1,87 @@
+-- advisor code 006: advisor_explain(), the one way the advisor plans a statement — for plan facts,
+-- for simulations and for SQL a user pastes. pg_stat_statements' texts carry $n placeholders, so a
+-- statement is PREPAREd under a name of its own and explained with EXECUTE (NULL for every
+-- parameter) under plan_cache_mode = force_generic_plan: the generic plan, the one the server
+-- falls back to for every value. (PostgreSQL 16's EXPLAIN (GENERIC_PLAN) gives the same plan; one
+-- path for every version keeps one set of tests.) The prepared statement is deallocated on every
+-- way out, errors and cancels included; the caller's own prepared statements are never touched.
+--
+-- Errors: 22023 (invalid_parameter_value) for an empty statement, more than one statement, or
+-- run (ANALYZE) asked of a statement that is not a SELECT or that has parameters; otherwise whatever
+-- PREPARE or EXPLAIN raise (42P01 for a dropped table, 42P18 for a parameter whose type cannot be
+-- inferred, 57014 for a timeout), after the cleanup.
+
+CREATE FUNCTION howdah_internal.advisor_explain(sql text, run boolean DEFAULT false,
+    OUT plan jsonb, OUT kind howdah_advisor.explain_kind, OUT params integer)
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
+AS $$
+-- Plans `sql` (one statement: SELECT, INSERT, UPDATE, DELETE, MERGE or VALUES, with $n
+-- parameters or literals) and returns EXPLAIN (FORMAT JSON)'s document, its kind (generic when
+-- the statement has parameters, estimate when not, analyze when asked) and the parameter count.
+-- With `run`, a SELECT without parameters runs under EXPLAIN (ANALYZE, BUFFERS) inside a
+-- subtransaction that is always rolled back; it runs in full, so bound it with statement_timeout.
+-- Running a caller's statement is this function's job, and the caller's own privileges bound it:
+-- the one place the advisor puts SQL text into EXECUTE, checked above to be one statement.
+-- @plpgsql_check_options: security_warnings = false
+DECLARE
+    lexed record;
+    semis integer;
+    stmt text := format('howdah_advisor_explain_%s_%s', pg_backend_pid(), (random() * 1e12)::bigint);
+    args text;
+    prepared boolean := false;
+    done boolean := false;
+BEGIN
+    lexed := howdah_internal.advisor_lex(sql);
+    IF cardinality(lexed.toks) IS NULL OR lexed.toks = ARRAY[';'] THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'sql is empty: pass one statement to explain';
+    END IF;
+    -- EXECUTE runs every statement of a string: allow one, with trailing semicolons at most.
+    SELECT count(*) FILTER (WHERE k = 'x' AND t = ';' AND EXISTS (
+               SELECT FROM unnest(lexed.kinds[o + 1:], lexed.toks[o + 1:]) AS r(k2, t2) WHERE NOT (r.k2 = 'x' AND r.t2 = ';')))
+      INTO semis
+      FROM unnest(lexed.kinds, lexed.toks) WITH ORDINALITY AS u(k, t, o);
+    IF semis > 0 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'sql holds more than one statement: pass one statement to explain';
+    END IF;
+    IF run AND (howdah_internal.advisor_features(lexed.kinds, lexed.toks)).verb <> 'select' THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'run (EXPLAIN ANALYZE) takes only SELECT statements: explain this one without run';
+    END IF;
+    BEGIN
+        EXECUTE format('PREPARE %I AS %s', stmt, rtrim(sql, E'; \t\r\n'));
+        prepared := true;
+        SELECT cardinality(p.parameter_types) INTO params FROM pg_catalog.pg_prepared_statements p WHERE p.name = stmt;
+        args := CASE WHEN params > 0 THEN '(' || array_to_string(array_fill('NULL'::text, ARRAY[params]), ', ') || ')' ELSE '' END;
+        IF NOT run THEN
+            EXECUTE format('EXPLAIN (FORMAT JSON) EXECUTE %I%s', stmt, args) INTO plan;
+            kind := CASE WHEN params > 0 THEN 'generic' ELSE 'estimate' END::howdah_advisor.explain_kind;
+        ELSIF params > 0 THEN
+            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('run (EXPLAIN ANALYZE) needs literal values, and this statement has %s parameters ($1 ...)', params),
+                HINT = 'Paste the statement with the values it runs with, or explain it without run.';
+        ELSE
+            -- Run it, keep the plan, undo whatever it did: the inner block always rolls back.
+            BEGIN
+                EXECUTE format('EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE %I', stmt) INTO plan;
+                done := true;
+                RAISE EXCEPTION USING ERRCODE = 'HA000';
+            EXCEPTION WHEN SQLSTATE 'HA000' THEN  -- ours, raised just above: it never leaves this block
+                NULL;
+            END;
+            kind := 'analyze';
+        END IF;
+        EXECUTE format('DEALLOCATE %I', stmt);
+    EXCEPTION WHEN OTHERS OR query_canceled THEN
+        -- Prepared statements outlive a rolled-back transaction: drop ours before re-raising.
+        IF prepared THEN
+            EXECUTE format('DEALLOCATE %I', stmt);
+        END IF;
+        RAISE;
+    END;
+    plan := plan -> 0;
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.advisor_explain(text, boolean) IS 'The plan of one statement as EXPLAIN (FORMAT JSON)''s object: generic (force_generic_plan, NULL parameters) when it has $n parameters, estimate when it has literals, analyze (with run: ANALYZE, BUFFERS, rolled back; SELECT with literals only). Deallocates its prepared statement on every way out. '
+'Errors: 22023 empty, several statements, or run of a non-SELECT or parameterised statement; else PREPARE''s or EXPLAIN''s own (42P01, 42P18, 57014 ...).';
