@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 
@@ -10,7 +11,7 @@ import (
 )
 
 func main() {
-	if err := newApp().Run(os.Args); err != nil {
+	if err := runApp(context.Background(), newApp(), os.Args); err != nil {
 		fmt.Fprintln(os.Stderr, "howdah:", err)
 		os.Exit(exitCode(err))
 	}

@@ -31,7 +31,7 @@ func run(t *testing.T, args ...string) (string, string, int) {
 	app.Writer, app.ErrWriter = &out, &errOut
 	app.ExitErrHandler = func(*cli.Context, error) {} // report errors, never os.Exit in tests
 	code := 0
-	if err := app.RunContext(context.Background(), append([]string{"howdah"}, args...)); err != nil {
+	if err := runApp(context.Background(), app, append([]string{"howdah"}, args...)); err != nil {
 		errOut.WriteString("howdah: " + err.Error() + "\n")
 		code = exitCode(err)
 	}
@@ -161,6 +161,13 @@ func TestGlobalFlagsBeforeOrAfterTheCommand(t *testing.T) {
 		{nil, []string{"queue", "retry", "--db", db("after"), "1"}, "after"},
 		{nil, []string{"queue", "cancel", "--db", db("after"), "1"}, "after"},
 		{nil, []string{"queue", "prune", "--db", db("after")}, "after"},
+		// After the positional arguments too.
+		{nil, []string{"install", "core", "--db", db("last")}, "last"},
+		{nil, []string{"install", "core", "--db=" + db("last")}, "last"},
+		{nil, []string{"queue", "push", "mail", "{}", "--db", db("last")}, "last"},
+		{nil, []string{"queue", "retry", "1", "--db", db("last")}, "last"},
+		{nil, []string{"uninstall", "queue", "--db", db("last"), "--all"}, "last"},
+		{nil, []string{"--db", db("before"), "queue", "cancel", "1", "--db", db("last")}, "last"},
 		{nil, []string{"--db", db("before"), "queue", "--db", db("between"), "push", "--db", db("after"), "mail"}, "after"},
 		{nil, []string{"--db", db("before"), "queue", "--db", db("between"), "list"}, "between"},
 		{map[string]string{"DATABASE_URL": db("env")}, []string{"status"}, "env"},
@@ -188,8 +195,8 @@ func TestGlobalFlagsBeforeOrAfterTheCommand(t *testing.T) {
 
 	// And against a real database.
 	url := pgtest.NewDatabase(t)
-	if out, errOut, code := run(t, "install", "--db", url, "queue"); code != 0 || !strings.Contains(out, "installed queue") {
-		t.Fatalf("install --db URL queue: code %d, out %q, err %q", code, out, errOut)
+	if out, errOut, code := run(t, "install", "queue", "--db", url); code != 0 || !strings.Contains(out, "installed queue") {
+		t.Fatalf("install queue --db URL: code %d, out %q, err %q", code, out, errOut)
 	}
 	if out, errOut, code := run(t, "queue", "push", "--db", url, "mail"); code != 0 || strings.TrimSpace(out) == "" {
 		t.Fatalf("queue push --db URL: code %d, out %q, err %q", code, out, errOut)
@@ -313,5 +320,24 @@ func TestInstallerErrorsGetCLIAdvice(t *testing.T) {
 	if _, errOut, code := run(t, "--db", url, "uninstall", "queue"); code == 0 || !strings.Contains(errOut, "holds data in howdah_queue.") ||
 		!strings.Contains(errOut, "back it up, or pass --force") {
 		t.Errorf("uninstall of a module holding data: code %d, %q", code, errOut)
+	}
+}
+
+func TestHoistFlags(t *testing.T) {
+	app := newApp()
+	cases := []struct{ in, want string }{
+		{"install core --db U", "install --db U core"},
+		{"install core catalog --db=U", "install --db=U core catalog"},
+		{"queue push mail {} --priority 5 --db U", "queue push --priority 5 --db U mail {}"},
+		{"queue push mail -- --db U", "queue push mail -- --db U"},             // after --: arguments
+		{"queue push mail -5 --unknown x", "queue push mail -5 --unknown x"},   // not push's flags: stay
+		{"--db A queue --db B list --db C", "--db A queue --db B list --db C"}, // no positional: unchanged
+		{"install core --db", "install core --db"},                             // no value: not given core as one
+	}
+	for _, c := range cases {
+		got := strings.Join(hoistFlags(app, append([]string{"howdah"}, strings.Fields(c.in)...))[1:], " ")
+		if got != c.want {
+			t.Errorf("hoistFlags(%q) = %q, want %q", c.in, got, c.want)
+		}
 	}
 }
