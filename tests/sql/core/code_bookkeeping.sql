@@ -1,7 +1,7 @@
 -- record_code attributes what a module's code made; drop_code removes exactly that, in whatever
 -- order the objects depend on each other, and refuses when something outside depends on it.
 BEGIN;
-SELECT plan(8);
+SELECT plan(10);
 
 CREATE SCHEMA tapcode;
 CREATE TABLE tapcode.t (id int);
@@ -39,6 +39,14 @@ SELECT ok(to_regprocedure('tapcode.a()') IS NULL AND to_regprocedure('tapcode.b(
 CREATE TABLE tapcode.cache (k text);
 SELECT throws_ok($$SELECT howdah_internal.record_code('tapcode', 'tapcode', 'sum2', '9.9.9', ARRAY['tapcode', 'howdah_internal'])$$,
                  '42P17', 'the code of module tapcode created tapcode.cache', 'code that makes a table is refused');
+
+-- Code of a module with no migrations applied is refused, and nothing of it is recorded.
+CREATE SCHEMA tapnone;
+CREATE FUNCTION tapnone.f() RETURNS int LANGUAGE sql RETURN 1;
+SELECT throws_ok($$SELECT howdah_internal.record_code('tapnone', 'tapnone', 'sum3', '9.9.9', ARRAY['tapnone', 'howdah_internal'])$$,
+                 '55000', 'module tapnone is not installed in schema tapnone: apply its migrations before its code',
+                 'code of a module that is not installed is refused');
+SELECT ok(NOT EXISTS (SELECT FROM howdah_internal.objects WHERE module = 'tapnone'), 'and none of its objects is recorded');
 
 SELECT * FROM finish();
 ROLLBACK;
