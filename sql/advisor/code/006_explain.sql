@@ -11,7 +11,7 @@
 -- PREPARE or EXPLAIN raise (42P01 for a dropped table, 42P18 for a parameter whose type cannot be
 -- inferred, 57014 for a timeout), after the cleanup.
 
-CREATE FUNCTION howdah_internal.advisor_explain(sql text, run boolean DEFAULT false,
+CREATE FUNCTION howdah_internal.advisor_explain(sql text, run boolean DEFAULT false, search_path text DEFAULT NULL,
     OUT plan jsonb, OUT kind howdah_advisor.explain_kind, OUT params integer)
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
@@ -22,6 +22,9 @@ AS $$
 -- the statement has parameters, estimate when not, analyze when asked) and the parameter count.
 -- With `run`, a SELECT without parameters runs under EXPLAIN (ANALYZE, BUFFERS) inside a
 -- subtransaction that is always rolled back; it runs in full, so bound it with statement_timeout.
+-- Unqualified names resolve through `search_path`; NULL means this session's default (the
+-- server's, database's and role's setting: pg_settings.reset_val), since pg_stat_statements does
+-- not record the path a statement ran under.
 -- Running a caller's statement is this function's job, and the caller's own privileges bound it:
 -- the one place the advisor puts SQL text into EXECUTE, checked above to be one statement.
 -- @plpgsql_check_options: security_warnings = false
@@ -29,9 +32,10 @@ DECLARE
     lexed record;
     semis integer;
     stmt text := format('howdah_advisor_explain_%s_%s', pg_backend_pid(), (random() * 1e12)::bigint);
-    args text;
+    path text := coalesce(advisor_explain.search_path,
+        (SELECT s.reset_val FROM pg_catalog.pg_settings s WHERE s.name = 'search_path'));
+    explain text;
     prepared boolean := false;
-    done boolean := false;
 BEGIN
     lexed := howdah_internal.advisor_lex(sql);
     IF cardinality(lexed.toks) IS NULL OR lexed.toks = ARRAY[';'] THEN
@@ -50,28 +54,32 @@ BEGIN
             MESSAGE = 'run (EXPLAIN ANALYZE) takes only SELECT statements: explain this one without run';
     END IF;
     BEGIN
+        -- The statement's names resolve through its path. PREPARE and EXECUTE run under it (a
+        -- prepared statement is parsed again under the path in force when it runs); everything
+        -- else here runs under the pinned one, which the function's SET restores on every way out.
+        PERFORM pg_catalog.set_config('search_path', path, true);
         EXECUTE format('PREPARE %I AS %s', stmt, rtrim(sql, E'; \t\r\n'));
+        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
         prepared := true;
         SELECT cardinality(p.parameter_types) INTO params FROM pg_catalog.pg_prepared_statements p WHERE p.name = stmt;
-        args := CASE WHEN params > 0 THEN '(' || array_to_string(array_fill('NULL'::text, ARRAY[params]), ', ') || ')' ELSE '' END;
-        IF NOT run THEN
-            EXECUTE format('EXPLAIN (FORMAT JSON) EXECUTE %I%s', stmt, args) INTO plan;
-            kind := CASE WHEN params > 0 THEN 'generic' ELSE 'estimate' END::howdah_advisor.explain_kind;
-        ELSIF params > 0 THEN
+        IF run AND params > 0 THEN
             RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
                 MESSAGE = format('run (EXPLAIN ANALYZE) needs literal values, and this statement has %s parameters ($1 ...)', params),
                 HINT = 'Paste the statement with the values it runs with, or explain it without run.';
-        ELSE
-            -- Run it, keep the plan, undo whatever it did: the inner block always rolls back.
-            BEGIN
-                EXECUTE format('EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE %I', stmt) INTO plan;
-                done := true;
-                RAISE EXCEPTION USING ERRCODE = 'HA000';
-            EXCEPTION WHEN SQLSTATE 'HA000' THEN  -- ours, raised just above: it never leaves this block
-                NULL;
-            END;
-            kind := 'analyze';
         END IF;
+        explain := format('EXPLAIN (%s) EXECUTE %I%s',
+            CASE WHEN run THEN 'ANALYZE, BUFFERS, FORMAT JSON' ELSE 'FORMAT JSON' END, stmt,
+            CASE WHEN params > 0 THEN '(' || array_to_string(array_fill('NULL'::text, ARRAY[params]), ', ') || ')' ELSE '' END);
+        kind := CASE WHEN run THEN 'analyze' WHEN params > 0 THEN 'generic' ELSE 'estimate' END::howdah_advisor.explain_kind;
+        -- Run it (with run), keep the plan, undo whatever it did: the inner block always rolls back.
+        BEGIN
+            PERFORM pg_catalog.set_config('search_path', path, true);
+            EXECUTE explain INTO plan;
+            PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+            RAISE EXCEPTION USING ERRCODE = 'HA000';
+        EXCEPTION WHEN SQLSTATE 'HA000' THEN  -- ours, raised just above: it never leaves this block
+            NULL;
+        END;
         EXECUTE format('DEALLOCATE %I', stmt);
     EXCEPTION WHEN OTHERS OR query_canceled THEN
         -- Prepared statements outlive a rolled-back transaction: drop ours before re-raising.
@@ -83,5 +91,5 @@ BEGIN
     plan := plan -> 0;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.advisor_explain(text, boolean) IS 'The plan of one statement as EXPLAIN (FORMAT JSON)''s object: generic (force_generic_plan, NULL parameters) when it has $n parameters, estimate when it has literals, analyze (with run: ANALYZE, BUFFERS, rolled back; SELECT with literals only). Deallocates its prepared statement on every way out. '
+COMMENT ON FUNCTION howdah_internal.advisor_explain(text, boolean, text) IS 'The plan of one statement as EXPLAIN (FORMAT JSON)''s object: generic (force_generic_plan, NULL parameters) when it has $n parameters, estimate when it has literals, analyze (with run: ANALYZE, BUFFERS, rolled back; SELECT with literals only). Unqualified names resolve through search_path (NULL: the session''s default, pg_settings.reset_val). Deallocates its prepared statement on every way out. '
 'Errors: 22023 empty, several statements, or run of a non-SELECT or parameterised statement; else PREPARE''s or EXPLAIN''s own (42P01, 42P18, 57014 ...).';

@@ -2,7 +2,7 @@
 -- estimates, ANALYZE only for SELECTs (rolled back); it refuses several statements, and leaves no
 -- prepared statement behind, the caller's own untouched, errors and all.
 BEGIN;
-SELECT plan(18);
+SELECT plan(21);
 
 CREATE SCHEMA adv_explain;
 CREATE TABLE adv_explain.orders (id bigint PRIMARY KEY, customer_id bigint, note text);
@@ -22,6 +22,15 @@ SELECT is((howdah_internal.advisor_explain('select count(*) from adv_explain.ord
           'estimate', 'literals and a trailing semicolon: an estimate');
 SELECT is((howdah_internal.advisor_explain('UPDATE adv_explain.orders SET note = $1 WHERE id = $2')).plan #>> '{Plan,Node Type}',
           'ModifyTable', 'an UPDATE is planned, not run');
+
+-- Unqualified names: the session's default path (pg_stat_statements keeps no path), or the one given.
+CREATE TABLE public.adv_explain_pub (id int);
+SELECT is((howdah_internal.advisor_explain('SELECT * FROM adv_explain_pub WHERE id = $1')).plan #>> '{Plan,Schema}',
+          NULL, 'an unqualified table resolves through the session''s default path (public here)');
+SELECT is((howdah_internal.advisor_explain('SELECT * FROM orders WHERE id = $1', search_path => 'adv_explain')).plan #>> '{Plan,Relation Name}',
+          'orders', 'or through the path given');
+SELECT throws_ok($$SELECT howdah_internal.advisor_explain('SELECT * FROM orders WHERE id = $1')$$,
+                 '42P01', NULL, 'a path without the table cannot plan it');
 
 -- ANALYZE: SELECT only, literals only, and whatever it did is undone.
 CREATE FUNCTION adv_explain.touch() RETURNS int LANGUAGE sql AS $$ UPDATE adv_explain.orders SET note = 'touched' WHERE id = 1 RETURNING 1 $$;
