@@ -289,3 +289,239 @@ $$;
 COMMENT ON FUNCTION howdah_internal.advisor_rule_stats(bigint) IS
 'Rule stats: where a table scan''s estimated rows are off by howdah_advisor.skew_threshold (default 4) or more (EXPLAIN ANALYZE per node, else the root against pg_stat_statements'' rows per call for SELECTs), writes ANALYZE (never analyzed, or stale), CREATE STATISTICS (dependencies, ndistinct) (several columns compared with =, none yet) or SET STATISTICS 1000 (one column whose most-common-values list is full) into snapshot sid, quoting estimated and actual rows. Returns the number of findings. '
 'Errors: 22023 NULL sid or bad skew_threshold; P0002 unknown snapshot.';
+
+CREATE FUNCTION howdah_internal.advisor_or_arms(cond text)
+RETURNS text[]
+LANGUAGE plpgsql IMMUTABLE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- The arms of a condition as EXPLAIN prints it when its top level is an OR — '((a = 1) OR (b = 2))'
+-- gives {'(a = 1)', '(b = 2)'} — else NULL. Parentheses and quoted strings and identifiers are
+-- skipped over, so an OR inside an arm stays there.
+DECLARE
+    s text := btrim(coalesce(cond, ''));
+    depth integer := 0;
+    quote text;
+    ch text;
+    start integer;
+    arms text[] := '{}'::text[];
+    i integer;
+BEGIN
+    -- Drop the parentheses that wrap the whole condition.
+    IF left(s, 1) <> '(' OR right(s, 1) <> ')' THEN
+        RETURN NULL;
+    END IF;
+    s := substr(s, 2, length(s) - 2);
+    start := 1;
+    i := 1;
+    WHILE i <= length(s) LOOP
+        ch := substr(s, i, 1);
+        IF quote IS NOT NULL THEN
+            IF ch = quote THEN
+                quote := NULL;
+            END IF;
+        ELSIF ch IN ('''', '"') THEN
+            quote := ch;
+        ELSIF ch = '(' THEN
+            depth := depth + 1;
+        ELSIF ch = ')' THEN
+            depth := depth - 1;
+            IF depth < 0 THEN
+                RETURN NULL;  -- the outer parentheses did not wrap it all: '(a) AND (b)'
+            END IF;
+        ELSIF depth = 0 AND substr(s, i, 4) = ' OR ' THEN
+            arms := arms || btrim(substr(s, start, i - start));
+            start := i + 4;
+            i := i + 3;
+        ELSIF depth = 0 AND substr(s, i, 5) = ' AND ' THEN
+            RETURN NULL;  -- an AND at the top level
+        END IF;
+        i := i + 1;
+    END LOOP;
+    IF cardinality(arms) = 0 THEN
+        RETURN NULL;
+    END IF;
+    RETURN arms || btrim(substr(s, start));
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.advisor_or_arms(text) IS 'The arms of an EXPLAIN condition whose top level is an OR, else NULL. Errors: none.';
+
+CREATE FUNCTION howdah_internal.advisor_rule_rewrite(sid bigint)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- Writes rewrite findings (no DDL: the rationale carries the sketch) into snapshot `sid`, one per
+-- query and kind, key rewrite:<kind>:<query_id>, reading each query's plan (EXPLAIN ANALYZE when
+-- there is one, else the generic or estimated plan) and its normalized text:
+--  * correlated_subquery: a SubPlan that is not hashed and whose conditions name a relation of
+--    the outer query, run for 100 or more outer rows (Actual Loops, else the estimated rows of the
+--    node it hangs on): a join on a grouped subquery (when it aggregates) or a LATERAL join;
+--  * or_index: a Seq Scan of a table of 10000 or more rows whose filter is an OR of comparisons of
+--    bare columns, each column the first key of a valid btree index without predicate, keeping at
+--    most 5 % of the rows: UNION ALL of one branch per column (IN for one column);
+--  * not_in_nullable: NOT IN (SELECT col FROM t ...) where t.col may be NULL (no NOT NULL in the
+--    catalog, no col IS NOT NULL in the subquery) and the plan runs it as a SubPlan: NOT EXISTS;
+--  * sargable_function: a filter date(col) = x, (col)::date = x or date_trunc('day', col) = x on
+--    a timestamp column that leads a btree index, on a table of 10000 or more rows, with no
+--    expression index on it: col >= x AND col < x + interval '1 day'.
+-- Other function calls (lower(email) = x: an expression index is the fix, rule missing_index)
+-- get nothing. Returns the number of findings written.
+DECLARE
+    snap howdah_advisor.snapshots := howdah_internal.advisor_snapshot_for_rules(sid);
+    n integer;
+BEGIN
+    WITH pl AS (
+        SELECT DISTINCT ON (p.query_id) p.query_id, p.kind, p.plan_json, q.tables, q.norm_sql, mt.mean_ms, mt.calls
+          FROM howdah_advisor.plans p
+          JOIN howdah_advisor.queries q ON q.id = p.query_id
+          LEFT JOIN howdah_advisor.metrics mt ON mt.snapshot_id = p.snapshot_id AND mt.query_id = p.query_id
+         WHERE p.snapshot_id = snap.id AND p.plan_json IS NOT NULL
+         ORDER BY p.query_id, (p.kind = 'analyze') DESC, p.kind),
+    nodes AS (
+        SELECT pl.query_id, pl.kind, pl.tables, w.path, w.node, w.relations, w.subplan
+          FROM pl CROSS JOIN LATERAL howdah_internal.advisor_walk_plan(pl.plan_json) w),
+
+    -- Correlated subqueries.
+    subs AS (
+        SELECT s.query_id, s.kind, s.path, s.node, s.node ->> 'Subplan Name' AS name,
+               CASE WHEN s.kind = 'analyze' THEN (s.node ->> 'Actual Loops')::double precision
+                    ELSE (SELECT (p.node ->> 'Plan Rows')::double precision FROM nodes p
+                           WHERE p.query_id = s.query_id AND p.path = s.path[1:cardinality(s.path) - 1]) END AS loops,
+               (SELECT array_agg(DISTINCT i.node ->> 'Alias') FROM nodes i
+                 WHERE i.query_id = s.query_id AND i.path[1:cardinality(s.path)] = s.path AND i.node ? 'Alias') AS inner_aliases,
+               (SELECT array_agg(DISTINCT i.node ->> 'Relation Name') FROM nodes i
+                 WHERE i.query_id = s.query_id AND i.path[1:cardinality(s.path)] = s.path AND i.node ? 'Relation Name') AS inner_tables,
+               (SELECT string_agg(DISTINCT v.cond, ' AND ')
+                  FROM nodes i
+                  CROSS JOIN LATERAL (VALUES (i.node ->> 'Index Cond'), (i.node ->> 'Recheck Cond'), (i.node ->> 'Filter'),
+                                             (i.node ->> 'Join Filter'), (i.node ->> 'Hash Cond')) AS v(cond)
+                 WHERE i.query_id = s.query_id AND i.path[1:cardinality(s.path)] = s.path AND v.cond IS NOT NULL) AS conds
+          FROM nodes s
+         WHERE s.relations[cardinality(s.relations)] = 'SubPlan' AND s.node ->> 'Subplan Name' NOT LIKE 'hashed %'),
+    corr AS (
+        SELECT s.*,
+               (SELECT array_agg(DISTINCT m[1]) FROM regexp_matches(regexp_replace(s.conds, '''(?:[^'']|'''')*''', '''''', 'g'),
+                                                                      '([A-Za-z_][A-Za-z0-9_$]*)\.[A-Za-z_"]', 'g') AS m
+                 WHERE m[1] <> ALL (coalesce(s.inner_aliases, '{}'))) AS outer_aliases,
+               substring(s.conds FROM '\(([A-Za-z_][A-Za-z0-9_$]*) = ([A-Za-z_][A-Za-z0-9_$]*\.[A-Za-z_][A-Za-z0-9_$]*)\)') AS inner_key,
+               substring(s.conds FROM '\([A-Za-z_][A-Za-z0-9_$]* = ([A-Za-z_][A-Za-z0-9_$]*\.[A-Za-z_][A-Za-z0-9_$]*)\)') AS outer_key
+          FROM subs s),
+    f_corr AS (
+        SELECT DISTINCT ON (c.query_id) c.query_id, 'correlated_subquery' AS kind, NULL::oid AS relid, '{}'::text[] AS cols, 0.6 AS conf,
+               format('%s on %s is a correlated subquery: it runs once per outer row (%s %s), each time with %s. ',
+                      c.name, array_to_string(c.inner_tables, ', '), round(c.loops),
+                      CASE WHEN c.kind = 'analyze' THEN 'times, measured' ELSE 'times, estimated' END, coalesce(nullif(c.conds, ''), 'no condition'))
+               || CASE WHEN c.node ->> 'Node Type' = 'Aggregate' AND c.inner_key IS NOT NULL THEN
+                      format('It aggregates: compute every group once and join it — LEFT JOIN (SELECT %1$s, <the aggregate> AS v FROM %2$s GROUP BY %1$s) s ON s.%1$s = %3$s, then read s.v (coalesce(s.v, 0) for a count) in place of the subquery.',
+                             c.inner_key, c.inner_tables[1], c.outer_key)
+                  ELSE
+                      'Rewrite it as a join the planner can hash or merge: JOIN / LEFT JOIN on the correlating condition, or LEFT JOIN LATERAL (the subquery) s ON true for a scalar subquery, or EXISTS (...) when it filters.'
+                  END AS rationale,
+               jsonb_build_object('subplan', c.name, 'loops', c.loops, 'conditions', c.conds, 'outer', c.outer_aliases, 'node', c.node ->> 'Node Type') AS ev
+          FROM corr c
+         WHERE cardinality(c.outer_aliases) > 0 AND c.loops >= 100
+         ORDER BY c.query_id, c.loops DESC),
+
+    -- OR defeating an index.
+    ors AS (
+        SELECT s.query_id, s.kind, s.node, s.relid, t.name AS table_name, t.rows_est,
+               CASE WHEN s.kind = 'analyze' THEN (s.node ->> 'Actual Rows')::double precision ELSE (s.node ->> 'Plan Rows')::double precision END AS kept,
+               (SELECT array_agg(cc.cmp_cols[1] ORDER BY a.o)
+                  FROM unnest(s.arms) WITH ORDINALITY AS a(arm, o)
+                  CROSS JOIN LATERAL howdah_internal.advisor_cond_columns(s.relid, a.arm) cc
+                 WHERE cardinality(cc.cmp_cols) = 1 AND cc.all_cols = cc.cmp_cols) AS arm_cols,
+               cardinality(s.arms) AS narms
+          FROM (SELECT n.*, howdah_internal.advisor_or_arms(n.node ->> 'Filter') AS arms,
+                       howdah_internal.advisor_plan_relation(snap.id, n.node ->> 'Relation Name', n.tables) AS relid
+                  FROM nodes n WHERE n.node ->> 'Node Type' = 'Seq Scan' AND n.node ? 'Filter') s
+          JOIN howdah_advisor.tables t ON t.snapshot_id = snap.id AND t.relid = s.relid
+         WHERE s.arms IS NOT NULL),
+    f_or AS (
+        SELECT DISTINCT ON (o.query_id) o.query_id, 'or_index' AS kind, o.relid, ARRAY(SELECT DISTINCT u FROM unnest(o.arm_cols) u ORDER BY u) AS cols, 0.5 AS conf,
+               format('The Seq Scan on %s reads the whole table for %s (about %s of its %s rows): an OR across arms keeps the planner from using the index of each arm. ',
+                      o.table_name, o.node ->> 'Filter', round(o.kept), round(o.rows_est))
+               || CASE WHEN (SELECT count(DISTINCT u) FROM unnest(o.arm_cols) u) = 1 THEN
+                      format('All arms compare %s: write %s IN (...) (or = ANY ($1)), one index scan.', o.arm_cols[1], o.arm_cols[1])
+                  ELSE
+                      format('Write one SELECT per arm, each served by its index (%s), joined with UNION ALL — adding AND NOT (earlier arms) to each later arm, or UNION instead, so that a row matching two arms comes once.',
+                             array_to_string(ARRAY(SELECT DISTINCT u FROM unnest(o.arm_cols) u ORDER BY u), ', '))
+                  END AS rationale,
+               jsonb_build_object('filter', o.node ->> 'Filter', 'rows', o.kept, 'table_rows', o.rows_est, 'columns', o.arm_cols) AS ev
+          FROM ors o
+         WHERE cardinality(o.arm_cols) = o.narms AND o.rows_est >= 10000 AND o.kept <= 0.05 * o.rows_est
+           AND NOT EXISTS (SELECT FROM unnest(o.arm_cols) u
+                            WHERE NOT EXISTS (SELECT FROM howdah_advisor.indexes x
+                                               WHERE x.snapshot_id = snap.id AND x.table_relid = o.relid AND x.is_valid
+                                                 AND x.method = 'btree' AND x.predicate IS NULL AND x.columns[1] = quote_ident(u)))
+         ORDER BY o.query_id, o.kept),
+
+    -- NOT IN over a nullable column.
+    notins AS (
+        SELECT pl.query_id, m[1] AS col, m[2] AS tab, m[3] AS rest, pl.tables
+          FROM pl CROSS JOIN LATERAL regexp_matches(pl.norm_sql,
+                 'not in \( ?select (?:distinct )?(?:[a-z_][a-z0-9_$]*\.)?([a-z_][a-z0-9_$]*) from ([a-z_][a-z0-9_$]*(?:\.[a-z_][a-z0-9_$]*)?)([^()]*)\)', 'g') AS m
+         WHERE pl.plan_json::text ~ '"Subplan Name": "(hashed )?SubPlan'),
+    notins_r AS (
+        SELECT ni.*, coalesce((SELECT t.relid FROM howdah_advisor.tables t WHERE t.snapshot_id = snap.id AND ni.tab LIKE '%.%'
+                                 AND (t.name = ni.tab OR t.schema_name || '.' || t.table_name = ni.tab)),
+                              howdah_internal.advisor_plan_relation(snap.id, ni.tab, ni.tables)) AS relid
+          FROM notins ni),
+    f_notin AS (
+        SELECT DISTINCT ON (r.query_id) r.query_id, 'not_in_nullable' AS kind, r.relid, ARRAY[r.col] AS cols, 0.7 AS conf,
+               format('NOT IN (SELECT %1$s FROM %2$s ...) returns no row at all as soon as the subquery yields a NULL, and %2$s.%1$s may be NULL (no NOT NULL constraint); the planner cannot run it as an anti-join either. Write NOT EXISTS (SELECT 1 FROM %2$s x WHERE x.%1$s = <the outer expression> ...) instead: the same result when there are no NULLs, and a Hash Anti Join.',
+                      r.col, t.name) AS rationale,
+               jsonb_build_object('column', r.col, 'table', t.name, 'nullable', true) AS ev
+          FROM notins_r r
+          JOIN howdah_advisor.tables t ON t.snapshot_id = snap.id AND t.relid = r.relid
+          JOIN pg_attribute a ON a.attrelid = r.relid AND a.attname = r.col AND a.attnum > 0 AND NOT a.attisdropped
+         WHERE NOT a.attnotnull AND r.rest !~ ('\m' || r.col || ' is not null')
+         ORDER BY r.query_id, r.col),
+
+    -- A function hiding an indexed timestamp column.
+    funcs AS (
+        SELECT n.query_id, n.node, m[1] AS expr, coalesce(m[2], m[3], m[4]) AS col, m[5] AS val,
+               howdah_internal.advisor_plan_relation(snap.id, n.node ->> 'Relation Name', n.tables) AS relid
+          FROM nodes n
+          CROSS JOIN LATERAL regexp_matches(n.node ->> 'Filter',
+                 '((?<![A-Za-z0-9_$])date\(([a-z_][a-z0-9_$]*)\)|\(([a-z_][a-z0-9_$]*)\)::date|date_trunc\(''day''::text, ([a-z_][a-z0-9_$]*)\)) = (\$[0-9]+|''[^'']*''(?:::[a-z ]+)?)', 'g') AS m
+         WHERE n.node ->> 'Node Type' IN ('Seq Scan', 'Bitmap Heap Scan', 'Index Scan', 'Index Only Scan') AND n.node ? 'Filter'),
+    f_func AS (
+        SELECT DISTINCT ON (f.query_id) f.query_id, 'sargable_function' AS kind, f.relid, ARRAY[f.col] AS cols, 0.7 AS conf,
+               format('The filter %1$s = %2$s on %3$s hides %4$s from its index %5$s: the index orders %4$s, not %1$s, so every row is read and computed. Compare the column itself with a range the index serves: %4$s >= %6$s AND %4$s < %6$s + interval ''1 day''.',
+                      f.expr, f.val, t.name, f.col, x.name, f.val) AS rationale,
+               jsonb_build_object('filter', f.node ->> 'Filter', 'expression', f.expr, 'column', f.col, 'index', x.name, 'node', f.node ->> 'Node Type') AS ev
+          FROM funcs f
+          JOIN howdah_advisor.tables t ON t.snapshot_id = snap.id AND t.relid = f.relid
+          JOIN pg_attribute a ON a.attrelid = f.relid AND a.attname = f.col AND a.attnum > 0 AND NOT a.attisdropped
+          JOIN howdah_advisor.indexes x ON x.snapshot_id = snap.id AND x.table_relid = f.relid AND x.is_valid AND x.method = 'btree'
+                                       AND x.predicate IS NULL AND x.columns[1] = quote_ident(f.col)
+         WHERE a.atttypid IN ('timestamp'::regtype, 'timestamptz'::regtype) AND t.rows_est >= 10000
+           AND NOT EXISTS (SELECT FROM howdah_advisor.indexes e
+                            WHERE e.snapshot_id = snap.id AND e.table_relid = f.relid AND e.is_valid
+                              AND e.columns[1] ~ ('(date|date_trunc)\(.*\m' || f.col || '\M|\m' || f.col || '\)?::date'))
+         ORDER BY f.query_id, cardinality(x.columns), x.name),
+
+    found AS (
+        SELECT * FROM f_corr UNION ALL SELECT * FROM f_or UNION ALL SELECT * FROM f_notin UNION ALL SELECT * FROM f_func)
+    INSERT INTO howdah_advisor.recommendations AS r
+           (snapshot_id, confidence, table_relid, type, key, table_name, columns, query_ids, ddl, rationale, risk, evidence)
+    SELECT snap.id, f.conf, f.relid, 'rewrite', format('rewrite:%s:%s', f.kind, f.query_id),
+           (SELECT t.name FROM howdah_advisor.tables t WHERE t.snapshot_id = snap.id AND t.relid = f.relid),
+           f.cols, ARRAY[f.query_id], NULL, f.rationale,
+           jsonb_build_object('level', 'medium', 'lock', 'none: a rewrite changes the application''s SQL, not the schema',
+                              'notes', jsonb_build_array('Check that the rewritten query returns the same rows (NULLs, duplicates) before deploying it.')),
+           f.ev || jsonb_build_object('kind', f.kind, 'plan_kind', pl.kind,
+                                      'queries', jsonb_build_array(jsonb_build_object('query_id', f.query_id, 'mean_ms', pl.mean_ms, 'calls', pl.calls)))
+      FROM found f JOIN pl ON pl.query_id = f.query_id
+    ON CONFLICT (snapshot_id, key) DO UPDATE
+       SET confidence = excluded.confidence, rationale = excluded.rationale, evidence = excluded.evidence,
+           table_relid = excluded.table_relid, table_name = excluded.table_name, columns = excluded.columns,
+           query_ids = ARRAY(SELECT DISTINCT u FROM unnest(r.query_ids || excluded.query_ids) u ORDER BY u);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.advisor_rule_rewrite(bigint) IS
+'Rule rewrite: writes into snapshot sid one finding per query and kind (key rewrite:<kind>:<query_id>, no DDL, the sketch in the rationale) for a correlated SubPlan run 100+ times (join on a grouped subquery, or LATERAL), an OR of indexed columns read by a Seq Scan (UNION ALL, or IN), NOT IN over a nullable column (NOT EXISTS), and date(col) / col::date / date_trunc(''day'', col) = x on an indexed timestamp (a range on col). Returns the number of findings. '
+'Errors: 22023 NULL sid; P0002 unknown snapshot.';
