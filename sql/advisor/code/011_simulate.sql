@@ -244,7 +244,8 @@ AS $$
 -- ({ddl, name, oid, bytes} from hypopg_relation_size), `ms` the time of each step.
 DECLARE
     sch text := howdah_internal.advisor_require_hypopg();
-    can_hide boolean := coalesce((howdah_advisor.environment() #>> '{hypopg,hide_index}')::boolean, false);
+    -- What environment() reports as hypopg.hide_index (1.4 and later), looked up directly: cheaper.
+    can_hide boolean := to_regprocedure(format('%I.hypopg_hide_index(oid)', sch)) IS NOT NULL;
     theirs oid[];
     their_hidden oid[] := '{}'::oid[];
     hid oid[] := '{}'::oid[];
