@@ -254,11 +254,11 @@ DECLARE
     errs text[] := '{}'::text[];
     afters jsonb[] := '{}'::jsonb[];
     made jsonb := '[]'::jsonb;
-    r record;
+    new_oid oid;
+    new_name text;
     j jsonb;
     d text;
     x oid;
-    i integer;
     t0 timestamptz;
     t_before double precision;
     t_create double precision;
@@ -306,13 +306,13 @@ BEGIN
     BEGIN
         t0 := clock_timestamp();
         FOREACH d IN ARRAY ddls LOOP
-            r := NULL;
-            EXECUTE format('SELECT h.indexrelid, h.indexname FROM %I.hypopg_create_index($1) h', sch) INTO r USING d;
-            IF r IS NULL THEN
+            new_oid := NULL;
+            EXECUTE format('SELECT h.indexrelid, h.indexname FROM %I.hypopg_create_index($1) h', sch) INTO new_oid, new_name USING d;
+            IF new_oid IS NULL THEN
                 RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = format('hypopg did not create an index from %L', d);
             END IF;
             EXECUTE format('SELECT jsonb_build_object(''ddl'', $1, ''name'', $2, ''oid'', $3, ''bytes'', %I.hypopg_relation_size($3))', sch)
-               INTO STRICT j USING d, r.indexname, r.indexrelid;
+               INTO STRICT j USING d, new_name, new_oid;
             made := made || jsonb_build_array(j);
         END LOOP;
         FOREACH x IN ARRAY hide_indexes LOOP
@@ -747,6 +747,7 @@ DECLARE
     nsim integer := 0;
     removed jsonb := '[]'::jsonb;
     errs jsonb := '[]'::jsonb;
+    rank_fn regprocedure;
 BEGIN
     IF NOT EXISTS (SELECT FROM howdah_advisor.snapshots x WHERE x.id = sid) THEN
         RAISE EXCEPTION USING ERRCODE = 'no_data_found', MESSAGE = format('no snapshot %s', coalesce(sid::text, 'NULL'));
@@ -809,8 +810,11 @@ BEGIN
            errors = x.errors || errs
      WHERE x.id = sid;
     PERFORM set_config('lock_timeout', old_lock, true);
-    IF to_regprocedure('howdah_internal.advisor_rank(bigint)') IS NOT NULL THEN
-        EXECUTE 'SELECT howdah_internal.advisor_rank($1)' USING sid;
+    -- advisor_rank comes with the rules (008_recommend.sql); called by oid so that this file
+    -- does not depend on it.
+    rank_fn := to_regprocedure('howdah_internal.advisor_rank(bigint)');
+    IF rank_fn IS NOT NULL THEN
+        EXECUTE format('SELECT %s($1)', rank_fn::oid::regproc) USING sid;
     END IF;
     RAISE NOTICE 'advisor prove %: % index recommendation(s) kept, % removed, % simulation(s), in % ms', sid, kept, jsonb_array_length(removed), nsim,
         round((extract(epoch FROM clock_timestamp() - t0) * 1000)::numeric);

@@ -57,7 +57,7 @@ SELECT is((SELECT count(*)::int FROM howdah_advisor.simulations WHERE id = (SELE
              AND snapshot_id = (SELECT id FROM snap) AND mode = 'hypopg'), 1, 'the row is stored with its recommendation and snapshot');
 
 SELECT is(ARRAY(SELECT indexrelid FROM hypopg()), ARRAY(SELECT indexrelid FROM mine), 'hypopg''s list is as the caller had it: only their own index');
-SELECT is(ARRAY(SELECT name::text FROM pg_prepared_statements ORDER BY 1), '{mine_stmt}'::text[], 'no prepared statement left but the caller''s');
+SELECT is(ARRAY(SELECT name::text FROM pg_prepared_statements WHERE from_sql ORDER BY 1), '{mine_stmt}'::text[], 'no prepared statement left but the caller''s');
 
 -- A useless index (a name and CONCURRENTLY in its DDL): no gain.
 CREATE TEMP TABLE s2 AS SELECT * FROM howdah_advisor.simulate((SELECT id FROM q), (SELECT id FROM useless));

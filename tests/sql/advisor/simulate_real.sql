@@ -49,7 +49,7 @@ SELECT * FROM howdah_advisor.simulate((SELECT id FROM qv), (SELECT id FROM recs 
 SELECT is((SELECT row(gain, (details ->> 'drop')::boolean)::text FROM r2), row(NULL::boolean, true)::text, 'a drop has no gain, and says it is a drop');
 SELECT ok((SELECT plan_changes[1] ~ '→ Seq Scan on items$' FROM r2), 'without the index the query scans the table');
 SELECT ok(EXISTS (SELECT FROM pg_indexes WHERE schemaname = 'adv_sandbox' AND indexname = 'items_v_idx'), 'the dropped index is back');
-SELECT is(ARRAY(SELECT name::text FROM pg_prepared_statements ORDER BY 1), '{mine_stmt}'::text[], 'no prepared statement left but the caller''s');
+SELECT is(ARRAY(SELECT name::text FROM pg_prepared_statements WHERE from_sql ORDER BY 1), '{mine_stmt}'::text[], 'no prepared statement left but the caller''s');
 
 DEALLOCATE mine_stmt;
 SELECT * FROM finish();
