@@ -126,63 +126,87 @@ END;
 $$;
 COMMENT ON FUNCTION howdah_internal.advisor_sim_sql(text, text[]) IS 'A statement with its $n parameters replaced by literal values. Errors: 22023 the number of values differs from the parameters; 42601 an unterminated string.';
 
-CREATE FUNCTION howdah_internal.advisor_sim_nodes(plan jsonb)
-RETURNS TABLE (ord integer, node text, relation text, alias text)
-LANGUAGE sql IMMUTABLE SECURITY INVOKER
+CREATE FUNCTION howdah_internal.advisor_sim_nodes(plan jsonb, OUT nodes text[], OUT relations text[])
+LANGUAGE plpgsql IMMUTABLE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    -- The nodes of an EXPLAIN (FORMAT JSON) object ({"Plan": ...}) in preorder, with the relation
-    -- each scan reads (Relation Name, Alias).
-    WITH RECURSIVE walk(path, n) AS (
-        SELECT ARRAY[0], plan -> 'Plan' WHERE plan ? 'Plan'
-        UNION ALL
-        SELECT w.path || c.i::integer, c.sub
-          FROM walk w CROSS JOIN LATERAL jsonb_array_elements(coalesce(w.n -> 'Plans', '[]'::jsonb)) WITH ORDINALITY AS c(sub, i))
-    SELECT (row_number() OVER (ORDER BY w.path))::integer, w.n ->> 'Node Type', w.n ->> 'Relation Name', w.n ->> 'Alias'
-      FROM walk w
-     ORDER BY w.path;
+AS $$
+-- The nodes of an EXPLAIN (FORMAT JSON) object ({"Plan": ...}) in preorder: each node's type,
+-- and the relation it scans ("orders", or "orders o" when the alias differs; NULL for others).
+-- A loop over a stack: cheaper than a recursive query planned on every call.
+DECLARE
+    stack jsonb[] := CASE WHEN plan ? 'Plan' THEN ARRAY[plan -> 'Plan'] ELSE '{}'::jsonb[] END;
+    n jsonb;
+    k integer;
+BEGIN
+    nodes := '{}'::text[];
+    relations := '{}'::text[];
+    WHILE cardinality(stack) > 0 LOOP
+        n := stack[cardinality(stack)];
+        stack := stack[1:cardinality(stack) - 1];
+        nodes := nodes || (n ->> 'Node Type');
+        relations := relations || (n ->> 'Relation Name'
+            || CASE WHEN n ->> 'Alias' IS DISTINCT FROM n ->> 'Relation Name' AND n ? 'Alias' THEN ' ' || (n ->> 'Alias') ELSE '' END);
+        -- Children pushed last first, so that they come off in plan order.
+        FOR k IN REVERSE coalesce(jsonb_array_length(n -> 'Plans'), 0) - 1 .. 0 LOOP
+            stack := stack || (n -> 'Plans' -> k);
+        END LOOP;
+    END LOOP;
 END;
-COMMENT ON FUNCTION howdah_internal.advisor_sim_nodes(jsonb) IS 'The nodes of an EXPLAIN (FORMAT JSON) object in preorder: node type, relation and alias. Errors: none.';
+$$;
+COMMENT ON FUNCTION howdah_internal.advisor_sim_nodes(jsonb) IS 'The node types of an EXPLAIN (FORMAT JSON) object in preorder, with the relation each scans. Errors: none.';
 
 CREATE FUNCTION howdah_internal.advisor_plan_changes(before_plan jsonb, after_plan jsonb)
 RETURNS text[]
-LANGUAGE sql IMMUTABLE SECURITY INVOKER
+LANGUAGE plpgsql IMMUTABLE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    -- Labels for what changed between two plans: how each relation is read ("Seq Scan → Index
-    -- Scan on orders"), the join methods in plan order ("Nested Loop → Hash Join"), and sorts
-    -- ("Sort removed", "Sort added"). Empty when the plans have the same shape.
-    WITH b AS (SELECT * FROM howdah_internal.advisor_sim_nodes(before_plan)),
-         a AS (SELECT * FROM howdah_internal.advisor_sim_nodes(after_plan)),
-    scans AS (
-        SELECT k.relation, k.alias,
-               (SELECT string_agg(b.node, ' + ' ORDER BY b.ord) FROM b WHERE b.relation = k.relation AND b.alias IS NOT DISTINCT FROM k.alias) AS was,
-               (SELECT string_agg(a.node, ' + ' ORDER BY a.ord) FROM a WHERE a.relation = k.relation AND a.alias IS NOT DISTINCT FROM k.alias) AS now,
-               (SELECT min(x.ord) FROM (SELECT b.ord FROM b WHERE b.relation = k.relation UNION ALL SELECT a.ord FROM a WHERE a.relation = k.relation) x) AS pos
-          FROM (SELECT b.relation, b.alias FROM b WHERE b.relation IS NOT NULL
-                UNION SELECT a.relation, a.alias FROM a WHERE a.relation IS NOT NULL) k),
-    joins AS (
-        SELECT coalesce(jb.i, ja.i) AS i, jb.node AS was, ja.node AS now
-          FROM (SELECT b.node, row_number() OVER (ORDER BY b.ord) AS i FROM b WHERE b.node IN ('Nested Loop', 'Hash Join', 'Merge Join')) jb
-          FULL JOIN (SELECT a.node, row_number() OVER (ORDER BY a.ord) AS i FROM a WHERE a.node IN ('Nested Loop', 'Hash Join', 'Merge Join')) ja
-            ON ja.i = jb.i),
-    sorts AS (
-        SELECT (SELECT count(*) FROM b WHERE b.node IN ('Sort', 'Incremental Sort')) AS was,
-               (SELECT count(*) FROM a WHERE a.node IN ('Sort', 'Incremental Sort')) AS now)
-    SELECT coalesce(array_agg(l.label ORDER BY l.grp, l.pos), '{}'::text[])
-      FROM (SELECT 1 AS grp, s.pos,
-                   coalesce(s.was, 'no scan') || ' → ' || coalesce(s.now, 'no scan') || ' on ' || s.relation
-                   || CASE WHEN s.alias IS DISTINCT FROM s.relation AND s.alias IS NOT NULL THEN ' ' || s.alias ELSE '' END AS label
-              FROM scans s WHERE s.was IS DISTINCT FROM s.now
-            UNION ALL
-            SELECT 2, j.i, CASE WHEN j.was IS NULL THEN j.now || ' added' WHEN j.now IS NULL THEN j.was || ' removed'
-                                ELSE j.was || ' → ' || j.now END
-              FROM joins j WHERE j.was IS DISTINCT FROM j.now
-            UNION ALL
-            SELECT 3, 0, CASE WHEN s.now = 0 THEN 'Sort removed' WHEN s.was = 0 THEN 'Sort added'
-                              ELSE format('Sorts %s → %s', s.was, s.now) END
-              FROM sorts s WHERE s.was <> s.now) l;
+AS $$
+-- Labels for what changed between two plans: how each relation is read ("Seq Scan → Index
+-- Scan on orders"), the join methods in plan order ("Nested Loop → Hash Join", "Hash Join
+-- added"), and sorts ("Sort removed", "Sort added"). Empty when the plans have the same shape.
+DECLARE
+    b record := howdah_internal.advisor_sim_nodes(before_plan);
+    a record := howdah_internal.advisor_sim_nodes(after_plan);
+    labels text[] := '{}'::text[];
+    rels text[] := '{}'::text[];
+    rel text;
+    was text;
+    now text;
+    jb text[];
+    ja text[];
+    sb integer;
+    sa integer;
+    k integer;
+BEGIN
+    -- Relations in order of first appearance, before then after.
+    FOR k IN 1..cardinality(b.nodes) + cardinality(a.nodes) LOOP
+        rel := CASE WHEN k <= cardinality(b.nodes) THEN b.relations[k] ELSE a.relations[k - cardinality(b.nodes)] END;
+        IF rel IS NOT NULL AND NOT rel = ANY (rels) THEN
+            rels := rels || rel;
+        END IF;
+    END LOOP;
+    FOREACH rel IN ARRAY rels LOOP
+        was := (SELECT string_agg(u.n, ' + ' ORDER BY u.o) FROM unnest(b.nodes, b.relations) WITH ORDINALITY AS u(n, r, o) WHERE u.r = rel);
+        now := (SELECT string_agg(u.n, ' + ' ORDER BY u.o) FROM unnest(a.nodes, a.relations) WITH ORDINALITY AS u(n, r, o) WHERE u.r = rel);
+        IF was IS DISTINCT FROM now THEN
+            labels := labels || (coalesce(was, 'no scan') || ' → ' || coalesce(now, 'no scan') || ' on ' || rel);
+        END IF;
+    END LOOP;
+    jb := ARRAY(SELECT u.n FROM unnest(b.nodes) WITH ORDINALITY AS u(n, o) WHERE u.n IN ('Nested Loop', 'Hash Join', 'Merge Join') ORDER BY u.o);
+    ja := ARRAY(SELECT u.n FROM unnest(a.nodes) WITH ORDINALITY AS u(n, o) WHERE u.n IN ('Nested Loop', 'Hash Join', 'Merge Join') ORDER BY u.o);
+    FOR k IN 1..greatest(cardinality(jb), cardinality(ja)) LOOP
+        IF jb[k] IS DISTINCT FROM ja[k] THEN
+            labels := labels || CASE WHEN jb[k] IS NULL THEN ja[k] || ' added' WHEN ja[k] IS NULL THEN jb[k] || ' removed'
+                                     ELSE jb[k] || ' → ' || ja[k] END;
+        END IF;
+    END LOOP;
+    sb := (SELECT count(*) FROM unnest(b.nodes) u(n) WHERE u.n IN ('Sort', 'Incremental Sort'));
+    sa := (SELECT count(*) FROM unnest(a.nodes) u(n) WHERE u.n IN ('Sort', 'Incremental Sort'));
+    IF sb <> sa THEN
+        labels := labels || CASE WHEN sa = 0 THEN 'Sort removed' WHEN sb = 0 THEN 'Sort added' ELSE format('Sorts %s → %s', sb, sa) END;
+    END IF;
+    RETURN labels;
 END;
+$$;
 COMMENT ON FUNCTION howdah_internal.advisor_plan_changes(jsonb, jsonb) IS 'Labels for what changed between two EXPLAIN (FORMAT JSON) objects: scans per relation ("Seq Scan → Index Scan on orders"), join methods ("Nested Loop → Hash Join"), sorts ("Sort removed"). Errors: none.';
 
 CREATE FUNCTION howdah_internal.advisor_sim_admit(counted boolean)
