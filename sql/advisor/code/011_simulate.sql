@@ -136,7 +136,6 @@ AS $$
 DECLARE
     stack jsonb[] := CASE WHEN plan ? 'Plan' THEN ARRAY[plan -> 'Plan'] ELSE '{}'::jsonb[] END;
     n jsonb;
-    k integer;
 BEGIN
     nodes := '{}'::text[];
     relations := '{}'::text[];
@@ -175,7 +174,6 @@ DECLARE
     ja text[];
     sb integer;
     sa integer;
-    k integer;
 BEGIN
     -- Relations in order of first appearance, before then after.
     FOR k IN 1..cardinality(b.nodes) + cardinality(a.nodes) LOOP
