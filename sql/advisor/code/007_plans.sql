@@ -414,22 +414,26 @@ BEGIN
         SELECT s.*, CASE WHEN s.alias = '' THEN coalesce(s.node_relid, (SELECT single.relid FROM single))
                          ELSE (SELECT a.relid FROM aliases a WHERE a.alias = s.alias) END AS relid
           FROM sides s),
-    inner_scan AS (   -- the relation scanned on each join's inner side (through Hash, Materialize, Memoize, Sort ...)
-        SELECT DISTINCT ON (x.join_id) x.join_id, x.id, x.node_type, x.relid
-          FROM (SELECT c.parent AS join_id, d.id, d.node_type, d.relid, d.depth
+    side_scan AS (    -- the relation scanned on each side of a join (through Hash, Materialize, Memoize, Sort ...)
+        SELECT DISTINCT ON (x.join_id, x.side) x.join_id, x.side, x.id, x.node_type, x.relid
+          FROM (SELECT c.parent AS join_id, c.parent_rel AS side, d.id, d.node_type, d.relid, d.depth
                   FROM nodes c JOIN nodes d ON d.id >= c.id
-                 WHERE c.parent_rel = 'Inner' AND d.relid IS NOT NULL
+                 WHERE c.parent_rel IN ('Inner', 'Outer') AND d.relid IS NOT NULL
                    AND (SELECT j.node_type FROM nodes j WHERE j.id = c.parent) IN ('Nested Loop', 'Hash Join', 'Merge Join')
                    AND d.subplan_root IS NOT DISTINCT FROM c.subplan_root
                    AND d.id < coalesce((SELECT min(z.id) FROM nodes z WHERE z.id > c.id AND z.depth <= c.depth), 2147483647)
                    AND NOT EXISTS (SELECT FROM nodes b WHERE b.id >= c.id AND b.id < d.id
                                       AND b.node_type IN ('Nested Loop', 'Hash Join', 'Merge Join', 'Append', 'Merge Append'))) x
-         ORDER BY x.join_id, x.depth, x.id)
+         ORDER BY x.join_id, x.side, x.depth, x.id),
+    inner_scan AS (
+        SELECT s.join_id, s.id, s.node_type, s.relid FROM side_scan s WHERE s.side = 'Inner'),
+    outer_scan AS (
+        SELECT s.join_id, s.id, s.node_type, s.relid FROM side_scan s WHERE s.side = 'Outer')
     SELECT jsonb_build_object(
         'analyzed', plan #> '{Plan,Actual Rows}' IS NOT NULL,
         'seq_scans', coalesce((
             SELECT jsonb_agg(jsonb_build_object(
-                       'node_id', n.id, 'table', n.relid::regclass::text, 'relid', n.relid::bigint, 'alias', n.alias,
+                       'node_id', n.id, 'node', n.node_type, 'table', n.relid::regclass::text, 'relid', n.relid::bigint, 'alias', n.alias,
                        'rows', (n.node ->> 'Plan Rows')::double precision, 'cost', (n.node ->> 'Total Cost')::double precision,
                        'filter', n.node ->> 'Filter', 'rows_removed', (n.node ->> 'Rows Removed by Filter')::double precision,
                        'act_rows', (n.node ->> 'Actual Rows')::double precision, 'loops', (n.node ->> 'Actual Loops')::double precision,
@@ -461,9 +465,10 @@ BEGIN
                        'join_filter', j.node ->> 'Join Filter', 'rows', (j.node ->> 'Plan Rows')::double precision,
                        'outer_rows', (SELECT (o.node ->> 'Plan Rows')::double precision FROM nodes o WHERE o.parent = j.id AND o.parent_rel = 'Outer' LIMIT 1),
                        'inner_rows', (SELECT (i.node ->> 'Plan Rows')::double precision FROM nodes i WHERE i.parent = j.id AND i.parent_rel = 'Inner' LIMIT 1),
-                       'inner_table', s.relid::regclass::text, 'inner_relid', s.relid::bigint, 'inner_node', s.node_type, 'inner_node_id', s.id)
+                       'inner_table', s.relid::regclass::text, 'inner_relid', s.relid::bigint, 'inner_node', s.node_type, 'inner_node_id', s.id,
+                       'outer_table', o.relid::regclass::text, 'outer_relid', o.relid::bigint, 'outer_node', o.node_type, 'outer_node_id', o.id)
                        ORDER BY j.id)
-              FROM nodes j LEFT JOIN inner_scan s ON s.join_id = j.id
+              FROM nodes j LEFT JOIN inner_scan s ON s.join_id = j.id LEFT JOIN outer_scan o ON o.join_id = j.id
              WHERE j.node_type IN ('Nested Loop', 'Hash Join', 'Merge Join')), '[]'),
         'predicates', coalesce((
             SELECT jsonb_agg(jsonb_build_object(
