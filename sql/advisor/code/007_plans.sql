@@ -509,12 +509,14 @@ BEGIN
                                                                     OR strpos(x.node::text, 'hashed ' || (n.node ->> 'Subplan Name') || '"') > 0),
                        'correlated', n.parent_rel = 'SubPlan' AND EXISTS (
                            SELECT FROM conds c, unnest(c.ref_aliases) ra
-                            WHERE c.subplan_root = n.id AND ra <> ''
+                            WHERE c.node_id >= n.id AND c.node_id < n.subtree_end AND ra <> ''
                               AND EXISTS (SELECT FROM aliases a WHERE a.alias = ra)
-                              AND NOT EXISTS (SELECT FROM nodes m WHERE m.subplan_root = n.id AND m.alias = ra)),
-                       'table', (SELECT m.relid::regclass::text FROM nodes m WHERE m.subplan_root = n.id AND m.relid IS NOT NULL ORDER BY m.id LIMIT 1))
+                              AND NOT EXISTS (SELECT FROM nodes m WHERE m.id >= n.id AND m.id < n.subtree_end AND m.alias = ra)),
+                       'table', (SELECT m.relid::regclass::text FROM nodes m WHERE m.id >= n.id AND m.id < n.subtree_end AND m.relid IS NOT NULL
+                                  ORDER BY m.id LIMIT 1))
                        ORDER BY n.id)
-              FROM nodes n WHERE n.node ? 'Subplan Name'), '[]'),
+              FROM (SELECT n0.*, coalesce((SELECT min(z.id) FROM nodes z WHERE z.id > n0.id AND z.depth <= n0.depth), 2147483647) AS subtree_end
+                      FROM nodes n0 WHERE n0.node ? 'Subplan Name') n), '[]'),
         'skew', coalesce((
             SELECT jsonb_agg(jsonb_build_object('node_id', k.id, 'node', k.node_type, 'table', k.relid::regclass::text, 'relid', k.relid::bigint,
                                                 'est', k.est, 'act', k.act, 'loops', k.loops, 'ratio', round(k.ratio::numeric, 2))
