@@ -381,7 +381,7 @@ BEGIN
                             THEN format(' It serves %s queries (ids %s), %s calls in all.', cardinality(r.query_ids),
                                         array_to_string(r.query_ids, ', '), r.calls) ELSE '' END,
                least(0.95, r.confidence)::real,
-               jsonb_strip_nulls(jsonb_build_object(
+               (jsonb_build_object(
                    'write_rate', round(k.write_rate::numeric, 2), 'index_count', k.index_count, 'table_bytes', k.table_bytes,
                    'lock', 'CREATE INDEX CONCURRENTLY takes a SHARE UPDATE EXCLUSIVE lock: reads and writes go on, schema changes and VACUUM wait; '
                            || 'it scans the table twice, cannot run inside a transaction block, and leaves an INVALID index to drop if it fails.',
