@@ -65,8 +65,8 @@ AS $$
 -- created_at::date share one key. Parentheses around a single token and around the whole go.
 DECLARE
     s record;
-    k text[] := '{}';
-    t text[] := '{}';
+    k text[] := '{}'::text[];
+    t text[] := '{}'::text[];
     n integer;
 BEGIN
     s := howdah_internal.advisor_strip_parens(kinds, toks);
@@ -104,8 +104,8 @@ AS $$
 DECLARE
     s record;
     n integer;
-    keep_k text[] := '{}';
-    keep_t text[] := '{}';
+    keep_k text[] := '{}'::text[];
+    keep_t text[] := '{}'::text[];
     is_ref boolean;
     after_cast boolean := false;
     params boolean := false;
@@ -186,7 +186,7 @@ DECLARE
     n integer;
     depth integer := 0;
     start integer := 1;
-    parts int4range[] := '{}';
+    parts int4range[] := '{}'::int4range[];
     k text[];
     t text[];
     m integer;
@@ -564,7 +564,7 @@ DECLARE
     captured integer := 0;
     failed integer := 0;
     skipped integer := 0;
-    errs jsonb := '[]';
+    errs jsonb := '[]'::jsonb;
     code text;
     msg text;
     ms double precision;

@@ -459,8 +459,8 @@ DECLARE
     rule text;
     fn regprocedure;
     n integer;
-    counts jsonb := '{}';
-    errs jsonb := '[]';
+    counts jsonb := '{}'::jsonb;
+    errs jsonb := '[]'::jsonb;
     total integer;
     code text;
     msg text;
