@@ -40,14 +40,16 @@ CREATE FUNCTION howdah_advisor.scan(
     exclude text[] DEFAULT '{}',
     step_timeout interval DEFAULT '30 seconds',
     lock_timeout interval DEFAULT '1 second',
-    keep integer DEFAULT 20)
+    keep integer DEFAULT 20,
+    top_k integer DEFAULT 20,
+    run boolean DEFAULT false)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 -- Makes a snapshot and runs the stages into it in order, each reporting progress as a NOTICE:
--- ingest (statements, tables, indexes); later stages will follow it here. A stage that fails as a
+-- ingest (statements, tables, indexes), capture_plans (top_k, run), recommend. A stage that fails as a
 -- whole is recorded in the snapshot's errors and the snapshot ends as failed; statements that
 -- fail inside a stage are recorded by the stage. Then prune(keep) (NULL keeps everything).
 -- Returns the snapshot's id.
@@ -65,7 +67,8 @@ BEGIN
     PERFORM howdah_internal.advisor_require_pgss();
     INSERT INTO howdah_advisor.snapshots AS s (settings)
     VALUES (jsonb_build_object('top_n', top_n, 'min_calls', min_calls, 'min_mean_ms', min_mean_ms, 'exclude', to_jsonb(exclude),
-                               'step_timeout', step_timeout::text, 'lock_timeout', lock_timeout::text, 'keep', keep))
+                               'step_timeout', step_timeout::text, 'lock_timeout', lock_timeout::text, 'keep', keep,
+                               'top_k', top_k, 'run', run))
     RETURNING s.id INTO sid;
     RAISE NOTICE 'advisor scan %: ingest', sid;
 
@@ -88,7 +91,45 @@ BEGIN
                 round(extract(epoch FROM clock_timestamp() - t0)::numeric * 1000), msg, code;
     END;
 
-    -- Later stages go here, each in a block like the one above, skipped when ingest failed.
+    -- Stage 3: plans of the top_k queries, with their facts.
+    IF NOT failed THEN
+        RAISE NOTICE 'advisor scan %: plans', sid;
+        t0 := clock_timestamp();
+        BEGIN
+            PERFORM howdah_advisor.capture_plans(snapshot_id => sid, top_k => scan.top_k, run => scan.run,
+                                                 step_timeout => scan.step_timeout);
+        EXCEPTION
+            WHEN invalid_parameter_value THEN
+                RAISE;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS code = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
+                failed := true;
+                UPDATE howdah_advisor.snapshots s
+                   SET errors = s.errors || jsonb_build_object('stage', 'plans', 'sqlstate', code, 'message', msg)
+                 WHERE s.id = sid;
+                RAISE NOTICE 'advisor scan %: plans failed after % ms: % (%)', sid,
+                    round(extract(epoch FROM clock_timestamp() - t0)::numeric * 1000), msg, code;
+        END;
+    END IF;
+
+    -- Stage 4: recommendations (every installed rule), ranked.
+    IF NOT failed THEN
+        RAISE NOTICE 'advisor scan %: recommend', sid;
+        t0 := clock_timestamp();
+        BEGIN
+            PERFORM howdah_advisor.recommend(snapshot_id => sid);
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS code = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
+            failed := true;
+            UPDATE howdah_advisor.snapshots s
+               SET errors = s.errors || jsonb_build_object('stage', 'recommend', 'sqlstate', code, 'message', msg)
+             WHERE s.id = sid;
+            RAISE NOTICE 'advisor scan %: recommend failed after % ms: % (%)', sid,
+                round(extract(epoch FROM clock_timestamp() - t0)::numeric * 1000), msg, code;
+        END;
+    END IF;
+
+    -- Later stages go here, each in a block like the ones above, skipped when an earlier one failed.
 
     UPDATE howdah_advisor.snapshots s
        SET state = CASE WHEN failed THEN 'failed' ELSE 'done' END::howdah_advisor.snapshot_state,
@@ -101,6 +142,6 @@ BEGIN
     RETURN sid;
 END;
 $$;
-COMMENT ON FUNCTION howdah_advisor.scan(integer, bigint, double precision, text[], interval, interval, integer) IS
-'Runs the advisor''s stages in order into a new snapshot and returns its id: today ingest (see ingest() for top_n, min_calls, min_mean_ms, exclude, step_timeout, lock_timeout), then prune(keep) (NULL keeps every snapshot). Progress comes as NOTICEs; a stage that fails is recorded in the snapshot''s errors and the snapshot ends failed. Bound the whole call with statement_timeout. '
+COMMENT ON FUNCTION howdah_advisor.scan(integer, bigint, double precision, text[], interval, interval, integer, integer, boolean) IS
+'Runs the advisor''s stages in order into a new snapshot and returns its id: ingest (see ingest() for top_n, min_calls, min_mean_ms, exclude, step_timeout, lock_timeout), capture_plans (top_k, run, step_timeout), recommend, then prune(keep) (NULL keeps every snapshot). Progress comes as NOTICEs; a stage that fails is recorded in the snapshot''s errors and the snapshot ends failed. Bound the whole call with statement_timeout. '
 'Errors: 22023 bad argument (names it); 55000 pg_stat_statements missing or not preloaded.';
