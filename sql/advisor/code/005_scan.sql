@@ -42,14 +42,16 @@ CREATE FUNCTION howdah_advisor.scan(
     lock_timeout interval DEFAULT '1 second',
     keep integer DEFAULT 20,
     top_k integer DEFAULT 20,
-    run boolean DEFAULT false)
+    run boolean DEFAULT false,
+    search_path text DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 -- Makes a snapshot and runs the stages into it in order, each reporting progress as a NOTICE:
--- ingest (statements, tables, indexes), capture_plans (top_k, run), recommend. A stage that fails as a
+-- ingest (statements, tables, indexes), capture_plans (top_k, run), recommend, prove (with
+-- hypopg). A stage that fails as a
 -- whole is recorded in the snapshot's errors and the snapshot ends as failed; statements that
 -- fail inside a stage are recorded by the stage. Then prune(keep) (NULL keeps everything).
 -- Returns the snapshot's id.
@@ -68,7 +70,10 @@ BEGIN
     INSERT INTO howdah_advisor.snapshots AS s (settings)
     VALUES (jsonb_build_object('top_n', top_n, 'min_calls', min_calls, 'min_mean_ms', min_mean_ms, 'exclude', to_jsonb(exclude),
                                'step_timeout', step_timeout::text, 'lock_timeout', lock_timeout::text, 'keep', keep,
-                               'top_k', top_k, 'run', run))
+                               'top_k', top_k, 'run', run,
+                               -- pg_stat_statements keeps no path: plans and simulations use this one.
+                               'search_path', coalesce(scan.search_path,
+                                   (SELECT g.reset_val FROM pg_catalog.pg_settings g WHERE g.name = 'search_path'))))
     RETURNING s.id INTO sid;
     RAISE NOTICE 'advisor scan %: ingest', sid;
 
@@ -129,6 +134,24 @@ BEGIN
         END;
     END IF;
 
+    -- Stage 5: prove the index recommendations with hypothetical indexes (when hypopg is here):
+    -- simulated benefits replace the estimates, and what shows no gain is dropped.
+    IF NOT failed AND howdah_internal.advisor_extension_schema('hypopg') IS NOT NULL THEN
+        RAISE NOTICE 'advisor scan %: prove', sid;
+        t0 := clock_timestamp();
+        BEGIN
+            PERFORM howdah_internal.advisor_prove(sid);
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS code = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
+            failed := true;
+            UPDATE howdah_advisor.snapshots s
+               SET errors = s.errors || jsonb_build_object('stage', 'prove', 'sqlstate', code, 'message', msg)
+             WHERE s.id = sid;
+            RAISE NOTICE 'advisor scan %: prove failed after % ms: % (%)', sid,
+                round(extract(epoch FROM clock_timestamp() - t0)::numeric * 1000), msg, code;
+        END;
+    END IF;
+
     -- Later stages go here, each in a block like the ones above, skipped when an earlier one failed.
 
     UPDATE howdah_advisor.snapshots s
@@ -142,6 +165,6 @@ BEGIN
     RETURN sid;
 END;
 $$;
-COMMENT ON FUNCTION howdah_advisor.scan(integer, bigint, double precision, text[], interval, interval, integer, integer, boolean) IS
-'Runs the advisor''s stages in order into a new snapshot and returns its id: ingest (see ingest() for top_n, min_calls, min_mean_ms, exclude, step_timeout, lock_timeout), capture_plans (top_k, run, step_timeout), recommend, then prune(keep) (NULL keeps every snapshot). Progress comes as NOTICEs; a stage that fails is recorded in the snapshot''s errors and the snapshot ends failed. Bound the whole call with statement_timeout. '
+COMMENT ON FUNCTION howdah_advisor.scan(integer, bigint, double precision, text[], interval, interval, integer, integer, boolean, text) IS
+'Runs the advisor''s stages in order into a new snapshot and returns its id: ingest (see ingest() for top_n, min_calls, min_mean_ms, exclude, step_timeout, lock_timeout), capture_plans (top_k, run, step_timeout; unqualified names resolve through search_path, default the session''s own default path), recommend, advisor_prove (simulates the index findings when hypopg is installed), then prune(keep) (NULL keeps every snapshot). Progress comes as NOTICEs; a stage that fails is recorded in the snapshot''s errors and the snapshot ends failed. Bound the whole call with statement_timeout. '
 'Errors: 22023 bad argument (names it); 55000 pg_stat_statements missing or not preloaded.';

@@ -93,3 +93,12 @@ END;
 $$;
 COMMENT ON FUNCTION howdah_internal.advisor_explain(text, boolean, text) IS 'The plan of one statement as EXPLAIN (FORMAT JSON)''s object: generic (force_generic_plan, NULL parameters) when it has $n parameters, estimate when it has literals, analyze (with run: ANALYZE, BUFFERS, rolled back; SELECT with literals only). Unqualified names resolve through search_path (NULL: the session''s default, pg_settings.reset_val). Deallocates its prepared statement on every way out. '
 'Errors: 22023 empty, several statements, or run of a non-SELECT or parameterised statement; else PREPARE''s or EXPLAIN''s own (42P01, 42P18, 57014 ...).';
+
+CREATE FUNCTION howdah_internal.advisor_search_path(sid bigint)
+RETURNS text
+LANGUAGE sql STABLE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+-- The search_path snapshot `sid` plans its statements under (scan() records it), or NULL (then
+-- advisor_explain takes the session's default).
+RETURN (SELECT s.settings ->> 'search_path' FROM howdah_advisor.snapshots s WHERE s.id = sid);
+COMMENT ON FUNCTION howdah_internal.advisor_search_path(bigint) IS 'The search_path a snapshot''s statements are planned under (scan''s search_path argument, recorded in its settings), or NULL. Errors: none.';

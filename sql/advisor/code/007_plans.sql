@@ -7,8 +7,8 @@
 --
 -- EXPLAIN without VERBOSE names a relation without its schema: the relation is resolved among the
 -- relations the statement names (`tables`, as queries.tables holds them), then among the visible
--- ones, then by name alone. advisor_explain() plans with search_path = pg_catalog, pg_temp, so
--- the statements it can plan name their tables with a schema.
+-- ones, then by name alone. Unqualified names in a statement resolve through the search_path the
+-- snapshot recorded (scan's argument; advisor_search_path()): pg_stat_statements keeps none.
 --
 -- Bounds: step_timeout is checked between statements, as ingest does; what is left when it
 -- passes is skipped and recorded (57014). Set statement_timeout before calling to bound one plan.
@@ -601,7 +601,7 @@ BEGIN
         BEGIN
             has_params := 'p' = ANY ((howdah_internal.advisor_lex(q.raw_sql)).kinds);
             want_run := run AND q.verb = 'select' AND NOT has_params;
-            ex := howdah_internal.advisor_explain(q.raw_sql, want_run);
+            ex := howdah_internal.advisor_explain(q.raw_sql, want_run, howdah_internal.advisor_search_path(sid));
             f := howdah_internal.advisor_plan_facts(ex.plan, q.tables);
             INSERT INTO howdah_advisor.plans AS p (snapshot_id, query_id, kind, total_cost, est_rows, act_rows, had_seq_scan,
                    buffers_present, plan_json, facts, error)
@@ -649,7 +649,7 @@ COMMENT ON FUNCTION howdah_advisor.capture_plans(bigint, integer, boolean, inter
 'Stage 3 of a scan: plans the snapshot''s top_k queries by rank (SELECT/INSERT/UPDATE/DELETE/MERGE) with their generic plan ($n texts) or estimate, or with run => true EXPLAIN ANALYZE for SELECTs with literals (rolled back), and stores plan_json and its facts in plans. A statement that fails to plan gets a plans row with its error and an entry in the snapshot''s errors; step_timeout is checked between statements. Returns the number of plans captured. '
 'Errors: 22023 bad argument (names it); P0002 unknown snapshot.';
 
-CREATE FUNCTION howdah_advisor.explain_query(sql text, run boolean DEFAULT false)
+CREATE FUNCTION howdah_advisor.explain_query(sql text, run boolean DEFAULT false, search_path text DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
@@ -658,6 +658,7 @@ AS $$
 -- norm_sql, query_id (the captured query with that fingerprint, or NULL), kind, params,
 -- total_cost, est_rows, act_rows, plan, facts. With `run`, a SELECT with literals runs under
 -- EXPLAIN ANALYZE inside a rolled-back subtransaction: bound it with statement_timeout.
+-- Unqualified names resolve through `search_path` (NULL: the session's default path).
 DECLARE
     a record;
     ex record;
@@ -667,7 +668,7 @@ BEGIN
             MESSAGE = format('%s must not be NULL', CASE WHEN sql IS NULL THEN 'sql' ELSE 'run' END);
     END IF;
     a := howdah_advisor.analyze_query(sql);
-    ex := howdah_internal.advisor_explain(sql, run);
+    ex := howdah_internal.advisor_explain(sql, run, explain_query.search_path);
     RETURN jsonb_build_object(
         'fingerprint', a.fingerprint, 'norm_sql', a.norm_sql, 'query_id', a.query_id, 'verb', a.verb,
         'kind', ex.kind, 'params', ex.params,
@@ -678,6 +679,6 @@ BEGIN
         'facts', howdah_internal.advisor_plan_facts(ex.plan, a.tables));
 END;
 $$;
-COMMENT ON FUNCTION howdah_advisor.explain_query(text, boolean) IS
+COMMENT ON FUNCTION howdah_advisor.explain_query(text, boolean, text) IS
 'The plan of one statement you paste, with the advisor''s facts about it (docs/advisor.md, "Plan facts"), its fingerprint, norm_sql and the captured query_id with that fingerprint: generic plan for $n texts, estimate for literals, EXPLAIN ANALYZE of a SELECT with run => true (rolled back). '
 'Errors: 22023 NULL argument, empty or several statements, run of a non-SELECT or of $n parameters; 42601 unterminated string; else PREPARE''s or EXPLAIN''s own (42P01 unknown table, 42P18 ...).';

@@ -250,7 +250,8 @@ END;
 $$;
 COMMENT ON FUNCTION howdah_internal.advisor_sim_admit(boolean) IS 'Takes a simulation slot (an advisory lock held to the end of the transaction) and, when counted, checks the per-minute limit; returns the slot. Errors: 53400 no free slot or the per-minute limit reached (the HINT says when to retry); 22023 a bad setting.';
 
-CREATE FUNCTION howdah_internal.advisor_hypo_explain(sqls text[], index_ddls text[], hide_indexes oid[] DEFAULT '{}')
+CREATE FUNCTION howdah_internal.advisor_hypo_explain(sqls text[], index_ddls text[], hide_indexes oid[] DEFAULT '{}',
+    search_path text DEFAULT NULL)
 RETURNS TABLE (ord integer, before_plan jsonb, after_plan jsonb, error text, indexes jsonb, ms jsonb)
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
@@ -311,7 +312,7 @@ BEGIN
     t0 := clock_timestamp();
     FOR i IN 1..n LOOP
         BEGIN
-            befores := befores || (howdah_internal.advisor_explain(sqls[i])).plan;
+            befores := befores || (howdah_internal.advisor_explain(sqls[i], search_path => advisor_hypo_explain.search_path)).plan;
             errs := errs || NULL::text;
         EXCEPTION WHEN OTHERS THEN  -- not query_canceled: a cancel or timeout ends the call
             befores := befores || NULL::jsonb;
@@ -348,7 +349,7 @@ BEGIN
         FOR i IN 1..n LOOP
             IF errs[i] IS NULL THEN
                 BEGIN
-                    afters := afters || (howdah_internal.advisor_explain(sqls[i])).plan;
+                    afters := afters || (howdah_internal.advisor_explain(sqls[i], search_path => advisor_hypo_explain.search_path)).plan;
                 EXCEPTION WHEN OTHERS THEN
                     afters := afters || NULL::jsonb;
                     errs[i] := SQLSTATE || ': ' || SQLERRM;
@@ -390,10 +391,10 @@ BEGIN
     END LOOP;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.advisor_hypo_explain(text[], text[], oid[]) IS 'Plans statements before and after hypothetical indexes (hypopg_create_index) are created and existing ones hidden (hypopg >= 1.4), then drops exactly what it created on every way out (errors, timeouts and cancels included), leaving the caller''s own hypothetical indexes. One row per statement: plans or the planning error, the indexes with their estimated bytes, step timings. '
+COMMENT ON FUNCTION howdah_internal.advisor_hypo_explain(text[], text[], oid[], text) IS 'Plans statements before and after hypothetical indexes (hypopg_create_index) are created and existing ones hidden (hypopg >= 1.4), then drops exactly what it created on every way out (errors, timeouts and cancels included), leaving the caller''s own hypothetical indexes. One row per statement: plans or the planning error, the indexes with their estimated bytes, step timings. '
 'Errors: 22023 empty sqls or nothing to simulate, a ddl that is not one CREATE INDEX; 55000 hypopg missing or too old to hide an index; 57014 timeout or cancel (after cleanup).';
 
-CREATE FUNCTION howdah_internal.advisor_sim_real(sql text, tab oid, ddl text, drop_index oid,
+CREATE FUNCTION howdah_internal.advisor_sim_real(sql text, tab oid, ddl text, drop_index oid, search_path text,
     OUT before_plan jsonb, OUT after_plan jsonb, OUT index_bytes bigint, OUT ms jsonb)
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
@@ -413,7 +414,7 @@ DECLARE
     t_build double precision;
 BEGIN
     BEGIN
-        before_plan := (howdah_internal.advisor_explain(sql, run => true)).plan;
+        before_plan := (howdah_internal.advisor_explain(sql, run => true, search_path => advisor_sim_real.search_path)).plan;
         t0 := clock_timestamp();
         IF ddl IS NOT NULL THEN
             existing := ARRAY(SELECT i.indexrelid FROM pg_index i WHERE i.indrelid = tab);
@@ -424,7 +425,7 @@ BEGIN
             EXECUTE format('DROP INDEX %s', drop_index::regclass);
         END IF;
         t_build := extract(epoch FROM clock_timestamp() - t0) * 1000;
-        after_plan := (howdah_internal.advisor_explain(sql, run => true)).plan;
+        after_plan := (howdah_internal.advisor_explain(sql, run => true, search_path => advisor_sim_real.search_path)).plan;
         RAISE EXCEPTION USING ERRCODE = 'HA001';
     EXCEPTION WHEN SQLSTATE 'HA001' THEN  -- ours, raised just above: everything is rolled back
         NULL;
@@ -432,7 +433,7 @@ BEGIN
     ms := jsonb_build_object('build', round(t_build::numeric, 2));
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.advisor_sim_real(text, oid, text, oid) IS 'EXPLAIN ANALYZE of a SELECT before and after an index is built (or dropped) for real, all rolled back. Errors: 22023 not a SELECT with literals, or a bad ddl; whatever the build raises (42501, 55P03 ...), after the rollback.';
+COMMENT ON FUNCTION howdah_internal.advisor_sim_real(text, oid, text, oid, text) IS 'EXPLAIN ANALYZE of a SELECT before and after an index is built (or dropped) for real, all rolled back. Errors: 22023 not a SELECT with literals, or a bad ddl; whatever the build raises (42501, 55P03 ...), after the rollback.';
 
 CREATE FUNCTION howdah_internal.advisor_sim_store(sid bigint, qid bigint, rec bigint, set_id bigint,
     mode howdah_advisor.simulation_mode, before_plan jsonb, after_plan jsonb, error text,
@@ -604,13 +605,15 @@ BEGIN
     IF mode = 'hypopg' THEN
         SELECT * INTO hx FROM howdah_internal.advisor_hypo_explain(ARRAY[sql],
             CASE WHEN is_drop THEN '{}'::text[] ELSE ARRAY[rec.ddl] END,
-            CASE WHEN is_drop THEN ARRAY[rec.index_relid] ELSE '{}'::oid[] END) h;
+            CASE WHEN is_drop THEN ARRAY[rec.index_relid] ELSE '{}'::oid[] END,
+            howdah_internal.advisor_search_path(rec.snapshot_id)) h;
         det := det || jsonb_build_object('hypopg_version', (SELECT e.extversion FROM pg_extension e WHERE e.extname = 'hypopg'),
                                          'indexes', hx.indexes, 'ms', hx.ms || jsonb_build_object('total', round((extract(epoch FROM clock_timestamp() - t0) * 1000)::numeric, 2)));
         s := howdah_internal.advisor_sim_store(rec.snapshot_id, q.id, rec.id, NULL, mode, hx.before_plan, hx.after_plan, hx.error, mean, is_drop, det);
     ELSE
         BEGIN
-            rx := howdah_internal.advisor_sim_real(sql, tab, CASE WHEN is_drop THEN NULL ELSE rec.ddl END, CASE WHEN is_drop THEN rec.index_relid END);
+            rx := howdah_internal.advisor_sim_real(sql, tab, CASE WHEN is_drop THEN NULL ELSE rec.ddl END, CASE WHEN is_drop THEN rec.index_relid END,
+                                                  howdah_internal.advisor_search_path(rec.snapshot_id));
         EXCEPTION WHEN invalid_parameter_value THEN
             RAISE;
         WHEN OTHERS THEN  -- the query could not run (or the index not build): stored as the result
@@ -705,7 +708,7 @@ BEGIN
     INSERT INTO howdah_advisor.simulation_sets AS t (snapshot_id, rec_ids, mode)
     VALUES (sid, (SELECT array_agg(DISTINCT u.id ORDER BY u.id) FROM unnest(rec_ids) u(id)), 'hypopg')
     RETURNING t.* INTO set_row;
-    FOR r IN SELECT * FROM howdah_internal.advisor_hypo_explain(sqls, ddls, hide) LOOP
+    FOR r IN SELECT * FROM howdah_internal.advisor_hypo_explain(sqls, ddls, hide, howdah_internal.advisor_search_path(sid)) LOOP
         det := jsonb_build_object('caller', 'set', 'slot', slot, 'indexes', r.indexes, 'ms', r.ms,
                                   'hypopg_version', (SELECT e.extversion FROM pg_extension e WHERE e.extname = 'hypopg'));
         s := howdah_internal.advisor_sim_store(sid, qids[r.ord], NULL, set_row.id, 'hypopg', r.before_plan, r.after_plan, r.error,
@@ -795,7 +798,7 @@ BEGIN
         bytes := NULL;
         gained := false;
         BEGIN
-            FOR r IN SELECT * FROM howdah_internal.advisor_hypo_explain(sqls, ARRAY[rec.ddl]) LOOP
+            FOR r IN SELECT * FROM howdah_internal.advisor_hypo_explain(sqls, ARRAY[rec.ddl], '{}', howdah_internal.advisor_search_path(sid)) LOOP
                 s := howdah_internal.advisor_sim_store(sid, qids[r.ord], rec.id, NULL, 'hypopg', r.before_plan, r.after_plan, r.error, means[r.ord], false,
                          jsonb_build_object('caller', 'prove', 'slot', slot, 'indexes', r.indexes, 'ms', r.ms,
                                             'hypopg_version', (SELECT e.extversion FROM pg_extension e WHERE e.extname = 'hypopg')));
