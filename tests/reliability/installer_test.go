@@ -262,4 +262,3 @@ func TestInstallerUnderFaults(t *testing.T) {
 	report(t, "installer", "lone installers killed: %d (%d inside the transaction, none left a trace); 4 concurrent with 1 killed: ok; failing migrations: 2, nothing changed; functions restored by --repair: %d; %.1fs",
 		rounds, killsInTx, restored, time.Since(start).Seconds())
 }
-
