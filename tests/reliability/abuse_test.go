@@ -217,15 +217,26 @@ func checkShape(r rpcResponse) error {
 	return nil
 }
 
-func TestSidecarAbuse(t *testing.T) {
-	start := time.Now()
-	streams := size(100, 1000)
+// sseStreams is how many /events subscribers the abuse part opens.
+func sseStreams() int { return size(100, 1000) }
+
+// TestSidecar runs the parts that need a sidecar against one served database, in order: the
+// privilege matrix, the abuse (which checks that no row changed), then the load (which writes).
+func TestSidecar(t *testing.T) {
 	s := serve(t, func(c *sidecar.Config) {
 		c.ReadTimeout = 2 * time.Second
 		c.EventsAllow = []string{"rel_*"}
-		c.MaxConnections = 4 * streams
-		c.MaxEventStreams = 2 * streams
+		c.MaxConnections = 4 * sseStreams()
+		c.MaxEventStreams = 2 * sseStreams()
 	})
+	t.Run("privileges", func(t *testing.T) { testPrivilegeMatrix(t, s) })
+	t.Run("abuse", func(t *testing.T) { testSidecarAbuse(t, s) })
+	t.Run("load", func(t *testing.T) { testLoad(t, s) })
+}
+
+func testSidecarAbuse(t *testing.T, s *served) {
+	start := time.Now()
+	streams := sseStreams()
 	before := tableChecksums(t, s.conn)
 
 	// 1. Fuzzed bodies, as the anonymous role (which may change nothing).

@@ -129,9 +129,8 @@ func (s *served) sqlCall(t *testing.T, role string, f *rpc.Function, args map[st
 	return ""
 }
 
-func TestPrivilegeMatrix(t *testing.T) {
+func testPrivilegeMatrix(t *testing.T, s *served) {
 	start := time.Now()
-	s := serve(t, nil)
 	cat := s.srv.Catalog()
 	var forbidden, allowed, otherErr, mismatches int
 	outcomes := map[string]int{}
