@@ -8,7 +8,7 @@ PG_PACKAGES := postgresql-$(PG_MAJOR) postgresql-contrib postgresql-$(PG_MAJOR)-
                postgresql-$(PG_MAJOR)-pgtap postgresql-$(PG_MAJOR)-plpgsql-check
 SUDO := $(if $(filter 0,$(shell id -u)),,$(shell command -v sudo))
 
-.PHONY: all setup build test vet lint demo demo-stop bench extension clean help
+.PHONY: all setup build test test-reliability vet lint demo demo-stop bench extension clean help
 
 all: build
 
@@ -38,6 +38,9 @@ lint: vet ## gofmt and go vet
 
 test: setup lint ## setup, lint, then every test (Go with -race, pgTAP, plpgsql_check, bundle freshness)
 	$(GO) test -race -count=1 ./...
+
+test-reliability: setup ## the fault-injection and abuse suite at full size (about 10 min; its short version runs in `make test`)
+	HOWDAH_RELIABILITY=full $(GO) test -count=1 -v -timeout 60m ./tests/reliability/
 
 demo: setup build ## start a throwaway PostgreSQL with every module installed
 	$(BIN) demo

@@ -36,9 +36,26 @@ func installCommand() *cli.Command {
 		ArgsUsage: "[MODULE...]",
 		Description: "Installs each module with the modules it requires, applying every pending migration, " +
 			"one transaction per step, under an advisory lock (a second installer waits, then finds nothing to do). " +
-			"Running it again changes nothing.\n\nModules:" + moduleList(),
-		Flags: append([]cli.Flag{schemaFlag(), jsonFlag()}, authenticatorFlags()...),
+			"Running it again changes nothing.\n\nWith --repair it installs nothing new: when `howdah verify` finds a problem, it " +
+			"recreates the code (functions, views, triggers, grants) of every installed module in one transaction, restoring " +
+			"functions dropped or edited by hand, and lists what it restored and what it could not (objects made by " +
+			"migrations, such as tables). It refuses while migrations are pending: run `howdah upgrade` then.\n\nModules:" + moduleList(),
+		Flags: append([]cli.Flag{schemaFlag(), jsonFlag(),
+			&cli.BoolFlag{Name: "repair", Usage: "recreate the code of every installed module when verify finds a problem, and say what was restored"},
+		}, authenticatorFlags()...),
 		Action: func(c *cli.Context) error {
+			if c.Bool("repair") {
+				if c.Args().Len() > 0 || len(c.StringSlice("schema")) > 0 {
+					return fmt.Errorf("--repair works on every installed module: give no module names or --schema")
+				}
+				return withInstaller(c, func(in *installer.Installer) error {
+					rep, err := in.Repair(c.Context)
+					if err != nil {
+						return err
+					}
+					return printRepair(c, rep)
+				})
+			}
 			targets, err := parseTargets(c)
 			if err != nil {
 				return err
@@ -239,6 +256,7 @@ func withAdvice(c *cli.Context, in *installer.Installer, err error) error {
 		notInstalled *installer.NotInstalledError
 		data         *installer.DataExistsError
 		ambiguous    *installer.AmbiguousInstanceError
+		pending      *installer.PendingError
 	)
 	switch {
 	case errors.As(err, &notInstalled) && c.Command.Name != "uninstall":
@@ -249,6 +267,8 @@ func withAdvice(c *cli.Context, in *installer.Installer, err error) error {
 		return fmt.Errorf("%w; install it with `howdah install%s %s`", err, schema, notInstalled.Module)
 	case errors.As(err, &data):
 		return fmt.Errorf("%w: back it up, or pass --force to drop it anyway", err)
+	case errors.As(err, &pending):
+		return fmt.Errorf("%w: run `howdah upgrade`", err)
 	case errors.As(err, &ambiguous):
 		return fmt.Errorf("%w with --schema %s=%s", err, ambiguous.Module, ambiguous.Schemas[0])
 	}
@@ -286,6 +306,33 @@ func printReport(c *cli.Context, rep *installer.Report, verb, nothing string) er
 			line += " and its code"
 		}
 		fmt.Fprintln(c.App.Writer, line)
+	}
+	return nil
+}
+
+// printRepair prints what Repair restored and what remains; remaining problems make the
+// command exit 1, as verify does.
+func printRepair(c *cli.Context, rep *installer.RepairReport) error {
+	if c.Bool("json") {
+		if err := writeJSON(c.App.Writer, rep); err != nil {
+			return err
+		}
+	} else {
+		if len(rep.Recreated) == 0 {
+			fmt.Fprintln(c.App.Writer, "nothing to repair: every installed module matches this howdah")
+		}
+		for _, p := range rep.Restored {
+			fmt.Fprintln(c.App.Writer, "restored:", p)
+		}
+		for _, p := range rep.Remaining {
+			fmt.Fprintln(c.App.Writer, "not repaired:", p)
+		}
+		if len(rep.Recreated) > 0 {
+			fmt.Fprintf(c.App.Writer, "recreated the code of %s\n", strings.Join(rep.Recreated, ", "))
+		}
+	}
+	if len(rep.Remaining) > 0 {
+		return &exitError{code: 1, msg: fmt.Sprintf("repair left %d problem(s) it cannot fix (objects made by migrations): restore them from a backup", len(rep.Remaining))}
 	}
 	return nil
 }

@@ -211,6 +211,19 @@ func (c *Cluster) Restart(ctx context.Context) error {
 	return c.run(ctx, "pg_ctl", "-D", c.dataDir(), "-l", c.LogPath(), "-m", "fast", "-w", "restart")
 }
 
+// Crash stops the server in immediate mode (every backend killed, no checkpoint: the next
+// start replays the WAL, as after a power cut of the server process) and starts it again on the
+// same port, for fault-injection tests.
+func (c *Cluster) Crash(ctx context.Context) error {
+	if err := c.run(ctx, "pg_ctl", "-D", c.dataDir(), "-m", "immediate", "-w", "stop"); err != nil {
+		return err
+	}
+	if err := c.run(ctx, "pg_ctl", "-D", c.dataDir(), "-l", c.LogPath(), "-w", "-t", "60", "start"); err != nil {
+		return fmt.Errorf("start PostgreSQL in %s after an immediate stop: %w\n%s", c.Dir, err, c.logTail())
+	}
+	return nil
+}
+
 // Destroy stops the server at once and removes its directory.
 func (c *Cluster) Destroy() error {
 	_ = c.run(context.Background(), "pg_ctl", "-D", c.dataDir(), "-m", "immediate", "-w", "stop")
