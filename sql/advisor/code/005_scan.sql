@@ -40,14 +40,17 @@ CREATE FUNCTION howdah_advisor.scan(
     exclude text[] DEFAULT '{}',
     step_timeout interval DEFAULT '30 seconds',
     lock_timeout interval DEFAULT '1 second',
-    keep integer DEFAULT 20)
+    keep integer DEFAULT 20,
+    k_min integer DEFAULT 8,
+    k_max integer DEFAULT 12)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 -- Makes a snapshot and runs the stages into it in order, each reporting progress as a NOTICE:
--- ingest (statements, tables, indexes); later stages will follow it here. A stage that fails as a
+-- ingest (statements, tables, indexes), families (cluster), anomaly tags (detect_anomalies); the
+-- plan and recommendation stages go between ingest and families. A stage that fails as a
 -- whole is recorded in the snapshot's errors and the snapshot ends as failed; statements that
 -- fail inside a stage are recorded by the stage. Then prune(keep) (NULL keeps everything).
 -- Returns the snapshot's id.
@@ -61,11 +64,17 @@ BEGIN
     IF keep IS NOT NULL AND keep < 1 THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = format('keep must be 1 or more (or NULL), not %s', keep);
     END IF;
+    IF k_min IS NULL OR k_min < 1 OR k_max IS NULL OR k_max < k_min OR k_max > 1000 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('k_min must be 1 or more and k_max between k_min and 1000, not k_min %s, k_max %s',
+                             coalesce(k_min::text, 'NULL'), coalesce(k_max::text, 'NULL'));
+    END IF;
     -- Nothing to scan without pg_stat_statements: say so before making a snapshot.
     PERFORM howdah_internal.advisor_require_pgss();
     INSERT INTO howdah_advisor.snapshots AS s (settings)
     VALUES (jsonb_build_object('top_n', top_n, 'min_calls', min_calls, 'min_mean_ms', min_mean_ms, 'exclude', to_jsonb(exclude),
-                               'step_timeout', step_timeout::text, 'lock_timeout', lock_timeout::text, 'keep', keep))
+                               'step_timeout', step_timeout::text, 'lock_timeout', lock_timeout::text, 'keep', keep,
+                               'k_min', k_min, 'k_max', k_max))
     RETURNING s.id INTO sid;
     RAISE NOTICE 'advisor scan %: ingest', sid;
 
@@ -90,6 +99,39 @@ BEGIN
 
     -- Later stages go here, each in a block like the one above, skipped when ingest failed.
 
+    -- Stage 5: families (cluster), then stage 6: anomaly tags; each skipped when a stage before
+    -- failed, recorded like ingest when it fails.
+    IF NOT failed THEN
+        RAISE NOTICE 'advisor scan %: families', sid;
+        t0 := clock_timestamp();
+        BEGIN
+            PERFORM howdah_advisor.cluster(snapshot_id => sid, k_min => scan.k_min, k_max => scan.k_max);
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS code = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
+            failed := true;
+            UPDATE howdah_advisor.snapshots s
+               SET errors = s.errors || jsonb_build_object('stage', 'families', 'sqlstate', code, 'message', msg)
+             WHERE s.id = sid;
+            RAISE NOTICE 'advisor scan %: families failed after % ms: % (%)', sid,
+                round(extract(epoch FROM clock_timestamp() - t0)::numeric * 1000), msg, code;
+        END;
+    END IF;
+    IF NOT failed THEN
+        RAISE NOTICE 'advisor scan %: anomalies', sid;
+        t0 := clock_timestamp();
+        BEGIN
+            PERFORM howdah_advisor.detect_anomalies(snapshot_id => sid);
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS code = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
+            failed := true;
+            UPDATE howdah_advisor.snapshots s
+               SET errors = s.errors || jsonb_build_object('stage', 'anomalies', 'sqlstate', code, 'message', msg)
+             WHERE s.id = sid;
+            RAISE NOTICE 'advisor scan %: anomalies failed after % ms: % (%)', sid,
+                round(extract(epoch FROM clock_timestamp() - t0)::numeric * 1000), msg, code;
+        END;
+    END IF;
+
     UPDATE howdah_advisor.snapshots s
        SET state = CASE WHEN failed THEN 'failed' ELSE 'done' END::howdah_advisor.snapshot_state,
            finished_at = clock_timestamp()
@@ -101,6 +143,6 @@ BEGIN
     RETURN sid;
 END;
 $$;
-COMMENT ON FUNCTION howdah_advisor.scan(integer, bigint, double precision, text[], interval, interval, integer) IS
-'Runs the advisor''s stages in order into a new snapshot and returns its id: today ingest (see ingest() for top_n, min_calls, min_mean_ms, exclude, step_timeout, lock_timeout), then prune(keep) (NULL keeps every snapshot). Progress comes as NOTICEs; a stage that fails is recorded in the snapshot''s errors and the snapshot ends failed. Bound the whole call with statement_timeout. '
+COMMENT ON FUNCTION howdah_advisor.scan(integer, bigint, double precision, text[], interval, interval, integer, integer, integer) IS
+'Runs the advisor''s stages in order into a new snapshot and returns its id: ingest (see ingest() for top_n, min_calls, min_mean_ms, exclude, step_timeout, lock_timeout), families (cluster(), k_min and k_max), anomaly tags (detect_anomalies()), then prune(keep) (NULL keeps every snapshot). Progress comes as NOTICEs; a stage that fails is recorded in the snapshot''s errors and the snapshot ends failed. Bound the whole call with statement_timeout. '
 'Errors: 22023 bad argument (names it); 55000 pg_stat_statements missing or not preloaded.';
