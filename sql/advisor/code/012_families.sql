@@ -232,7 +232,6 @@ DECLARE
     nxt integer;
     klo integer;
     khi integer;
-    kk integer;
     asg integer[];
     nasg integer[];
     nsim double precision[];
