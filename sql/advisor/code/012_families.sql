@@ -45,57 +45,66 @@ COMMENT ON FUNCTION howdah_internal.advisor_tfidf(bigint) IS 'The TF-IDF vector 
 
 CREATE FUNCTION howdah_internal.advisor_kmeans_step(vi integer[], vt text[], vw double precision[], asg integer[])
 RETURNS TABLE (pos integer, best integer, best_sim double precision, own_sim double precision)
-LANGUAGE sql IMMUTABLE SECURITY INVOKER
+LANGUAGE plpgsql IMMUTABLE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $$
 -- One step of spherical k-means. The vectors are (vi, vt, vw) as parallel arrays (position,
 -- token, weight); asg[pos] is each query's cluster. The centre of a cluster is the sum of its
 -- members' vectors; a query's similarity to it is the cosine (dot product over the centre's
 -- length), rounded to 12 digits so that float noise cannot break ties. Returns, for each
 -- query, the nearest centre (ties: the lower cluster number) and its similarity, and the
--- similarity to its own cluster's centre.
-WITH v AS (SELECT x.i, x.t, x.w FROM unnest(vi, vt, vw) AS x(i, t, w)),
-a AS (SELECT x.c, x.i::integer AS i FROM unnest(asg) WITH ORDINALITY AS x(c, i)),
-cen AS (SELECT a.c, v.t, sum(v.w) AS w FROM v JOIN a ON a.i = v.i GROUP BY a.c, v.t),
-len AS (SELECT cen.c, sqrt(sum(cen.w * cen.w)) AS len FROM cen GROUP BY cen.c),
-s AS (
-    SELECT v.i, cen.c, round((sum(v.w * cen.w) / min(len.len))::numeric, 12)::double precision AS s
-      FROM v JOIN cen ON cen.t = v.t JOIN len ON len.c = cen.c
-     GROUP BY v.i, cen.c),
-b AS (SELECT DISTINCT ON (s.i) s.i, s.c, s.s FROM s ORDER BY s.i, s.s DESC, s.c)
-SELECT a.i, b.c, b.s, coalesce(o.s, 0)
-  FROM a
-  JOIN b ON b.i = a.i
-  LEFT JOIN s o ON o.i = a.i AND o.c = a.c
- ORDER BY a.i;
+-- similarity to its own cluster's centre. PL/pgSQL with a generic plan: the plan is made once
+-- per session, not at each of the dozens of calls of a clustering run.
+BEGIN
+    RETURN QUERY
+    WITH v AS (SELECT x.i, x.t, x.w FROM unnest(vi, vt, vw) AS x(i, t, w)),
+    a AS (SELECT x.c, x.i::integer AS i FROM unnest(asg) WITH ORDINALITY AS x(c, i)),
+    cen AS (SELECT a.c, v.t, sum(v.w) AS w FROM v JOIN a ON a.i = v.i GROUP BY a.c, v.t),
+    len AS (SELECT cen.c, sqrt(sum(cen.w * cen.w)) AS len FROM cen GROUP BY cen.c),
+    s AS (
+        SELECT v.i, cen.c, round((sum(v.w * cen.w) / min(len.len))::numeric, 12)::double precision AS s
+          FROM v JOIN cen ON cen.t = v.t JOIN len ON len.c = cen.c
+         GROUP BY v.i, cen.c),
+    b AS (SELECT DISTINCT ON (s.i) s.i, s.c, s.s FROM s ORDER BY s.i, s.s DESC, s.c)
+    SELECT a.i, b.c, b.s, coalesce(o.s, 0)
+      FROM a
+      JOIN b ON b.i = a.i
+      LEFT JOIN s o ON o.i = a.i AND o.c = a.c
+     ORDER BY a.i;
+END;
 $$;
 COMMENT ON FUNCTION howdah_internal.advisor_kmeans_step(integer[], text[], double precision[], integer[]) IS 'One spherical k-means step over vectors given as parallel arrays: each query''s nearest centre and its cosine, and its cosine to its own centre. Errors: none.';
 
 CREATE FUNCTION howdah_internal.advisor_silhouette(sim double precision[], n integer, asg integer[])
 RETURNS TABLE (pos integer, silhouette double precision)
-LANGUAGE sql IMMUTABLE SECURITY INVOKER
+LANGUAGE plpgsql IMMUTABLE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $$
 -- The silhouette of each query under assignment asg (asg[pos] = cluster), with the distance
 -- 1 - cosine read from the n×n similarity matrix sim (row-major). s = (b - a) / max(a, b),
 -- a = mean distance to the other members of its cluster, b = the smallest mean distance to
 -- another cluster's members; 0 for a query alone in its cluster, or when there is one cluster.
-WITH a AS (SELECT x.c, x.i::integer AS i FROM unnest(asg) WITH ORDINALITY AS x(c, i)),
-sz AS (SELECT a.c, count(*) AS m FROM a GROUP BY a.c),
-d AS (
-    SELECT p.i, p.c AS own, q.c, avg(1 - sim[(p.i - 1) * n + q.i]) AS md
-      FROM a p JOIN a q ON q.i <> p.i
-     GROUP BY p.i, p.c, q.c),
-ab AS (
-    SELECT d.i, min(d.md) FILTER (WHERE d.c = d.own) AS a, min(d.md) FILTER (WHERE d.c <> d.own) AS b
-      FROM d GROUP BY d.i)
-SELECT p.i,
-       CASE WHEN sz.m = 1 OR ab.b IS NULL THEN 0
-            ELSE coalesce((ab.b - ab.a) / nullif(greatest(ab.a, ab.b), 0), 0) END
-  FROM a p
-  JOIN sz ON sz.c = p.c
-  LEFT JOIN ab ON ab.i = p.i
- ORDER BY p.i;
+BEGIN
+    RETURN QUERY
+    WITH a AS (SELECT x.c, x.i::integer AS i FROM unnest(asg) WITH ORDINALITY AS x(c, i)),
+    sz AS (SELECT a.c, count(*) AS m FROM a GROUP BY a.c),
+    d AS (
+        SELECT p.i, p.c AS own, q.c, avg(1 - sim[(p.i - 1) * n + q.i]) AS md
+          FROM a p JOIN a q ON q.i <> p.i
+         GROUP BY p.i, p.c, q.c),
+    ab AS (
+        SELECT d.i, min(d.md) FILTER (WHERE d.c = d.own) AS a, min(d.md) FILTER (WHERE d.c <> d.own) AS b
+          FROM d GROUP BY d.i)
+    SELECT p.i,
+           CASE WHEN sz.m = 1 OR ab.b IS NULL THEN 0
+                ELSE coalesce((ab.b - ab.a) / nullif(greatest(ab.a, ab.b), 0), 0) END
+      FROM a p
+      JOIN sz ON sz.c = p.c
+      LEFT JOIN ab ON ab.i = p.i
+     ORDER BY p.i;
+END;
 $$;
 COMMENT ON FUNCTION howdah_internal.advisor_silhouette(double precision[], integer, integer[]) IS 'The silhouette of each query under a cluster assignment, distances 1 - cosine from a row-major similarity matrix; 0 for a query alone in its cluster. Errors: none.';
 
