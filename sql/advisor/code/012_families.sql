@@ -118,7 +118,8 @@ AS $$
 -- token (weights: {token: weight}). The rule (docs/advisor.md, "Families and anomalies"):
 --   <table>[_<verb>][_join_<table>][_<predicate shape>]   or   <verb>_<n>tables[_join...][_<shape>]
 -- table: the members' most frequent first table (FROM, INTO, UPDATE) when it leads in most
--- members, else <verb>_<n>tables (n: how many first tables); verb: the most frequent verb,
+-- members, else <verb>_<n>tables (n: how many first tables; no table: <verb>_<first shared
+-- function>); verb: the most frequent verb,
 -- written unless select (or when nothing follows the table); join: when most members
 -- join, with the heaviest other table most members name; predicate shape: from the pred:
 -- tokens most members share — one column: like_<col>, <func>_<col>, <col>_key (jsonb),
@@ -199,7 +200,9 @@ BEGIN
             label := label || '_' || verb;
         END IF;
     ELSE
-        label := verb || CASE WHEN ntables > 0 THEN '_' || ntables || 'tables' ELSE '' END;
+        label := verb || CASE WHEN ntables > 0 THEN '_' || ntables || 'tables'
+                              ELSE coalesce('_' || (SELECT substr(l.t, 6) FROM unnest(st) WITH ORDINALITY AS l(t, o)
+                                                     WHERE l.t LIKE 'func:%' ORDER BY l.o LIMIT 1), '') END;
     END IF;
     IF joins THEN
         label := label || '_join' || coalesce('_' || other, '');
