@@ -11,7 +11,7 @@
 -- Errors: 22023 (invalid_parameter_value) naming the argument; P0002 (no_data_found) for an
 -- unknown snapshot.
 
-CREATE FUNCTION howdah_internal.advisor_tfidf(sid bigint)
+CREATE FUNCTION howdah_internal.advisor_tfidf(sid bigint, lim integer DEFAULT 1000)
 RETURNS TABLE (pos integer, query_id bigint, token text, weight double precision)
 LANGUAGE sql STABLE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
@@ -20,13 +20,16 @@ AS $$
 -- token. pos numbers the queries 1..n by metrics rank. tf = 1 + ln(count in the query), idf =
 -- 1 + ln((1 + n) / (1 + queries with the token)) (smoothed: a token every query has still
 -- counts), weight = tf * idf scaled so that each vector has length 1 (a dot product is then the
--- cosine). A query without tokens counts as the one token verb:<its verb>.
+-- cosine). A query without tokens counts as the one token verb:<its verb>. Only the first `lim`
+-- queries by rank (clustering costs n² in time and memory).
 WITH q AS (
-    SELECT row_number() OVER (ORDER BY m.rank, m.query_id)::integer AS pos, m.query_id,
-           CASE WHEN cardinality(qq.tokens) > 0 THEN qq.tokens ELSE ARRAY['verb:' || qq.verb::text] END AS toks
-      FROM howdah_advisor.metrics m
-      JOIN howdah_advisor.queries qq ON qq.id = m.query_id
-     WHERE m.snapshot_id = sid),
+    SELECT r.* FROM (
+        SELECT row_number() OVER (ORDER BY m.rank, m.query_id)::integer AS pos, m.query_id,
+               CASE WHEN cardinality(qq.tokens) > 0 THEN qq.tokens ELSE ARRAY['verb:' || qq.verb::text] END AS toks
+          FROM howdah_advisor.metrics m
+          JOIN howdah_advisor.queries qq ON qq.id = m.query_id
+         WHERE m.snapshot_id = sid) r
+     WHERE r.pos <= lim),
 tf AS (
     SELECT q.pos, q.query_id, u.t, 1 + ln(count(*)::double precision) AS tf
       FROM q CROSS JOIN LATERAL unnest(q.toks) AS u(t)
@@ -41,7 +44,7 @@ SELECT w.pos, w.query_id, w.t, w.w / sqrt(sum(w.w * w.w) OVER (PARTITION BY w.po
   FROM w
  ORDER BY w.pos, w.t;
 $$;
-COMMENT ON FUNCTION howdah_internal.advisor_tfidf(bigint) IS 'The TF-IDF vector of each query of a snapshot as rows (pos, query_id, token, weight), unit length, pos = 1..n by metrics rank. Errors: none.';
+COMMENT ON FUNCTION howdah_internal.advisor_tfidf(bigint, integer) IS 'The TF-IDF vector of each of the first lim queries of a snapshot (by metrics rank) as rows (pos, query_id, token, weight), unit length, pos = 1..n by rank. Errors: none.';
 
 CREATE FUNCTION howdah_internal.advisor_kmeans_step(vi integer[], vt text[], vw double precision[], asg integer[])
 RETURNS TABLE (pos integer, best integer, best_sim double precision, own_sim double precision)
@@ -229,6 +232,7 @@ AS $$
 -- so every run over the same data gives the same families. k: with D distinct token vectors,
 -- when D <= k_min every distinct vector is its own family (k = D); otherwise every k in
 -- [k_min, min(k_max, D)] is tried and the best mean silhouette wins (ties: the smaller k).
+-- At most the first 1000 queries by total time are clustered (the similarities are n×n).
 DECLARE
     sid bigint := cluster.snapshot_id;
     started timestamptz := clock_timestamp();
@@ -270,6 +274,8 @@ DECLARE
     fid bigint;
     nfam integer := 0;
     max_iters constant integer := 50;
+    max_queries constant integer := 1000;   -- the n×n similarities: 8 MB at 1000
+    left_out integer;
 BEGIN
     IF sid IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'snapshot_id must not be NULL',
@@ -285,7 +291,8 @@ BEGIN
     IF k_max > 1000 THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = format('k_max must be 1000 or less, not %s', k_max);
     END IF;
-    PERFORM FROM howdah_advisor.snapshots s WHERE s.id = sid;
+    -- Locked: two runs for one snapshot at once would collide on families_label.
+    PERFORM FROM howdah_advisor.snapshots s WHERE s.id = sid FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'no_data_found', MESSAGE = format('no snapshot %s', sid),
             HINT = 'SELECT id, state FROM howdah_advisor.snapshots lists the snapshots.';
@@ -297,12 +304,16 @@ BEGIN
     SELECT array_agg(v.pos ORDER BY v.pos, v.token), array_agg(v.token ORDER BY v.pos, v.token),
            array_agg(v.weight ORDER BY v.pos, v.token), array_agg(v.query_id ORDER BY v.pos, v.token)
       INTO vi, vt, vw, vq
-      FROM howdah_internal.advisor_tfidf(sid) v;
+      FROM howdah_internal.advisor_tfidf(sid, max_queries) v;
     SELECT coalesce(array_agg(x.query_id ORDER BY x.pos), '{}'), count(*)::integer, count(DISTINCT x.sig)::integer
       INTO qids, n, d
       FROM (SELECT v.pos, min(v.query_id) AS query_id, string_agg(v.token || '=' || v.weight::text, E'\n' ORDER BY v.token) AS sig
               FROM unnest(vi, vt, vw, vq) AS v(pos, token, weight, query_id)
              GROUP BY v.pos) x;
+    left_out := (SELECT count(*) FROM howdah_advisor.metrics m WHERE m.snapshot_id = sid) - n;
+    IF left_out > 0 THEN
+        RAISE NOTICE 'advisor cluster: snapshot %: only the first % queries by total time are clustered, % are left out', sid, max_queries, left_out;
+    END IF;
     IF n = 0 THEN
         UPDATE howdah_advisor.snapshots s
            SET stats = s.stats || jsonb_build_object('families', jsonb_build_object('queries', 0, 'families', 0,
@@ -394,7 +405,7 @@ BEGIN
     END LOOP;
 
     run := jsonb_build_object('method', 'tf-idf, spherical k-means (cosine), farthest-first seeds', 'k', best_k,
-                              'k_min', k_min, 'k_max', k_max, 'how_k', how, 'queries', n, 'distinct_vectors', d,
+                              'k_min', k_min, 'k_max', k_max, 'how_k', how, 'queries', n, 'queries_left_out', left_out, 'distinct_vectors', d,
                               'silhouette', round(best_sil::numeric, 4), 'iterations', best_iters, 'candidates', candidates);
 
     -- Families, biggest first (ties: the best-ranked member first), each labelled and written.
@@ -452,5 +463,5 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION howdah_advisor.cluster(bigint, integer, integer) IS
-'Groups the queries of a snapshot into families (TF-IDF over their feature tokens, spherical k-means seeded farthest-first, k in [k_min, k_max] chosen by the best mean silhouette; fewer distinct token sets than k_min: one family each), labels each in words from its dominant tokens, writes families and query_families (replacing the snapshot''s) and returns how many families it wrote. Deterministic: the same data gives the same families. '
+'Groups the queries of a snapshot into families (TF-IDF over their feature tokens, spherical k-means seeded farthest-first, k in [k_min, k_max] chosen by the best mean silhouette; fewer distinct token sets than k_min: one family each; the first 1000 queries by total time at most), labels each in words from its dominant tokens, writes families and query_families (replacing the snapshot''s) and returns how many families it wrote. Deterministic: the same data gives the same families. '
 'Errors: 22023 bad argument (snapshot_id NULL, k_min below 1, k_max below k_min or above 1000); P0002 unknown snapshot.';

@@ -84,8 +84,9 @@ AS $$
 --                reset when the counters were reset in between) > regression_factor × its
 --                history's mean (every earlier interval, weighted by calls);
 --   contention   a backend of this database is waiting for a lock (pg_locks not granted) on
---                one of the query's tables right now — the relation it waits for, or, when it
---                waits for a transaction (a row lock), the relations it holds locks on.
+--                one of the query's tables right now — the relation it waits for (or a row or
+--                page of it), or, when it waits for a transaction (a row another one locked),
+--                the relations it holds locks on.
 -- Family tags need cluster() to have run for the snapshot.
 DECLARE
     sid bigint := detect_anomalies.snapshot_id;
@@ -103,7 +104,8 @@ BEGIN
     slow_factor := howdah_internal.advisor_anomaly_setting('family_slow_factor', 2, 1, true);
     mad_thr := howdah_internal.advisor_anomaly_setting('mad_threshold', 3, 0, false);
     reg_factor := howdah_internal.advisor_anomaly_setting('regression_factor', 2, 1, true);
-    PERFORM FROM howdah_advisor.snapshots s WHERE s.id = sid;
+    -- Locked: two runs for one snapshot at once would collide on anomalies_once.
+    PERFORM FROM howdah_advisor.snapshots s WHERE s.id = sid FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'no_data_found', MESSAGE = format('no snapshot %s', sid),
             HINT = 'SELECT id, state FROM howdah_advisor.snapshots lists the snapshots.';
@@ -184,16 +186,18 @@ BEGIN
 
     -- contention: backends of this database waiting for a lock now, and the tables involved.
     WITH waiting AS (
-        SELECT DISTINCT l.pid FROM pg_locks l
+        SELECT l.pid, l.locktype FROM pg_locks l
          WHERE NOT l.granted AND l.pid IS DISTINCT FROM pg_backend_pid()),
     rel AS (
-        SELECT l.relation, w.pid, l.mode, l.granted, l.locktype
-          FROM waiting w
-          JOIN pg_locks l ON l.pid = w.pid
+        -- The relations waiters ask for (a table, a page or a row of it), and those held by
+        -- waiters that wait for a transaction (a row locked by another one): not those held by
+        -- a backend that waits for an advisory lock or anything else unrelated to its tables.
+        SELECT l.relation, l.pid, l.mode, l.granted, l.locktype
+          FROM pg_locks l
          WHERE l.relation IS NOT NULL
            AND l.database = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
-           AND (NOT l.granted
-                OR NOT EXISTS (SELECT FROM pg_locks u WHERE u.pid = w.pid AND NOT u.granted AND u.relation IS NOT NULL))),
+           AND ((NOT l.granted AND l.pid IN (SELECT w.pid FROM waiting w))
+                OR (l.granted AND l.pid IN (SELECT w.pid FROM waiting w WHERE w.locktype = 'transactionid')))),
     q AS (
         SELECT m.query_id, howdah_internal.advisor_query_relids(sid, qq.tables) AS relids
           FROM howdah_advisor.metrics m JOIN howdah_advisor.queries qq ON qq.id = m.query_id
