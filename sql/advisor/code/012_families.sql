@@ -305,9 +305,11 @@ BEGIN
            array_agg(v.weight ORDER BY v.pos, v.token), array_agg(v.query_id ORDER BY v.pos, v.token)
       INTO vi, vt, vw, vq
       FROM howdah_internal.advisor_tfidf(sid, max_queries) v;
+    -- n queries, d distinct vectors (weights rounded: the same tokens summed in another order
+    -- may differ in the last bits).
     SELECT coalesce(array_agg(x.query_id ORDER BY x.pos), '{}'), count(*)::integer, count(DISTINCT x.sig)::integer
       INTO qids, n, d
-      FROM (SELECT v.pos, min(v.query_id) AS query_id, string_agg(v.token || '=' || v.weight::text, E'\n' ORDER BY v.token) AS sig
+      FROM (SELECT v.pos, min(v.query_id) AS query_id, string_agg(v.token || '=' || round(v.weight::numeric, 9), E'\n' ORDER BY v.token) AS sig
               FROM unnest(vi, vt, vw, vq) AS v(pos, token, weight, query_id)
              GROUP BY v.pos) x;
     left_out := (SELECT count(*) FROM howdah_advisor.metrics m WHERE m.snapshot_id = sid) - n;
