@@ -98,6 +98,8 @@ BEGIN
         PERFORM howdah_advisor.prune(keep => scan.keep);
     END IF;
     RAISE NOTICE 'advisor scan %: %', sid, CASE WHEN failed THEN 'failed: see its errors' ELSE 'done' END;
+    -- Readers' caches (howdah serve) drop what they hold when the scan commits.
+    PERFORM pg_notify('howdah_advisor', sid::text);
     RETURN sid;
 END;
 $$;
