@@ -5,5 +5,6 @@
 // the memory of request bodies and the number of event streams.
 //
 // Routes: POST /rpc (JSON-RPC 2.0), GET /events?channel=a,b (Server-Sent Events), GET /healthz,
-// GET /readyz, GET /metrics. docs/sidecar.md describes them for users.
+// GET /readyz, GET /metrics, and the advisor module's routes (sidecar/advisorapi). docs/sidecar.md
+// describes them for users.
 package sidecar

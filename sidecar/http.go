@@ -39,6 +39,9 @@ func (s *Server) routes() http.Handler {
 		}
 		sse.ServeHTTP(w, r)
 	})))
+	for path, h := range s.advisor.Routes() {
+		mux.Handle(path, s.instrument("advisor", h))
+	}
 	mux.Handle("/healthz", s.instrument("healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 	})))
@@ -46,7 +49,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("/metrics", s.instrument("metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{})))
 	mux.Handle("/", s.instrument("other", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		errmap.Write(w, errmap.New(errmap.CodeMethodNotFound, http.StatusNotFound,
-			fmt.Sprintf("no route %s %s: use POST /rpc, GET /events, /healthz, /readyz or /metrics", r.Method, r.URL.Path)))
+			fmt.Sprintf("no route %s %s: use POST /rpc, GET /events, /healthz, /readyz or /metrics (advisor: GET /bottlenecks, GET /queries/{id}, POST /simulate, POST /chat)", r.Method, r.URL.Path)))
 	})))
 	return s.recoverer(mux)
 }
@@ -99,26 +102,10 @@ func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 		errmap.Write(w, errmap.Unauthorized(err.Error()))
 		return
 	}
-	body, taken, err := readBody(r.Body, r.ContentLength, s.cfg.MaxBodyBytes, &s.bodies)
+	body, done, ok := s.readRequestBody(w, r)
 	// The body's memory counts until the response is written.
-	defer s.bodies.give(taken)
-	if err != nil {
-		// The rest of the body is not wanted: close the connection after the answer rather
-		// than read the body to its end first.
-		w.Header().Set("Connection", "close")
-		var ne net.Error
-		switch {
-		case errors.Is(err, errBodyTooLarge):
-			errmap.Write(w, errmap.New(errmap.CodeInvalidRequest, http.StatusRequestEntityTooLarge,
-				fmt.Sprintf("the body is larger than %d bytes", s.cfg.MaxBodyBytes)))
-		case errors.Is(err, errBusy):
-			s.shed(w, "body_bytes", "too many request bodies are being read or run; retry later")
-		case errors.As(err, &ne) && ne.Timeout():
-			errmap.Write(w, errmap.New(errmap.CodeInvalidRequest, http.StatusRequestTimeout,
-				fmt.Sprintf("the request was not read within %s: send the body at once", s.cfg.ReadTimeout)))
-		default:
-			errmap.Write(w, errmap.New(errmap.CodeParse, http.StatusBadRequest, "could not read the body"))
-		}
+	defer done()
+	if !ok {
 		return
 	}
 	status, out := s.disp.Handle(r.Context(), rpc.Session{Role: id.Role, Claims: id.Claims}, body)
@@ -132,6 +119,43 @@ func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	w.Write(out)
+}
+
+// readRequestBody reads a request body within MaxBodyBytes and the in-flight budget. On failure
+// it has answered (413, 503, 408 or 400) and returns ok false. done gives the body's share of
+// the budget back: call it once the response is written.
+func (s *Server) readRequestBody(w http.ResponseWriter, r *http.Request) (body []byte, done func(), ok bool) {
+	body, taken, err := readBody(r.Body, r.ContentLength, s.cfg.MaxBodyBytes, &s.bodies)
+	done = func() { s.bodies.give(taken) }
+	if err == nil {
+		return body, done, true
+	}
+	// The rest of the body is not wanted: close the connection after the answer rather
+	// than read the body to its end first.
+	w.Header().Set("Connection", "close")
+	var ne net.Error
+	switch {
+	case errors.Is(err, errBodyTooLarge):
+		errmap.Write(w, errmap.New(errmap.CodeInvalidRequest, http.StatusRequestEntityTooLarge,
+			fmt.Sprintf("the body is larger than %d bytes", s.cfg.MaxBodyBytes)))
+	case errors.Is(err, errBusy):
+		s.shed(w, "body_bytes", "too many request bodies are being read or run; retry later")
+	case errors.As(err, &ne) && ne.Timeout():
+		errmap.Write(w, errmap.New(errmap.CodeInvalidRequest, http.StatusRequestTimeout,
+			fmt.Sprintf("the request was not read within %s: send the body at once", s.cfg.ReadTimeout)))
+	default:
+		errmap.Write(w, errmap.New(errmap.CodeParse, http.StatusBadRequest, "could not read the body"))
+	}
+	return nil, done, false
+}
+
+// session authenticates a request for the module routes, as /rpc does.
+func (s *Server) session(r *http.Request) (rpc.Session, *errmap.Error) {
+	id, err := s.auth.Authenticate(r.Header.Get("Authorization"))
+	if err != nil {
+		return rpc.Session{}, errmap.Unauthorized(err.Error())
+	}
+	return rpc.Session{Role: id.Role, Claims: id.Claims}, nil
 }
 
 func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {

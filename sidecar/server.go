@@ -17,6 +17,7 @@ import (
 
 	"github.com/howdah/howdah/client/notifier"
 	"github.com/howdah/howdah/internal/release"
+	"github.com/howdah/howdah/sidecar/advisorapi"
 	"github.com/howdah/howdah/sidecar/auth"
 	"github.com/howdah/howdah/sidecar/rpc"
 )
@@ -44,6 +45,7 @@ const (
 	DefaultShutdownTimeout  = 30 * time.Second
 	DefaultListenBackoffMax = 10 * time.Second
 	DefaultReloadDelay      = 50 * time.Millisecond
+	DefaultAdvisorCacheTTL  = advisorapi.DefaultCacheTTL
 )
 
 // Config configures a Server. A nil Config, and each zero field, means the default (the
@@ -107,6 +109,10 @@ type Config struct {
 	ListenBackoffMax time.Duration
 	// ReloadDelay groups bursts of howdah_reload notifications into one reload.
 	ReloadDelay time.Duration
+	// AdvisorCacheTTL is how long GET /bottlenecks and GET /queries/{id} answers are kept, per
+	// role, path and query string; a finished scan drops them all (notification
+	// howdah_advisor). 0 means DefaultAdvisorCacheTTL; a negative value turns the cache off.
+	AdvisorCacheTTL time.Duration
 	// Logger receives the server's logs; the zero value logs nothing.
 	Logger zerolog.Logger
 }
@@ -187,6 +193,7 @@ type Server struct {
 	log     zerolog.Logger
 	pool    *pgxpool.Pool
 	disp    *rpc.Dispatcher
+	advisor *advisorapi.API
 	auth    *auth.Authenticator
 	hub     *notifier.Notifier
 	metrics *metrics
@@ -281,6 +288,18 @@ func New(ctx context.Context, cfg *Config) (*Server, error) {
 	}
 	s.bg.Add(1)
 	go func() { defer s.bg.Done(); s.reloadLoop(hubCtx, sub) }()
+	s.advisor = advisorapi.New(s.disp, advisorapi.Config{Session: s.session, ReadBody: s.readRequestBody, CacheTTL: c.AdvisorCacheTTL})
+	if c.AdvisorCacheTTL >= 0 {
+		asub, err := s.hub.Subscribe(ctx, advisorapi.Channel)
+		if err != nil {
+			cancel()
+			s.bg.Wait()
+			s.pool.Close()
+			return nil, err
+		}
+		s.bg.Add(1)
+		go func() { defer s.bg.Done(); s.advisorCacheLoop(hubCtx, asub) }()
+	}
 	s.handler = s.routes()
 	return s, nil
 }
@@ -362,6 +381,24 @@ func (s *Server) reloadLoop(ctx context.Context, sub *notifier.Subscription) {
 			return
 		}
 		s.reload(ctx)
+	}
+}
+
+// advisorCacheLoop drops the advisor routes' cache when a scan finishes, and after a lost
+// subscription (notifications may have been missed).
+func (s *Server) advisorCacheLoop(ctx context.Context, sub *notifier.Subscription) {
+	for {
+		for range sub.Events() {
+			s.advisor.Invalidate()
+		}
+		if ctx.Err() != nil || errors.Is(sub.Err(), notifier.ErrClosed) {
+			return
+		}
+		var err error
+		if sub, err = s.hub.Subscribe(ctx, advisorapi.Channel); err != nil {
+			return
+		}
+		s.advisor.Invalidate()
 	}
 }
 

@@ -36,6 +36,7 @@ func newApp() *cli.App {
 			bundleCommand(),
 			demoCommand(),
 			queueCommand(),
+			advisorCommand(),
 			serveCommand(),
 		}),
 		HideHelpCommand:      false,

@@ -72,6 +72,8 @@ func serveCommand() *cli.Command {
 				Usage: "`DURATION` a keep-alive connection may wait for its next request"},
 			&cli.DurationFlag{Name: "shutdown-timeout", EnvVars: []string{"HOWDAH_SHUTDOWN_TIMEOUT"}, Value: sidecar.DefaultShutdownTimeout,
 				Usage: "how long to wait for in-flight requests on shutdown (`DURATION`)"},
+			&cli.DurationFlag{Name: "advisor-cache-ttl", EnvVars: []string{"HOWDAH_ADVISOR_CACHE_TTL"}, Value: sidecar.DefaultAdvisorCacheTTL,
+				Usage: "keep GET /bottlenecks and GET /queries/{id} answers this `DURATION` per role (a finished scan drops them); 0 turns the cache off"},
 			&cli.StringFlag{Name: "log-format", EnvVars: []string{"HOWDAH_LOG_FORMAT"}, Value: "json",
 				Usage: "`FORMAT` of the logs on stderr: json or console"},
 			&cli.StringFlag{Name: "log-level", EnvVars: []string{"HOWDAH_LOG_LEVEL"}, Value: "info",
@@ -116,6 +118,14 @@ func runServe(c *cli.Context) error {
 		IdleTimeout:          c.Duration("idle-timeout"),
 		ShutdownTimeout:      c.Duration("shutdown-timeout"),
 		Logger:               logger,
+	}
+	switch ttl := c.Duration("advisor-cache-ttl"); {
+	case ttl < 0:
+		return fmt.Errorf("--advisor-cache-ttl %s is negative: use 0 to turn the cache off", ttl)
+	case ttl == 0:
+		cfg.AdvisorCacheTTL = -1 // off; in the Config, 0 means the default
+	default:
+		cfg.AdvisorCacheTTL = ttl
 	}
 	ctx, stop := signal.NotifyContext(c.Context, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()

@@ -217,6 +217,36 @@ func (d *Dispatcher) Handle(ctx context.Context, sess Session, body []byte) (int
 	return status, out
 }
 
+// Call runs one method as sess and returns its JSON result: the same catalog, pool, deadline
+// (RequestTimeout), statement timeout, role switching, response limit and error mapping as a
+// JSON-RPC request holding that one call. Module REST routes (sidecar/advisorapi) use it, so
+// that they behave exactly as /rpc does. params is a JSON object, an array, or nil.
+func (d *Dispatcher) Call(ctx context.Context, sess Session, method string, params json.RawMessage) (json.RawMessage, *errmap.Error) {
+	start := time.Now()
+	cat := d.catalog.Load()
+	h := &handling{deadline: start.Add(d.cfg.RequestTimeout)}
+	ctx, cancel := context.WithDeadline(ctx, h.deadline.Add(deadlineGrace))
+	defer cancel()
+	defer func() {
+		if h.conn != nil {
+			h.conn.Release()
+		}
+	}()
+	res, rerr := d.call(ctx, cat, sess, &Request{Method: method, Params: params}, h)
+	if rerr == nil && len(res) > d.cfg.MaxResponseBytes {
+		res, rerr = nil, d.tooLarge(len(res))
+	}
+	label, code := "unknown", 0
+	if cat.Lookup(method) != nil {
+		label = method
+	}
+	if rerr != nil {
+		code = rerr.Code
+	}
+	d.observe(Outcome{Method: label, Code: code, Duration: time.Since(start)})
+	return res, rerr
+}
+
 func (d *Dispatcher) observe(o Outcome) {
 	if d.cfg.Observe != nil {
 		d.cfg.Observe(o)
