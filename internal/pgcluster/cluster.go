@@ -184,6 +184,10 @@ func (c *Cluster) initdb(ctx context.Context, settings []string) error {
 		"max_connections = 200",
 		"shared_preload_libraries = 'pg_stat_statements'",
 		"pg_stat_statements.track = all",
+		// track = all over a whole test suite in one cluster fills the default 5000 entries, and
+		// pg_stat_statements then evicts the least-used ones: tests that look for a statement
+		// they ran once would find it gone.
+		"pg_stat_statements.max = 50000",
 		"log_min_messages = warning",
 	}
 	conf = append(conf, settings...)

@@ -4,19 +4,19 @@
 BEGIN;
 SELECT plan(24);
 
--- Fixture: a real workload and two scans, then findings, plans, simulations, a family and an
+-- Fixture: a real workload and two ingests (the later stages would write what this test sets), then findings, plans, simulations, a family and an
 -- anomaly inserted by hand into the newest scan (the stages that write them are tested apart).
 CREATE SCHEMA adv_read;
 CREATE TABLE adv_read.orders (id int PRIMARY KEY, customer_id int NOT NULL, note text);
 INSERT INTO adv_read.orders SELECT i, i % 100, 'n' || i FROM generate_series(1, 2000) i;
 ANALYZE adv_read.orders;
 SELECT count(*) FROM adv_read.orders WHERE customer_id = 1;
-CREATE TEMP TABLE snaps AS SELECT howdah_advisor.scan(top_n => 10000, keep => NULL) AS s0;
+CREATE TEMP TABLE snaps AS SELECT howdah_advisor.ingest(top_n => 10000) AS s0;
 SELECT count(*) FROM adv_read.orders WHERE customer_id = 2;
 SELECT count(*) FROM adv_read.orders WHERE customer_id = 3;
 SELECT count(*) FROM adv_read.orders WHERE note = 'n5';
 ALTER TABLE snaps ADD COLUMN s1 bigint;
-UPDATE snaps SET s1 = howdah_advisor.scan(top_n => 10000, keep => NULL);
+UPDATE snaps SET s1 = howdah_advisor.ingest(top_n => 10000);
 CREATE TEMP TABLE ids AS
 SELECT (SELECT id FROM howdah_advisor.queries WHERE fingerprint = howdah_advisor.fingerprint('SELECT count(*) FROM adv_read.orders WHERE customer_id = 1')) AS q1,
        (SELECT id FROM howdah_advisor.queries WHERE fingerprint = howdah_advisor.fingerprint('SELECT count(*) FROM adv_read.orders WHERE note = ''x''')) AS q2;
