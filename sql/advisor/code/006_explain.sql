@@ -53,6 +53,13 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = 'run (EXPLAIN ANALYZE) takes only SELECT statements: explain this one without run';
     END IF;
+    -- pg_stat_statements turns the string of a typed literal into a parameter (interval '1 day'
+    -- becomes interval $2), which is no longer SQL: write those as casts ($2::interval).
+    IF 'p' = ANY (lexed.kinds) THEN
+        sql := regexp_replace(sql,
+            '\m(double precision|timestamptz|timestamp|timetz|time|interval|date|numeric|decimal|text|varchar|bigint|integer|int[248]?|smallint|real|float[48]?|boolean|bool|uuid|jsonb|json|bytea|inet|cidr|money|tsquery|tsvector|xml)\s+(\$[0-9]+)',
+            '\2::\1', 'gi');
+    END IF;
     BEGIN
         -- The statement's names resolve through its path. PREPARE and EXECUTE run under it (a
         -- prepared statement is parsed again under the path in force when it runs); everything

@@ -2,7 +2,7 @@
 -- estimates, ANALYZE only for SELECTs (rolled back); it refuses several statements, and leaves no
 -- prepared statement behind, the caller's own untouched, errors and all.
 BEGIN;
-SELECT plan(21);
+SELECT plan(22);
 
 CREATE SCHEMA adv_explain;
 CREATE TABLE adv_explain.orders (id bigint PRIMARY KEY, customer_id bigint, note text);
@@ -22,6 +22,9 @@ SELECT is((howdah_internal.advisor_explain('select count(*) from adv_explain.ord
           'estimate', 'literals and a trailing semicolon: an estimate');
 SELECT is((howdah_internal.advisor_explain('UPDATE adv_explain.orders SET note = $1 WHERE id = $2')).plan #>> '{Plan,Node Type}',
           'ModifyTable', 'an UPDATE is planned, not run');
+
+SELECT is((howdah_internal.advisor_explain('SELECT count(*) FROM adv_explain.orders WHERE id > $1 AND now() - interval $2 < now() - INTERVAL  $3')).params,
+          3, 'typed literals that pg_stat_statements made parameters (interval $2) are planned as casts');
 
 -- Unqualified names: the session's default path (pg_stat_statements keeps no path), or the one given.
 CREATE TABLE public.adv_explain_pub (id int);
