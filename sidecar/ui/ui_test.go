@@ -1,0 +1,230 @@
+package ui_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/howdah/howdah/installer"
+	"github.com/howdah/howdah/internal/pgtest"
+)
+
+func TestSignIn(t *testing.T) {
+	e := setup(t)
+	t.Run("pages need a sign-in", func(t *testing.T) {
+		c := e.client(t)
+		status, _, h := c.do("GET", "/ui/queues", nil, nil)
+		if status != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/ui/signin?next=%2Fui%2Fqueues") {
+			t.Fatalf("status %d, Location %q: want 303 to the sign-in page", status, h.Get("Location"))
+		}
+	})
+	t.Run("token", func(t *testing.T) {
+		c := e.client(t)
+		c.signIn(e.token(t, e.operator))
+		status, page, _ := c.do("GET", "/ui/queues", nil, nil)
+		if status != http.StatusOK || !strings.Contains(page, e.operator) || !strings.Contains(page, `data-queue="emails"`) {
+			t.Fatalf("queues page as the operator: status %d\n%s", status, page)
+		}
+		cookie := c.http.Jar.Cookies(mustURL(t, e.base+"/ui/"))
+		if len(cookie) != 1 {
+			t.Fatalf("cookies %v, want the session cookie", cookie)
+		}
+	})
+	t.Run("cookie attributes", func(t *testing.T) {
+		c := e.client(t)
+		_, _, h := c.do("GET", "/ui/signin", nil, nil)
+		sc := h.Get("Set-Cookie")
+		for _, want := range []string{"HttpOnly", "SameSite=Strict", "Path=/ui/"} {
+			if !strings.Contains(sc, want) {
+				t.Errorf("Set-Cookie %q lacks %s", sc, want)
+			}
+		}
+	})
+	t.Run("bad token", func(t *testing.T) {
+		c := e.client(t)
+		_, page, _ := c.do("GET", "/ui/signin", nil, nil)
+		status, body, _ := c.do("POST", "/ui/signin", url.Values{"csrf": {c.csrf(page)}, "mode": {"token"}, "token": {"not.a.jwt"}}, nil)
+		if status != http.StatusUnauthorized || !strings.Contains(body, "This token was refused: invalid token: malformed token.") {
+			t.Fatalf("status %d, want 401 with the reason:\n%s", status, body)
+		}
+	})
+	t.Run("a role the sidecar may not act as", func(t *testing.T) {
+		c := e.client(t)
+		_, page, _ := c.do("GET", "/ui/signin", nil, nil)
+		status, body, _ := c.do("POST", "/ui/signin", url.Values{"csrf": {c.csrf(page)}, "mode": {"token"}, "token": {e.token(t, "postgres")}}, nil)
+		if status != http.StatusForbidden || !strings.Contains(body, "may not act as role postgres") {
+			t.Fatalf("status %d, want 403 naming the role:\n%s", status, body)
+		}
+	})
+	t.Run("sign out", func(t *testing.T) {
+		c := e.client(t)
+		c.signIn("")
+		_, page, _ := c.do("GET", "/ui/catalog", nil, nil)
+		status, _, h := c.do("POST", "/ui/signout", url.Values{"csrf": {c.csrf(page)}}, nil)
+		if status != http.StatusSeeOther || h.Get("Location") != "/ui/signin" {
+			t.Fatalf("sign out: %d %q", status, h.Get("Location"))
+		}
+		if status, _, _ := c.do("GET", "/ui/catalog", nil, nil); status != http.StatusSeeOther {
+			t.Fatalf("after sign-out the catalog answered %d, want 303 to sign in", status)
+		}
+	})
+}
+
+func TestForgedPostIsRefused(t *testing.T) {
+	e := setup(t)
+	c := e.client(t)
+	c.signIn(e.token(t, e.operator))
+	_, page, _ := c.do("GET", "/ui/queues", nil, nil)
+	good := c.csrf(page)
+	id := e.failedJobs(t)[0]
+	path := fmt.Sprintf("/ui/queues/jobs/%d/retry", id)
+	for _, tc := range []struct {
+		name   string
+		form   url.Values
+		header map[string]string
+	}{
+		{"no token", url.Values{}, nil},
+		{"another token", url.Values{"csrf": {strings.Repeat("A", len(good))}}, nil},
+		{"the token of another session", url.Values{"csrf": {otherSessionToken(t, e)}}, nil},
+		{"the right token from another origin", url.Values{"csrf": {good}}, map[string]string{"Origin": "http://evil.example"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, body, _ := c.do("POST", path, tc.form, tc.header)
+			if status != http.StatusForbidden || !strings.Contains(body, "This form was refused") {
+				t.Fatalf("status %d, want 403 with an explanation:\n%s", status, body)
+			}
+			if s := e.jobState(t, id); s != "failed" {
+				t.Fatalf("job %d is %s after a refused POST, want failed", id, s)
+			}
+		})
+	}
+	t.Run("sign-in form too", func(t *testing.T) {
+		fresh := e.client(t)
+		fresh.do("GET", "/ui/signin", nil, nil)
+		status, _, _ := fresh.do("POST", "/ui/signin", url.Values{"mode": {"anonymous"}}, nil)
+		if status != http.StatusForbidden {
+			t.Fatalf("sign-in without the CSRF token: %d, want 403", status)
+		}
+	})
+	t.Run("with the token the retry runs", func(t *testing.T) {
+		status, body, h := c.do("POST", path, url.Values{"csrf": {good}}, nil)
+		if status != http.StatusSeeOther || h.Get("Location") != "/ui/queues" {
+			t.Fatalf("status %d, want 303:\n%s", status, body)
+		}
+		if s := e.jobState(t, id); s != "available" {
+			t.Fatalf("job %d is %s, want available", id, s)
+		}
+	})
+	t.Run("through htmx: the header, and the panel back", func(t *testing.T) {
+		id := e.failedJobs(t)[0]
+		status, body, _ := c.do("POST", fmt.Sprintf("/ui/queues/jobs/%d/retry", id), url.Values{},
+			map[string]string{"X-CSRF-Token": good, "HX-Request": "true"})
+		if status != http.StatusOK || !strings.Contains(body, fmt.Sprintf("Job %d is available again.", id)) || strings.Contains(body, "<html") {
+			t.Fatalf("status %d, want the panel with the outcome:\n%s", status, body)
+		}
+	})
+}
+
+// otherSessionToken is a valid CSRF token, of another browser's session.
+func otherSessionToken(t *testing.T, e *env) string {
+	o := e.client(t)
+	_, page, _ := o.do("GET", "/ui/signin", nil, nil)
+	return o.csrf(page)
+}
+
+func TestErrorsAreReadable(t *testing.T) {
+	e := setup(t)
+	anon := e.client(t)
+	anon.signIn("")
+	t.Run("anonymous does not see a table it has no privilege on", func(t *testing.T) {
+		status, page, _ := anon.do("GET", fmt.Sprintf("/ui/catalog/%d", e.shop), nil, nil)
+		if status != http.StatusOK || !strings.Contains(page, ">customers</a>") || strings.Contains(page, "payroll") {
+			t.Fatalf("status %d: want customers listed and payroll not:\n%s", status, page)
+		}
+		status, page, _ = anon.do("GET", fmt.Sprintf("/ui/catalog/%d/%d", e.shop, e.payroll), nil, nil)
+		if status != http.StatusForbidden || !strings.Contains(page, "Your role may not do this") ||
+			!strings.Contains(page, "permission denied for table shop.payroll") || !strings.Contains(page, "42501") ||
+			strings.Contains(page, "boss") {
+			t.Fatalf("status %d: want a readable 403:\n%s", status, page)
+		}
+	})
+	t.Run("a role without queue privileges", func(t *testing.T) {
+		status, page, _ := anon.do("GET", "/ui/queues", nil, nil)
+		if status != http.StatusForbidden || !strings.Contains(page, "Your role may not do this") || !strings.Contains(page, "What to try") {
+			t.Fatalf("status %d: want a readable 403:\n%s", status, page)
+		}
+	})
+	t.Run("a bad filter value names its column", func(t *testing.T) {
+		status, page, _ := anon.do("GET", fmt.Sprintf("/ui/catalog/%d/%d?col=1&op=%%3E&value=many", e.shop, e.customers), nil, nil)
+		if status != http.StatusBadRequest || !strings.Contains(page, "The database refused the request") || !strings.Contains(page, `id="f-value"`) {
+			t.Fatalf("status %d: want the error and the filter form to fix it:\n%s", status, page)
+		}
+	})
+	t.Run("unknown page", func(t *testing.T) {
+		status, page, _ := anon.do("GET", "/ui/nope", nil, nil)
+		if status != http.StatusNotFound || !strings.Contains(page, "There is no page here") {
+			t.Fatalf("status %d:\n%s", status, page)
+		}
+	})
+}
+
+func TestRecordsPagingFilterSort(t *testing.T) {
+	e := setup(t)
+	c := e.client(t)
+	c.signIn("")
+	base := fmt.Sprintf("/ui/catalog/%d/%d", e.shop, e.customers)
+	for _, tc := range []struct{ query, want, first string }{
+		{"", "Records 1–50 of 120", "customer 1<"},
+		{"?page=3", "Records 101–120 of 120", "customer 101<"},
+		{"?col=2&op=icontains&value=CUSTOMER+11", "Records 1–11 of 11", "customer 11<"},
+		{"?sort=1&dir=desc&size=25", "Records 1–25 of 120", "customer 120<"},
+		{"?col=3&op=is_null", "Records 1–30 of 30", "customer 3<"},
+	} {
+		status, page, _ := c.do("GET", base+tc.query, nil, nil)
+		if status != http.StatusOK || !strings.Contains(page, tc.want) {
+			t.Fatalf("%s: status %d, want %q:\n%s", tc.query, status, tc.want, page)
+		}
+		first := strings.Index(page, "<tbody><tr>")
+		if first < 0 || !strings.Contains(page[first:first+200], tc.first) {
+			t.Errorf("%s: the first row is not %q", tc.query, tc.first)
+		}
+	}
+}
+
+func TestModuleNotInstalled(t *testing.T) {
+	ctx := context.Background()
+	dbURL := pgtest.NewDatabase(t)
+	conn := pgtest.Connect(t, dbURL)
+	in, err := installer.New(conn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.Install(ctx, []installer.Target{{Module: "catalog"}}); err != nil {
+		t.Fatal(err)
+	}
+	e := serveWith(t, ctx, dbURL, conn, false)
+	c := e.client(t)
+	c.signIn("")
+	status, page, _ := c.do("GET", "/ui/queues", nil, nil)
+	if status != http.StatusNotFound || !strings.Contains(page, "The queue module is not installed") ||
+		!strings.Contains(page, `howdah install --db "$DATABASE_URL" queue`) {
+		t.Fatalf("status %d: want how to install the queue module:\n%s", status, page)
+	}
+	if strings.Contains(page, `href="/ui/queues"`) {
+		t.Errorf("the navigation links the queues page of a database without the module")
+	}
+	if _, _, h := c.do("GET", "/ui/", nil, nil); h.Get("Location") != "/ui/catalog" {
+		t.Errorf("home went to %q, want the first installed section, /ui/catalog", h.Get("Location"))
+	}
+}
+
+func mustURL(t *testing.T, s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
