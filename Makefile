@@ -2,20 +2,21 @@
 GO       ?= go
 BIN      := bin/howdah
 PG_MAJOR ?= $(or $(shell pg_config --version 2>/dev/null | sed -E 's/^[^0-9]*([0-9]+).*/\1/'),15)
-# Debian packages the tests and the demo need: the server (with contrib: pg_stat_statements)
-# and the extensions hypopg, pgtap and plpgsql_check.
+# Debian packages the tests and the demo need: the server (with contrib: pg_stat_statements),
+# the extensions hypopg, pgtap and plpgsql_check, and chromium for the dashboard's browser tests
+# and benchmark (headless, driven by chromedp).
 PG_PACKAGES := postgresql-$(PG_MAJOR) postgresql-contrib postgresql-$(PG_MAJOR)-hypopg \
-               postgresql-$(PG_MAJOR)-pgtap postgresql-$(PG_MAJOR)-plpgsql-check
+               postgresql-$(PG_MAJOR)-pgtap postgresql-$(PG_MAJOR)-plpgsql-check chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,$(shell command -v sudo))
 
-.PHONY: all setup build test vet lint demo demo-stop bench extension clean help
+.PHONY: all setup build test vet lint demo demo-stop bench screenshots extension clean help
 
 all: build
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
 
-setup: ## install missing Debian packages (PostgreSQL, hypopg, pgtap, plpgsql_check) and Go modules
+setup: ## install missing Debian packages (PostgreSQL, hypopg, pgtap, plpgsql_check, chromium) and Go modules
 	@missing=$$(for p in $(PG_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  if command -v apt-get >/dev/null; then \
@@ -47,6 +48,9 @@ demo-stop: build ## stop the demo server
 
 bench: setup ## benchmarks, each as a ratio against a baseline measured in the same run
 	$(GO) run ./bench
+
+screenshots: setup ## run the dashboard's browser tests and write their screenshots to docs/img
+	HOWDAH_SCREENSHOTS=$(CURDIR)/docs/img $(GO) test -count=1 -run TestBrowser ./sidecar/ui/
 
 extension: ## regenerate extension/ from sql/
 	$(GO) run ./cmd/howdah bundle --out extension
