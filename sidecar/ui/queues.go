@@ -245,6 +245,10 @@ func makeChart(rows []throughputRow, now time.Time) chart {
 	byMinute := map[int64]throughputRow{}
 	for _, r := range rows {
 		byMinute[r.Minute.Truncate(time.Minute).Unix()] = r
+	}
+	// Only the minutes drawn count: the database's clock may be a minute off this one's.
+	for i := 0; i < ChartMinutes; i++ {
+		r := byMinute[now.Add(time.Duration(i-ChartMinutes+1)*time.Minute).Unix()]
 		c.Total += r.Completed
 		c.Failed += r.Failed
 		c.Max = max(c.Max, r.Completed+r.Failed)
