@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"strings"
 
 	"github.com/rs/zerolog"
@@ -127,8 +128,36 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
-	u.mux.ServeHTTP(w, r)
+	tw := &trackingWriter{ResponseWriter: w}
+	defer func() {
+		v := recover()
+		if v == nil {
+			return
+		}
+		if v == http.ErrAbortHandler {
+			panic(v)
+		}
+		u.cfg.Logger.Error().Interface("panic", v).Bytes("stack", debug.Stack()).Str("path", r.URL.Path).Msg("dashboard handler panicked")
+		if !tw.wrote {
+			u.render(w, r, http.StatusInternalServerError, "error", &view{Title: "Error", Error: explain(errmap.Internal())})
+		}
+	}()
+	u.mux.ServeHTTP(tw, r)
 }
+
+// trackingWriter notes whether a response was started, so that a panic is answered with an
+// error page only when nothing was sent yet.
+type trackingWriter struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (t *trackingWriter) WriteHeader(code int) { t.wrote = true; t.ResponseWriter.WriteHeader(code) }
+
+func (t *trackingWriter) Write(b []byte) (int, error) { t.wrote = true; return t.ResponseWriter.Write(b) }
+
+// Unwrap lets http.ResponseController reach Flush (the event stream needs it).
+func (t *trackingWriter) Unwrap() http.ResponseWriter { return t.ResponseWriter }
 
 func (u *UI) routes() {
 	m := http.NewServeMux()
