@@ -228,3 +228,25 @@ func mustURL(t *testing.T, s string) *url.URL {
 	}
 	return u
 }
+
+func TestHeadersStaticAndEvents(t *testing.T) {
+	e := setup(t)
+	c := e.client(t)
+	status, body, h := c.do("GET", "/ui/static/htmx.min.js", nil, nil)
+	if status != http.StatusOK || !strings.HasPrefix(body, "/*! htmx 2.0.11") || !strings.Contains(h.Get("Cache-Control"), "max-age") {
+		t.Fatalf("htmx.min.js: %d, Cache-Control %q, starts %q", status, h.Get("Cache-Control"), body[:min(40, len(body))])
+	}
+	_, _, h = c.do("GET", "/ui/signin", nil, nil)
+	if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'self'") || !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("Content-Security-Policy %q", csp)
+	}
+	// The event stream needs a signed-in session, like every page.
+	if status, body, _ := c.do("GET", "/ui/events?channel=howdah_queue", nil, nil); status != http.StatusUnauthorized {
+		t.Fatalf("/ui/events before sign-in: %d %s", status, body)
+	}
+	// Signed in, it is the /events stream, with its checks.
+	c.signIn(e.token(t, e.operator))
+	if status, body, _ := c.do("GET", "/ui/events?channel=not_howdahs", nil, nil); status != http.StatusForbidden || !strings.Contains(body, "not open to subscribers") {
+		t.Fatalf("/ui/events of a channel --events-allow does not open: %d %s", status, body)
+	}
+}
