@@ -154,7 +154,10 @@ type trackingWriter struct {
 
 func (t *trackingWriter) WriteHeader(code int) { t.wrote = true; t.ResponseWriter.WriteHeader(code) }
 
-func (t *trackingWriter) Write(b []byte) (int, error) { t.wrote = true; return t.ResponseWriter.Write(b) }
+func (t *trackingWriter) Write(b []byte) (int, error) {
+	t.wrote = true
+	return t.ResponseWriter.Write(b)
+}
 
 // Unwrap lets http.ResponseController reach Flush (the event stream needs it).
 func (t *trackingWriter) Unwrap() http.ResponseWriter { return t.ResponseWriter }
