@@ -93,22 +93,27 @@ type catalogPage struct {
 	Problem *problem
 	// Records, when a table is open.
 	Records *recordsView
+	// Edit, when a record's edit page is open.
+	Edit *editView
 }
 
 type recordsView struct {
 	Base    string
 	Headers []headerCell
 	Rows    [][]cell
-	Count   int64
-	From    int64
-	To      int64
-	Page    int
-	Pages   int
-	Size    int
-	Sizes   []int
-	Prev    string
-	Next    string
-	Ops     []struct{ Op, Label string }
+	// EditURLs are the rows' edit pages, when the role may change some column of the table and
+	// can read its whole primary key.
+	EditURLs []string
+	Count    int64
+	From     int64
+	To       int64
+	Page     int
+	Pages    int
+	Size     int
+	Sizes    []int
+	Prev     string
+	Next     string
+	Ops      []struct{ Op, Label string }
 	// The filter and sort in force.
 	FilterCol int
 	FilterOp  string
@@ -338,14 +343,59 @@ func (rq *recordsQuery) view(base string, t *tableRow, rr *recordsResult) *recor
 	if rq.page < rv.Pages {
 		rv.Next = rq.url(base, map[string]string{"page": strconv.Itoa(rq.page + 1)})
 	}
+	editable := len(editableColumns(t)) > 0 && keyReadable(t)
+	back := rq.url(base, nil)
 	for _, rec := range rr.Results {
 		row := make([]cell, len(cols))
 		for i, c := range cols {
 			row[i] = showValue(rec[strconv.Itoa(c.Attnum)])
 		}
 		rv.Rows = append(rv.Rows, row)
+		if editable {
+			v := url.Values{"id": {string(recordID(t, rec))}, "back": {back}}
+			rv.EditURLs = append(rv.EditURLs, base+"/edit?"+v.Encode())
+		}
 	}
 	return rv
+}
+
+// keyReadable reports whether the table has a primary key whose columns the role may all read:
+// records can then be named by id.
+func keyReadable(t *tableRow) bool {
+	n := 0
+	for _, c := range t.Columns {
+		if c.PrimaryKey {
+			if !slices.Contains(c.Priv, "SELECT") {
+				return false
+			}
+			n++
+		}
+	}
+	return n > 0
+}
+
+// recordID is a record's id for get_record and patch_record: its key columns by attnum.
+func recordID(t *tableRow, rec map[string]json.RawMessage) json.RawMessage {
+	id := map[string]json.RawMessage{}
+	for _, c := range t.Columns {
+		if c.PrimaryKey {
+			id[strconv.Itoa(c.Attnum)] = rec[strconv.Itoa(c.Attnum)]
+		}
+	}
+	b, _ := json.Marshal(id)
+	return b
+}
+
+// editableColumns are the columns the role may both read and UPDATE and that a text box can
+// hold: not json, jsonb or arrays, whose values are JSON structures (change those over /rpc).
+func editableColumns(t *tableRow) []columnRow {
+	var out []columnRow
+	for _, c := range readableColumns(t) {
+		if slices.Contains(c.Priv, "UPDATE") && !strings.HasSuffix(c.Type, "[]") && c.Type != "json" && c.Type != "jsonb" {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // readableColumns are the columns the role may SELECT, in the table's column order.

@@ -176,6 +176,8 @@ func (u *UI) routes() {
 	m.HandleFunc("GET /ui/catalog", u.page(u.catalog))
 	m.HandleFunc("GET /ui/catalog/{schema}", u.page(u.catalog))
 	m.HandleFunc("GET /ui/catalog/{schema}/{table}", u.page(u.catalog))
+	m.HandleFunc("GET /ui/catalog/{schema}/{table}/edit", u.page(u.editRecord))
+	m.HandleFunc("POST /ui/catalog/{schema}/{table}/edit", u.page(u.editRecord))
 	m.HandleFunc("/ui/", func(w http.ResponseWriter, r *http.Request) {
 		u.render(w, r, http.StatusNotFound, "error", &view{Title: "Not found", Error: &problem{
 			Title:   "There is no page here",
