@@ -287,7 +287,7 @@ func TestEditRecord(t *testing.T) {
 	}
 	t.Run("a bad value is refused, naming its column, and nothing changes", func(t *testing.T) {
 		status, body, _ := post(t, url.Values{"c3": {"Lyon"}, "c4": {"not a date"}})
-		if status != http.StatusBadRequest || !strings.Contains(body, "The database refused the request") || !strings.Contains(body, `value="not a date"`) {
+		if status != http.StatusBadRequest || !strings.Contains(body, "The database refused the request") || !strings.Contains(body, `value="not a date"`) || !strings.Contains(problemOf(body), "joined") {
 			t.Fatalf("status %d:\n%s", status, body)
 		}
 		var joined string
@@ -338,4 +338,14 @@ func TestEditRecord(t *testing.T) {
 			t.Fatalf("status %d, name %q:\n%s", status, name, body)
 		}
 	})
+}
+
+// problemOf is the problem section of a page, or "".
+func problemOf(page string) string {
+	i := strings.Index(page, `<section class="problem"`)
+	if i < 0 {
+		return ""
+	}
+	j := strings.Index(page[i:], "</section>")
+	return page[i : i+j]
 }
