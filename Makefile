@@ -2,11 +2,14 @@
 GO       ?= go
 BIN      := bin/howdah
 PG_MAJOR ?= $(or $(shell pg_config --version 2>/dev/null | sed -E 's/^[^0-9]*([0-9]+).*/\1/'),15)
-# Debian packages the tests and the demo need: the server (with contrib: pg_stat_statements),
-# the extensions hypopg, pgtap and plpgsql_check, and chromium for the dashboard's browser tests
-# and benchmark (headless, driven by chromedp).
+# Debian packages the tests and the demo need: the server (with contrib: pg_stat_statements)
+# and the extensions hypopg, pgtap and plpgsql_check.
 PG_PACKAGES := postgresql-$(PG_MAJOR) postgresql-contrib postgresql-$(PG_MAJOR)-hypopg \
-               postgresql-$(PG_MAJOR)-pgtap postgresql-$(PG_MAJOR)-plpgsql-check chromium
+               postgresql-$(PG_MAJOR)-pgtap postgresql-$(PG_MAJOR)-plpgsql-check
+# The browser of the dashboard's browser tests and benchmark (headless, driven by chromedp).
+# Installed apart: where the package does not exist (Ubuntu ships Chromium as a snap), setup
+# goes on and those tests skip, saying so.
+BROWSER_PACKAGES := chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,$(shell command -v sudo))
 
 .PHONY: all setup build test vet lint demo demo-stop bench screenshots extension clean help
@@ -25,6 +28,12 @@ setup: ## install missing Debian packages (PostgreSQL, hypopg, pgtap, plpgsql_ch
 	  else \
 	    echo "no apt-get here: install these (or their equivalents) yourself: $$missing" >&2; \
 	  fi; \
+	fi
+	@missing=$$(for p in $(BROWSER_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ] && command -v apt-get >/dev/null; then \
+	  echo "installing:" $$missing; \
+	  { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; } || \
+	    echo "could not install $$missing: the dashboard's browser tests and benchmark will skip" >&2; \
 	fi
 	$(GO) mod download
 
