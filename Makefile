@@ -6,16 +6,20 @@ PG_MAJOR ?= $(or $(shell pg_config --version 2>/dev/null | sed -E 's/^[^0-9]*([0
 # and the extensions hypopg, pgtap and plpgsql_check.
 PG_PACKAGES := postgresql-$(PG_MAJOR) postgresql-contrib postgresql-$(PG_MAJOR)-hypopg \
                postgresql-$(PG_MAJOR)-pgtap postgresql-$(PG_MAJOR)-plpgsql-check
+# The browser of the dashboard's browser tests and benchmark (headless, driven by chromedp).
+# Installed apart: where the package does not exist (Ubuntu ships Chromium as a snap), setup
+# goes on and those tests skip, saying so.
+BROWSER_PACKAGES := chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,$(shell command -v sudo))
 
-.PHONY: all setup build test test-reliability vet lint demo demo-stop bench extension clean help
+.PHONY: all setup build test test-reliability vet lint demo demo-stop bench screenshots extension clean help
 
 all: build
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
 
-setup: ## install missing Debian packages (PostgreSQL, hypopg, pgtap, plpgsql_check) and Go modules
+setup: ## install missing Debian packages (PostgreSQL, hypopg, pgtap, plpgsql_check, chromium) and Go modules
 	@missing=$$(for p in $(PG_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  if command -v apt-get >/dev/null; then \
@@ -24,6 +28,12 @@ setup: ## install missing Debian packages (PostgreSQL, hypopg, pgtap, plpgsql_ch
 	  else \
 	    echo "no apt-get here: install these (or their equivalents) yourself: $$missing" >&2; \
 	  fi; \
+	fi
+	@missing=$$(for p in $(BROWSER_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ] && command -v apt-get >/dev/null; then \
+	  echo "installing:" $$missing; \
+	  { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; } || \
+	    echo "could not install $$missing: the dashboard's browser tests and benchmark will skip" >&2; \
 	fi
 	$(GO) mod download
 
@@ -50,6 +60,9 @@ demo-stop: build ## stop the demo server
 
 bench: setup ## benchmarks, each as a ratio against a baseline measured in the same run
 	$(GO) run ./bench
+
+screenshots: setup ## run the dashboard's browser tests and write their screenshots to docs/img
+	HOWDAH_SCREENSHOTS=$(CURDIR)/docs/img $(GO) test -count=1 -run TestBrowser ./sidecar/ui/
 
 extension: ## regenerate extension/ from sql/
 	$(GO) run ./cmd/howdah bundle --out extension

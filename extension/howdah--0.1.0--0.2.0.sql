@@ -4932,4 +4932,38 @@ COMMENT ON FUNCTION howdah_queue.enqueue_due(text, timestamptz) IS
 'Turns due ticks into jobs: enqueue_due(queue = NULL, as_of = now()) enqueues one job per schedule (of queue, when given) whose next tick is at or before as_of, with run_at = that tick, moves next_run_at past as_of (missed ticks are skipped, not enqueued one by one) and returns how many jobs it enqueued. '
 'Safe to call from many workers at once: a tick gets one job. Workers of the Go client call it every poll. '
 'Errors: 22023 for a bad queue name; 42501 without UPDATE on schedules and INSERT on jobs.';
-SELECT howdah_internal.record_code('queue', 'howdah_queue', '9da898ce2f5335540db06312df0adba990986cc970c86f3a8e5e45b43dc51c53', '0.2.0', ARRAY['howdah_queue', 'howdah_internal']);
+
+-- ----- queue code/008_throughput.sql -----
+-- queue code 008: throughput — the jobs that finished per queue and minute, for dashboards.
+--
+-- Errors: 22023 (invalid_parameter_value) for minutes outside 1..1440.
+
+CREATE FUNCTION howdah_queue.throughput(minutes integer DEFAULT 15)
+RETURNS TABLE (queue text, minute timestamptz, completed bigint, failed bigint)
+LANGUAGE plpgsql STABLE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+-- One row per queue and minute in which jobs finished, over the current minute and the
+-- `minutes` - 1 before it (1..1440), oldest first: how many completed, and how many failed for
+-- good (out of attempts). A retried job counts again when it finishes again. Reads the final
+-- jobs through jobs_finalized_idx.
+BEGIN
+    PERFORM howdah_internal.queue_bad_parameter(CASE
+        WHEN throughput.minutes IS NULL OR throughput.minutes NOT BETWEEN 1 AND 1440 THEN
+            format('minutes must be from 1 to 1440, got %s', coalesce(throughput.minutes::text, 'null'))
+    END);
+    RETURN QUERY
+    SELECT j.queue, date_trunc('minute', j.finalized_at),
+           count(*) FILTER (WHERE j.state = 'completed'), count(*) FILTER (WHERE j.state = 'failed')
+      FROM howdah_queue.jobs j
+     WHERE j.state IN ('completed', 'failed')
+       AND j.finalized_at >= date_trunc('minute', now()) - make_interval(mins => throughput.minutes - 1)
+     GROUP BY 1, 2
+     ORDER BY 1, 2;
+END;
+$$;
+COMMENT ON FUNCTION howdah_queue.throughput(integer) IS
+'Jobs finished per queue and minute: throughput(minutes = 15) returns (queue, minute, completed, failed) for the minutes with any, over the current minute and the minutes - 1 before it, oldest first; failed counts jobs out of attempts. '
+'Errors: 22023 for minutes outside 1..1440.';
+SELECT howdah_internal.record_code('queue', 'howdah_queue', '4cf31cb1408c5272096f5283b7d6c1bdb74151536da4d597d93d5fb463e4af74', '0.2.0', ARRAY['howdah_queue', 'howdah_internal']);

@@ -22,23 +22,8 @@ import (
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/rpc", s.instrument("rpc", http.HandlerFunc(s.serveRPC)))
-	sse := events.Handler(s.hub, &events.HandlerConfig{Heartbeat: s.cfg.Heartbeat, Allow: s.channelAllowed})
-	mux.Handle("/events", s.instrument("events", s.authenticated(func(w http.ResponseWriter, r *http.Request, id *auth.Identity) {
-		if !s.streams.take(1) {
-			s.shed(w, "event_streams", fmt.Sprintf("%d event streams are open, as many as this sidecar allows; retry later", s.cfg.MaxEventStreams))
-			return
-		}
-		defer s.streams.give(1)
-		s.metrics.sseSubscribers.Inc()
-		defer s.metrics.sseSubscribers.Dec()
-		// A stream ends when its token does: it must not go on reading as a role it no longer may.
-		if !id.Expires.IsZero() {
-			ctx, cancel := context.WithDeadlineCause(r.Context(), id.Expires, events.ErrTokenExpired)
-			defer cancel()
-			r = r.WithContext(ctx)
-		}
-		sse.ServeHTTP(w, r)
-	})))
+	mux.Handle("/events", s.instrument("events", s.authenticated(s.serveEvents)))
+	mux.Handle("/ui/", s.instrument("ui", s.ui))
 	for path, h := range s.advisor.Routes() {
 		mux.Handle(path, s.instrument("advisor", h))
 	}
@@ -49,9 +34,28 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("/metrics", s.instrument("metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{})))
 	mux.Handle("/", s.instrument("other", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		errmap.Write(w, errmap.New(errmap.CodeMethodNotFound, http.StatusNotFound,
-			fmt.Sprintf("no route %s %s: use POST /rpc, GET /events, /healthz, /readyz or /metrics (advisor: GET /bottlenecks, GET /queries/{id}, POST /simulate, POST /chat)", r.Method, r.URL.Path)))
+			fmt.Sprintf("no route %s %s: use POST /rpc, GET /events, /ui/ (the dashboard), /healthz, /readyz or /metrics (advisor: GET /bottlenecks, GET /queries/{id}, POST /simulate, POST /chat)", r.Method, r.URL.Path)))
 	})))
 	return s.recoverer(mux)
+}
+
+// serveEvents streams /events as id, within MaxEventStreams; the dashboard's /ui/events
+// stream (signed in by cookie) is served by it too.
+func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request, id *auth.Identity) {
+	if !s.streams.take(1) {
+		s.shed(w, "event_streams", fmt.Sprintf("%d event streams are open, as many as this sidecar allows; retry later", s.cfg.MaxEventStreams))
+		return
+	}
+	defer s.streams.give(1)
+	s.metrics.sseSubscribers.Inc()
+	defer s.metrics.sseSubscribers.Dec()
+	// A stream ends when its token does: it must not go on reading as a role it no longer may.
+	if !id.Expires.IsZero() {
+		ctx, cancel := context.WithDeadlineCause(r.Context(), id.Expires, events.ErrTokenExpired)
+		defer cancel()
+		r = r.WithContext(ctx)
+	}
+	s.sse.ServeHTTP(w, r)
 }
 
 // shed answers 503 with Retry-After: a limit of the sidecar is reached, not a fault.

@@ -19,7 +19,9 @@ import (
 	"github.com/howdah/howdah/internal/release"
 	"github.com/howdah/howdah/sidecar/advisorapi"
 	"github.com/howdah/howdah/sidecar/auth"
+	"github.com/howdah/howdah/sidecar/events"
 	"github.com/howdah/howdah/sidecar/rpc"
+	"github.com/howdah/howdah/sidecar/ui"
 )
 
 // Defaults of Config: a zero field means its default.
@@ -198,6 +200,8 @@ type Server struct {
 	hub     *notifier.Notifier
 	metrics *metrics
 	handler http.Handler
+	sse     http.Handler
+	ui      *ui.UI
 
 	// bodies is MaxBodyBytesInFlight, streams MaxEventStreams; conns is Serve's listener.
 	bodies  budget
@@ -292,13 +296,16 @@ func New(ctx context.Context, cfg *Config) (*Server, error) {
 	if c.AdvisorCacheTTL >= 0 {
 		asub, err := s.hub.Subscribe(ctx, advisorapi.Channel)
 		if err != nil {
-			cancel()
-			s.bg.Wait()
-			s.pool.Close()
+			s.Close()
 			return nil, err
 		}
 		s.bg.Add(1)
 		go func() { defer s.bg.Done(); s.advisorCacheLoop(hubCtx, asub) }()
+	}
+	s.sse = events.Handler(s.hub, &events.HandlerConfig{Heartbeat: c.Heartbeat, Allow: s.channelAllowed})
+	if s.ui, err = ui.New(&ui.Config{Dispatcher: s.disp, Auth: s.auth, Events: s.serveEvents, Logger: s.log}); err != nil {
+		s.Close()
+		return nil, err
 	}
 	s.handler = s.routes()
 	return s, nil

@@ -71,14 +71,25 @@ func demoCommand() *cli.Command {
 				if err != nil {
 					return err
 				}
-				if _, err := installer.EnsureAuthenticator(ctx, conn, demoAuthenticator, "", []string{demoWebRole}); err != nil {
+				if _, err := conn.Exec(ctx, demoOperatorSQL); err != nil {
+					return fmt.Errorf("make the demo's operator role: %w", err)
+				}
+				if _, err := installer.EnsureAuthenticator(ctx, conn, demoAuthenticator, "", []string{demoWebRole, demoOperatorRole}); err != nil {
+					return err
+				}
+				secret, err := demoSecret(cl.Dir)
+				if err != nil {
+					return err
+				}
+				token, err := demoToken(secret, demoOperatorRole)
+				if err != nil {
 					return err
 				}
 				serveURL, err := withUser(url, demoAuthenticator)
 				if err != nil {
 					return err
 				}
-				addr, err := startDemoServer(ctx, cl.Dir, serveURL, c.String("listen"))
+				addr, err := startDemoServer(ctx, cl.Dir, serveURL, c.String("listen"), secret)
 				if err != nil {
 					return err
 				}
@@ -98,6 +109,9 @@ func demoCommand() *cli.Command {
 				fmt.Fprintf(w, "  curl -s http://%s/rpc -H 'Content-Type: application/json' -d '{\"jsonrpc\": \"2.0\", \"id\": 1, \"method\": \"rpc.discover\"}'\n", addr)
 				fmt.Fprintf(w, "  curl -sN 'http://%s/events?channel=howdah_queue'   # then push a job from psql\n", addr)
 				fmt.Fprintf(w, "  http://%s/metrics\n", addr)
+				fmt.Fprintf(w, "\nThe dashboard: http://%s/ui/\n", addr)
+				fmt.Fprintf(w, "  continue anonymously (%s: the example data, read-only), or sign in as %s (queues: retry, cancel) with this token:\n  %s\n",
+					demoWebRole, demoOperatorRole, token)
 				if c.IsSet("dir") {
 					fmt.Fprintf(w, "Stop it with howdah demo --dir %s --stop; remove it with --destroy instead of --stop.\n", cl.Dir)
 				} else {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
@@ -13,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // The demo's sidecar runs as a background `howdah serve` process whose pid, address and log
@@ -21,7 +25,13 @@ const (
 	demoServePID  = "serve.pid"
 	demoServeAddr = "serve.addr"
 	demoServeLog  = "serve.log"
-	demoWebRole   = "howdah_demo_web" // made by demo_seed.sql
+	// demoServeSecret holds the JWT secret of the demo's sidecar (mode 0600), so that the
+	// operator token the demo prints stays valid while the demo lives.
+	demoServeSecret = "serve.secret"
+	demoWebRole     = "howdah_demo_web" // made by demo_seed.sql
+	// demoOperatorRole may read the example data and run the queue (docs/queue.md's operator
+	// grants); the demo prints a token for it, to sign in to the dashboard with.
+	demoOperatorRole = "howdah_demo_operator"
 	// demoAuthenticator is the login role of the demo's sidecar: NOINHERIT, it can only switch
 	// into demoWebRole, as docs/sidecar.md recommends (never a superuser).
 	demoAuthenticator = "howdah_demo_authenticator"
@@ -32,7 +42,7 @@ var howdahExecutable string
 
 // startDemoServer starts `howdah serve` for the demo database unless the one started before
 // still answers, and returns its address.
-func startDemoServer(ctx context.Context, dir, dbURL, listen string) (string, error) {
+func startDemoServer(ctx context.Context, dir, dbURL, listen, secret string) (string, error) {
 	if addr, err := os.ReadFile(filepath.Join(dir, demoServeAddr)); err == nil && demoServerPID(dir) > 0 && ready(ctx, string(addr)) == nil {
 		return string(addr), nil
 	}
@@ -54,6 +64,8 @@ func startDemoServer(ctx context.Context, dir, dbURL, listen string) (string, er
 	defer logFile.Close()
 	cmd := exec.Command(exe, "serve", "--db", dbURL, "--listen", addr, "--anon-role", demoWebRole)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
+	// In the environment, not on the command line, where ps would show it.
+	cmd.Env = append(os.Environ(), "HOWDAH_JWT_SECRET="+secret)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // outlives this command and its terminal
 	if err := cmd.Start(); err != nil {
 		return "", fmt.Errorf("start howdah serve: %w", err)
@@ -149,3 +161,35 @@ func ready(ctx context.Context, addr string) error {
 	}
 	return nil
 }
+
+// demoSecret returns the demo's JWT secret, making it on first use.
+func demoSecret(dir string) (string, error) {
+	path := filepath.Join(dir, demoServeSecret)
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 32 {
+		return strings.TrimSpace(string(b)), nil
+	}
+	var raw [32]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", err
+	}
+	secret := base64.RawURLEncoding.EncodeToString(raw[:])
+	return secret, os.WriteFile(path, []byte(secret+"\n"), 0o600)
+}
+
+// demoToken is a token for role, valid for 30 days, signed with the demo's secret.
+func demoToken(secret, role string) (string, error) {
+	return jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"role": role,
+		"exp": time.Now().Add(30 * 24 * time.Hour).Unix()}).SignedString([]byte(secret))
+}
+
+// demoOperatorSQL makes the demo's operator role (idempotent).
+const demoOperatorSQL = `DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'howdah_demo_operator') THEN
+        CREATE ROLE howdah_demo_operator NOLOGIN;
+    END IF;
+END $$;
+GRANT howdah_demo_web TO howdah_demo_operator;
+GRANT USAGE ON SCHEMA howdah_queue TO howdah_demo_operator;
+GRANT SELECT, INSERT, UPDATE, DELETE ON howdah_queue.jobs, howdah_queue.schedules TO howdah_demo_operator;
+GRANT USAGE ON SEQUENCE howdah_queue.jobs_id_seq TO howdah_demo_operator;`

@@ -276,6 +276,27 @@ func TestDemoStartsQueryableDatabase(t *testing.T) {
 	if !strings.Contains(string(body), `"count": 12`) {
 		t.Fatalf("list_records over the demo's sidecar: %s", body)
 	}
+	// It ends with the dashboard's URL and an operator token that the sidecar accepts.
+	const dashboard = "The dashboard: http://"
+	if !strings.Contains(out, dashboard+addr+"/ui/") {
+		t.Fatalf("demo printed no dashboard URL: %q", out)
+	}
+	lines := strings.Split(strings.TrimSpace(out[strings.Index(out, dashboard):]), "\n")
+	if len(lines) < 3 {
+		t.Fatalf("demo printed no operator token: %q", out)
+	}
+	req, _ := http.NewRequest("POST", "http://"+addr+"/rpc", strings.NewReader(`{"jsonrpc": "2.0", "id": 1, "method": "queue.stats"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(lines[2]))
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	} else {
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"queue": "emails"`) {
+			t.Fatalf("queue.stats with the demo's operator token: %d %s", resp.StatusCode, body)
+		}
+	}
 	// A second run reuses the running cluster and sidecar and does not seed twice.
 	if out2, _, code := run(t, "demo", "--dir", dir); code != 0 || !strings.Contains(out2, url) ||
 		strings.Contains(out2, "seeded") || !strings.Contains(out2, serving+addr) {

@@ -102,13 +102,29 @@ var (
 	}
 	mainActive atomic.Bool
 	dbSeq      atomic.Int64
+	atExitMu   sync.Mutex
+	atExit     []func()
 )
+
+// AtExit runs fn after the tests of the package (last added, first run), before Main stops the
+// shared server: for package-wide resources such as a browser the tests share.
+func AtExit(fn func()) {
+	atExitMu.Lock()
+	defer atExitMu.Unlock()
+	atExit = append(atExit, fn)
+}
 
 // Main runs a test package's tests and then stops the shared server if one was started. Call
 // it from TestMain; it does not return.
 func Main(m *testing.M) {
 	mainActive.Store(true)
 	code := m.Run()
+	atExitMu.Lock()
+	fns := atExit
+	atExitMu.Unlock()
+	for i := len(fns) - 1; i >= 0; i-- {
+		fns[i]()
+	}
 	if shared.srv != nil {
 		if err := shared.srv.Stop(); err != nil {
 			fmt.Fprintln(os.Stderr, "pgtest: stop server:", err)

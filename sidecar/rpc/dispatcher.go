@@ -152,45 +152,18 @@ func (d *Dispatcher) Handle(ctx context.Context, sess Session, body []byte) (int
 		d.observe(Outcome{Method: "invalid", Code: derr.Code, Duration: time.Since(start)})
 		return derr.Status, AppendError(nil, nil, derr)
 	}
-	cat := d.catalog.Load()
-	h := &handling{deadline: start.Add(d.cfg.RequestTimeout)}
-	ctx, cancel := context.WithDeadline(ctx, h.deadline.Add(deadlineGrace))
-	defer cancel()
-	defer func() {
-		if h.conn != nil {
-			h.conn.Release()
-		}
-	}()
 	var out []byte
 	status := http.StatusOK
 	if batch {
 		out = append(out, '[')
 	}
 	wrote := false
-	for i := range reqs {
-		r := &reqs[i]
-		t0 := time.Now()
-		if i > 0 {
-			start = t0
-		}
-		result, rerr := d.call(ctx, cat, sess, r, h)
+	d.runAll(ctx, start, sess, reqs, func(r *Request, result json.RawMessage, rerr *errmap.Error) *errmap.Error {
 		if rerr == nil && len(out)+len(result) > d.cfg.MaxResponseBytes {
 			result, rerr = nil, d.tooLarge(len(result))
 		}
-		label := "invalid"
-		if r.Err == nil {
-			label = "unknown"
-			if r.Method == DiscoverMethod || cat.Lookup(r.Method) != nil {
-				label = r.Method
-			}
-		}
-		code := 0
-		if rerr != nil {
-			code = rerr.Code
-		}
-		d.observe(Outcome{Method: label, Code: code, Duration: time.Since(start)})
 		if r.Notification() {
-			continue
+			return rerr
 		}
 		if wrote {
 			out = append(out, ',')
@@ -207,7 +180,8 @@ func (d *Dispatcher) Handle(ctx context.Context, sess Session, body []byte) (int
 			}
 			out = AppendResult(out, r.ID, result)
 		}
-	}
+		return rerr
+	})
 	if !wrote {
 		return http.StatusNoContent, nil
 	}
@@ -222,7 +196,49 @@ func (d *Dispatcher) Handle(ctx context.Context, sess Session, body []byte) (int
 // JSON-RPC request holding that one call. Module REST routes (sidecar/advisorapi) use it, so
 // that they behave exactly as /rpc does. params is a JSON object, an array, or nil.
 func (d *Dispatcher) Call(ctx context.Context, sess Session, method string, params json.RawMessage) (json.RawMessage, *errmap.Error) {
-	start := time.Now()
+	r := d.Calls(ctx, sess, CallSpec{Method: method, Params: params})[0]
+	return r.Value, r.Err
+}
+
+// CallSpec is one call of Calls: a method and its params (an object or an array, nil for none).
+type CallSpec struct {
+	Method string
+	Params json.RawMessage
+}
+
+// Result is the outcome of one call of Calls: Value, or Err.
+type Result struct {
+	Value json.RawMessage
+	Err   *errmap.Error
+}
+
+// Calls runs calls as sess exactly as Handle runs a batch of them (the catalog's functions
+// only, one pool connection, the request deadline, the statement timeout, the role switch, the
+// response limit and the error mapping), for callers in this process: the dashboard.
+func (d *Dispatcher) Calls(ctx context.Context, sess Session, calls ...CallSpec) []Result {
+	reqs := make([]Request, len(calls))
+	for i, c := range calls {
+		reqs[i] = Request{Method: c.Method, Params: c.Params, ID: json.RawMessage(strconv.Itoa(i))}
+	}
+	out := make([]Result, len(calls))
+	size, i := 0, 0
+	d.runAll(ctx, time.Now(), sess, reqs, func(_ *Request, result json.RawMessage, rerr *errmap.Error) *errmap.Error {
+		if rerr == nil && size+len(result) > d.cfg.MaxResponseBytes {
+			result, rerr = nil, d.tooLarge(len(result))
+		}
+		size += len(result)
+		out[i] = Result{Value: result, Err: rerr}
+		i++
+		return rerr
+	})
+	return out
+}
+
+// runAll runs reqs in order as sess, on one connection and within one request deadline
+// counted from start, and hands each outcome to done, which returns the error to report to
+// Observe (done may turn a result into an error).
+func (d *Dispatcher) runAll(ctx context.Context, start time.Time, sess Session, reqs []Request,
+	done func(r *Request, result json.RawMessage, rerr *errmap.Error) *errmap.Error) {
 	cat := d.catalog.Load()
 	h := &handling{deadline: start.Add(d.cfg.RequestTimeout)}
 	ctx, cancel := context.WithDeadline(ctx, h.deadline.Add(deadlineGrace))
@@ -232,19 +248,27 @@ func (d *Dispatcher) Call(ctx context.Context, sess Session, method string, para
 			h.conn.Release()
 		}
 	}()
-	res, rerr := d.call(ctx, cat, sess, &Request{Method: method, Params: params}, h)
-	if rerr == nil && len(res) > d.cfg.MaxResponseBytes {
-		res, rerr = nil, d.tooLarge(len(res))
+	for i := range reqs {
+		r := &reqs[i]
+		t0 := time.Now()
+		if i > 0 {
+			start = t0
+		}
+		result, rerr := d.call(ctx, cat, sess, r, h)
+		rerr = done(r, result, rerr)
+		label := "invalid"
+		if r.Err == nil {
+			label = "unknown"
+			if r.Method == DiscoverMethod || cat.Lookup(r.Method) != nil {
+				label = r.Method
+			}
+		}
+		code := 0
+		if rerr != nil {
+			code = rerr.Code
+		}
+		d.observe(Outcome{Method: label, Code: code, Duration: time.Since(start)})
 	}
-	label, code := "unknown", 0
-	if cat.Lookup(method) != nil {
-		label = method
-	}
-	if rerr != nil {
-		code = rerr.Code
-	}
-	d.observe(Outcome{Method: label, Code: code, Duration: time.Since(start)})
-	return res, rerr
 }
 
 func (d *Dispatcher) observe(o Outcome) {

@@ -1,0 +1,35 @@
+// howdah dashboard: live updates and focus after swaps; everything else is htmx attributes.
+(function () {
+  "use strict";
+  // After an htmx swap, move focus to the element the server marked (a flash or an error), so
+  // that keyboard and screen reader users hear what their action did.
+  document.addEventListener("htmx:afterSettle", function () {
+    var el = document.querySelector("[data-autofocus]");
+    if (el) { el.removeAttribute("data-autofocus"); el.focus(); }
+  });
+  // Live updates: an element with data-live="<channel>" and data-target="<id>" follows the
+  // channel through /ui/events (the sidecar's SSE of LISTEN channels, signed in by the session
+  // cookie) and asks the target to refresh, at most about four times a second.
+  function follow() {
+    var live = document.querySelector("[data-live]");
+    if (!live || !window.EventSource || !window.htmx) { return; }
+    var channel = live.getAttribute("data-live"), target = live.getAttribute("data-target");
+    var es = new EventSource("/ui/events?channel=" + encodeURIComponent(channel));
+    var timer = null;
+    function refresh() {
+      if (timer) { return; }
+      timer = setTimeout(function () {
+        timer = null;
+        var el = document.getElementById(target);
+        if (el) { htmx.trigger(el, "refresh"); }
+      }, 250);
+    }
+    es.addEventListener(channel, refresh);
+    es.addEventListener("reconnected", refresh);
+    es.onopen = function () { live.textContent = "Live"; live.className = "live on"; };
+    es.onerror = function () { live.textContent = "Reconnecting…"; live.className = "live off"; };
+    es.addEventListener("expired", function () { es.close(); live.textContent = "Sign in again for live updates"; });
+    window.addEventListener("pagehide", function () { es.close(); });
+  }
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", follow); } else { follow(); }
+})();
