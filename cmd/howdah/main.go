@@ -35,6 +35,7 @@ func newApp() *cli.App {
 			bundleCommand(),
 			demoCommand(),
 			queueCommand(),
+			advisorCommand(),
 			serveCommand(),
 		}),
 		HideHelpCommand:      false,
