@@ -52,9 +52,12 @@ type Result struct {
 	Replaced bool             // an earlier seed's schema was dropped first
 	// Tracked is false when the build's own statements could not be kept out of
 	// pg_stat_statements (pg_stat_statements.track is a superuser setting).
-	Tracked   bool
-	Advisor   bool    // the advisor module is installed
-	Snapshots []int64 // the snapshots the seed's scans made: before and after the spike
+	Tracked bool
+	// StatsReset is true when the seed's tables' statistics counters were reset after the build
+	// (a superuser's right by default), which dates the database's statistics.
+	StatsReset bool
+	Advisor    bool    // the advisor module is installed
+	Snapshots  []int64 // the snapshots the seed's scans made: before and after the spike
 	// LockWaitSeen is true when the lock-wait UPDATE was seen waiting during the second scan.
 	LockWaitSeen bool
 	Calls        map[string]int64 // pattern → statements run
@@ -226,6 +229,15 @@ func (s *seeder) build(ctx context.Context, conn *pgx.Conn) error {
 	if _, err := conn.Exec(ctx, `RESET search_path`); err != nil {
 		return err
 	}
+	// Count index use from here: resetting the new relations' counters loses nothing and dates
+	// the statistics of the database (pg_stat_database.stats_reset), which the unused-index rule
+	// needs on a server up for less than a day.
+	if _, err := conn.Exec(ctx, `SELECT count(pg_catalog.pg_stat_reset_single_table_counters(c.oid)) FROM pg_catalog.pg_class c
+		WHERE c.relnamespace = pg_catalog.to_regnamespace($1) AND c.relkind IN ('r', 'i')`, sch); err == nil {
+		s.res.StatsReset = true
+	} else if pe := (*pgconn.PgError)(nil); !errors.As(err, &pe) || pe.Code != "42501" {
+		return err
+	}
 	if s.res.Tracked {
 		if _, err := conn.Exec(ctx, `RESET pg_stat_statements.track`); err != nil {
 			return err
@@ -233,6 +245,10 @@ func (s *seeder) build(ctx context.Context, conn *pgx.Conn) error {
 	} else {
 		fmt.Fprintln(s.out, "seed: note: only a superuser can keep the build's INSERT ... SELECT statements out of pg_stat_statements; "+
 			"leave them out of a scan with howdah_advisor.scan(exclude => ARRAY['generate_series'])")
+	}
+	if !s.res.StatsReset {
+		fmt.Fprintln(s.out, "seed: note: could not reset the new tables' statistics counters (pg_stat_reset_single_table_counters needs a superuser "+
+			"or a GRANT): unless the database's statistics were reset before, the unused-index finding waits for a server up for a day")
 	}
 	s.res.Rows = map[string]int64{"users": z.Users, "products": z.Products, "orders": z.Orders, "order_items": z.Items, "events": z.Events}
 	return nil

@@ -42,8 +42,12 @@ func TestSeed(t *testing.T) {
 		if !res.LockWaitSeen {
 			t.Errorf("the lock-wait UPDATE was never seen waiting\n%s", out)
 		}
-		if !res.Tracked {
-			t.Errorf("a superuser's seed should keep its build out of pg_stat_statements")
+		if !res.Tracked || !res.StatsReset {
+			t.Errorf("tracked %v, stats reset %v: a superuser's seed keeps its build out of pg_stat_statements and resets its tables' counters", res.Tracked, res.StatsReset)
+		}
+		var reset bool
+		if err := conn.QueryRow(ctx, `SELECT stats_reset IS NOT NULL FROM pg_stat_database WHERE datname = current_database()`).Scan(&reset); err != nil || !reset {
+			t.Errorf("the database's statistics carry no reset time after the seed (%v)", err)
 		}
 		for _, p := range Patterns(sch) {
 			if res.Calls[p.Name] == 0 {
