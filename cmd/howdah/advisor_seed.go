@@ -42,8 +42,8 @@ func advisorSeedCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "schema", Value: "advisor_seed", Usage: "the `SCHEMA` to make (replaced when an earlier seed made it)"},
 			&cli.Float64Flag{Name: "scale", Value: 1, Usage: "row count factor `N`, 0.01 to 20 (1: 1,000,000 orders)"},
-			&cli.DurationFlag{Name: "duration", Value: 10 * time.Second, Usage: "how long the workload runs, both phases together"},
-			&cli.IntFlag{Name: "connections", Value: 4, Usage: "workload connections"},
+			&cli.DurationFlag{Name: "duration", Value: 8 * time.Second, Usage: "how long the workload runs (`D`), both phases together"},
+			&cli.IntFlag{Name: "connections", Value: 4, Usage: "`N` workload connections"},
 			&cli.BoolFlag{Name: "no-scan", Usage: "take no advisor scans (the regression and contention findings need them)"},
 			&cli.DurationFlag{Name: "hold-lock", Usage: "keep the lock wait going this `DURATION` at the end, for a scan run by hand"},
 		},
@@ -104,5 +104,6 @@ func printSeedResult(w io.Writer, res *advisorseed.Result) {
 	fmt.Fprintln(w, "  howdah advisor query ID                # one query: metrics, plan facts, family, anomalies")
 	fmt.Fprintln(w, "  howdah advisor simulate QUERY REC      # the before/after of a recommendation, with HypoPG")
 	fmt.Fprintln(w, "  howdah advisor ask \"why is query ID slow?\"")
+	fmt.Fprintln(w, "  howdah advisor ask \"what changed since the last scan?\"   # the seed's two snapshots: the spike")
 	fmt.Fprintf(w, "  psql -c \"SELECT * FROM howdah_advisor.bottlenecks()\"\n")
 }

@@ -6,6 +6,10 @@
 -- deterministic pseudo-random values (multiplicative hashing of the row number), so two seeds at
 -- one scale hold the same data. Tables are loaded first and indexed after, as a bulk load should.
 -- The indexes are part of the seeded patterns: see Patterns in seed.go and docs/advisor.md.
+--
+-- A step name ending in `@N` runs on build connection N, at the same time as the steps of the
+-- other connection next to it (users, products, orders and events load on 1 while order items,
+-- the largest table, load on 2); a step without one runs alone, after every step before it.
 
 -- step: tables
 CREATE TABLE users (
@@ -47,7 +51,7 @@ CREATE TABLE events (
     payload jsonb NOT NULL
 );
 
--- step: users
+-- step: users @1
 INSERT INTO users (id, email, name, city, zip, referrer_id, created_at)
 SELECT i, 'User' || i || '@Example.com', 'user ' || i, 'city_' || i % 100,
        lpad(((i % 100) * 10 + (i / 100) % 10)::text, 5, '0'),
@@ -55,12 +59,12 @@ SELECT i, 'User' || i || '@Example.com', 'user ' || i, 'city_' || i % 100,
        timestamptz '2023-01-01 00:00+00' + (i % 730) * interval '1 day'
   FROM (SELECT current_setting('advisor_seed.users')::bigint AS n) c, generate_series(1, c.n) i;
 
--- step: products
+-- step: products @1
 INSERT INTO products (id, sku, name, category, price, stock)
 SELECT i, 'SKU-' || i, 'product ' || i, 'cat_' || i % 50, 1 + (i * 37 % 20000) / 100.0, 100 + i % 900
   FROM generate_series(1, current_setting('advisor_seed.products')::bigint) i;
 
--- step: orders
+-- step: orders @1
 INSERT INTO orders (id, customer_id, ref, status, total, created_at)
 SELECT i, 1 + (i * 48271) % u, 'ORD-' || i,
        CASE WHEN i % 100 < 88 THEN 'delivered' WHEN i % 100 < 94 THEN 'shipped' WHEN i % 100 < 97 THEN 'pending'
@@ -70,14 +74,14 @@ SELECT i, 1 + (i * 48271) % u, 'ORD-' || i,
   FROM (SELECT current_setting('advisor_seed.orders')::bigint AS n, current_setting('advisor_seed.users')::bigint AS u) c,
        generate_series(1, c.n) i;
 
--- step: order_items
+-- step: order_items @2
 INSERT INTO order_items (id, order_id, product_id, quantity, price)
 SELECT j, 1 + (j - 1) * o / n, 1 + (j * 7907) % p, 1 + j % 5, 1 + (j * 37 % 20000) / 100.0
   FROM (SELECT current_setting('advisor_seed.items')::bigint AS n, current_setting('advisor_seed.orders')::bigint AS o,
                current_setting('advisor_seed.products')::bigint AS p) c,
        generate_series(1, c.n) j;
 
--- step: events
+-- step: events @1
 INSERT INTO events (id, user_id, created_at, payload)
 SELECT i, 1 + (i * 6007) % u, timestamptz '2024-01-01 00:00+00' + i * (interval '365 days' / n),
        jsonb_build_object('kind', CASE WHEN i % 200 < 120 THEN 'view' WHEN i % 200 < 170 THEN 'click'
@@ -86,19 +90,21 @@ SELECT i, 1 + (i * 6007) % u, timestamptz '2024-01-01 00:00+00' + i * (interval 
   FROM (SELECT current_setting('advisor_seed.events')::bigint AS n, current_setting('advisor_seed.users')::bigint AS u) c,
        generate_series(1, c.n) i;
 
--- step: keys and indexes
+-- step: indexes of users, products, events @1
 ALTER TABLE users ADD PRIMARY KEY (id), ADD CONSTRAINT users_email_key UNIQUE (email);
 CREATE INDEX users_city_idx ON users (city);
 ALTER TABLE products ADD PRIMARY KEY (id), ADD CONSTRAINT products_sku_key UNIQUE (sku);
 CREATE INDEX products_category_idx ON products (category);
+ALTER TABLE events ADD PRIMARY KEY (id);
+CREATE INDEX events_user_id_idx ON events (user_id);
+CREATE INDEX events_created_at_idx ON events (created_at);   -- large and never used
+
+-- step: indexes of orders, order_items @2
 ALTER TABLE orders ADD PRIMARY KEY (id);
 CREATE INDEX orders_ref_idx ON orders (ref);
 CREATE INDEX orders_status_created_at_idx ON orders (status, created_at);
 CREATE INDEX orders_status_idx ON orders (status);           -- redundant: a prefix of the one above
 ALTER TABLE order_items ADD PRIMARY KEY (id);
-ALTER TABLE events ADD PRIMARY KEY (id);
-CREATE INDEX events_user_id_idx ON events (user_id);
-CREATE INDEX events_created_at_idx ON events (created_at);   -- large and never used
 
 -- step: foreign keys
 ALTER TABLE orders ADD CONSTRAINT orders_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES users;
@@ -106,5 +112,8 @@ ALTER TABLE order_items ADD CONSTRAINT order_items_order_id_fkey FOREIGN KEY (or
                         ADD CONSTRAINT order_items_product_id_fkey FOREIGN KEY (product_id) REFERENCES products;
 ALTER TABLE events ADD CONSTRAINT events_user_id_fkey FOREIGN KEY (user_id) REFERENCES users;
 
--- step: analyze
-VACUUM (ANALYZE) users, products, orders, order_items, events;
+-- step: vacuum users, products, events @1
+VACUUM (ANALYZE) users, products, events;
+
+-- step: vacuum orders, order_items @2
+VACUUM (ANALYZE) orders, order_items;

@@ -29,7 +29,7 @@ type Config struct {
 	// Scale multiplies the row counts (default 1: 1,000,000 orders, 2,000,000 order items,
 	// 1,000,000 events, 100,000 users, 10,000 products); from 0.01 to 20.
 	Scale float64
-	// Duration is how long the workload runs, both phases together (default 10 s; each
+	// Duration is how long the workload runs, both phases together (default 8 s; each
 	// connection completes at least one round of every pattern per phase, however short).
 	Duration time.Duration
 	// Connections is the number of workload connections (default 4).
@@ -84,7 +84,7 @@ func (c *Config) withDefaults() (Config, error) {
 		return d, fmt.Errorf("scale %g is out of range: pass a factor from 0.01 to 20 (1 = 1,000,000 orders)", d.Scale)
 	}
 	if d.Duration == 0 {
-		d.Duration = 10 * time.Second
+		d.Duration = 8 * time.Second
 	}
 	if d.Duration < 0 {
 		return d, fmt.Errorf("duration %s is negative: pass how long the workload runs, e.g. 10s", d.Duration)
@@ -212,19 +212,25 @@ func (s *seeder) build(ctx context.Context, conn *pgx.Conn) error {
 	if _, err := conn.Exec(ctx, "COMMENT ON SCHEMA "+ident+" IS "+quoteLiteral(comment2)); err != nil {
 		return err
 	}
-	if _, err := conn.Exec(ctx, `SELECT pg_catalog.set_config('search_path', $1, false),
-		pg_catalog.set_config('advisor_seed.users', $2, false), pg_catalog.set_config('advisor_seed.products', $3, false),
-		pg_catalog.set_config('advisor_seed.orders', $4, false), pg_catalog.set_config('advisor_seed.items', $5, false),
-		pg_catalog.set_config('advisor_seed.events', $6, false)`,
-		ident+", pg_catalog", fmt.Sprint(z.Users), fmt.Sprint(z.Products), fmt.Sprint(z.Orders), fmt.Sprint(z.Items), fmt.Sprint(z.Events)); err != nil {
+	if err := s.buildSession(ctx, conn); err != nil {
 		return err
 	}
-	for _, st := range steps(buildSQL) {
-		t0 := time.Now()
-		if _, err := conn.Exec(ctx, st.sql, pgx.QueryExecModeSimpleProtocol); err != nil {
-			return fmt.Errorf("seed step %q: %w", st.name, err)
+	// The second build connection (steps ending in @2).
+	conn2, err := s.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn2.Close(context.Background())
+	if s.res.Tracked {
+		if _, err := conn2.Exec(ctx, `SET pg_stat_statements.track = 'none'`); err != nil {
+			return err
 		}
-		fmt.Fprintf(s.out, "seed: %-17s %5.1f s\n", st.name, time.Since(t0).Seconds())
+	}
+	if err := s.buildSession(ctx, conn2); err != nil {
+		return err
+	}
+	if err := s.runSteps(ctx, []*pgx.Conn{conn, conn2}, steps(buildSQL)); err != nil {
+		return err
 	}
 	if _, err := conn.Exec(ctx, `RESET search_path`); err != nil {
 		return err
@@ -254,17 +260,80 @@ func (s *seeder) build(ctx context.Context, conn *pgx.Conn) error {
 	return nil
 }
 
-type step struct{ name, sql string }
+// buildSession sets what the build script reads: the schema as the search path, the row counts.
+func (s *seeder) buildSession(ctx context.Context, conn *pgx.Conn) error {
+	z := s.z
+	_, err := conn.Exec(ctx, `SELECT pg_catalog.set_config('search_path', $1, false),
+		pg_catalog.set_config('advisor_seed.users', $2, false), pg_catalog.set_config('advisor_seed.products', $3, false),
+		pg_catalog.set_config('advisor_seed.orders', $4, false), pg_catalog.set_config('advisor_seed.items', $5, false),
+		pg_catalog.set_config('advisor_seed.events', $6, false)`,
+		pgx.Identifier{s.cfg.Schema}.Sanitize()+", pg_catalog",
+		fmt.Sprint(z.Users), fmt.Sprint(z.Products), fmt.Sprint(z.Orders), fmt.Sprint(z.Items), fmt.Sprint(z.Events))
+	return err
+}
 
-// steps splits the build script at its `-- step: NAME` lines; what comes before the first is
-// the header comment.
+// step is one step of the build script; lane is the build connection it runs on beside the
+// other lane's steps next to it (0: alone).
+type step struct {
+	name, sql string
+	lane      int
+}
+
+// steps splits the build script at its `-- step: NAME [@LANE]` lines; what comes before the
+// first is the header comment.
 func steps(script string) []step {
 	var out []step
 	for _, part := range strings.Split(script, "\n-- step: ")[1:] {
 		name, body, _ := strings.Cut(part, "\n")
-		out = append(out, step{name: strings.TrimSpace(name), sql: body})
+		st := step{name: strings.TrimSpace(name), sql: body}
+		if n, lane, ok := strings.Cut(st.name, " @"); ok {
+			st.name = n
+			fmt.Sscan(lane, &st.lane)
+		}
+		out = append(out, st)
 	}
 	return out
+}
+
+// runSteps runs the steps in order; consecutive steps with lanes run at once, each lane's in
+// order on its own connection.
+func (s *seeder) runSteps(ctx context.Context, conns []*pgx.Conn, all []step) error {
+	for i := 0; i < len(all); {
+		j := i + 1
+		if all[i].lane > 0 {
+			for j < len(all) && all[j].lane > 0 {
+				j++
+			}
+		}
+		group := all[i:j]
+		errs := make([]error, len(conns))
+		var wg sync.WaitGroup
+		for k, conn := range conns {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for _, st := range group {
+					if st.lane != k+1 && !(st.lane == 0 && k == 0) {
+						continue
+					}
+					t0 := time.Now()
+					if _, err := conn.Exec(ctx, st.sql, pgx.QueryExecModeSimpleProtocol); err != nil {
+						errs[k] = fmt.Errorf("seed step %q: %w", st.name, err)
+						return
+					}
+					s.mu.Lock()
+					fmt.Fprintf(s.out, "seed: %-36s %5.1f s\n", st.name, time.Since(t0).Seconds())
+					s.mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return err
+		}
+		i = j
+	}
+	return nil
 }
 
 // quoteLiteral quotes s as an SQL string literal (standard_conforming_strings is on since 9.1).
