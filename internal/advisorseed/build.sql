@@ -41,7 +41,7 @@ CREATE TABLE order_items (
     id bigint NOT NULL,
     order_id bigint NOT NULL,
     product_id bigint,
-    quantity integer NOT NULL,
+    quantity integer NOT NULL,  -- independent of product_id: 1 to 5, a fifth of each product's items
     price numeric(10, 2) NOT NULL
 );
 CREATE TABLE events (
@@ -76,7 +76,7 @@ SELECT i, 1 + (i * 48271) % u, 'ORD-' || i,
 
 -- step: order_items @2
 INSERT INTO order_items (id, order_id, product_id, quantity, price)
-SELECT j, 1 + (j - 1) * o / n, 1 + (j * 7907) % p, 1 + j % 5, 1 + (j * 37 % 20000) / 100.0
+SELECT j, 1 + (j - 1) * o / n, 1 + (j * 7907) % p, 1 + (j / p) % 5, 1 + (j * 37 % 20000) / 100.0
   FROM (SELECT current_setting('advisor_seed.items')::bigint AS n, current_setting('advisor_seed.orders')::bigint AS o,
                current_setting('advisor_seed.products')::bigint AS p) c,
        generate_series(1, c.n) j;
@@ -93,6 +93,7 @@ SELECT i, 1 + (i * 6007) % u, timestamptz '2024-01-01 00:00+00' + i * (interval 
 -- step: indexes of users, products, events @1
 ALTER TABLE users ADD PRIMARY KEY (id), ADD CONSTRAINT users_email_key UNIQUE (email);
 CREATE INDEX users_city_idx ON users (city);
+CREATE INDEX users_zip_idx ON users (zip);
 ALTER TABLE products ADD PRIMARY KEY (id), ADD CONSTRAINT products_sku_key UNIQUE (sku);
 CREATE INDEX products_category_idx ON products (category);
 ALTER TABLE events ADD PRIMARY KEY (id);

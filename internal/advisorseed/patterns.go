@@ -21,7 +21,8 @@ type Pattern struct {
 	Match string
 	// WellIndexed marks a statement an index already serves: the advisor must find nothing.
 	WellIndexed bool
-	// Spike marks the statement whose index the seed drops between the two phases.
+	// Spike marks the statement whose index the seed drops between the two phases: the only
+	// one phase 2 runs, so that no other query's mean moves between the seed's two scans.
 	Spike bool
 
 	weight int                                // runs per round of a workload connection
@@ -81,16 +82,27 @@ func Patterns(sch string) []Pattern {
 			args:    func(r *rand.Rand, z sizes) []any { return []any{id(r, z.Users)} },
 		},
 		{
-			Name:    "composite_join_index",
-			Finding: "composite_index on order_items (order_id, product_id): the join key and the product filter of one order's items",
+			Name:    "join_index",
+			Finding: "missing_index on order_items (order_id): the join key, which the planner carries from o.id = $1; two items per order leave the product filter nothing to halve, so one column",
 			SQL:     q("SELECT o.id, o.created_at, i.quantity, i.price FROM S.orders o JOIN S.order_items i ON i.order_id = o.id WHERE o.id = $1 AND i.product_id = $2"),
 			Match:   q("JOIN S.order_items i ON i.order_id = o.id WHERE o.id = $1 AND i.product_id = $2"),
 			weight:  1,
 			args:    func(r *rand.Rand, z sizes) []any { return []any{id(r, z.Orders), id(r, z.Products)} },
 		},
 		{
+			Name: "composite_join_index",
+			Finding: "composite_index on order_items (product_id, quantity): the join key leaves 200 items per product, the quantity filter a fifth of them; " +
+				"both columns together read 40 rows",
+			SQL:    q("SELECT i.order_id, i.price FROM S.products p JOIN S.order_items i ON i.product_id = p.id WHERE p.sku = $1 AND i.quantity = $2"),
+			Match:  q("JOIN S.order_items i ON i.product_id = p.id WHERE p.sku = $1 AND i.quantity = $2"),
+			weight: 1,
+			args: func(r *rand.Rand, z sizes) []any {
+				return []any{fmt.Sprintf("SKU-%d", id(r, z.Products)), int32(1 + r.IntN(5))}
+			},
+		},
+		{
 			Name:    "expression_index",
-			Finding: "composite_index (expression) on users (lower(email)): lower() hides the unique index on email",
+			Finding: "missing_index on users (lower(email)), an expression index: lower() hides the unique index on email",
 			SQL:     q("SELECT id, name FROM S.users WHERE lower(email) = $1"),
 			Match:   q("FROM S.users WHERE lower(email) = $1"),
 			weight:  2,
@@ -99,9 +111,10 @@ func Patterns(sch string) []Pattern {
 			},
 		},
 		{
-			Name:    "jsonb_key_index",
-			Finding: "composite_index (expression) on events ((payload ->> 'kind')): a rare kind read by scanning every event",
-			SQL:     q("SELECT id, user_id, created_at FROM S.events WHERE payload ->> 'kind' = $1"),
+			Name: "jsonb_key_index",
+			Finding: "missing_index on events ((payload ->> 'kind')), an expression index: a rare kind read by scanning every event " +
+				"(pg_stat_statements' text has the key as a parameter too: see docs/advisor.md)",
+			SQL: q("SELECT id, user_id, created_at FROM S.events WHERE payload ->> 'kind' = $1"),
 			// pg_stat_statements replaces the key 'kind' by a parameter too.
 			Match:  q("FROM S.events WHERE payload ->>"),
 			weight: 1,
@@ -110,11 +123,12 @@ func Patterns(sch string) []Pattern {
 			},
 		},
 		{
-			Name:    "bad_estimates",
-			Finding: "stats on users (city, zip): each zip lies in one city, the planner multiplies their selectivities and expects 1 row for 100 → CREATE STATISTICS ... ON city, zip FROM users",
-			SQL:     q("SELECT id, name FROM S.users WHERE city = $1 AND zip = $2"),
-			Match:   q("FROM S.users WHERE city = $1 AND zip = $2"),
-			weight:  3,
+			Name: "bad_estimates",
+			Finding: "stats on users (city, zip): each zip lies in one city, the planner multiplies their selectivities and expects 1 row for 100 → " +
+				"CREATE STATISTICS ... ON city, zip FROM users; users_zip_idx serves the scan, so no index",
+			SQL:    q("SELECT id, name FROM S.users WHERE city = $1 AND zip = $2"),
+			Match:  q("FROM S.users WHERE city = $1 AND zip = $2"),
+			weight: 3,
 			args: func(r *rand.Rand, z sizes) []any {
 				c, zip := cityZip(r)
 				return []any{c, zip}
@@ -164,7 +178,7 @@ func Patterns(sch string) []Pattern {
 		{
 			Name: "lock_wait",
 			Finding: "anomaly contention in the seed's second snapshot: during that scan this UPDATE waits for a row lock on products " +
-				"(another connection holds the row FOR UPDATE); the primary key serves it, so no recommendation",
+				"(another connection holds the row FOR UPDATE; other queries of products may be tagged too); the primary key serves it, so no recommendation",
 			SQL:    q("UPDATE S.products SET stock = stock - $1 WHERE id = $2"),
 			Match:  q("UPDATE S.products SET stock = stock - $1 WHERE id = $2"),
 			weight: 2,

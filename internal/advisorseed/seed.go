@@ -339,8 +339,8 @@ func (s *seeder) runSteps(ctx context.Context, conns []*pgx.Conn, all []step) er
 // quoteLiteral quotes s as an SQL string literal (standard_conforming_strings is on since 9.1).
 func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
-// workload runs phase 1, scans, drops the spike's index, runs phase 2, and scans again during a
-// lock wait.
+// workload runs phase 1 (every pattern), scans, drops the spike's index, runs phase 2 (the
+// spike's statement alone), and scans again during a lock wait.
 func (s *seeder) workload(ctx context.Context, conn *pgx.Conn) error {
 	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT FROM pg_catalog.pg_proc
 		WHERE proname = 'scan' AND pronamespace = pg_catalog.to_regnamespace('howdah_advisor'))`).Scan(&s.res.Advisor); err != nil {
@@ -385,8 +385,8 @@ func (s *seeder) workload(ctx context.Context, conn *pgx.Conn) error {
 }
 
 // run runs the patterns on cfg.Connections connections for d: each connection does rounds of
-// every pattern (each weight times, in its own shuffled order) and stops at d, after one round at
-// least.
+// every pattern of the phase (each weight times, in its own shuffled order) and stops at d,
+// after one round at least.
 func (s *seeder) run(ctx context.Context, name string, d time.Duration) error {
 	t0 := time.Now()
 	deadline := t0.Add(d)
@@ -421,6 +421,9 @@ func (s *seeder) worker(ctx context.Context, seed uint64, deadline time.Time) er
 	r := rand.New(rand.NewPCG(seed, 0x5eed))
 	var round []int
 	for i, p := range s.pats {
+		if s.phase == 2 && !p.Spike {
+			continue
+		}
 		for range p.weight {
 			round = append(round, i)
 		}
