@@ -17,7 +17,7 @@ CREATE TABLE users (
     email text NOT NULL,
     name text NOT NULL,
     city text NOT NULL,
-    zip text NOT NULL,          -- each zip lies in one city: city and zip are correlated
+    zip text NOT NULL,          -- 4 zips per city, each in one city: city and zip are correlated
     referrer_id bigint,         -- nullable: the NOT IN pattern reads it
     created_at timestamptz NOT NULL
 );
@@ -53,8 +53,8 @@ CREATE TABLE events (
 
 -- step: users @1
 INSERT INTO users (id, email, name, city, zip, referrer_id, created_at)
-SELECT i, 'User' || i || '@Example.com', 'user ' || i, 'city_' || i % 100,
-       lpad(((i % 100) * 10 + (i / 100) % 10)::text, 5, '0'),
+SELECT i, 'User' || i || '@Example.com', 'user ' || i, 'city_' || i % 50,
+       lpad(((i % 50) * 4 + (i / 50) % 4)::text, 5, '0'),
        CASE WHEN i % 5 <> 0 THEN 1 + (i * 7919) % n END,
        timestamptz '2023-01-01 00:00+00' + (i % 730) * interval '1 day'
   FROM (SELECT current_setting('advisor_seed.users')::bigint AS n) c, generate_series(1, c.n) i;

@@ -69,8 +69,8 @@ func Patterns(sch string) []Pattern {
 	q := func(s string) string { return strings.ReplaceAll(s, "S.", sch+".") }
 	id := func(r *rand.Rand, n int64) int64 { return 1 + r.Int64N(n) }
 	cityZip := func(r *rand.Rand) (string, string) {
-		c, z := r.IntN(100), r.IntN(10)
-		return fmt.Sprintf("city_%d", c), fmt.Sprintf("%05d", c*10+z)
+		c, z := r.IntN(50), r.IntN(4)
+		return fmt.Sprintf("city_%d", c), fmt.Sprintf("%05d", c*4+z)
 	}
 	ps := []Pattern{
 		{
@@ -124,7 +124,7 @@ func Patterns(sch string) []Pattern {
 		},
 		{
 			Name: "bad_estimates",
-			Finding: "stats on users (city, zip): each zip lies in one city, the planner multiplies their selectivities and expects 1 row for 100 → " +
+			Finding: "stats on users (city, zip): each zip lies in one city, the planner multiplies their selectivities and expects 10 rows for 500 → " +
 				"CREATE STATISTICS ... ON city, zip FROM users; users_zip_idx serves the scan, so no index",
 			SQL:    q("SELECT id, name FROM S.users WHERE city = $1 AND zip = $2"),
 			Match:  q("FROM S.users WHERE city = $1 AND zip = $2"),
@@ -136,7 +136,7 @@ func Patterns(sch string) []Pattern {
 		},
 		{
 			Name:    "correlated_subquery",
-			Finding: "rewrite:correlated_subquery: a subquery run once per user → a LEFT JOIN on a grouped count (or LATERAL)",
+			Finding: "rewrite:correlated_subquery: a subquery run once per user of the city (2,000) → a LEFT JOIN on a grouped count (or LATERAL)",
 			SQL:     q("SELECT u.id, u.email, (SELECT count(*) FROM S.events e WHERE e.user_id = u.id) AS events FROM S.users u WHERE u.city = $1"),
 			Match:   q("(SELECT count(*) FROM S.events e WHERE e.user_id = u.id) AS events FROM S.users u WHERE u.city = $1"),
 			weight:  1,
