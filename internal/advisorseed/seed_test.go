@@ -49,6 +49,12 @@ func TestSeed(t *testing.T) {
 		if err := conn.QueryRow(ctx, `SELECT stats_reset IS NOT NULL FROM pg_stat_database WHERE datname = current_database()`).Scan(&reset); err != nil || !reset {
 			t.Errorf("the database's statistics carry no reset time after the seed (%v)", err)
 		}
+		// The reset came before the final VACUUM (ANALYZE): the tables are not stale to the advisor.
+		var unanalyzed int
+		if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_user_tables WHERE schemaname = $1 AND (last_analyze IS NULL OR n_live_tup = 0)`,
+			sch).Scan(&unanalyzed); err != nil || unanalyzed != 0 {
+			t.Errorf("%d seed tables without an analyze time or live rows after the seed (%v)", unanalyzed, err)
+		}
 		for _, p := range Patterns(sch) {
 			if res.Calls[p.Name] == 0 {
 				t.Errorf("pattern %s never ran", p.Name)
