@@ -30,7 +30,7 @@ type Config struct {
 	// 1,000,000 events, 100,000 users, 10,000 products); from 0.01 to 20.
 	Scale float64
 	// Duration is how long the workload runs, both phases together (default 8 s; each
-	// connection completes at least one round of every pattern per phase, however short).
+	// connection completes at least one round of the phase's statements, however short).
 	Duration time.Duration
 	// Connections is the number of workload connections (default 4).
 	Connections int
