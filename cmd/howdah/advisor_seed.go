@@ -99,7 +99,7 @@ func printSeedResult(w io.Writer, res *advisorseed.Result) {
 		fmt.Fprintln(w, "the advisor is not installed: howdah install advisor, then seed again")
 	}
 	fmt.Fprintln(w, "\nnext, with the same --db:")
-	fmt.Fprintln(w, "  howdah advisor bottlenecks             # the seed's newest snapshot, ranked")
+	fmt.Fprintln(w, "  howdah advisor bottlenecks             # the seed's newest snapshot, ranked (--snapshot ID for another)")
 	fmt.Fprintln(w, "  howdah advisor scan                    # a new snapshot of the workload so far")
 	fmt.Fprintln(w, "  howdah advisor query ID                # one query: metrics, plan facts, family, anomalies")
 	fmt.Fprintln(w, "  howdah advisor simulate QUERY REC      # the before/after of a recommendation, with HypoPG")

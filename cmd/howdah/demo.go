@@ -70,7 +70,8 @@ func demoCommand() *cli.Command {
 				if err := seedDemo(ctx, conn, c.App.Writer); err != nil {
 					return err
 				}
-				if err := seedDemoAdvisor(c, conn, url); err != nil {
+				advisorRes, err := seedDemoAdvisor(c, conn, url)
+				if err != nil {
 					return err
 				}
 				st, err := in.Status(ctx)
@@ -109,6 +110,10 @@ func demoCommand() *cli.Command {
 				fmt.Fprintln(w, "  howdah advisor bottlenecks                         # the top of it, ranked, with the DDL of each fix")
 				fmt.Fprintln(w, "  howdah advisor simulate QUERY REC                  # QUERY and REC from bottlenecks: the before/after of one fix")
 				fmt.Fprintln(w, "  howdah advisor ask \"why is query QUERY slow?\"      # also: what index should I add, what changed since the last scan")
+				if advisorRes != nil && len(advisorRes.Snapshots) == 2 {
+					fmt.Fprintf(w, "  (the seed took snapshots %d and %d around a latency spike and a lock wait: howdah advisor bottlenecks --snapshot %d, "+
+						"ask \"what changed since the last scan?\" before your own scan shows them)\n", advisorRes.Snapshots[0], advisorRes.Snapshots[1], advisorRes.Snapshots[1])
+				}
 				if c.IsSet("dir") {
 					fmt.Fprintf(w, "Stop it with howdah demo --dir %s --stop; remove it with --destroy instead of --stop.\n", cl.Dir)
 				} else {
@@ -190,24 +195,24 @@ const demoAdvisorSchema = "advisor_seed"
 
 // seedDemoAdvisor runs the advisor's seed (schema, data, workload, two scans) once: not when
 // its schema already exists. A smaller scale than seed's default keeps the demo short.
-func seedDemoAdvisor(c *cli.Context, conn *pgx.Conn, url string) error {
+func seedDemoAdvisor(c *cli.Context, conn *pgx.Conn, url string) (*advisorseed.Result, error) {
 	scale := c.Float64("advisor-scale")
 	if scale == 0 {
-		return nil
+		return nil, nil
 	}
 	var seeded bool
 	if err := conn.QueryRow(c.Context, "SELECT to_regnamespace($1) IS NOT NULL", demoAdvisorSchema).Scan(&seeded); err != nil {
-		return err
+		return nil, err
 	}
 	if seeded {
 		fmt.Fprintf(c.App.Writer, "advisor workload: schema %s is there from an earlier run (howdah advisor seed makes it afresh)\n", demoAdvisorSchema)
-		return nil
+		return nil, nil
 	}
 	res, err := advisorseed.Run(c.Context, url, &advisorseed.Config{Schema: demoAdvisorSchema, Scale: scale, Duration: 6 * time.Second, Out: c.App.ErrWriter})
 	if err != nil {
-		return fmt.Errorf("seed the advisor workload: %w", err)
+		return nil, fmt.Errorf("seed the advisor workload: %w", err)
 	}
 	fmt.Fprintf(c.App.Writer, "seeded the advisor workload: schema %s (%d orders, %d events) in %.1f s, advisor snapshots %v\n",
 		res.Schema, res.Rows["orders"], res.Rows["events"], res.Total.Seconds(), res.Snapshots)
-	return nil
+	return res, nil
 }
