@@ -248,9 +248,3 @@ func newDashboardSetup(b *testing.B, e *env, path string) *dashboardSetup {
 	return s
 }
 
-// fatalf prints the failure on stderr (testing.Benchmark keeps a case's output to itself) and
-// stops the case.
-func fatalf(b *testing.B, format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
-	b.FailNow()
-}

@@ -23,12 +23,12 @@ import (
 func advisorCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "advisor",
-		Usage: "find what makes the database slow: init, scan, bottlenecks, query, simulate, ask, check",
+		Usage: "find what makes the database slow: init, scan, bottlenecks, query, simulate, ask, check, seed",
 		Description: "Runs the advisor module's SQL functions (schema howdah_advisor) with the database and privileges of --db; " +
 			"psql and `howdah serve` reach the same functions. See docs/advisor.md.",
 		Subcommands: []*cli.Command{
 			advisorInitCommand(), advisorScanCommand(), advisorBottlenecksCommand(), advisorQueryCommand(),
-			advisorSimulateCommand(), advisorAskCommand(), advisorCheckCommand(),
+			advisorSimulateCommand(), advisorAskCommand(), advisorCheckCommand(), advisorSeedCommand(),
 		},
 	}
 }

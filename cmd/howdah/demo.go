@@ -9,11 +9,13 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/urfave/cli/v2"
 
 	"github.com/howdah/howdah/installer"
+	"github.com/howdah/howdah/internal/advisorseed"
 	"github.com/howdah/howdah/internal/pgcluster"
 )
 
@@ -36,6 +38,7 @@ func demoCommand() *cli.Command {
 			&cli.StringFlag{Name: "dir", Value: filepath.Join(os.TempDir(), "howdah-demo"), Usage: "`DIR` for the demo cluster"},
 			&cli.IntFlag{Name: "port", Usage: "TCP port for a new demo cluster (default: a free one)"},
 			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:8080", Usage: "`ADDRESS` of the demo's howdah serve (port 0: a free one)"},
+			&cli.Float64Flag{Name: "advisor-scale", Value: 0.5, Usage: "scale `N` of the advisor's seeded workload (howdah advisor seed --scale); 0 skips it"},
 			&cli.BoolFlag{Name: "stop", Usage: "stop the demo server"},
 			&cli.BoolFlag{Name: "destroy", Usage: "stop the demo server and delete its directory"},
 		},
@@ -65,6 +68,10 @@ func demoCommand() *cli.Command {
 					return err
 				}
 				if err := seedDemo(ctx, conn, c.App.Writer); err != nil {
+					return err
+				}
+				advisorRes, err := seedDemoAdvisor(c, conn, url)
+				if err != nil {
 					return err
 				}
 				st, err := in.Status(ctx)
@@ -109,6 +116,15 @@ func demoCommand() *cli.Command {
 				fmt.Fprintf(w, "  curl -s http://%s/rpc -H 'Content-Type: application/json' -d '{\"jsonrpc\": \"2.0\", \"id\": 1, \"method\": \"rpc.discover\"}'\n", addr)
 				fmt.Fprintf(w, "  curl -sN 'http://%s/events?channel=howdah_queue'   # then push a job from psql\n", addr)
 				fmt.Fprintf(w, "  http://%s/metrics\n", addr)
+				fmt.Fprintf(w, "\nThe advisor has a demo workload in schema %s (made by howdah advisor seed; docs/advisor.md explains it); with DATABASE_URL set as above, try in order:\n", demoAdvisorSchema)
+				fmt.Fprintln(w, "  howdah advisor scan                                # a snapshot: statements, plans, recommendations proved with HypoPG")
+				fmt.Fprintln(w, "  howdah advisor bottlenecks                         # the top of it, ranked, with the DDL of each fix")
+				fmt.Fprintln(w, "  howdah advisor simulate QUERY REC                  # QUERY and REC from bottlenecks: the before/after of one fix")
+				fmt.Fprintln(w, "  howdah advisor ask \"why is query QUERY slow?\"      # also: what index should I add, what changed since the last scan")
+				if advisorRes != nil && len(advisorRes.Snapshots) == 2 {
+					fmt.Fprintf(w, "  (the seed took snapshots %d and %d around a latency spike and a lock wait: howdah advisor bottlenecks --snapshot %d, "+
+						"ask \"what changed since the last scan?\" before your own scan shows them)\n", advisorRes.Snapshots[0], advisorRes.Snapshots[1], advisorRes.Snapshots[1])
+				}
 				fmt.Fprintf(w, "\nThe dashboard: http://%s/ui/\n", addr)
 				fmt.Fprintf(w, "  continue anonymously (%s: the example data, read-only), or sign in as %s (queues: retry, cancel) with this token:\n  %s\n",
 					demoWebRole, demoOperatorRole, token)
@@ -186,4 +202,31 @@ func seedDemo(ctx context.Context, conn *pgx.Conn, w io.Writer) error {
 	}
 	fmt.Fprintln(w, "seeded example data: schema shop (customers, products, orders)")
 	return nil
+}
+
+// demoAdvisorSchema is the schema of the demo's seeded advisor workload.
+const demoAdvisorSchema = "advisor_seed"
+
+// seedDemoAdvisor runs the advisor's seed (schema, data, workload, two scans) once: not when
+// its schema already exists. A smaller scale than seed's default keeps the demo short.
+func seedDemoAdvisor(c *cli.Context, conn *pgx.Conn, url string) (*advisorseed.Result, error) {
+	scale := c.Float64("advisor-scale")
+	if scale == 0 {
+		return nil, nil
+	}
+	var seeded bool
+	if err := conn.QueryRow(c.Context, "SELECT to_regnamespace($1) IS NOT NULL", demoAdvisorSchema).Scan(&seeded); err != nil {
+		return nil, err
+	}
+	if seeded {
+		fmt.Fprintf(c.App.Writer, "advisor workload: schema %s is there from an earlier run (howdah advisor seed makes it afresh)\n", demoAdvisorSchema)
+		return nil, nil
+	}
+	res, err := advisorseed.Run(c.Context, url, &advisorseed.Config{Schema: demoAdvisorSchema, Scale: scale, Duration: 6 * time.Second, Out: c.App.ErrWriter})
+	if err != nil {
+		return nil, fmt.Errorf("seed the advisor workload: %w", err)
+	}
+	fmt.Fprintf(c.App.Writer, "seeded the advisor workload: schema %s (%d orders, %d events) in %.1f s, advisor snapshots %v\n",
+		res.Schema, res.Rows["orders"], res.Rows["events"], res.Total.Seconds(), res.Snapshots)
+	return res, nil
 }

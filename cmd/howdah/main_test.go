@@ -237,9 +237,15 @@ func TestDemoStartsQueryableDatabase(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", howdahExecutable, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	out, errOut, code := run(t, "demo", "--dir", dir, "--listen", "127.0.0.1:0")
+	// A small advisor seed: its own test (internal/advisorseed) checks the full one.
+	out, errOut, code := run(t, "demo", "--dir", dir, "--listen", "127.0.0.1:0", "--advisor-scale", "0.02")
 	if code != 0 {
 		t.Fatalf("demo: code %d, stderr %q", code, errOut)
+	}
+	for _, want := range []string{"seeded the advisor workload: schema advisor_seed", "advisor snapshots [", "howdah advisor bottlenecks", "howdah advisor ask"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q: %q", want, out)
+		}
 	}
 	start := strings.Index(out, "postgres://")
 	if start < 0 {
