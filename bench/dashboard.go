@@ -247,4 +247,3 @@ func newDashboardSetup(b *testing.B, e *env, path string) *dashboardSetup {
 	}
 	return s
 }
-
