@@ -372,13 +372,21 @@ func (d *Dispatcher) call(ctx context.Context, cat *Catalog, sess Session, r *Re
 			}
 		}
 		res, err = d.run(ctx, h.conn.Conn(), sess, c, timeoutMs)
-		if !errors.Is(err, errStatementsLost) {
+		var why string
+		switch {
+		case errors.Is(err, errStatementsLost):
+			// The connection's prepared statements, pgx's cache included, are no longer what
+			// their owners think.
+			why = "a function deallocated the connection's prepared statements; closing the connection"
+		case errors.Is(err, errSetupCanceled):
+			// A session-level statement_timeout a function left behind stopped the settings.
+			why = "the session settings were cancelled (a statement_timeout a function left on the session?); closing the connection"
+		}
+		if why == "" {
 			break
 		}
-		// The connection's prepared statements, pgx's cache included, are no longer what their
-		// owners think: close it. Nothing ran, so the call is tried once more on another.
-		d.cfg.Logger.Warn().Str("method", r.Method).Msg("a function deallocated the connection's prepared statements; " +
-			"closing the connection")
+		// Close the connection: nothing ran, so the call is tried once more on another.
+		d.cfg.Logger.Warn().Str("method", r.Method).Err(err).Msg(why)
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 		h.conn.Conn().Close(cctx)
 		cancel()
@@ -440,6 +448,11 @@ func (s *setupError) Error() string { return s.e.Message }
 // errStatementsLost is the error of a call whose prepared statement is gone from the server:
 // a function ran DEALLOCATE. Such a call failed at Bind, before running.
 var errStatementsLost = errors.New("the connection's prepared statements were deallocated")
+
+// errSetupCanceled is the error of a call whose session settings were cancelled before the call
+// ran (57014): a session-level statement_timeout left by an earlier function stops even them, so
+// the connection is closed and the call tried once more on another.
+var errSetupCanceled = errors.New("the session settings were cancelled")
 
 // statementLost reports whether err says that a statement the pipeline named does not exist
 // (SQLSTATE 26000 with no context: the same error raised inside a function has one).
@@ -591,6 +604,9 @@ func (d *Dispatcher) run(ctx context.Context, conn *pgx.Conn, sess Session, c *C
 	}
 	if serr != nil {
 		var pe *pgconn.PgError
+		if errors.As(serr, &pe) && pe.Code == "57014" {
+			return nil, fmt.Errorf("%w: %w", errSetupCanceled, serr)
+		}
 		if errors.As(serr, &pe) {
 			// One answer whatever the reason (no such role, not granted...): the caller must not
 			// learn which roles exist. The log has the server's words.
