@@ -760,6 +760,9 @@ END $$;`)
 		if _, r := b.call(t, user, "howdah.t_sleep", []any{0.05}); r.Error != nil {
 			t.Fatalf("after t_forge set statement_timeout to 1 ms for the session: %+v", r.Error)
 		}
+		// The connection may still carry t_forge's settings (when the calls above were quick
+		// enough): the test's own statements below must not run under them.
+		pool.Reset()
 	})
 
 	t.Run("deallocated by a function", func(t *testing.T) {
