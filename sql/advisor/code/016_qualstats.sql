@@ -75,7 +75,7 @@ $$;
 COMMENT ON FUNCTION howdah_internal.advisor_qualstats_example(text, text) IS 'The statement of a pg_qualstats example text (possibly several statements in one string) whose fingerprint is the given one, or NULL. Errors: none.';
 
 CREATE FUNCTION howdah_internal.advisor_qualstats_preds(sid bigint, sch text)
-RETURNS TABLE (query_id bigint, relid oid, grp text, "column" text, expr text, key text, ddl text, kind text, op text,
+RETURNS TABLE (query_id bigint, relid oid, grp text, col text, expr text, key text, ddl text, kind text, op text,
                value text, occurences bigint, execution_count bigint, nbfiltered bigint, node_id integer, cost_share double precision,
                statement text)
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
@@ -199,7 +199,7 @@ BEGIN
      WHERE s.id = sid;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.advisor_qualstats_preds(bigint, text) IS 'The predicates pg_qualstats (in schema sch) shows for a snapshot''s queries: column op constant filters from pg_qualstats() grouped by their AND, with execution counts, rows removed and an example constant; and the expression predicates of the plans of pg_qualstats'' example texts for queries whose plan hides them behind $n (counted in the snapshot''s stats.qualstats). Errors: whatever reading pg_qualstats raises (the caller records it); an example that cannot be planned is skipped and counted.';
+COMMENT ON FUNCTION howdah_internal.advisor_qualstats_preds(bigint, text) IS 'The predicates pg_qualstats (in schema sch) shows for a snapshot''s queries: column op constant filters from pg_qualstats() grouped by their AND, with execution counts, rows removed and an example constant; and the expression predicates of the plans of pg_qualstats'' example texts for queries whose plan hides them behind $n (counted in the snapshot''s stats.qualstats). Errors: none of its own; whatever reading pg_qualstats raises (42883 a function missing, 42501 no privilege ...) reaches the caller, which records it; an example that cannot be planned is skipped and counted.';
 
 CREATE FUNCTION howdah_internal.advisor_qualstats_candidates(sid bigint, preds jsonb)
 RETURNS TABLE (query_id bigint, relid oid, table_name text, node_id integer, cols text[], keys text[], n_eq integer,
@@ -266,10 +266,10 @@ BEGIN
         has_range := false;
         FOR pr IN
             SELECT x.key, min(x.ddl) AS ddl, min(x.kind) AS kind,
-                   least(1, howdah_internal.advisor_col_selectivity(g.relid, min(x."column"), min(x.kind), min(x.op), t.rows_est)) AS s,
-                   string_agg(DISTINCT coalesce(x."column", x.expr) || ' ' || CASE x.op WHEN 'in' THEN 'IN' ELSE x.op END
+                   least(1, howdah_internal.advisor_col_selectivity(g.relid, min(x.col), min(x.kind), min(x.op), t.rows_est)) AS s,
+                   string_agg(DISTINCT coalesce(x.col, x.expr) || ' ' || CASE x.op WHEN 'in' THEN 'IN' ELSE x.op END
                                         || coalesce(' ' || x.value, ''), ' AND ') AS txt
-              FROM jsonb_to_recordset(preds) AS x(query_id bigint, relid oid, grp text, "column" text, expr text, key text, ddl text,
+              FROM jsonb_to_recordset(preds) AS x(query_id bigint, relid oid, grp text, col text, expr text, key text, ddl text,
                    kind text, op text, value text)
              WHERE x.query_id = g.query_id AND x.relid = g.relid AND x.grp = g.grp
              GROUP BY x.key
@@ -363,7 +363,7 @@ AS $$
 -- are returned alone.
 DECLARE
     sch text := howdah_internal.advisor_extension_schema('pg_qualstats');
-    preds jsonb := '[]';
+    preds jsonb := '[]'::jsonb;
     code text;
     msg text;
 BEGIN
@@ -374,10 +374,10 @@ BEGIN
             GET STACKED DIAGNOSTICS code = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
             PERFORM howdah_internal.advisor_qualstats_note(sid, jsonb_build_object(
                 'stage', 'recommend', 'source', 'pg_qualstats', 'sqlstate', code, 'message', msg));
-            preds := '[]';
+            preds := '[]'::jsonb;
         END;
     END IF;
-    IF preds = '[]' THEN
+    IF preds = '[]'::jsonb THEN
         RETURN QUERY SELECT * FROM howdah_internal.advisor_index_candidates(sid);
         RETURN;
     END IF;
