@@ -10,6 +10,9 @@ PG_PACKAGES := postgresql-$(PG_MAJOR) postgresql-contrib postgresql-$(PG_MAJOR)-
 # Installed apart: where the package does not exist (Ubuntu ships Chromium as a snap), setup
 # goes on and those tests skip, saying so.
 BROWSER_PACKAGES := chromium
+# Optional too: pg_qualstats, a second source of index candidates for the advisor (never required).
+# Where the package is missing, setup goes on and the advisor's pg_qualstats test skips.
+QUALSTATS_PACKAGES := postgresql-$(PG_MAJOR)-pg-qualstats
 SUDO := $(if $(filter 0,$(shell id -u)),,$(shell command -v sudo))
 
 .PHONY: all setup build test test-reliability vet lint demo demo-stop bench screenshots extension clean help
@@ -19,7 +22,7 @@ all: build
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
 
-setup: ## install missing Debian packages (PostgreSQL, hypopg, pgtap, plpgsql_check, chromium) and Go modules
+setup: ## install missing Debian packages (PostgreSQL, hypopg, pgtap, plpgsql_check, chromium, pg_qualstats) and Go modules
 	@missing=$$(for p in $(PG_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  if command -v apt-get >/dev/null; then \
@@ -34,6 +37,12 @@ setup: ## install missing Debian packages (PostgreSQL, hypopg, pgtap, plpgsql_ch
 	  echo "installing:" $$missing; \
 	  { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; } || \
 	    echo "could not install $$missing: the dashboard's browser tests and benchmark will skip" >&2; \
+	fi
+	@missing=$$(for p in $(QUALSTATS_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ] && command -v apt-get >/dev/null; then \
+	  echo "installing:" $$missing; \
+	  { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; } || \
+	    echo "could not install $$missing: the advisor's pg_qualstats test will skip" >&2; \
 	fi
 	$(GO) mod download
 

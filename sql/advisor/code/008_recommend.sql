@@ -332,8 +332,8 @@ AS $$
 DECLARE
     written integer;
 BEGIN
-    WITH c AS (
-        SELECT * FROM howdah_internal.advisor_index_candidates(sid)),
+    WITH c AS (   -- the plans' candidates, and pg_qualstats' when it is installed (016)
+        SELECT * FROM howdah_internal.advisor_index_candidates_all(sid)),
     g AS (
         SELECT c.relid, c.table_name, c.cols, c.keys, max(c.n_eq) AS n_eq, c.partial
           FROM c GROUP BY c.relid, c.table_name, c.cols, c.keys, c.partial),

@@ -780,9 +780,12 @@ BEGIN
     PERFORM howdah_internal.advisor_require_hypopg();
     slot := howdah_internal.advisor_sim_admit(false);
     old_lock := howdah_internal.advisor_sim_lock_timeout();
-    FOR rec IN SELECT x.id, x.key, x.ddl, x.query_ids FROM howdah_advisor.recommendations x
+    FOR rec IN SELECT x.id, x.key, x.ddl, x.query_ids, x.evidence FROM howdah_advisor.recommendations x
                 WHERE x.snapshot_id = sid AND x.type IN ('missing_index', 'composite_index') ORDER BY x.id LOOP
-        SELECT array_agg(m.query_id ORDER BY m.query_id), array_agg(q.raw_sql ORDER BY m.query_id),
+        -- A query whose predicate only pg_qualstats' example text shows (016) is planned from that text.
+        SELECT array_agg(m.query_id ORDER BY m.query_id),
+               array_agg(coalesce((SELECT e #>> '{qualstats,statement}' FROM jsonb_array_elements(rec.evidence -> 'queries') e
+                                    WHERE (e ->> 'query_id')::bigint = m.query_id LIMIT 1), q.raw_sql) ORDER BY m.query_id),
                array_agg(m.mean_ms ORDER BY m.query_id), array_agg(m.calls ORDER BY m.query_id)
           INTO qids, sqls, means, ncalls
           FROM howdah_advisor.metrics m JOIN howdah_advisor.queries q ON q.id = m.query_id
