@@ -82,6 +82,8 @@ func Modules() []*Module {
 		{Name: "advisor", Schema: "howdah_advisor", Requires: []string{"core"}, Extensions: []string{"pg_stat_statements"},
 			NoBundle: true, Preflight: advisorPreflight,
 			Description: "query advisor: pg_stat_statements snapshots, normalized queries, ranked recommendations"},
+		{Name: "pictrs", Schema: "pictrs", SchemaChoosable: true, Requires: []string{"core", "queue"},
+			Description: "app: the repository of an image server (pict-rs): hashes, aliases, variants, access, uploads, jobs"},
 	}
 }
 
