@@ -226,7 +226,8 @@ func plpgsqlProblems(t *testing.T, conn *pgx.Conn) []string {
 		 CROSS JOIN LATERAL tap.plpgsql_check_function_tb(p.oid,
 		       coalesce((SELECT g.tgrelid FROM pg_catalog.pg_trigger g WHERE g.tgfoid = p.oid LIMIT 1), 0),
 		       fatal_errors => false, other_warnings => true, extra_warnings => true, security_warnings => true) r
-		 WHERE l.lanname = 'plpgsql' AND n.nspname LIKE 'howdah%'
+		 WHERE l.lanname = 'plpgsql'
+		   AND (n.nspname LIKE 'howdah%' OR n.nspname IN (SELECT m.schema_name FROM howdah_internal.modules m))
 		   AND r.level IN ('error', 'warning', 'security')
 		 ORDER BY 1, 4`)
 	if err != nil {
