@@ -55,8 +55,18 @@ type DataMigration interface {
 	Version() int32
 	// Description says what the step does, in a few words.
 	Description() string
-	// Apply performs the step through db, which is inside the step's transaction.
+	// Apply performs the step through db, which is inside the step's transaction;
+	// InstanceSchema(ctx) names the instance's schema.
 	Apply(ctx context.Context, db DB) error
+}
+
+type schemaKey struct{}
+
+// InstanceSchema returns, inside DataMigration.Apply, the schema of the instance the step
+// runs for (an app module's instance may live in any schema); "" outside a data step.
+func InstanceSchema(ctx context.Context) string {
+	s, _ := ctx.Value(schemaKey{}).(string)
+	return s
 }
 
 // DB is what a data migration may use: the transaction's connection.
@@ -84,6 +94,9 @@ func Modules() []*Module {
 			Description: "query advisor: pg_stat_statements snapshots, normalized queries, ranked recommendations"},
 		{Name: "pictrs", Schema: "pictrs", SchemaChoosable: true, Requires: []string{"core", "queue"},
 			Description: "app: the repository of an image server (pict-rs): hashes, aliases, variants, access, uploads, jobs"},
+		{Name: "playground", Schema: "playground", SchemaChoosable: true, Requires: []string{"core", "queue"},
+			DataMigrations: []DataMigration{playgroundSplitFiles{}},
+			Description:    "Beam Playground storage: SDKs, examples, content-hashed snippets, catalog cache, pipeline runs"},
 	}
 }
 

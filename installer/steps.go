@@ -223,7 +223,7 @@ func ternMigration(mod *Module, schema string, s Step) *migrate.Migration {
 		return func(ctx context.Context, conn *pgx.Conn) error {
 			var err error
 			if s.Data != nil {
-				err = s.Data.Apply(ctx, conn)
+				err = s.Data.Apply(context.WithValue(ctx, schemaKey{}, schema), conn)
 			} else {
 				_, err = conn.Exec(ctx, sql)
 			}

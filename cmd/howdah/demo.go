@@ -17,6 +17,7 @@ import (
 	"github.com/howdah/howdah/installer"
 	"github.com/howdah/howdah/internal/advisorseed"
 	"github.com/howdah/howdah/internal/pgcluster"
+	"github.com/howdah/howdah/internal/playgroundsample"
 )
 
 const demoDB = "howdah_demo"
@@ -68,6 +69,9 @@ func demoCommand() *cli.Command {
 					return err
 				}
 				if err := seedDemo(ctx, conn, c.App.Writer); err != nil {
+					return err
+				}
+				if err := playgroundImport(ctx, conn, "playground", playgroundsample.Catalog, c.App.Writer); err != nil {
 					return err
 				}
 				advisorRes, err := seedDemoAdvisor(c, conn, url)

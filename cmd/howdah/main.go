@@ -37,6 +37,7 @@ func newApp() *cli.App {
 			demoCommand(),
 			queueCommand(),
 			advisorCommand(),
+			playgroundCommand(),
 			serveCommand(),
 		}),
 		HideHelpCommand:      false,
