@@ -44,13 +44,6 @@ func (in *Installer) Uninstall(ctx context.Context, targets []Target, force bool
 		if err := in.refuseExtension(ctx, "run DROP EXTENSION howdah"); err != nil {
 			return err
 		}
-		if !force {
-			for _, r := range remove {
-				if err := in.checkNoData(ctx, r); err != nil {
-					return err
-				}
-			}
-		}
 		// Dependents first: reverse dependency order, all in one transaction.
 		order, err := in.reg.order(in.reg.Names())
 		if err != nil {
@@ -75,6 +68,14 @@ func (in *Installer) Uninstall(ctx context.Context, targets []Target, force bool
 		}
 		return pgx.BeginFunc(ctx, in.conn, func(pgx.Tx) error {
 			for _, i := range loaded {
+				// Checked in turn, dependents removed first: what a dependent's down migration
+				// takes away (playground unschedules its pruning from the queue) is no data of the
+				// module it required. A refusal rolls every removal back.
+				if !force {
+					if err := in.checkNoData(ctx, Instance{Module: i.mod.Name, Schema: i.schema}); err != nil {
+						return err
+					}
+				}
 				if err := in.remove(ctx, i, report); err != nil {
 					return err
 				}

@@ -38,7 +38,7 @@ func exampleDatabase(ctx context.Context) (url string, cleanup func()) {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if _, err := in.Install(ctx, nil); err != nil {
+	if _, err := in.Install(ctx, []installer.Target{{Module: "queue"}}); err != nil {
 		log.Fatal(err)
 	}
 	return url, func() { _ = srv.DropDatabase(ctx, "howdah_queue_example"); _ = srv.Stop() }

@@ -42,7 +42,8 @@ func setupURL(t *testing.T, url string) *bundle {
 	t.Helper()
 	ctx := context.Background()
 	conn := pgtest.Connect(t, url)
-	pgtest.Install(t, conn)
+	// The queue alone: other modules may bring schedules of their own (playground's pruning).
+	pgtest.Install(t, conn, "queue")
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		t.Fatal(err)

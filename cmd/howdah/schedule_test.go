@@ -15,7 +15,7 @@ import (
 
 func TestQueueScheduleCommands(t *testing.T) {
 	url := pgtest.NewDatabase(t)
-	if _, errOut, code := run(t, "--db", url, "install"); code != 0 {
+	if _, errOut, code := run(t, "--db", url, "install", "queue"); code != 0 {
 		t.Fatalf("install: %s", errOut)
 	}
 	out, errOut, code := run(t, "queue", "schedule", "add", "--db", url, "--cron", "0 3 * * *", "--max-attempts", "3",

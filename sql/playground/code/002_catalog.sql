@@ -58,7 +58,9 @@ AS $$
 -- Statement-level trigger on sdks, examples and precompiled: rebuilds the cached catalog.
 BEGIN
     -- Lock first, rebuild in the next statement: its snapshot sees every writer that committed
-    -- before us (see the file's header).
+    -- before us (see the file's header). The row exists from the first rebuild on (an instance
+    -- without examples holds none); a concurrent first insert is waited for, then conflicts.
+    INSERT INTO {{.Schema}}.catalog_cache (singleton) VALUES (true) ON CONFLICT (singleton) DO NOTHING;
     PERFORM FROM {{.Schema}}.catalog_cache c WHERE c.singleton FOR UPDATE;
     UPDATE {{.Schema}}.catalog_cache c SET catalog = {{.Schema}}.build_catalog(), rebuilt_at = clock_timestamp() WHERE c.singleton;
     RETURN NULL;
@@ -79,7 +81,7 @@ LANGUAGE sql STABLE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     -- One row read: the cache the triggers keep exact.
-    SELECT c.catalog FROM {{.Schema}}.catalog_cache c WHERE c.singleton;
+    SELECT coalesce((SELECT c.catalog FROM {{.Schema}}.catalog_cache c WHERE c.singleton), '[]'::jsonb);
 END;
 COMMENT ON FUNCTION {{.Schema}}.catalog() IS
 'The examples catalog: [{"sdk", "default_example", "categories": [{"name", "examples": [{"id", "name", "description", "tags", "type", "origin", "complexity", "default", "outputs", ...}]}]}], by SDK, category and name. '

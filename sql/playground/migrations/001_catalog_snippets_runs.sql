@@ -93,7 +93,7 @@ CREATE TABLE {{.Schema}}.catalog_cache (
     catalog    jsonb       NOT NULL DEFAULT '[]',
     rebuilt_at timestamptz NOT NULL DEFAULT now()
 );
-INSERT INTO {{.Schema}}.catalog_cache DEFAULT VALUES;
+-- No row until the first rebuild: an instance without examples holds no data (uninstall needs no --force).
 
 -- Pipeline runs: what the original kept in Redis under the pipeline id.
 CREATE TABLE {{.Schema}}.runs (
