@@ -35,7 +35,6 @@ DECLARE
     path text := coalesce(advisor_explain.search_path,
         (SELECT s.reset_val FROM pg_catalog.pg_settings s WHERE s.name = 'search_path'));
     explain text;
-    prepared boolean := false;
 BEGIN
     lexed := howdah_internal.advisor_lex(sql);
     IF cardinality(lexed.toks) IS NULL OR lexed.toks = ARRAY[';'] THEN
@@ -67,7 +66,6 @@ BEGIN
         PERFORM pg_catalog.set_config('search_path', path, true);
         EXECUTE format('PREPARE %I AS %s', stmt, rtrim(sql, E'; \t\r\n'));
         PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-        prepared := true;
         SELECT cardinality(p.parameter_types) INTO params FROM pg_catalog.pg_prepared_statements p WHERE p.name = stmt;
         IF run AND params > 0 THEN
             RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
@@ -90,10 +88,21 @@ BEGIN
         EXECUTE format('DEALLOCATE %I', stmt);
     EXCEPTION WHEN OTHERS OR query_canceled THEN
         -- Prepared statements outlive a rolled-back transaction: drop ours before re-raising.
-        IF prepared THEN
-            EXECUTE format('DEALLOCATE %I', stmt);
-        END IF;
-        RAISE;
+        -- Looked up, not remembered: an interrupt can land between PREPARE and the next line.
+        -- Retried when interrupted: a cancel request sent over the protocol reaches the backend
+        -- twice (the postmaster signals the process and its group), and the second one can land
+        -- here.
+        FOR attempt IN 1..10 LOOP
+            BEGIN
+                IF EXISTS (SELECT FROM pg_catalog.pg_prepared_statements p WHERE p.name = stmt) THEN
+                    EXECUTE format('DEALLOCATE %I', stmt);
+                END IF;
+                EXIT;
+            EXCEPTION WHEN query_canceled THEN
+                CONTINUE;
+            END;
+        END LOOP;
+        RAISE;  -- the error that brought us here (the inner block's is handled)
     END;
     plan := plan -> 0;
 END;

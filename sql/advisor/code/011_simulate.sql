@@ -370,13 +370,24 @@ BEGIN
     EXCEPTION WHEN OTHERS OR query_canceled THEN
         -- Drop every hypothetical index that was not the caller's (also one whose oid did not
         -- reach `made` because the interrupt came in between), unhide what we hid, re-raise.
-        FOR leftover IN EXECUTE format('SELECT h.indexrelid FROM %I.hypopg() h WHERE NOT h.indexrelid = ANY ($1)', sch) USING theirs LOOP
-            EXECUTE format('SELECT %I.hypopg_drop_index($1)', sch) USING leftover;
+        -- A second interrupt can land in this cleanup: a cancel request sent over the protocol
+        -- (pgx, psql's Ctrl-C) reaches the backend twice, the postmaster signalling both the
+        -- process and its group, and the second one would cut the cleanup short and leave a
+        -- hypothetical index behind. So the cleanup is retried when it is interrupted.
+        FOR attempt IN 1..10 LOOP
+            BEGIN
+                FOR leftover IN EXECUTE format('SELECT h.indexrelid FROM %I.hypopg() h WHERE NOT h.indexrelid = ANY ($1)', sch) USING theirs LOOP
+                    EXECUTE format('SELECT %I.hypopg_drop_index($1)', sch) USING leftover;
+                END LOOP;
+                FOREACH x IN ARRAY hid LOOP
+                    EXECUTE format('SELECT %I.hypopg_unhide_index($1)', sch) USING x;
+                END LOOP;
+                EXIT;
+            EXCEPTION WHEN query_canceled THEN
+                CONTINUE;  -- interrupted again: clean up again (drops and unhides are idempotent)
+            END;
         END LOOP;
-        FOREACH x IN ARRAY hid LOOP
-            EXECUTE format('SELECT %I.hypopg_unhide_index($1)', sch) USING x;
-        END LOOP;
-        RAISE;
+        RAISE;  -- the error that brought us here (the inner block's is handled)
     END;
 
     indexes := made;
