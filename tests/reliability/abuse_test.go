@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -221,8 +223,10 @@ func checkShape(r rpcResponse) error {
 func sseStreams() int { return size(100, 1000) }
 
 // TestSidecar runs the parts that need a sidecar against one served database, in order: the
-// privilege matrix, the abuse (which checks that no row changed), then the load (which writes).
+// privilege matrix, the abuse and the hostile identifiers (which check that no row changed), then
+// the load (which writes).
 func TestSidecar(t *testing.T) {
+	parallelWhenShort(t)
 	s := serve(t, func(c *sidecar.Config) {
 		c.ReadTimeout = 2 * time.Second
 		c.EventsAllow = []string{"rel_*"}
@@ -231,6 +235,7 @@ func TestSidecar(t *testing.T) {
 	})
 	t.Run("privileges", func(t *testing.T) { testPrivilegeMatrix(t, s) })
 	t.Run("abuse", func(t *testing.T) { testSidecarAbuse(t, s) })
+	t.Run("identifiers", func(t *testing.T) { testHostileIdentifiers(t, s) })
 	t.Run("load", func(t *testing.T) { testLoad(t, s) })
 }
 
@@ -252,11 +257,15 @@ func testSidecarAbuse(t *testing.T, s *served) {
 			f.args[m] = append(f.args[m], a.Name)
 		}
 	}
+	// The go fuzz corpus first (every testdata/fuzz of the repository: FuzzDecode's inputs, found
+	// by fuzzing the JSON-RPC decoder, and seeds aimed at the sidecar), then the random cases.
+	corpus, targets := fuzzCorpus(t)
 	cases := size(1000, 10000)
-	bodies := make([]string, cases)
-	for i := range bodies {
-		bodies[i] = f.body()
+	bodies := append([]string{}, corpus...)
+	for range cases {
+		bodies = append(bodies, f.body())
 	}
+	cases = len(bodies)
 	statuses := map[int]int{}
 	var mu sync.Mutex
 	var failures atomic.Int64
@@ -273,7 +282,11 @@ func testSidecarAbuse(t *testing.T, s *served) {
 				}
 				if err != nil {
 					if failures.Add(1) <= 10 {
-						t.Errorf("fuzz case %d (seed %d): %v\nbody: %.300s", i, seed, err, bodies[i])
+						from := fmt.Sprintf("seed %d", seed)
+						if i < len(corpus) {
+							from = "go fuzz corpus"
+						}
+						t.Errorf("fuzz case %d (%s): %v\nbody: %.300s", i, from, err, bodies[i])
 					}
 					continue
 				}
@@ -425,8 +438,8 @@ func testSidecarAbuse(t *testing.T, s *served) {
 		ts = append(ts, fmt.Sprintf("%s→%d", name, code))
 	}
 	sort.Strings(ts)
-	report(t, "sidecar abuse", "%d fuzzed bodies (seed %d): statuses %s, bad answers %d; bad tokens: %s; %d stalled bodies cut off (%d answered 408) while calls and /readyz answered; %d/%d SSE subscribers notified in %.2fs; table checksums unchanged: %v; %.1fs",
-		cases, seed, strings.Join(st, " "), failures.Load(), strings.Join(ts, " "), cut, answered408, got.Load(), streams, fanout.Seconds(), !t.Failed(), time.Since(start).Seconds())
+	report(t, "sidecar abuse", "%d fuzzed bodies (%d from the go fuzz corpus of %s, %d random, seed %d): statuses %s, bad answers %d; bad tokens: %s; %d stalled bodies cut off (%d answered 408) while calls and /readyz answered; %d/%d SSE subscribers notified in %.2fs; table checksums unchanged: %v; %.1fs",
+		cases, len(corpus), strings.Join(targets, ", "), cases-len(corpus), seed, strings.Join(st, " "), failures.Load(), strings.Join(ts, " "), cut, answered408, got.Load(), streams, fanout.Seconds(), !t.Failed(), time.Since(start).Seconds())
 }
 
 // noneToken is an unsigned token (alg "none"), which must never be accepted.
@@ -447,4 +460,66 @@ func otherSecretToken(t *testing.T, claims jwt.MapClaims) string {
 		t.Fatal(err)
 	}
 	return tok
+}
+
+// fuzzCorpus reads every go fuzz corpus of the repository (testdata/fuzz/<Target>/<file>, in
+// the "go test fuzz v1" format) and returns each []byte or string value as a body to post, and
+// the targets it found them under.
+func fuzzCorpus(t *testing.T) (bodies, targets []string) {
+	t.Helper()
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == "node_modules") {
+			return filepath.SkipDir
+		}
+		dir := filepath.Dir(path)
+		if d.IsDir() || filepath.Base(filepath.Dir(dir)) != "fuzz" || filepath.Base(filepath.Dir(filepath.Dir(dir))) != "testdata" {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		if len(lines) == 0 || lines[0] != "go test fuzz v1" {
+			return fmt.Errorf("%s: not a go fuzz corpus file", path)
+		}
+		for _, l := range lines[1:] {
+			var lit string
+			switch {
+			case strings.HasPrefix(l, "[]byte(") && strings.HasSuffix(l, ")"):
+				lit = l[len("[]byte(") : len(l)-1]
+			case strings.HasPrefix(l, "string(") && strings.HasSuffix(l, ")"):
+				lit = l[len("string(") : len(l)-1]
+			default:
+				continue // other types are not bodies
+			}
+			v, err := strconv.Unquote(lit)
+			if err != nil {
+				return fmt.Errorf("%s: %v", path, err)
+			}
+			bodies = append(bodies, v)
+		}
+		rel, _ := filepath.Rel(root, dir)
+		if !seen[rel] {
+			seen[rel] = true
+			targets = append(targets, rel)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("reading the go fuzz corpus: %v", err)
+	}
+	if len(bodies) == 0 {
+		t.Fatalf("no go fuzz corpus under %s (sidecar/rpc/testdata/fuzz/FuzzDecode should be there)", root)
+	}
+	sort.Strings(targets)
+	return bodies, targets
 }

@@ -133,6 +133,7 @@ type kill struct {
 }
 
 func TestQueueUnderCrashes(t *testing.T) {
+	parallelWhenShort(t)
 	ctx := context.Background()
 	jobs := size(5000, 100000)
 	const workers = 8

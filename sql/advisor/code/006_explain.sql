@@ -11,6 +11,31 @@
 -- PREPARE or EXPLAIN raise (42P01 for a dropped table, 42P18 for a parameter whose type cannot be
 -- inferred, 57014 for a timeout), after the cleanup.
 
+CREATE FUNCTION howdah_internal.advisor_drop_prepared(stmt text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- Deallocates the session's prepared statement `stmt` when it exists (looked up, so that it can
+-- be called whether or not PREPARE got through), for exception handlers, which re-raise after
+-- it. Retried when interrupted (the interrupt is swallowed; the handler re-raises its error): a cancel request sent
+-- over the protocol (pgx, psql's Ctrl-C) reaches the backend twice, the postmaster signalling
+-- both the process and its group, and the second can land in a cleanup.
+BEGIN
+    FOR attempt IN 1..10 LOOP
+        BEGIN
+            IF EXISTS (SELECT FROM pg_catalog.pg_prepared_statements p WHERE p.name = stmt) THEN
+                EXECUTE format('DEALLOCATE %I', stmt);
+            END IF;
+            RETURN;
+        EXCEPTION WHEN query_canceled THEN
+            CONTINUE;  -- interrupted again: look again
+        END;
+    END LOOP;
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.advisor_drop_prepared(text) IS 'Deallocates a prepared statement of the session if it exists, retrying when a cancel or timeout interrupts it (the advisor''s cleanup on every way out). Errors: none of its own.';
+
 CREATE FUNCTION howdah_internal.advisor_explain(sql text, run boolean DEFAULT false, search_path text DEFAULT NULL,
     OUT plan jsonb, OUT kind howdah_advisor.explain_kind, OUT params integer)
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
@@ -35,7 +60,6 @@ DECLARE
     path text := coalesce(advisor_explain.search_path,
         (SELECT s.reset_val FROM pg_catalog.pg_settings s WHERE s.name = 'search_path'));
     explain text;
-    prepared boolean := false;
 BEGIN
     lexed := howdah_internal.advisor_lex(sql);
     IF cardinality(lexed.toks) IS NULL OR lexed.toks = ARRAY[';'] THEN
@@ -60,39 +84,42 @@ BEGIN
             '\m(double precision|timestamptz|timestamp|timetz|time|interval|date|numeric|decimal|text|varchar|bigint|integer|int[248]?|smallint|real|float[48]?|boolean|bool|uuid|jsonb|json|bytea|inet|cidr|money|tsquery|tsvector|xml)\s+(\$[0-9]+)',
             '\2::\1', 'gi');
     END IF;
-    BEGIN
-        -- The statement's names resolve through its path. PREPARE and EXECUTE run under it (a
-        -- prepared statement is parsed again under the path in force when it runs); everything
-        -- else here runs under the pinned one, which the function's SET restores on every way out.
-        PERFORM pg_catalog.set_config('search_path', path, true);
-        EXECUTE format('PREPARE %I AS %s', stmt, rtrim(sql, E'; \t\r\n'));
-        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-        prepared := true;
-        SELECT cardinality(p.parameter_types) INTO params FROM pg_catalog.pg_prepared_statements p WHERE p.name = stmt;
-        IF run AND params > 0 THEN
-            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-                MESSAGE = format('run (EXPLAIN ANALYZE) needs literal values, and this statement has %s parameters ($1 ...)', params),
-                HINT = 'Paste the statement with the values it runs with, or explain it without run.';
-        END IF;
-        explain := format('EXPLAIN (%s) EXECUTE %I%s',
-            CASE WHEN run THEN 'ANALYZE, BUFFERS, FORMAT JSON' ELSE 'FORMAT JSON' END, stmt,
-            CASE WHEN params > 0 THEN '(' || array_to_string(array_fill('NULL'::text, ARRAY[params]), ', ') || ')' ELSE '' END);
-        kind := CASE WHEN run THEN 'analyze' WHEN params > 0 THEN 'generic' ELSE 'estimate' END::howdah_advisor.explain_kind;
-        -- Run it (with run), keep the plan, undo whatever it did: the inner block always rolls back.
+    BEGIN  -- the guard: a second interrupt that cuts the handler below short lands here
         BEGIN
+            -- The statement's names resolve through its path. PREPARE and EXECUTE run under it (a
+            -- prepared statement is parsed again under the path in force when it runs); everything
+            -- else here runs under the pinned one, which the function's SET restores on every way out.
             PERFORM pg_catalog.set_config('search_path', path, true);
-            EXECUTE explain INTO plan;
+            EXECUTE format('PREPARE %I AS %s', stmt, rtrim(sql, E'; \t\r\n'));
             PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-            RAISE EXCEPTION USING ERRCODE = 'HA000';
-        EXCEPTION WHEN SQLSTATE 'HA000' THEN  -- ours, raised just above: it never leaves this block
-            NULL;
-        END;
-        EXECUTE format('DEALLOCATE %I', stmt);
-    EXCEPTION WHEN OTHERS OR query_canceled THEN
-        -- Prepared statements outlive a rolled-back transaction: drop ours before re-raising.
-        IF prepared THEN
+            SELECT cardinality(p.parameter_types) INTO params FROM pg_catalog.pg_prepared_statements p WHERE p.name = stmt;
+            IF run AND params > 0 THEN
+                RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+                    MESSAGE = format('run (EXPLAIN ANALYZE) needs literal values, and this statement has %s parameters ($1 ...)', params),
+                    HINT = 'Paste the statement with the values it runs with, or explain it without run.';
+            END IF;
+            explain := format('EXPLAIN (%s) EXECUTE %I%s',
+                CASE WHEN run THEN 'ANALYZE, BUFFERS, FORMAT JSON' ELSE 'FORMAT JSON' END, stmt,
+                CASE WHEN params > 0 THEN '(' || array_to_string(array_fill('NULL'::text, ARRAY[params]), ', ') || ')' ELSE '' END);
+            kind := CASE WHEN run THEN 'analyze' WHEN params > 0 THEN 'generic' ELSE 'estimate' END::howdah_advisor.explain_kind;
+            -- Run it (with run), keep the plan, undo whatever it did: the inner block always rolls back.
+            BEGIN
+                PERFORM pg_catalog.set_config('search_path', path, true);
+                EXECUTE explain INTO plan;
+                PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+                RAISE EXCEPTION USING ERRCODE = 'HA000';
+            EXCEPTION WHEN SQLSTATE 'HA000' THEN  -- ours, raised just above: it never leaves this block
+                NULL;
+            END;
             EXECUTE format('DEALLOCATE %I', stmt);
-        END IF;
+        EXCEPTION WHEN OTHERS OR query_canceled THEN
+            -- Prepared statements outlive a rolled-back transaction: drop ours before
+            -- re-raising (looked up: an interrupt can land between PREPARE and the next line).
+            PERFORM howdah_internal.advisor_drop_prepared(stmt);
+            RAISE;
+        END;
+    EXCEPTION WHEN OTHERS OR query_canceled THEN
+        PERFORM howdah_internal.advisor_drop_prepared(stmt);
         RAISE;
     END;
     plan := plan -> 0;

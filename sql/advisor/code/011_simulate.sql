@@ -250,6 +250,38 @@ END;
 $$;
 COMMENT ON FUNCTION howdah_internal.advisor_sim_admit(boolean) IS 'Takes a simulation slot (an advisory lock held to the end of the transaction) and, when counted, checks the per-minute limit; returns the slot. Errors: 53400 no free slot or the per-minute limit reached (the HINT says when to retry); 22023 a bad setting.';
 
+CREATE FUNCTION howdah_internal.advisor_hypo_cleanup(sch text, theirs oid[], hid oid[])
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- Drops every hypothetical index of the session that is not in `theirs` and unhides the indexes
+-- of `hid` (hypopg in schema `sch`), for exception handlers, which re-raise after it. Retried
+-- when interrupted (the interrupt is swallowed; the handler re-raises its error): a cancel
+-- request sent over the protocol (pgx, psql's Ctrl-C) reaches the backend twice, the postmaster
+-- signalling both the process and its group, and the second can land in a cleanup. Drops and
+-- unhides are idempotent.
+DECLARE
+    leftover oid;
+    x oid;
+BEGIN
+    FOR attempt IN 1..10 LOOP
+        BEGIN
+            FOR leftover IN EXECUTE format('SELECT h.indexrelid FROM %I.hypopg() h WHERE NOT h.indexrelid = ANY ($1)', sch) USING theirs LOOP
+                EXECUTE format('SELECT %I.hypopg_drop_index($1)', sch) USING leftover;
+            END LOOP;
+            FOREACH x IN ARRAY hid LOOP
+                EXECUTE format('SELECT %I.hypopg_unhide_index($1)', sch) USING x;
+            END LOOP;
+            RETURN;
+        EXCEPTION WHEN query_canceled THEN
+            CONTINUE;  -- interrupted again: clean up again
+        END;
+    END LOOP;
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.advisor_hypo_cleanup(text, oid[], oid[]) IS 'Drops the session''s hypothetical indexes other than `theirs` and unhides `hid`, retrying when a cancel or timeout interrupts it (advisor_hypo_explain''s cleanup on every way out). Errors: none of its own.';
+
 CREATE FUNCTION howdah_internal.advisor_hypo_explain(sqls text[], index_ddls text[], hide_indexes oid[] DEFAULT '{}',
     search_path text DEFAULT NULL)
 RETURNS TABLE (ord integer, before_plan jsonb, after_plan jsonb, error text, indexes jsonb, ms jsonb)
@@ -326,56 +358,58 @@ BEGIN
     IF can_hide THEN
         EXECUTE format('SELECT coalesce(array_agg(h), ''{}'') FROM %I.hypopg_hidden_indexes() h', sch) INTO their_hidden;
     END IF;
-    BEGIN
-        t0 := clock_timestamp();
-        FOREACH d IN ARRAY ddls LOOP
-            new_oid := NULL;
-            EXECUTE format('SELECT h.indexrelid, h.indexname FROM %I.hypopg_create_index($1) h', sch) INTO new_oid, new_name USING d;
-            IF new_oid IS NULL THEN
-                RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = format('hypopg did not create an index from %L', d);
-            END IF;
-            EXECUTE format('SELECT jsonb_build_object(''ddl'', $1, ''name'', $2, ''oid'', $3, ''bytes'', %I.hypopg_relation_size($3))', sch)
-               INTO STRICT j USING d, new_name, new_oid;
-            made := made || jsonb_build_array(j);
-        END LOOP;
-        FOREACH x IN ARRAY hide_indexes LOOP
-            IF NOT x = ANY (their_hidden) THEN
-                EXECUTE format('SELECT %I.hypopg_hide_index($1)', sch) USING x;
-                hid := hid || x;
-            END IF;
-        END LOOP;
-        t_create := extract(epoch FROM clock_timestamp() - t0) * 1000;
-        t0 := clock_timestamp();
-        FOR i IN 1..n LOOP
-            IF errs[i] IS NULL THEN
-                BEGIN
-                    afters := afters || (howdah_internal.advisor_explain(sqls[i], search_path => advisor_hypo_explain.search_path)).plan;
-                EXCEPTION WHEN OTHERS THEN
+    BEGIN  -- the guard: a second interrupt that cuts the handler below short lands here
+        BEGIN
+            t0 := clock_timestamp();
+            FOREACH d IN ARRAY ddls LOOP
+                new_oid := NULL;
+                EXECUTE format('SELECT h.indexrelid, h.indexname FROM %I.hypopg_create_index($1) h', sch) INTO new_oid, new_name USING d;
+                IF new_oid IS NULL THEN
+                    RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = format('hypopg did not create an index from %L', d);
+                END IF;
+                EXECUTE format('SELECT jsonb_build_object(''ddl'', $1, ''name'', $2, ''oid'', $3, ''bytes'', %I.hypopg_relation_size($3))', sch)
+                   INTO STRICT j USING d, new_name, new_oid;
+                made := made || jsonb_build_array(j);
+            END LOOP;
+            FOREACH x IN ARRAY hide_indexes LOOP
+                IF NOT x = ANY (their_hidden) THEN
+                    EXECUTE format('SELECT %I.hypopg_hide_index($1)', sch) USING x;
+                    hid := hid || x;
+                END IF;
+            END LOOP;
+            t_create := extract(epoch FROM clock_timestamp() - t0) * 1000;
+            t0 := clock_timestamp();
+            FOR i IN 1..n LOOP
+                IF errs[i] IS NULL THEN
+                    BEGIN
+                        afters := afters || (howdah_internal.advisor_explain(sqls[i], search_path => advisor_hypo_explain.search_path)).plan;
+                    EXCEPTION WHEN OTHERS THEN
+                        afters := afters || NULL::jsonb;
+                        errs[i] := SQLSTATE || ': ' || SQLERRM;
+                    END;
+                ELSE
                     afters := afters || NULL::jsonb;
-                    errs[i] := SQLSTATE || ': ' || SQLERRM;
-                END;
-            ELSE
-                afters := afters || NULL::jsonb;
-            END IF;
-        END LOOP;
-        t_after := extract(epoch FROM clock_timestamp() - t0) * 1000;
-        -- The cleanup is inside the block, so that an interrupt during it is cleaned up too.
-        FOR leftover IN EXECUTE format('SELECT h.indexrelid FROM %I.hypopg() h WHERE NOT h.indexrelid = ANY ($1)', sch) USING theirs LOOP
-            EXECUTE format('SELECT %I.hypopg_drop_index($1)', sch) USING leftover;
-        END LOOP;
-        FOREACH x IN ARRAY hid LOOP
-            EXECUTE format('SELECT %I.hypopg_unhide_index($1)', sch) USING x;
-        END LOOP;
-        hid := '{}'::oid[];
+                END IF;
+            END LOOP;
+            t_after := extract(epoch FROM clock_timestamp() - t0) * 1000;
+            -- The cleanup is inside the block, so that an interrupt during it is cleaned up too
+            -- (and propagates: the helper, which swallows interrupts to finish, is for handlers).
+            FOR leftover IN EXECUTE format('SELECT h.indexrelid FROM %I.hypopg() h WHERE NOT h.indexrelid = ANY ($1)', sch) USING theirs LOOP
+                EXECUTE format('SELECT %I.hypopg_drop_index($1)', sch) USING leftover;
+            END LOOP;
+            FOREACH x IN ARRAY hid LOOP
+                EXECUTE format('SELECT %I.hypopg_unhide_index($1)', sch) USING x;
+            END LOOP;
+            hid := '{}'::oid[];
+        EXCEPTION WHEN OTHERS OR query_canceled THEN
+            -- Drop every hypothetical index that was not the caller's (also one whose oid did
+            -- not reach `made` because the interrupt came in between), unhide what we hid,
+            -- re-raise.
+            PERFORM howdah_internal.advisor_hypo_cleanup(sch, theirs, hid);
+            RAISE;
+        END;
     EXCEPTION WHEN OTHERS OR query_canceled THEN
-        -- Drop every hypothetical index that was not the caller's (also one whose oid did not
-        -- reach `made` because the interrupt came in between), unhide what we hid, re-raise.
-        FOR leftover IN EXECUTE format('SELECT h.indexrelid FROM %I.hypopg() h WHERE NOT h.indexrelid = ANY ($1)', sch) USING theirs LOOP
-            EXECUTE format('SELECT %I.hypopg_drop_index($1)', sch) USING leftover;
-        END LOOP;
-        FOREACH x IN ARRAY hid LOOP
-            EXECUTE format('SELECT %I.hypopg_unhide_index($1)', sch) USING x;
-        END LOOP;
+        PERFORM howdah_internal.advisor_hypo_cleanup(sch, theirs, hid);
         RAISE;
     END;
 
