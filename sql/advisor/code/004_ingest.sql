@@ -241,6 +241,7 @@ CREATE FUNCTION howdah_advisor.ingest(
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 #variable_conflict use_column
 -- Fills snapshot `snapshot_id` (running; NULL makes a new one and finishes it) with the top_n

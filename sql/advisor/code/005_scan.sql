@@ -73,6 +73,7 @@ CREATE FUNCTION howdah_advisor.scan(
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 #variable_conflict use_column
 -- Makes a snapshot and runs the stages into it in order, each reporting progress as a NOTICE:
@@ -83,6 +84,9 @@ AS $$
 -- stage are recorded by the stage. A bad argument or setting (22023) is the caller's to fix: it is
 -- raised, and nothing is kept. Then prune(keep) (NULL keeps everything), and a notification on
 -- channel howdah_advisor with the snapshot's id. Returns the snapshot's id.
+-- jit is off for the scan and in each stage (called alone too): the stages' queries over the
+-- advisor's small tables look expensive to the planner, and JIT compiling one of them took 25 s
+-- for 10 ms of work (advisor_rule_rewrite, the sixth scan on a fresh database).
 DECLARE
     sid bigint;
     stage text;

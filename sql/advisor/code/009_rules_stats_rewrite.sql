@@ -90,6 +90,7 @@ CREATE FUNCTION howdah_internal.advisor_rule_stats(sid bigint)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 -- Writes stats findings into snapshot `sid` where the planner's row estimate of a table scan is off
 -- by a factor of howdah_advisor.skew_threshold (default 4) or more, with at least 100 rows on the
@@ -301,6 +302,7 @@ CREATE FUNCTION howdah_internal.advisor_rule_rewrite(sid bigint)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 -- Writes rewrite findings (no DDL: the rationale carries the sketch) into snapshot `sid`, one per
 -- query and kind, key rewrite:<kind>:<query_id>, reading each query's plan (EXPLAIN ANALYZE when

@@ -29,6 +29,7 @@ CREATE FUNCTION howdah_internal.advisor_rule_redundant_index(sid bigint)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 -- Writes a redundant_index finding (DROP INDEX CONCURRENTLY) into snapshot `sid` for each valid
 -- index that another valid index of the same table and method makes useless:
@@ -136,6 +137,7 @@ CREATE FUNCTION howdah_internal.advisor_rule_unused_index(sid bigint)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 -- Writes an unused_index finding (DROP INDEX CONCURRENTLY) into snapshot `sid` for each valid
 -- index with no scan since the statistics were reset, at least howdah_advisor.unused_index_min_bytes

@@ -716,6 +716,7 @@ CREATE FUNCTION howdah_internal.advisor_prove(sid bigint)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 -- The scan stage that proves index recommendations: for every missing_index / composite_index
 -- recommendation of snapshot `sid`, plans each query it lists (with metrics in the snapshot)

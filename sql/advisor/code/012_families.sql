@@ -223,6 +223,7 @@ CREATE FUNCTION howdah_advisor.cluster(snapshot_id bigint, k_min integer DEFAULT
 RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 #variable_conflict use_column
 -- Groups the queries of snapshot `snapshot_id` into families and returns how many it wrote

@@ -41,6 +41,7 @@ CREATE FUNCTION howdah_advisor.detect_anomalies(snapshot_id bigint)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 #variable_conflict use_column
 -- Tags the queries of snapshot `snapshot_id` (replacing its tags) and returns how many tags it
