@@ -613,7 +613,11 @@ BEGIN
         has_params := strpos(q.raw_sql, '$') > 0;
         want_run := false;
         BEGIN
-            has_params := 'p' = ANY ((howdah_internal.advisor_lex(q.raw_sql)).kinds);
+            -- Lexing tells a $n parameter from a $ in a name; it matters only when run may apply
+            -- (and, below, for a failed statement's row).
+            IF run AND q.verb = 'select' AND has_params THEN
+                has_params := 'p' = ANY ((howdah_internal.advisor_lex(q.raw_sql)).kinds);
+            END IF;
             want_run := run AND q.verb = 'select' AND NOT has_params;
             ex := howdah_internal.advisor_explain(q.raw_sql, want_run, path);
             f := howdah_internal.advisor_plan_facts(ex.plan, q.tables);
@@ -630,6 +634,13 @@ BEGIN
             captured := captured + 1;
         EXCEPTION WHEN OTHERS THEN
             GET STACKED DIAGNOSTICS code = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
+            IF has_params AND NOT want_run THEN
+                BEGIN
+                    has_params := 'p' = ANY ((howdah_internal.advisor_lex(q.raw_sql)).kinds);
+                EXCEPTION WHEN OTHERS THEN  -- an unterminated string: the $ decides
+                    NULL;
+                END;
+            END IF;
             failed := failed + 1;
             errs := errs || jsonb_build_object('stage', 'plans', 'query_id', q.id, 'query', left(q.raw_sql, 200),
                                                'sqlstate', code, 'message', msg);
