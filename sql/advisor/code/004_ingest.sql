@@ -483,10 +483,12 @@ BEGIN
     IF nutility > 0 THEN
         skips := jsonb_set(skips, '{utility}', to_jsonb(coalesce((skips ->> 'utility')::int, 0) + nutility));
     END IF;
-    -- What this scan learned, for the next ones (a concurrent scan may have stored it too).
+    -- What this scan learned, for the next ones (a concurrent scan may have stored it too: rows
+    -- are written in key order, so two scans lock them in the same order and cannot deadlock).
     INSERT INTO howdah_advisor.statement_cache AS c (text_md5, toplevel, code_hash, skip, fingerprint, norm_sql, verb, tables, tokens)
     SELECT DISTINCT ON (x.m, x.t) x.m, x.t, code, x.s, x.f, x.n, x.v, x.tb::text[], x.tk::text[]
       FROM unnest(c_md5, c_top, c_skip, c_fp, c_norm, c_verb, c_tables, c_tokens) AS x(m, t, s, f, n, v, tb, tk)
+     ORDER BY x.m, x.t
     ON CONFLICT (text_md5, toplevel) DO UPDATE
        SET code_hash = excluded.code_hash, checked_at = excluded.checked_at, skip = excluded.skip, fingerprint = excluded.fingerprint,
            norm_sql = excluded.norm_sql, verb = excluded.verb, tables = excluded.tables, tokens = excluded.tokens;
