@@ -7,12 +7,83 @@
 
 CREATE FUNCTION howdah_internal.advisor_extension_schema(ext text)
 RETURNS text
-LANGUAGE sql STABLE SECURITY INVOKER
+LANGUAGE plpgsql STABLE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
+AS $$
 -- The schema extension `ext` is installed in, or NULL when this database does not have it.
-RETURN (SELECT n.nspname::text FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
-         WHERE e.extname = ext);
+-- PL/pgSQL, not SQL: a SQL function with a SET clause is never inlined and plans its query again
+-- at every call; PL/pgSQL keeps the plan for the session (it is called once per row or plan).
+BEGIN
+    RETURN (SELECT n.nspname::text FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+             WHERE e.extname = ext);
+END;
+$$;
 COMMENT ON FUNCTION howdah_internal.advisor_extension_schema(text) IS 'The schema an extension is installed in, or NULL when the database lacks it. Errors: none.';
+
+CREATE FUNCTION howdah_internal.advisor_setting(name text, dflt double precision, lo double precision,
+    hi double precision DEFAULT 'Infinity', lo_included boolean DEFAULT true, sizes boolean DEFAULT false)
+RETURNS double precision
+LANGUAGE plpgsql STABLE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- The number in custom setting howdah_advisor.<name>, `dflt` when it is unset or empty. It must
+-- be finite, at least `lo` (above it when lo_included is false) and at most `hi`; with `sizes`
+-- it may carry a unit ('1MB', read by pg_size_bytes). Otherwise 22023 naming the setting, with
+-- the allowed range and a HINT that restores the default. Every advisor setting is read here.
+DECLARE
+    raw text := nullif(btrim(current_setting('howdah_advisor.' || name, true)), '');
+    v double precision;
+BEGIN
+    IF raw IS NULL THEN
+        RETURN dflt;
+    END IF;
+    BEGIN
+        v := CASE WHEN NOT sizes OR raw ~ '^[+-]?[0-9]*\.?[0-9]+([eE][+-]?[0-9]+)?$' THEN raw::double precision
+                  ELSE pg_size_bytes(raw)::double precision END;
+    EXCEPTION WHEN invalid_parameter_value OR invalid_text_representation OR numeric_value_out_of_range THEN
+        v := NULL;
+    END;
+    IF v IS NULL OR v IN ('NaN', 'Infinity', '-Infinity') OR v < lo OR (v = lo AND NOT lo_included) OR v > hi THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('setting howdah_advisor.%s must be a number %s, not %L', name,
+                             CASE WHEN hi < 'Infinity' THEN format('between %s and %s', lo, hi)
+                                  WHEN lo_included THEN format('of at least %s', lo)
+                                  ELSE format('above %s', lo) END, raw),
+            HINT = format('SET howdah_advisor.%s = %s (its default), or RESET it.', name, dflt);
+    END IF;
+    RETURN v;
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.advisor_setting(text, double precision, double precision, double precision, boolean, boolean) IS 'A numeric howdah_advisor.* setting with its default and range (sizes may carry a unit when asked). Errors: 22023 not a finite number in range (names the setting and the range).';
+
+CREATE FUNCTION howdah_internal.advisor_require_snapshot(sid bigint, arg text DEFAULT 'snapshot_id', lock boolean DEFAULT false)
+RETURNS howdah_advisor.snapshots
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- The snapshot a stage or rule works on (any state), locked FOR UPDATE when `lock` (two runs of
+-- a stage that replaces rows for one snapshot would collide). A NULL id is 22023 naming the
+-- argument (`arg`), an unknown one P0002. Every stage and rule checks its snapshot here.
+DECLARE
+    snap howdah_advisor.snapshots;
+BEGIN
+    IF sid IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = format('%s must not be NULL', arg),
+            HINT = 'Pass the id scan() returned: SELECT max(id) FROM howdah_advisor.snapshots.';
+    END IF;
+    IF lock THEN
+        SELECT s.* INTO snap FROM howdah_advisor.snapshots s WHERE s.id = sid FOR UPDATE;
+    ELSE
+        SELECT s.* INTO snap FROM howdah_advisor.snapshots s WHERE s.id = sid;
+    END IF;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'no_data_found', MESSAGE = format('no snapshot %s', sid),
+            HINT = 'Pass the id scan() or ingest() returned: SELECT id, state FROM howdah_advisor.snapshots lists the snapshots there are.';
+    END IF;
+    RETURN snap;
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.advisor_require_snapshot(bigint, text, boolean) IS 'The snapshot a stage or rule works on, locked when asked. Errors: 22023 NULL id (names the argument), P0002 unknown snapshot.';
 
 CREATE FUNCTION howdah_internal.advisor_require_pgss()
 RETURNS text

@@ -16,24 +16,113 @@
 CREATE FUNCTION howdah_internal.advisor_pgss_rows(sch text, pool integer)
 RETURNS TABLE (userid oid, queryid bigint, toplevel boolean, query text, calls bigint,
                total_ms double precision, min_ms double precision, max_ms double precision, rows bigint,
-               shared_blks_hit bigint, shared_blks_read bigint, temp_blks_written bigint)
+               shared_blks_hit bigint, shared_blks_read bigint, temp_blks_written bigint,
+               prepared text, utility bigint)
 LANGUAGE plpgsql STABLE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $$
--- The `pool` pg_stat_statements entries of the current database with the most total time. `sch`
--- is the extension's schema (advisor_require_pgss), so the view is read wherever it lives.
+-- The `pool` pg_stat_statements entries of the current database with the most total time, among
+-- those that are no utility statement: the utility ones are left out before the limit (a fresh
+-- database's DDL would fill the window otherwise) and counted in `utility` (the same on every
+-- row). A text without a leading verb (no text, or <insufficient privilege>) is kept for the
+-- caller to count. `PREPARE name [(types)] AS statement` (a prepared statement made in SQL) comes
+-- back as its statement, with the name in `prepared`. `sch` is the extension's schema
+-- (advisor_require_pgss), so the view is read wherever it lives.
 BEGIN
     RETURN QUERY EXECUTE format(
-        'SELECT s.userid, s.queryid, s.toplevel, s.query, s.calls, s.total_exec_time, s.min_exec_time,
-                s.max_exec_time, s.rows, s.shared_blks_hit, s.shared_blks_read, s.temp_blks_written
-           FROM %I.pg_stat_statements(true) s
-          WHERE s.dbid = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
-            AND s.calls > 0
-          ORDER BY s.total_exec_time DESC
-          LIMIT $1', sch) USING pool;
+        $q$WITH s0 AS (
+            SELECT s.*, lower(substring(s.query FROM '^(?:\s|--[^\n]*|/\*(?:[^*]|\*+[^*/])*\*+/)*[(\s]*([A-Za-z]+)')) AS lead
+              FROM %I.pg_stat_statements(true) s
+             WHERE s.dbid = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
+               AND s.calls > 0),
+        s AS (
+            SELECT s0.*,
+                   CASE WHEN s0.lead = 'prepare' THEN regexp_match(s0.query,
+                       '^(?:\s|--[^\n]*|/\*(?:[^*]|\*+[^*/])*\*+/)*prepare\s+("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)\s*(?:\((?:[^()]|\([^()]*\))*\))?\s*as\s+(.*)$',
+                       'is') END AS prep
+              FROM s0),
+        t AS (
+            SELECT s.*, coalesce(s.prep[2], s.query) AS body,
+                   CASE WHEN s.prep IS NOT NULL
+                        THEN lower(substring(s.prep[2] FROM '^(?:\s|--[^\n]*|/\*(?:[^*]|\*+[^*/])*\*+/)*[(\s]*([A-Za-z]+)'))
+                        ELSE s.lead END AS verb
+              FROM s),
+        u AS (
+            SELECT t.*, count(*) FILTER (WHERE t.verb NOT IN ('select', 'with', 'insert', 'update', 'delete', 'merge', 'values', 'table')) OVER () AS n_utility
+              FROM t)
+        SELECT u.userid, u.queryid, u.toplevel, u.body, u.calls, u.total_exec_time, u.min_exec_time,
+               u.max_exec_time, u.rows, u.shared_blks_hit, u.shared_blks_read, u.temp_blks_written, u.prep[1], u.n_utility
+          FROM u
+         WHERE u.verb IS NULL OR u.verb IN ('select', 'with', 'insert', 'update', 'delete', 'merge', 'values', 'table')
+         ORDER BY u.total_exec_time DESC
+         LIMIT $1$q$, sch) USING pool;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.advisor_pgss_rows(text, integer) IS 'The pg_stat_statements entries of the current database with the most total time, at most pool of them. Errors: 55000 when the library is not preloaded.';
+COMMENT ON FUNCTION howdah_internal.advisor_pgss_rows(text, integer) IS 'The pg_stat_statements entries of the current database with the most total time, at most pool of them, utility statements left out before the limit (and counted in utility), SQL-level PREPAREs as their statement (name in prepared). Errors: 55000 when the library is not preloaded.';
+
+CREATE FUNCTION howdah_internal.advisor_code_hash()
+RETURNS text
+LANGUAGE sql STABLE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+-- A hash of the functions in howdah's schemas (their oids and the transactions that made them):
+-- it changes whenever an install or upgrade recreates the code, which invalidates the rows of
+-- statement_cache.
+RETURN (SELECT md5(string_agg(p.oid::text || ':' || p.xmin::text, ',' ORDER BY p.oid))
+          FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+         WHERE n.nspname IN ('howdah', 'howdah_internal', 'howdah_advisor', 'howdah_queue'));
+COMMENT ON FUNCTION howdah_internal.advisor_code_hash() IS 'A hash of the functions in howdah''s schemas, changed by every install or upgrade (keys statement_cache). Errors: none.';
+
+CREATE FUNCTION howdah_internal.advisor_own_statement(sql text)
+RETURNS boolean
+LANGUAGE sql STABLE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+-- Whether a nested statement's text comes from the body of a function in one of howdah's
+-- schemas. PL/pgSQL hands the server the statement as written in the body (INTO clause blanked),
+-- and pg_stat_statements replaces its constants with $n: every piece of the text between the $n
+-- and the runs of whitespace is then found verbatim in that one body. Pieces under 4 characters
+-- are ignored, and the pieces must add up to 16 characters or more.
+BEGIN ATOMIC
+    WITH seg AS (
+        SELECT btrim(x.s) AS s FROM pg_catalog.regexp_split_to_table(sql, '\$[0-9]+|\s*\n\s*|\s{2,}') AS x(s)
+         WHERE length(btrim(x.s)) >= 4)
+    SELECT coalesce(sum(length(seg.s)), 0) >= 16
+           AND EXISTS (SELECT FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+                        WHERE n.nspname IN ('howdah', 'howdah_internal', 'howdah_advisor', 'howdah_queue')
+                          AND NOT EXISTS (SELECT FROM seg g WHERE strpos(p.prosrc, g.s) = 0))
+      FROM seg;
+END;
+COMMENT ON FUNCTION howdah_internal.advisor_own_statement(text) IS 'Whether a nested pg_stat_statements text is a statement of a function in howdah''s schemas (every piece between its $n and whitespace runs found in one body). Errors: none.';
+
+CREATE FUNCTION howdah_internal.advisor_unresolved(sql text, search_path text)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- Whether `sql` names a column that does not exist when it is parsed (PREPARE: parse analysis
+-- only, nothing runs, nothing is planned) under `search_path` (NULL: the session's default). For
+-- a nested statement that is the mark of a PL/pgSQL statement whose variables pg_stat_statements
+-- shows by name (unnest(vals) ...): it can never be planned from its text, so ingest skips it.
+-- Parsing a statement text from pg_stat_statements is this function's job; the prepared statement
+-- is deallocated before it returns.
+-- @plpgsql_check_options: security_warnings = false
+DECLARE
+    stmt text := format('howdah_advisor_parse_%s', pg_backend_pid());
+    path text := coalesce(advisor_unresolved.search_path,
+        (SELECT s.reset_val FROM pg_catalog.pg_settings s WHERE s.name = 'search_path'));
+BEGIN
+    PERFORM pg_catalog.set_config('search_path', path, true);
+    EXECUTE format('PREPARE %I AS %s', stmt, rtrim(sql, E'; \t\r\n'));
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    EXECUTE format('DEALLOCATE %I', stmt);
+    RETURN false;
+EXCEPTION
+    WHEN undefined_column THEN
+        RETURN true;
+    WHEN OTHERS THEN  -- another error (a dropped table, a type to infer): the plan stage records it
+        RETURN false;
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.advisor_unresolved(text, text) IS 'Whether a statement text names a column that does not exist (42703 from PREPARE, which only parses it), as a PL/pgSQL statement''s variables do in pg_stat_statements. Errors: none (other errors give false).';
 
 CREATE FUNCTION howdah_internal.advisor_relation_sizes(rel oid, deadline timestamptz,
     OUT main_bytes bigint, OUT total_bytes bigint, OUT error jsonb)
@@ -152,6 +241,7 @@ CREATE FUNCTION howdah_advisor.ingest(
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 #variable_conflict use_column
 -- Fills snapshot `snapshot_id` (running; NULL makes a new one and finishes it) with the top_n
@@ -171,6 +261,21 @@ DECLARE
     dealloc bigint;
     pgss_reset timestamptz;
     r record;
+    code text;
+    path text;
+    verb text;
+    tabs text[];
+    toks text[];
+    nutility bigint := 0;
+    -- What this scan computed, for statement_cache.
+    c_md5 text[] := '{}'::text[];
+    c_top boolean[] := '{}'::boolean[];
+    c_skip text[] := '{}'::text[];
+    c_fp text[] := '{}'::text[];
+    c_norm text[] := '{}'::text[];
+    c_verb text[] := '{}'::text[];
+    c_tables text[] := '{}'::text[];
+    c_tokens text[] := '{}'::text[];
     lx record;
     nm record;
     feat record;
@@ -258,81 +363,135 @@ BEGIN
      WHERE s.id = sid;
 
     -- Statements: the entries with the most time, more than top_n since several merge into one
-    -- query and some are skipped.
+    -- query and some are skipped. What an earlier scan learned about a text (statement_cache) is
+    -- not computed again: lexing and classifying texts was most of this stage's time.
     pool := least(greatest(top_n * 5, 500), 50000);
     deadline := clock_timestamp() + step_timeout;
-    FOR r IN SELECT * FROM howdah_internal.advisor_pgss_rows(sch, pool) LOOP
+    code := howdah_internal.advisor_code_hash();
+    path := howdah_internal.advisor_search_path(sid);
+    DELETE FROM howdah_advisor.statement_cache c WHERE c.code_hash <> code OR c.checked_at < clock_timestamp() - interval '1 day';
+    FOR r IN SELECT p.*, c.text_md5 IS NOT NULL AS cached, c.skip AS c_skip, c.fingerprint AS c_fp, c.norm_sql AS c_norm,
+                    c.verb AS c_verb, c.tables AS c_tables, c.tokens AS c_tokens
+               FROM howdah_internal.advisor_pgss_rows(sch, pool) p
+               LEFT JOIN howdah_advisor.statement_cache c ON c.text_md5 = md5(p.query) AND c.toplevel = p.toplevel AND c.code_hash = code
+    LOOP
         IF clock_timestamp() > deadline THEN
             errs := errs || jsonb_build_object('stage', 'ingest', 'sqlstate', '57014',
                 'message', format('step_timeout (%s) reached after %s statement(s); the rest were skipped', step_timeout, nread));
             EXIT;
         END IF;
         nread := nread + 1;
+        nutility := r.utility;
         IF r.query IS NULL THEN
             skips := jsonb_set(skips, '{no_text}', to_jsonb(coalesce((skips ->> 'no_text')::int, 0) + 1));
             CONTINUE;
         ELSIF r.queryid IS NULL OR r.query = '<insufficient privilege>' THEN
             skips := jsonb_set(skips, '{hidden}', to_jsonb(coalesce((skips ->> 'hidden')::int, 0) + 1));
             CONTINUE;
-        END IF;
-        -- Utility statements (their texts can be long: CREATE FUNCTION ...) skip the tokenizer.
-        IF lower(substring(r.query FROM '^(?:\s|--[^\n]*|/\*(?:[^*]|\*+[^*/])*\*+/)*[(\s]*([A-Za-z]+)'))
-           NOT IN ('select', 'with', 'insert', 'update', 'delete', 'merge', 'values', 'table') THEN
-            skips := jsonb_set(skips, '{utility}', to_jsonb(coalesce((skips ->> 'utility')::int, 0) + 1));
+        ELSIF r.prepared ~* '^"?howdah' THEN
+            -- The advisor's own PREPAREs (advisor_explain plans a statement that way).
+            skips := jsonb_set(skips, '{howdah}', to_jsonb(coalesce((skips ->> 'howdah')::int, 0) + 1));
             CONTINUE;
         END IF;
-        BEGIN
-            lx := howdah_internal.advisor_lex(r.query);
-            nm := howdah_internal.advisor_normalize_tokens(lx.kinds, lx.toks);
-            feat := howdah_internal.advisor_features(nm.okinds, nm.otoks);
-            why := CASE
-                WHEN feat.verb = 'utility' THEN 'utility'
-                WHEN EXISTS (SELECT FROM unnest(feat.schemas) q(s) WHERE q.s ~ '^"?howdah') THEN 'howdah'
-                WHEN EXISTS (SELECT FROM unnest(feat.schemas) q(s) WHERE q.s IN ('pg_catalog', 'information_schema') OR q.s ~ '^pg_')
-                  OR EXISTS (SELECT FROM unnest(feat.tables) q(t) WHERE q.t ~ '(^|\.)"?pg_') THEN 'catalog'
-                -- No relation and only the server's functions (set_config, pg_advisory_lock, to_regclass,
-                -- pg_stat_statements_reset ...): nothing an index could help, mostly tools talking to the
-                -- server (the advisor's own expressions among them).
-                WHEN cardinality(feat.tables) = 0 AND NOT EXISTS (
-                         SELECT FROM unnest(feat.tokens) q(t)
-                          WHERE q.t LIKE 'func:%' AND substr(q.t, 6) !~ '^pg_'
-                            AND substr(q.t, 6) NOT IN ('coalesce', 'nullif', 'greatest', 'least')
-                            AND NOT EXISTS (SELECT FROM pg_proc p WHERE p.proname = substr(q.t, 6) AND p.pronamespace = 'pg_catalog'::regnamespace))
-                     THEN 'no_relation'
-                WHEN EXISTS (SELECT FROM unnest(exclude) q(p) WHERE r.query ~* q.p) THEN 'pattern'
-            END;
-            IF why IS NOT NULL THEN
-                skips := jsonb_set(skips, ARRAY[why], to_jsonb(coalesce((skips ->> why)::int, 0) + 1));
+        IF r.cached THEN
+            why := r.c_skip;
+            fp := r.c_fp;
+            ntext := r.c_norm;
+            verb := r.c_verb;
+            tabs := r.c_tables;
+            toks := r.c_tokens;
+        ELSE
+            BEGIN
+                lx := howdah_internal.advisor_lex(r.query);
+                nm := howdah_internal.advisor_normalize_tokens(lx.kinds, lx.toks);
+                feat := howdah_internal.advisor_features(nm.okinds, nm.otoks);
+                why := CASE
+                    WHEN feat.verb = 'utility' THEN 'utility'
+                    WHEN EXISTS (SELECT FROM unnest(feat.schemas) q(s) WHERE q.s ~ '^"?howdah') THEN 'howdah'
+                    WHEN EXISTS (SELECT FROM unnest(feat.schemas) q(s) WHERE q.s IN ('pg_catalog', 'information_schema') OR q.s ~ '^pg_')
+                      OR EXISTS (SELECT FROM unnest(feat.tables) q(t) WHERE q.t ~ '(^|\.)"?pg_') THEN 'catalog'
+                    -- No relation and only the server's or extensions' functions (set_config, pg_advisory_lock,
+                    -- to_regclass, pg_stat_statements_reset, hypopg_create_index ...): nothing an index could
+                    -- help, mostly tools talking to the server (the advisor's own expressions among them).
+                    WHEN cardinality(feat.tables) = 0 AND NOT EXISTS (
+                             SELECT FROM unnest(feat.tokens) q(t)
+                              WHERE q.t LIKE 'func:%' AND substr(q.t, 6) !~ '^pg_'
+                                AND substr(q.t, 6) NOT IN ('coalesce', 'nullif', 'greatest', 'least')
+                                AND NOT EXISTS (SELECT FROM pg_proc p WHERE p.proname = substr(q.t, 6)
+                                                   AND (p.pronamespace = 'pg_catalog'::regnamespace
+                                                        OR EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+                                                                      AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'))))
+                         THEN 'no_relation'
+                    -- A nested statement (pg_stat_statements.track = all) of one of howdah's functions
+                    -- names no howdah schema when it works on the function's variables: found in the
+                    -- function's body, or naming a column that does not exist (a PL/pgSQL variable).
+                    WHEN NOT r.toplevel AND howdah_internal.advisor_own_statement(r.query) THEN 'howdah'
+                    WHEN NOT r.toplevel AND howdah_internal.advisor_unresolved(r.query, path) THEN 'unresolved'
+                END;
+                fp := NULL;
+                ntext := NULL;
+                verb := feat.verb::text;
+                tabs := feat.tables;
+                toks := feat.tokens;
+                IF why IS NULL THEN
+                    ntext := howdah_internal.advisor_join_tokens(nm.okinds, nm.otoks);
+                    fp := md5(ntext);
+                END IF;
+                c_md5 := c_md5 || md5(r.query);
+                c_top := c_top || r.toplevel;
+                c_skip := c_skip || why;
+                c_fp := c_fp || fp;
+                c_norm := c_norm || ntext;
+                c_verb := c_verb || verb;
+                c_tables := c_tables || tabs::text;
+                c_tokens := c_tokens || toks::text;
+            EXCEPTION WHEN OTHERS THEN
+                errs := errs || jsonb_build_object('stage', 'ingest', 'queryid', r.queryid, 'query', left(r.query, 200),
+                                                   'sqlstate', SQLSTATE, 'message', SQLERRM);
                 CONTINUE;
-            END IF;
-            ntext := howdah_internal.advisor_join_tokens(nm.okinds, nm.otoks);
-            fp := md5(ntext);
-            fi := array_position(f_fp, fp);
-            IF fi IS NULL THEN
-                f_fp := f_fp || fp;
-                f_raw := f_raw || r.query;
-                f_norm := f_norm || ntext;
-                f_verb := f_verb || feat.verb::text;
-                f_tables := f_tables || feat.tables::text;
-                f_tokens := f_tokens || feat.tokens::text;
-                fi := array_length(f_fp, 1);
-            END IF;
-            e_f := e_f || fi;
-            e_qid := e_qid || r.queryid;
-            e_calls := e_calls || r.calls;
-            e_total := e_total || r.total_ms;
-            e_min := e_min || r.min_ms;
-            e_max := e_max || r.max_ms;
-            e_rows := e_rows || r.rows;
-            e_hit := e_hit || r.shared_blks_hit;
-            e_read := e_read || r.shared_blks_read;
-            e_temp := e_temp || r.temp_blks_written;
-            e_top := e_top || r.toplevel;
-        EXCEPTION WHEN OTHERS THEN
-            errs := errs || jsonb_build_object('stage', 'ingest', 'queryid', r.queryid, 'query', left(r.query, 200),
-                                               'sqlstate', SQLSTATE, 'message', SQLERRM);
-        END;
+            END;
+        END IF;
+        IF why IS NULL AND EXISTS (SELECT FROM unnest(exclude) q(p) WHERE r.query ~* q.p) THEN
+            why := 'pattern';
+        END IF;
+        IF why IS NOT NULL THEN
+            skips := jsonb_set(skips, ARRAY[why], to_jsonb(coalesce((skips ->> why)::int, 0) + 1));
+            CONTINUE;
+        END IF;
+        fi := array_position(f_fp, fp);
+        IF fi IS NULL THEN
+            f_fp := f_fp || fp;
+            f_raw := f_raw || r.query;
+            f_norm := f_norm || ntext;
+            f_verb := f_verb || verb;
+            f_tables := f_tables || tabs::text;
+            f_tokens := f_tokens || toks::text;
+            fi := array_length(f_fp, 1);
+        END IF;
+        e_f := e_f || fi;
+        e_qid := e_qid || r.queryid;
+        e_calls := e_calls || r.calls;
+        e_total := e_total || r.total_ms;
+        e_min := e_min || r.min_ms;
+        e_max := e_max || r.max_ms;
+        e_rows := e_rows || r.rows;
+        e_hit := e_hit || r.shared_blks_hit;
+        e_read := e_read || r.shared_blks_read;
+        e_temp := e_temp || r.temp_blks_written;
+        e_top := e_top || r.toplevel;
     END LOOP;
+    IF nutility > 0 THEN
+        skips := jsonb_set(skips, '{utility}', to_jsonb(coalesce((skips ->> 'utility')::int, 0) + nutility));
+    END IF;
+    -- What this scan learned, for the next ones (a concurrent scan may have stored it too: rows
+    -- are written in key order, so two scans lock them in the same order and cannot deadlock).
+    INSERT INTO howdah_advisor.statement_cache AS c (text_md5, toplevel, code_hash, skip, fingerprint, norm_sql, verb, tables, tokens)
+    SELECT DISTINCT ON (x.m, x.t) x.m, x.t, code, x.s, x.f, x.n, x.v, x.tb::text[], x.tk::text[]
+      FROM unnest(c_md5, c_top, c_skip, c_fp, c_norm, c_verb, c_tables, c_tokens) AS x(m, t, s, f, n, v, tb, tk)
+     ORDER BY x.m, x.t
+    ON CONFLICT (text_md5, toplevel) DO UPDATE
+       SET code_hash = excluded.code_hash, checked_at = excluded.checked_at, skip = excluded.skip, fingerprint = excluded.fingerprint,
+           norm_sql = excluded.norm_sql, verb = excluded.verb, tables = excluded.tables, tokens = excluded.tokens;
 
     WITH e AS (
         SELECT * FROM unnest(e_f, e_qid, e_calls, e_total, e_min, e_max, e_rows, e_hit, e_read, e_temp, e_top)

@@ -32,6 +32,31 @@ END;
 $$;
 COMMENT ON FUNCTION howdah_advisor.prune(integer) IS 'Keeps the newest keep snapshots (default 20): deletes the older finished ones with their metrics, plans, findings and simulations, and the queries no remaining snapshot mentions. Returns the number of snapshots deleted. Errors: 22023 keep below 1.';
 
+CREATE FUNCTION howdah_internal.advisor_quiet_pgss()
+RETURNS text
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- Stops pg_stat_statements from recording this session's nested statements until the end of the
+-- transaction or until the caller restores the returned value (set_config(..., true)): with
+-- track = all, the advisor's own statements would otherwise become entries that later scans read
+-- (and crowd pg_stat_statements.max). Only a superuser, or a role granted SET on the parameter,
+-- may change it; for others (and when it already is top or none) it returns NULL and changes
+-- nothing: ingest then recognizes the advisor's statements by their text.
+DECLARE
+    old text := current_setting('pg_stat_statements.track', true);
+BEGIN
+    IF old IS DISTINCT FROM 'all' THEN
+        RETURN NULL;
+    END IF;
+    PERFORM set_config('pg_stat_statements.track', 'top', true);
+    RETURN old;
+EXCEPTION WHEN insufficient_privilege THEN
+    RETURN NULL;
+END;
+$$;
+COMMENT ON FUNCTION howdah_internal.advisor_quiet_pgss() IS 'Sets pg_stat_statements.track from all to top for the rest of the transaction when the role may, so the advisor''s own nested statements are not recorded; returns the old value to restore, or NULL when nothing changed. Errors: none.';
+
 CREATE FUNCTION howdah_advisor.scan(
     top_n integer DEFAULT 100,
     min_calls bigint DEFAULT 1,
@@ -48,6 +73,7 @@ CREATE FUNCTION howdah_advisor.scan(
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 #variable_conflict use_column
 -- Makes a snapshot and runs the stages into it in order, each reporting progress as a NOTICE:
@@ -58,6 +84,9 @@ AS $$
 -- stage are recorded by the stage. A bad argument or setting (22023) is the caller's to fix: it is
 -- raised, and nothing is kept. Then prune(keep) (NULL keeps everything), and a notification on
 -- channel howdah_advisor with the snapshot's id. Returns the snapshot's id.
+-- jit is off for the scan and in each stage (called alone too): the stages' queries over the
+-- advisor's small tables look expensive to the planner, and JIT compiling one of them took 25 s
+-- for 10 ms of work (advisor_rule_rewrite, the sixth scan on a fresh database).
 DECLARE
     sid bigint;
     stage text;
@@ -65,6 +94,7 @@ DECLARE
     failed boolean := false;
     code text;
     msg text;
+    track text;
 BEGIN
     IF keep IS NOT NULL AND keep < 1 THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = format('keep must be 1 or more (or NULL), not %s', keep);
@@ -76,6 +106,8 @@ BEGIN
     END IF;
     -- Nothing to scan without pg_stat_statements: say so before making a snapshot.
     PERFORM howdah_internal.advisor_require_pgss();
+    -- The scan's own statements are no workload: keep them out of pg_stat_statements when allowed.
+    track := howdah_internal.advisor_quiet_pgss();
     INSERT INTO howdah_advisor.snapshots AS s (settings)
     VALUES (jsonb_build_object('top_n', top_n, 'min_calls', min_calls, 'min_mean_ms', min_mean_ms, 'exclude', to_jsonb(exclude),
                                'step_timeout', step_timeout::text, 'lock_timeout', lock_timeout::text, 'keep', keep,
@@ -129,6 +161,9 @@ BEGIN
      WHERE s.id = sid;
     IF keep IS NOT NULL THEN
         PERFORM howdah_advisor.prune(keep => scan.keep);
+    END IF;
+    IF track IS NOT NULL THEN
+        PERFORM set_config('pg_stat_statements.track', track, true);
     END IF;
     RAISE NOTICE 'advisor scan %: %', sid, CASE WHEN failed THEN 'failed: see its errors' ELSE 'done' END;
     -- Readers' caches (howdah serve) drop what they hold when the scan commits.

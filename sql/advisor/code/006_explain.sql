@@ -56,7 +56,9 @@ AS $$
 DECLARE
     lexed record;
     semis integer;
-    stmt text := format('howdah_advisor_explain_%s_%s', pg_backend_pid(), (random() * 1e12)::bigint);
+    -- One name per backend, not per call: with pg_stat_statements.track_utility every distinct
+    -- PREPARE text is an entry of its own, and a random name made a new one on every call.
+    stmt text := format('howdah_advisor_explain_%s', pg_backend_pid());
     path text := coalesce(advisor_explain.search_path,
         (SELECT s.reset_val FROM pg_catalog.pg_settings s WHERE s.name = 'search_path'));
     explain text;
@@ -84,6 +86,8 @@ BEGIN
             '\m(double precision|timestamptz|timestamp|timetz|time|interval|date|numeric|decimal|text|varchar|bigint|integer|int[248]?|smallint|real|float[48]?|boolean|bool|uuid|jsonb|json|bytea|inet|cidr|money|tsquery|tsvector|xml)\s+(\$[0-9]+)',
             '\2::\1', 'gi');
     END IF;
+    -- Left over by a call that was cut off before its cleanup (it is ours: the name says so).
+    PERFORM howdah_internal.advisor_drop_prepared(stmt);
     BEGIN  -- the guard: a second interrupt that cuts the handler below short lands here
         BEGIN
             -- The statement's names resolve through its path. PREPARE and EXECUTE run under it (a
@@ -130,9 +134,15 @@ COMMENT ON FUNCTION howdah_internal.advisor_explain(text, boolean, text) IS 'The
 
 CREATE FUNCTION howdah_internal.advisor_search_path(sid bigint)
 RETURNS text
-LANGUAGE sql STABLE SECURITY INVOKER
+LANGUAGE plpgsql STABLE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
+AS $$
 -- The search_path snapshot `sid` plans its statements under (scan() records it), or NULL (then
 -- advisor_explain takes the session's default).
-RETURN (SELECT s.settings ->> 'search_path' FROM howdah_advisor.snapshots s WHERE s.id = sid);
+-- PL/pgSQL, not SQL: a SQL function with a SET clause is never inlined and plans its query again
+-- at every call; PL/pgSQL keeps the plan for the session (it is called once per row or plan).
+BEGIN
+    RETURN (SELECT s.settings ->> 'search_path' FROM howdah_advisor.snapshots s WHERE s.id = sid);
+END;
+$$;
 COMMENT ON FUNCTION howdah_internal.advisor_search_path(bigint) IS 'The search_path a snapshot''s statements are planned under (scan''s search_path argument, recorded in its settings), or NULL. Errors: none.';

@@ -86,9 +86,15 @@ COMMENT ON FUNCTION howdah_internal.advisor_expr_key(text[], text[]) IS 'A canon
 
 CREATE FUNCTION howdah_internal.advisor_ident_name(kind text, tok text)
 RETURNS text
-LANGUAGE sql IMMUTABLE SECURITY INVOKER
+LANGUAGE plpgsql IMMUTABLE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
-RETURN CASE WHEN kind = 'i' AND tok LIKE '"%"' THEN replace(substr(tok, 2, length(tok) - 2), '""', '"') ELSE tok END;
+AS $$
+-- PL/pgSQL, not SQL: a SQL function with a SET clause is never inlined and plans its query again
+-- at every call; PL/pgSQL keeps the plan for the session (it is called once per row or plan).
+BEGIN
+    RETURN CASE WHEN kind = 'i' AND tok LIKE '"%"' THEN replace(substr(tok, 2, length(tok) - 2), '""', '"') ELSE tok END;
+END;
+$$;
 COMMENT ON FUNCTION howdah_internal.advisor_ident_name(text, text) IS 'The name an identifier token stands for (a quoted identifier without its quotes). Errors: none.';
 
 CREATE FUNCTION howdah_internal.advisor_side(kinds text[], toks text[],
@@ -316,33 +322,41 @@ COMMENT ON FUNCTION howdah_internal.advisor_conjuncts(text) IS 'The conjuncts of
 
 CREATE FUNCTION howdah_internal.advisor_plan_relid(relname text, schemaname text, tables text[])
 RETURNS oid
-LANGUAGE sql STABLE SECURITY INVOKER
+LANGUAGE plpgsql STABLE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    -- The relation a plan node names: with its schema when the plan gives one (VERBOSE); else the
-    -- one among the statement's `tables` (as written in it), else a visible one, else the first by
-    -- name. NULL when none exists (dropped since).
-    SELECT c.oid
+AS $$
+-- The relation a plan node names: with its schema when the plan gives one (VERBOSE); else the
+-- one among the statement's `tables` (as written in it), else a visible one, else the first by
+-- name. NULL when none exists (dropped since).
+-- PL/pgSQL, not SQL: a SQL function with a SET clause is never inlined and plans its query again
+-- at every call; PL/pgSQL keeps the plan for the session (it is called once per row or plan).
+BEGIN
+    RETURN (SELECT c.oid
       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace s ON s.oid = c.relnamespace
      WHERE c.relname = advisor_plan_relid.relname AND c.relkind IN ('r', 'p', 'm', 'f', 'v')
        AND (advisor_plan_relid.schemaname IS NULL OR s.nspname = advisor_plan_relid.schemaname)
      ORDER BY c.oid = ANY (ARRAY(SELECT pg_catalog.to_regclass(h)::oid FROM pg_catalog.unnest(tables) h)) DESC,
               pg_catalog.quote_ident(s.nspname) || '.' || pg_catalog.quote_ident(c.relname) = ANY (tables) DESC,
               pg_catalog.pg_table_is_visible(c.oid) DESC, s.nspname LIKE 'pg\_%' , c.oid
-     LIMIT 1;
+     LIMIT 1);
 END;
+$$;
 COMMENT ON FUNCTION howdah_internal.advisor_plan_relid(text, text, text[]) IS 'The relation a plan node names (Relation Name, Schema when VERBOSE), resolved among the statement''s own tables first. Errors: none.';
 
 CREATE FUNCTION howdah_internal.advisor_plan_nodes(plan jsonb, tables text[] DEFAULT NULL)
 RETURNS TABLE (id integer, parent integer, node_type text, node jsonb, relid oid, alias text, parent_rel text,
                subplan_root integer, depth integer)
-LANGUAGE sql STABLE SECURITY INVOKER ROWS 20
+LANGUAGE plpgsql STABLE SECURITY INVOKER ROWS 20
 SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    -- Every node of an EXPLAIN (FORMAT JSON) object, numbered in pre-order (the root is 1), with
-    -- its parent, the relation it reads (a Bitmap Index Scan reads its Bitmap Heap Scan's), its
-    -- alias, how it hangs from its parent (Outer, Inner, SubPlan, InitPlan, Member) and the root
-    -- of the SubPlan or InitPlan it belongs to (NULL in the main query).
+AS $$
+-- Every node of an EXPLAIN (FORMAT JSON) object, numbered in pre-order (the root is 1), with
+-- its parent, the relation it reads (a Bitmap Index Scan reads its Bitmap Heap Scan's), its
+-- alias, how it hangs from its parent (Outer, Inner, SubPlan, InitPlan, Member) and the root
+-- of the SubPlan or InitPlan it belongs to (NULL in the main query).
+-- PL/pgSQL, not SQL: a SQL function with a SET clause is never inlined and plans its query again
+-- at every call; PL/pgSQL keeps the plan for the session (it is called once per row or plan).
+BEGIN
+    RETURN QUERY
     WITH RECURSIVE walk(path, node, ppath, rel_name, rel_schema, sub_path) AS (
         SELECT ARRAY[1], plan -> 'Plan', NULL::integer[], plan #>> '{Plan,Relation Name}', plan #>> '{Plan,Schema}', NULL::integer[]
          WHERE jsonb_typeof(plan -> 'Plan') = 'object'
@@ -363,6 +377,7 @@ BEGIN ATOMIC
       LEFT JOIN numbered s ON s.path = n.sub_path
      ORDER BY n.id;
 END;
+$$;
 COMMENT ON FUNCTION howdah_internal.advisor_plan_nodes(jsonb, text[]) IS 'The nodes of an EXPLAIN (FORMAT JSON) plan in pre-order with parent, relation, alias, parent relationship and enclosing SubPlan/InitPlan. Errors: none.';
 
 CREATE FUNCTION howdah_internal.advisor_plan_facts(plan jsonb, tables text[] DEFAULT NULL)
@@ -568,6 +583,7 @@ DECLARE
     code text;
     msg text;
     ms double precision;
+    path text;
 BEGIN
     IF top_k IS NULL OR top_k NOT BETWEEN 1 AND 10000 THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = format('top_k must be between 1 and 10000, not %s', coalesce(top_k::text, 'NULL'));
@@ -578,12 +594,10 @@ BEGIN
     IF step_timeout IS NULL OR step_timeout < '0'::interval THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = format('step_timeout must be 0 or more, not %s', coalesce(step_timeout::text, 'NULL'));
     END IF;
-    IF NOT EXISTS (SELECT FROM howdah_advisor.snapshots s WHERE s.id = sid) THEN
-        RAISE EXCEPTION USING ERRCODE = 'no_data_found', MESSAGE = format('no snapshot %s', coalesce(sid::text, 'NULL')),
-            HINT = 'Pass the id scan() or ingest() returned (SELECT id FROM howdah_advisor.snapshots ORDER BY id DESC).';
-    END IF;
+    PERFORM howdah_internal.advisor_require_snapshot(sid);
 
     deadline := clock_timestamp() + step_timeout;
+    path := howdah_internal.advisor_search_path(sid);
     FOR q IN
         SELECT qu.id, qu.raw_sql, qu.verb, qu.tables, m.rank
           FROM howdah_advisor.metrics m JOIN howdah_advisor.queries qu ON qu.id = m.query_id
@@ -599,9 +613,13 @@ BEGIN
         has_params := strpos(q.raw_sql, '$') > 0;
         want_run := false;
         BEGIN
-            has_params := 'p' = ANY ((howdah_internal.advisor_lex(q.raw_sql)).kinds);
+            -- Lexing tells a $n parameter from a $ in a name; it matters only when run may apply
+            -- (and, below, for a failed statement's row).
+            IF run AND q.verb = 'select' AND has_params THEN
+                has_params := 'p' = ANY ((howdah_internal.advisor_lex(q.raw_sql)).kinds);
+            END IF;
             want_run := run AND q.verb = 'select' AND NOT has_params;
-            ex := howdah_internal.advisor_explain(q.raw_sql, want_run, howdah_internal.advisor_search_path(sid));
+            ex := howdah_internal.advisor_explain(q.raw_sql, want_run, path);
             f := howdah_internal.advisor_plan_facts(ex.plan, q.tables);
             INSERT INTO howdah_advisor.plans AS p (snapshot_id, query_id, kind, total_cost, est_rows, act_rows, had_seq_scan,
                    buffers_present, plan_json, facts, error)
@@ -616,6 +634,13 @@ BEGIN
             captured := captured + 1;
         EXCEPTION WHEN OTHERS THEN
             GET STACKED DIAGNOSTICS code = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
+            IF has_params AND NOT want_run THEN
+                BEGIN
+                    has_params := 'p' = ANY ((howdah_internal.advisor_lex(q.raw_sql)).kinds);
+                EXCEPTION WHEN OTHERS THEN  -- an unterminated string: the $ decides
+                    NULL;
+                END;
+            END IF;
             failed := failed + 1;
             errs := errs || jsonb_build_object('stage', 'plans', 'query_id', q.id, 'query', left(q.raw_sql, 200),
                                                'sqlstate', code, 'message', msg);

@@ -16,7 +16,8 @@
 -- any order for the equality part) is never recommended. One index for several queries (or for
 -- a shorter candidate that is its prefix) is one row listing them all.
 --
--- Errors: P0002 (no_data_found) for an unknown snapshot.
+-- Errors: 22023 (invalid_parameter_value) for a NULL snapshot id; P0002 (no_data_found) for an
+-- unknown snapshot.
 
 CREATE FUNCTION howdah_internal.advisor_expr_immutable(rel oid, expr text)
 RETURNS boolean
@@ -465,10 +466,7 @@ DECLARE
     code text;
     msg text;
 BEGIN
-    IF NOT EXISTS (SELECT FROM howdah_advisor.snapshots s WHERE s.id = sid) THEN
-        RAISE EXCEPTION USING ERRCODE = 'no_data_found', MESSAGE = format('no snapshot %s', coalesce(sid::text, 'NULL')),
-            HINT = 'Pass the id scan() returned (SELECT id FROM howdah_advisor.snapshots ORDER BY id DESC).';
-    END IF;
+    PERFORM howdah_internal.advisor_require_snapshot(sid);
     DELETE FROM howdah_advisor.recommendations r WHERE r.snapshot_id = sid;
     FOREACH rule IN ARRAY ARRAY['missing_index', 'composite_index', 'stats', 'rewrite', 'redundant_index', 'unused_index'] LOOP
         fn := to_regprocedure(format('howdah_internal.advisor_rule_%s(bigint)', rule));
@@ -495,4 +493,4 @@ END;
 $$;
 COMMENT ON FUNCTION howdah_advisor.recommend(bigint) IS
 'Stage 4 of a scan: replaces the snapshot''s recommendations with what every installed rule finds (missing_index, composite_index, stats, rewrite, redundant_index, unused_index), then ranks them (type, then benefit_total_ms). A rule that fails is recorded in the snapshot''s errors. Returns the number of recommendations. '
-'Errors: P0002 unknown snapshot.';
+'Errors: 22023 NULL snapshot id; P0002 unknown snapshot.';

@@ -8,61 +8,6 @@
 -- Errors: 22023 (invalid_parameter_value) for a NULL snapshot id or a bad setting (names it);
 -- P0002 (no_data_found) for an unknown snapshot.
 
-CREATE FUNCTION howdah_internal.advisor_snapshot_for_rules(sid bigint)
-RETURNS howdah_advisor.snapshots
-LANGUAGE plpgsql STABLE SECURITY INVOKER
-SET search_path = pg_catalog, pg_temp
-AS $$
--- The snapshot a rule works on, or 22023 (NULL) / P0002 (no such snapshot). Any state: rules run
--- inside scan() (running) and again through recommend() on a finished snapshot.
-DECLARE
-    snap howdah_advisor.snapshots;
-BEGIN
-    IF sid IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'sid (the snapshot id) must not be NULL',
-            HINT = 'Pass the id scan() returned, or SELECT max(id) FROM howdah_advisor.snapshots.';
-    END IF;
-    SELECT s.* INTO snap FROM howdah_advisor.snapshots s WHERE s.id = sid;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING ERRCODE = 'no_data_found', MESSAGE = format('no snapshot %s', sid),
-            HINT = 'SELECT id, state FROM howdah_advisor.snapshots lists the snapshots there are.';
-    END IF;
-    RETURN snap;
-END;
-$$;
-COMMENT ON FUNCTION howdah_internal.advisor_snapshot_for_rules(bigint) IS 'The snapshot a rule works on. Errors: 22023 NULL id, P0002 unknown snapshot.';
-
-CREATE FUNCTION howdah_internal.advisor_setting_number(setting text, fallback double precision, lo double precision)
-RETURNS double precision
-LANGUAGE plpgsql STABLE SECURITY INVOKER
-SET search_path = pg_catalog, pg_temp
-AS $$
--- The custom setting howdah_advisor.<setting> as a number, `fallback` when unset or empty; 22023
--- naming the setting when it is not a number or is below `lo`. Sizes may carry a unit ('1MB'),
--- read by pg_size_bytes.
-DECLARE
-    raw text := nullif(btrim(current_setting('howdah_advisor.' || setting, true)), '');
-    v double precision;
-BEGIN
-    IF raw IS NULL THEN
-        RETURN fallback;
-    END IF;
-    BEGIN
-        v := CASE WHEN raw ~ '^[+-]?[0-9]*\.?[0-9]+([eE][+-]?[0-9]+)?$' THEN raw::double precision
-                  ELSE pg_size_bytes(raw)::double precision END;
-    EXCEPTION WHEN invalid_parameter_value OR invalid_text_representation OR numeric_value_out_of_range THEN
-        v := NULL;
-    END;
-    IF v IS NULL OR v = 'NaN' OR v < lo THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('setting howdah_advisor.%s must be a number of at least %s, not %L', setting, lo, raw),
-            HINT = format('SET howdah_advisor.%s = %s (its default), or RESET it.', setting, fallback);
-    END IF;
-    RETURN v;
-END;
-$$;
-COMMENT ON FUNCTION howdah_internal.advisor_setting_number(text, double precision, double precision) IS 'A howdah_advisor.* setting as a number (sizes may carry a unit), or the fallback when unset. Errors: 22023 not a number or below the minimum (names the setting).';
-
 CREATE FUNCTION howdah_internal.advisor_duration_text(d interval)
 RETURNS text
 LANGUAGE sql IMMUTABLE SECURITY INVOKER
@@ -99,15 +44,21 @@ COMMENT ON FUNCTION howdah_internal.advisor_walk_plan(jsonb) IS 'Every node of a
 
 CREATE FUNCTION howdah_internal.advisor_plan_relation(sid bigint, relname text, query_tables text[])
 RETURNS oid
-LANGUAGE sql STABLE SECURITY INVOKER
+LANGUAGE plpgsql STABLE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
+AS $$
 -- The table a plan node's "Relation Name" means (EXPLAIN without VERBOSE does not say the
 -- schema): the snapshot's only table of that name, else the one the query names schema-qualified
 -- or whose qualified name it names; NULL when that leaves none or several.
-RETURN (SELECT CASE WHEN count(*) = 1 THEN min(t.relid)
-                    WHEN count(*) FILTER (WHERE t.name = ANY (query_tables) OR t.schema_name || '.' || t.table_name = ANY (query_tables)) = 1
-                    THEN min(t.relid) FILTER (WHERE t.name = ANY (query_tables) OR t.schema_name || '.' || t.table_name = ANY (query_tables)) END
-          FROM howdah_advisor.tables t WHERE t.snapshot_id = sid AND t.table_name = relname);
+-- PL/pgSQL, not SQL: a SQL function with a SET clause is never inlined and plans its query again
+-- at every call; PL/pgSQL keeps the plan for the session (it is called once per row or plan).
+BEGIN
+    RETURN (SELECT CASE WHEN count(*) = 1 THEN min(t.relid)
+                        WHEN count(*) FILTER (WHERE t.name = ANY (query_tables) OR t.schema_name || '.' || t.table_name = ANY (query_tables)) = 1
+                        THEN min(t.relid) FILTER (WHERE t.name = ANY (query_tables) OR t.schema_name || '.' || t.table_name = ANY (query_tables)) END
+              FROM howdah_advisor.tables t WHERE t.snapshot_id = sid AND t.table_name = relname);
+END;
+$$;
 COMMENT ON FUNCTION howdah_internal.advisor_plan_relation(bigint, text, text[]) IS 'The relid of the table a plan node names, resolved against the snapshot''s tables and the query''s table list; NULL when ambiguous or unknown. Errors: none.';
 
 CREATE FUNCTION howdah_internal.advisor_cond_columns(rel oid, cond text,
@@ -139,6 +90,7 @@ CREATE FUNCTION howdah_internal.advisor_rule_stats(sid bigint)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 -- Writes stats findings into snapshot `sid` where the planner's row estimate of a table scan is off
 -- by a factor of howdah_advisor.skew_threshold (default 4) or more, with at least 100 rows on the
@@ -155,8 +107,8 @@ AS $$
 -- compares one column, SET STATISTICS 1000 when that column's most-common-values list is full at
 -- a target below 1000. Anything else gets no finding. Returns the number of findings written.
 DECLARE
-    snap howdah_advisor.snapshots := howdah_internal.advisor_snapshot_for_rules(sid);
-    k double precision := howdah_internal.advisor_setting_number('skew_threshold', 4, 1);
+    snap howdah_advisor.snapshots := howdah_internal.advisor_require_snapshot(sid, 'sid (the snapshot id)');
+    k double precision := howdah_internal.advisor_setting('skew_threshold', 4, 1);
     deftarget integer := current_setting('default_statistics_target')::integer;
     n integer;
 BEGIN
@@ -350,6 +302,7 @@ CREATE FUNCTION howdah_internal.advisor_rule_rewrite(sid bigint)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 -- Writes rewrite findings (no DDL: the rationale carries the sketch) into snapshot `sid`, one per
 -- query and kind, key rewrite:<kind>:<query_id>, reading each query's plan (EXPLAIN ANALYZE when
@@ -368,7 +321,7 @@ AS $$
 -- Other function calls (lower(email) = x: an expression index is the fix, rule missing_index)
 -- get nothing. Returns the number of findings written.
 DECLARE
-    snap howdah_advisor.snapshots := howdah_internal.advisor_snapshot_for_rules(sid);
+    snap howdah_advisor.snapshots := howdah_internal.advisor_require_snapshot(sid, 'sid (the snapshot id)');
     n integer;
 BEGIN
     WITH pl AS (

@@ -29,6 +29,7 @@ CREATE FUNCTION howdah_internal.advisor_rule_redundant_index(sid bigint)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 -- Writes a redundant_index finding (DROP INDEX CONCURRENTLY) into snapshot `sid` for each valid
 -- index that another valid index of the same table and method makes useless:
@@ -42,7 +43,7 @@ AS $$
 --    longer one does not).
 -- Returns the number of findings written.
 DECLARE
-    snap howdah_advisor.snapshots := howdah_internal.advisor_snapshot_for_rules(sid);
+    snap howdah_advisor.snapshots := howdah_internal.advisor_require_snapshot(sid, 'sid (the snapshot id)');
     win text := howdah_internal.advisor_stats_window(snap);
     n integer;
 BEGIN
@@ -136,6 +137,7 @@ CREATE FUNCTION howdah_internal.advisor_rule_unused_index(sid bigint)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 -- Writes an unused_index finding (DROP INDEX CONCURRENTLY) into snapshot `sid` for each valid
 -- index with no scan since the statistics were reset, at least howdah_advisor.unused_index_min_bytes
@@ -147,8 +149,8 @@ AS $$
 -- snapshot. Confidence: 0.2 under a day, 0.5 under a week, 0.7 from a week on.
 -- Returns the number of findings written.
 DECLARE
-    snap howdah_advisor.snapshots := howdah_internal.advisor_snapshot_for_rules(sid);
-    min_bytes double precision := howdah_internal.advisor_setting_number('unused_index_min_bytes', 1048576, 0);
+    snap howdah_advisor.snapshots := howdah_internal.advisor_require_snapshot(sid, 'sid (the snapshot id)');
+    min_bytes double precision := howdah_internal.advisor_setting('unused_index_min_bytes', 1048576, 0, sizes => true);
     since timestamptz := coalesce(snap.stats_reset_at, pg_postmaster_start_time());
     n integer;
 BEGIN

@@ -23,35 +23,6 @@
 -- 53400 (configuration_limit_exceeded) no free simulation slot or the per-minute limit reached
 -- (the HINT says when to retry); 57014 the caller's statement_timeout or a cancel, after cleanup.
 
-CREATE FUNCTION howdah_internal.advisor_sim_setting(name text, dflt double precision, lo double precision, hi double precision)
-RETURNS double precision
-LANGUAGE plpgsql STABLE SECURITY INVOKER
-SET search_path = pg_catalog, pg_temp
-AS $$
--- The number in custom setting howdah_advisor.<name>, `dflt` when it is unset or empty; 22023
--- naming the setting when it is not a number between lo and hi.
-DECLARE
-    raw text := current_setting('howdah_advisor.' || name, true);
-    v double precision;
-BEGIN
-    IF raw IS NULL OR btrim(raw) = '' THEN
-        RETURN dflt;
-    END IF;
-    BEGIN
-        v := raw::double precision;
-    EXCEPTION WHEN invalid_text_representation THEN
-        v := NULL;
-    END;
-    IF v IS NULL OR v = 'NaN' OR v < lo OR v > hi THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('setting howdah_advisor.%s must be a number between %s and %s, not %L', name, lo, hi, raw),
-            HINT = format('SET howdah_advisor.%s = %s restores the default.', name, dflt);
-    END IF;
-    RETURN v;
-END;
-$$;
-COMMENT ON FUNCTION howdah_internal.advisor_sim_setting(text, double precision, double precision, double precision) IS 'A numeric advisor setting (howdah_advisor.<name>) or its default when unset. Errors: 22023 a value that is not a number in range (names the setting).';
-
 CREATE FUNCTION howdah_internal.advisor_require_hypopg()
 RETURNS text
 LANGUAGE plpgsql STABLE SECURITY INVOKER
@@ -219,8 +190,8 @@ AS $$
 -- simulations_per_minute (0: no limit): simulate() and simulate_set() calls of the last minute,
 -- from the tables (advisor_prove, a scan stage, is not counted). Returns the slot taken.
 DECLARE
-    slots integer := howdah_internal.advisor_sim_setting('max_simulations', 2, 1, 1000)::integer;
-    per_minute integer := howdah_internal.advisor_sim_setting('simulations_per_minute', 30, 0, 1000000)::integer;
+    slots integer := howdah_internal.advisor_setting('max_simulations', 2, 1, 1000)::integer;
+    per_minute integer := howdah_internal.advisor_setting('simulations_per_minute', 30, 0, 1000000)::integer;
     recent integer;
     oldest timestamptz;
 BEGIN
@@ -283,7 +254,7 @@ $$;
 COMMENT ON FUNCTION howdah_internal.advisor_hypo_cleanup(text, oid[], oid[]) IS 'Drops the session''s hypothetical indexes other than `theirs` and unhides `hid`, retrying when a cancel or timeout interrupts it (advisor_hypo_explain''s cleanup on every way out). Errors: none of its own.';
 
 CREATE FUNCTION howdah_internal.advisor_hypo_explain(sqls text[], index_ddls text[], hide_indexes oid[] DEFAULT '{}',
-    search_path text DEFAULT NULL)
+    search_path text DEFAULT NULL, before_plans jsonb[] DEFAULT NULL)
 RETURNS TABLE (ord integer, before_plan jsonb, after_plan jsonb, error text, indexes jsonb, ms jsonb)
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
@@ -297,6 +268,8 @@ AS $$
 -- One row per statement, in order: both plans, or the error that kept it from being planned
 -- (a statement that fails does not stop the others); `indexes` lists each hypothetical index
 -- ({ddl, name, oid, bytes} from hypopg_relation_size), `ms` the time of each step.
+-- `before_plans` (one element per statement, NULL to plan it here) are baselines the caller
+-- planned already under the same conditions: advisor_prove plans each query's once per stage.
 DECLARE
     sch text := howdah_internal.advisor_require_hypopg();
     -- What environment() reports as hypopg.hide_index (1.4 and later), looked up directly: cheaper.
@@ -344,7 +317,8 @@ BEGIN
     t0 := clock_timestamp();
     FOR i IN 1..n LOOP
         BEGIN
-            befores := befores || (howdah_internal.advisor_explain(sqls[i], search_path => advisor_hypo_explain.search_path)).plan;
+            befores := befores || coalesce(before_plans[i],
+                (howdah_internal.advisor_explain(sqls[i], search_path => advisor_hypo_explain.search_path)).plan);
             errs := errs || NULL::text;
         EXCEPTION WHEN OTHERS THEN  -- not query_canceled: a cancel or timeout ends the call
             befores := befores || NULL::jsonb;
@@ -425,7 +399,7 @@ BEGIN
     END LOOP;
 END;
 $$;
-COMMENT ON FUNCTION howdah_internal.advisor_hypo_explain(text[], text[], oid[], text) IS 'Plans statements before and after hypothetical indexes (hypopg_create_index) are created and existing ones hidden (hypopg >= 1.4), then drops exactly what it created on every way out (errors, timeouts and cancels included), leaving the caller''s own hypothetical indexes. One row per statement: plans or the planning error, the indexes with their estimated bytes, step timings. '
+COMMENT ON FUNCTION howdah_internal.advisor_hypo_explain(text[], text[], oid[], text, jsonb[]) IS 'Plans statements (or takes their baselines from before_plans) and after hypothetical indexes (hypopg_create_index) are created and existing ones hidden (hypopg >= 1.4), then drops exactly what it created on every way out (errors, timeouts and cancels included), leaving the caller''s own hypothetical indexes. One row per statement: plans or the planning error, the indexes with their estimated bytes, step timings. '
 'Errors: 22023 empty sqls or nothing to simulate, a ddl that is not one CREATE INDEX; 55000 hypopg missing or too old to hide an index; 57014 timeout or cancel (after cleanup).';
 
 CREATE FUNCTION howdah_internal.advisor_sim_real(sql text, tab oid, ddl text, drop_index oid, search_path text,
@@ -482,7 +456,7 @@ AS $$
 -- times) and the plan-change labels. A drop (is_drop) has no gain: details.harmless says whether
 -- the queries stay within min_gain_pct of their cost without the index.
 DECLARE
-    min_gain double precision := howdah_internal.advisor_sim_setting('min_gain_pct', 10, 0, 100);
+    min_gain double precision := howdah_internal.advisor_setting('min_gain_pct', 10, 0, 100);
     s howdah_advisor.simulations;
     bms double precision;
     ams double precision;
@@ -776,6 +750,7 @@ CREATE FUNCTION howdah_internal.advisor_prove(sid bigint)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 -- The scan stage that proves index recommendations: for every missing_index / composite_index
 -- recommendation of snapshot `sid`, plans each query it lists (with metrics in the snapshot)
@@ -807,10 +782,12 @@ DECLARE
     removed jsonb := '[]'::jsonb;
     errs jsonb := '[]'::jsonb;
     rank_fn regprocedure;
+    path text := howdah_internal.advisor_search_path(sid);
+    -- Each query's baseline plan, planned once for the whole stage (no hypothetical index exists
+    -- between two recommendations, so it cannot change): query id -> plan.
+    baselines jsonb := '{}'::jsonb;
 BEGIN
-    IF NOT EXISTS (SELECT FROM howdah_advisor.snapshots x WHERE x.id = sid) THEN
-        RAISE EXCEPTION USING ERRCODE = 'no_data_found', MESSAGE = format('no snapshot %s', coalesce(sid::text, 'NULL'));
-    END IF;
+    PERFORM howdah_internal.advisor_require_snapshot(sid, 'sid (the snapshot id)');
     PERFORM howdah_internal.advisor_require_hypopg();
     slot := howdah_internal.advisor_sim_admit(false);
     old_lock := howdah_internal.advisor_sim_lock_timeout();
@@ -835,7 +812,11 @@ BEGIN
         bytes := NULL;
         gained := false;
         BEGIN
-            FOR r IN SELECT * FROM howdah_internal.advisor_hypo_explain(sqls, ARRAY[rec.ddl], '{}', howdah_internal.advisor_search_path(sid)) LOOP
+            FOR r IN SELECT * FROM howdah_internal.advisor_hypo_explain(sqls, ARRAY[rec.ddl], '{}', path,
+                                   ARRAY(SELECT baselines -> q::text FROM unnest(qids) WITH ORDINALITY AS u(q, o) ORDER BY u.o)) LOOP
+                IF r.before_plan IS NOT NULL THEN
+                    baselines := baselines || jsonb_build_object(qids[r.ord]::text, r.before_plan);
+                END IF;
                 s := howdah_internal.advisor_sim_store(sid, qids[r.ord], rec.id, NULL, 'hypopg', r.before_plan, r.after_plan, r.error, means[r.ord], false,
                          jsonb_build_object('caller', 'prove', 'slot', slot, 'indexes', r.indexes, 'ms', r.ms,
                                             'hypopg_version', (SELECT e.extversion FROM pg_extension e WHERE e.extname = 'hypopg')));
@@ -884,4 +865,4 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION howdah_internal.advisor_prove(bigint) IS 'Scan stage: simulates every missing_index / composite_index recommendation of a snapshot against its queries, fills benefit_ms, benefit_total_ms, risk.index_bytes_est and evidence.simulations, deletes the ones with no gain (listed in the snapshot''s stats.prove), then ranks (advisor_rank when present). Returns the number kept. '
-'Errors: P0002 unknown snapshot; 55000 hypopg missing; 53400 no free simulation slot; 57014 timeout or cancel.';
+'Errors: 22023 NULL snapshot id; P0002 unknown snapshot; 55000 hypopg missing; 53400 no free simulation slot; 57014 timeout or cancel.';

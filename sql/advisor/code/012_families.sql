@@ -223,6 +223,7 @@ CREATE FUNCTION howdah_advisor.cluster(snapshot_id bigint, k_min integer DEFAULT
 RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 #variable_conflict use_column
 -- Groups the queries of snapshot `snapshot_id` into families and returns how many it wrote
@@ -278,8 +279,7 @@ DECLARE
     left_out integer;
 BEGIN
     IF sid IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'snapshot_id must not be NULL',
-            HINT = 'Pass the id scan() returned: SELECT max(id) FROM howdah_advisor.snapshots.';
+        PERFORM howdah_internal.advisor_require_snapshot(sid);   -- 22023, before the other arguments
     END IF;
     IF k_min IS NULL OR k_min < 1 THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = format('k_min must be 1 or more, not %s', coalesce(k_min::text, 'NULL'));
@@ -292,11 +292,7 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = format('k_max must be 1000 or less, not %s', k_max);
     END IF;
     -- Locked: two runs for one snapshot at once would collide on families_label.
-    PERFORM FROM howdah_advisor.snapshots s WHERE s.id = sid FOR UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING ERRCODE = 'no_data_found', MESSAGE = format('no snapshot %s', sid),
-            HINT = 'SELECT id, state FROM howdah_advisor.snapshots lists the snapshots.';
-    END IF;
+    PERFORM howdah_internal.advisor_require_snapshot(sid, lock => true);
 
     DELETE FROM howdah_advisor.families f WHERE f.snapshot_id = sid;
 

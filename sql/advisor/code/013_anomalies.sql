@@ -7,36 +7,6 @@
 -- Errors: 22023 (invalid_parameter_value) for a NULL snapshot id or a bad setting (names it);
 -- P0002 (no_data_found) for an unknown snapshot.
 
-CREATE FUNCTION howdah_internal.advisor_anomaly_setting(name text, dflt double precision, floor_value double precision, floor_included boolean)
-RETURNS double precision
-LANGUAGE plpgsql STABLE SECURITY INVOKER
-SET search_path = pg_catalog, pg_temp
-AS $$
--- The number in setting howdah_advisor.<name>, or dflt when it is unset or empty. It must be
--- finite and at least floor_value (more than floor_value when floor_included is false).
-DECLARE
-    raw text := current_setting('howdah_advisor.' || name, true);
-    v double precision;
-BEGIN
-    IF raw IS NULL OR btrim(raw) = '' THEN
-        RETURN dflt;
-    END IF;
-    BEGIN
-        v := raw::double precision;
-    EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range THEN
-        v := NULL;
-    END;
-    IF v IS NULL OR v IN ('NaN', 'Infinity', '-Infinity') OR v < floor_value OR (v = floor_value AND NOT floor_included) THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('setting howdah_advisor.%s must be a number %s %s, not %L', name,
-                             CASE WHEN floor_included THEN 'of at least' ELSE 'above' END, floor_value, raw),
-            HINT = format('SET howdah_advisor.%s = %s (the default), or RESET it.', name, dflt);
-    END IF;
-    RETURN v;
-END;
-$$;
-COMMENT ON FUNCTION howdah_internal.advisor_anomaly_setting(text, double precision, double precision, boolean) IS 'A numeric howdah_advisor.* setting with its default and floor. Errors: 22023 when it is no number or below its floor (names the setting).';
-
 CREATE FUNCTION howdah_internal.advisor_query_relids(sid bigint, names text[])
 RETURNS oid[]
 LANGUAGE plpgsql STABLE SECURITY INVOKER
@@ -71,6 +41,7 @@ CREATE FUNCTION howdah_advisor.detect_anomalies(snapshot_id bigint)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 #variable_conflict use_column
 -- Tags the queries of snapshot `snapshot_id` (replacing its tags) and returns how many tags it
@@ -98,18 +69,13 @@ DECLARE
     total integer;
 BEGIN
     IF sid IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'snapshot_id must not be NULL',
-            HINT = 'Pass the id scan() returned: SELECT max(id) FROM howdah_advisor.snapshots.';
+        PERFORM howdah_internal.advisor_require_snapshot(sid);   -- 22023, before the settings
     END IF;
-    slow_factor := howdah_internal.advisor_anomaly_setting('family_slow_factor', 2, 1, true);
-    mad_thr := howdah_internal.advisor_anomaly_setting('mad_threshold', 3, 0, false);
-    reg_factor := howdah_internal.advisor_anomaly_setting('regression_factor', 2, 1, true);
+    slow_factor := howdah_internal.advisor_setting('family_slow_factor', 2, 1);
+    mad_thr := howdah_internal.advisor_setting('mad_threshold', 3, 0, lo_included => false);
+    reg_factor := howdah_internal.advisor_setting('regression_factor', 2, 1);
     -- Locked: two runs for one snapshot at once would collide on anomalies_once.
-    PERFORM FROM howdah_advisor.snapshots s WHERE s.id = sid FOR UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING ERRCODE = 'no_data_found', MESSAGE = format('no snapshot %s', sid),
-            HINT = 'SELECT id, state FROM howdah_advisor.snapshots lists the snapshots.';
-    END IF;
+    PERFORM howdah_internal.advisor_require_snapshot(sid, lock => true);
 
     DELETE FROM howdah_advisor.anomalies a WHERE a.snapshot_id = sid;
 
