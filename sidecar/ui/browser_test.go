@@ -120,9 +120,9 @@ func TestBrowserQueues(t *testing.T) {
 	e := setup(t)
 	ctx := tab(t)
 	failed := e.failedJobs(t)
-	// Sign in with a token: paste it, submit; the home page is the queues page.
+	// Sign in with a token: paste it, submit; back to the queues page.
 	if err := chromedp.Do(ctx,
-		chromedp.Navigate(e.base+"/ui/"),
+		chromedp.Navigate(e.base+"/ui/queues"),
 		chromedp.WaitVisible(chromedp.CSS("#token")),
 		chromedp.SetValue(chromedp.CSS("#token"), e.token(t, e.operator)),
 		chromedp.Click(chromedp.CSS("#signin-token")),
@@ -244,7 +244,7 @@ func TestBrowserForgedPost(t *testing.T) {
 	}))
 	defer evil.Close()
 	if err := chromedp.Do(ctx,
-		chromedp.Navigate(e.base+"/ui/signin"),
+		chromedp.Navigate(e.base+"/ui/signin?next=/ui/queues"),
 		chromedp.SetValue(chromedp.CSS("#token"), e.token(t, e.operator)),
 		chromedp.Click(chromedp.CSS("#signin-token")),
 		chromedp.WaitVisible(chromedp.CSS(`[data-queue="emails"]`)),
