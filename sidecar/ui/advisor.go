@@ -744,7 +744,7 @@ func markChanges(a, b *planNode) int {
 	}
 	ca, cb := count(a), count(b)
 	marked := 0
-	mark := func(n *planNode, mine, other map[string]int) {
+	mark := func(n *planNode, other map[string]int) {
 		seen := map[string]int{}
 		walk(n, func(x *planNode) {
 			seen[x.key()]++
@@ -754,8 +754,8 @@ func markChanges(a, b *planNode) int {
 			}
 		})
 	}
-	mark(a, ca, cb)
-	mark(b, cb, ca)
+	mark(a, cb)
+	mark(b, ca)
 	return marked
 }
 

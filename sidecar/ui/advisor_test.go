@@ -191,6 +191,11 @@ func TestBrowserAdvisor(t *testing.T) {
 	if got := text(t, ctx, `[data-testid="plan-facts"]`); !strings.Contains(got, "Seq Scan on shop.orders") {
 		t.Errorf("plan facts %q", got)
 	}
+	// Copy the DDL from the keyboard: the button answers in its status.
+	if err := chromedp.Do(ctx, chromedp.Focus(chromedp.CSS(".rec button.copy")), chromedp.KeyEvent("\r")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the copy button's status", `document.querySelector('.rec .copied').textContent !== ''`)
 	// Run simulation: Running…, then the result with the plans and the changed nodes.
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`.rec button[id^="simulate-"]`))); err != nil {
 		t.Fatal(err)
