@@ -354,6 +354,11 @@ type recommendation struct {
 	Risk       riskInfo `json:"risk"`
 }
 
+// More is the rationale after its first sentence (the reason, shown as the title).
+func (r recommendation) More() string {
+	return strings.TrimSpace(strings.TrimPrefix(r.Rationale, r.Reason))
+}
+
 // Simulable is whether simulate() takes the finding (stats and rewrite findings it refuses).
 func (r recommendation) Simulable() bool { return r.Type != "stats" && r.Type != "rewrite" }
 

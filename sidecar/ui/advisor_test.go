@@ -121,6 +121,11 @@ func TestAdvisorPages(t *testing.T) {
 		!strings.Contains(frag, "metrics:") {
 		t.Fatalf("ask: %d\n%s", status, frag)
 	}
+	// Without JavaScript: an answer page.
+	status, page, _ = c.do("POST", fmt.Sprintf("/ui/advisor/queries/%d/ask", d.query), url.Values{"question": {"why is it slow?"}, "csrf": {csrf}}, nil)
+	if status != http.StatusOK || !strings.Contains(page, "<h1>Answer</h1>") || !strings.Contains(page, `id="cite-1"`) {
+		t.Fatalf("ask without htmx: %d\n%s", status, page)
+	}
 	if status, frag, _ = c.do("POST", fmt.Sprintf("/ui/advisor/queries/%d/ask", d.query), url.Values{"question": {" "}}, hx); !strings.Contains(frag, "question is empty") {
 		t.Fatalf("an empty question: %d\n%s", status, frag)
 	}

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/howdah/howdah/internal/pgtest"
@@ -73,6 +75,14 @@ func tab(t *testing.T) context.Context {
 	t.Cleanup(cancel)
 	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
 	t.Cleanup(cancelT)
+	// The tabs share the browser's cookies, and cookies ignore the port: without this a test
+	// would start signed in to the previous test's sidecar.
+	if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, network.ClearBrowserCookies, cdp.Empty{})
+		return err
+	})); err != nil {
+		t.Fatal(err)
+	}
 	return ctx
 }
 
