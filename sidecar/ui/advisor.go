@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/howdah/howdah/sidecar/rpc"
 )
 
 // The advisor's pages: Bottlenecks (/ui/advisor) and Query detail (/ui/advisor/queries/{id}).
@@ -41,6 +43,17 @@ type bottleneckRow struct {
 	DDL            *string  `json:"ddl"`
 	Confidence     float64  `json:"confidence"`
 	ImprovementPct *float64 `json:"improvement_pct"`
+	// Proposed columns of bottlenecks() (not in it yet): when they come, the page reads them
+	// instead of each row's query_detail.
+	SnapshotID *int64    `json:"snapshot_id"`
+	FamilyCol  *string   `json:"family"`
+	Tags       *[]string `json:"anomalies"`
+	RiskLevel  *string   `json:"risk_level"`
+}
+
+// complete is whether the row carries family, tags and risk itself.
+func (r *bottleneckRow) complete() bool {
+	return r.SnapshotID != nil && r.Tags != nil && r.RiskLevel != nil
 }
 
 // bottleneckView is a row as the page shows it: the function's row and what query_detail adds
@@ -125,15 +138,29 @@ func (u *UI) loadBottlenecks(q *request, v url.Values) *bottlenecksPage {
 		p.headers()
 		return p
 	}
-	calls := make([]call, len(rows))
-	for i, r := range rows {
-		calls[i] = call{method: "advisor.query_detail", params: map[string]any{"query_id": r.QueryID}}
+	var calls []call
+	for _, r := range rows {
+		if !r.complete() {
+			calls = append(calls, call{method: "advisor.query_detail", params: map[string]any{"query_id": r.QueryID}})
+		}
 	}
-	var res = q.run(u, calls...)
+	var res []rpc.Result
+	if len(calls) == len(rows) && len(rows) > 0 {
+		res = q.run(u, calls...)
+	}
 	for i, r := range rows {
 		bv := bottleneckView{bottleneckRow: r, Preview: preview(r.Query, 120)}
 		var d queryDetail
-		if i < len(res) && decode(res[i], &d) == nil {
+		if r.complete() {
+			p.SnapshotID = *r.SnapshotID
+			bv.Anomalies = *r.Tags
+			if r.RiskLevel != nil {
+				bv.Risk = *r.RiskLevel
+			}
+			if r.FamilyCol != nil {
+				bv.Family = *r.FamilyCol
+			}
+		} else if i < len(res) && decode(res[i], &d) == nil {
 			p.SnapshotID = d.SnapshotID
 			if d.Family != nil {
 				bv.Family = d.Family.Label

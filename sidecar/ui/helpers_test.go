@@ -144,3 +144,12 @@ func TestSparkline(t *testing.T) {
 		t.Errorf("summary %q", s.Summary)
 	}
 }
+
+func TestBottleneckRowComplete(t *testing.T) {
+	var plain, full bottleneckRow
+	json.Unmarshal([]byte(`{"rank": 1, "query_id": 5}`), &plain)
+	json.Unmarshal([]byte(`{"rank": 1, "query_id": 5, "snapshot_id": 3, "family": null, "anomalies": [], "risk_level": "low"}`), &full)
+	if plain.complete() || !full.complete() {
+		t.Errorf("complete: %v for today's row, %v for one with the proposed columns", plain.complete(), full.complete())
+	}
+}
