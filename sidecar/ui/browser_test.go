@@ -188,7 +188,9 @@ func TestBrowserCatalog(t *testing.T) {
 	}
 	if err := chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS("#signin-anon")),
-		chromedp.WaitVisible(chromedp.CSS("main")),
+		// Signed in (the sign-in page's own main would not wait for the redirect, which the
+		// next navigation would then abort).
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="role"]`)),
 		chromedp.Navigate(fmt.Sprintf("%s/ui/catalog/%d", e.base, e.shop)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="tables"]`)),
 	); err != nil {
