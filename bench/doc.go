@@ -10,5 +10,5 @@
 // CPU profile of the howdah side of each case run.
 //
 //	go run ./bench -run describe -test.benchtime=5s   # more runs of each side, steadier numbers
-//	go run ./bench -run dashboard -test.benchtime=20x # 20 page loads in Chromium (needs chromium)
+//	go run ./bench -run dashboard -test.benchtime=20x # 20 page loads (and simulation clicks) in Chromium (needs chromium)
 package main

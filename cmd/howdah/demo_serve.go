@@ -192,4 +192,21 @@ END $$;
 GRANT howdah_demo_web TO howdah_demo_operator;
 GRANT USAGE ON SCHEMA howdah_queue TO howdah_demo_operator;
 GRANT SELECT, INSERT, UPDATE, DELETE ON howdah_queue.jobs, howdah_queue.schedules TO howdah_demo_operator;
-GRANT USAGE ON SEQUENCE howdah_queue.jobs_id_seq TO howdah_demo_operator;`
+GRANT USAGE ON SEQUENCE howdah_queue.jobs_id_seq TO howdah_demo_operator;
+-- The advisor's reader and scanner grants (docs/advisor.md, Privileges), so that the dashboard's
+-- home page, Bottlenecks, Scan now and simulations work for the operator; pg_read_all_stats to see
+-- the seeded workload's statements, and SELECT on the seed's tables to plan them in a simulation.
+DO $$
+BEGIN
+    IF pg_catalog.to_regnamespace('howdah_advisor') IS NOT NULL THEN
+        GRANT USAGE ON SCHEMA howdah_advisor TO howdah_demo_operator;
+        GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA howdah_advisor TO howdah_demo_operator;
+        GRANT EXECUTE ON FUNCTION howdah_advisor.bottlenecks(integer, bigint), howdah_advisor.query_detail(bigint, bigint),
+            howdah_advisor.ask(text, bigint), howdah_advisor.scan, howdah_advisor.prune, howdah_advisor.simulate TO howdah_demo_operator;
+        GRANT pg_read_all_stats TO howdah_demo_operator;
+    END IF;
+    IF pg_catalog.to_regnamespace('advisor_seed') IS NOT NULL THEN
+        GRANT USAGE ON SCHEMA advisor_seed TO howdah_demo_operator;
+        GRANT SELECT ON ALL TABLES IN SCHEMA advisor_seed TO howdah_demo_operator;
+    END IF;
+END $$;`

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/howdah/howdah/internal/pgtest"
@@ -73,6 +75,14 @@ func tab(t *testing.T) context.Context {
 	t.Cleanup(cancel)
 	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
 	t.Cleanup(cancelT)
+	// The tabs share the browser's cookies, and cookies ignore the port: without this a test
+	// would start signed in to the previous test's sidecar.
+	if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, network.ClearBrowserCookies, cdp.Empty{})
+		return err
+	})); err != nil {
+		t.Fatal(err)
+	}
 	return ctx
 }
 
@@ -120,9 +130,9 @@ func TestBrowserQueues(t *testing.T) {
 	e := setup(t)
 	ctx := tab(t)
 	failed := e.failedJobs(t)
-	// Sign in with a token: paste it, submit; the home page is the queues page.
+	// Sign in with a token: paste it, submit; back to the queues page.
 	if err := chromedp.Do(ctx,
-		chromedp.Navigate(e.base+"/ui/"),
+		chromedp.Navigate(e.base+"/ui/queues"),
 		chromedp.WaitVisible(chromedp.CSS("#token")),
 		chromedp.SetValue(chromedp.CSS("#token"), e.token(t, e.operator)),
 		chromedp.Click(chromedp.CSS("#signin-token")),
@@ -178,7 +188,9 @@ func TestBrowserCatalog(t *testing.T) {
 	}
 	if err := chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS("#signin-anon")),
-		chromedp.WaitVisible(chromedp.CSS("main")),
+		// Signed in (the sign-in page's own main would not wait for the redirect, which the
+		// next navigation would then abort).
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="role"]`)),
 		chromedp.Navigate(fmt.Sprintf("%s/ui/catalog/%d", e.base, e.shop)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="tables"]`)),
 	); err != nil {
@@ -244,7 +256,7 @@ func TestBrowserForgedPost(t *testing.T) {
 	}))
 	defer evil.Close()
 	if err := chromedp.Do(ctx,
-		chromedp.Navigate(e.base+"/ui/signin"),
+		chromedp.Navigate(e.base+"/ui/signin?next=/ui/queues"),
 		chromedp.SetValue(chromedp.CSS("#token"), e.token(t, e.operator)),
 		chromedp.Click(chromedp.CSS("#signin-token")),
 		chromedp.WaitVisible(chromedp.CSS(`[data-queue="emails"]`)),

@@ -1,6 +1,9 @@
 package ui
 
 import (
+	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -79,5 +82,74 @@ func TestSafeNext(t *testing.T) {
 		if got := safeNext(in); got != want {
 			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestMarkChanges(t *testing.T) {
+	before := parsePlan([]byte(`{"Plan": {"Node Type": "Aggregate", "Plans": [{"Node Type": "Hash Join", "Plans": [
+		{"Node Type": "Seq Scan", "Relation Name": "orders"}, {"Node Type": "Hash", "Plans": [{"Node Type": "Seq Scan", "Relation Name": "users"}]}]}]}}`))
+	after := parsePlan([]byte(`{"Plan": {"Node Type": "Aggregate", "Plans": [{"Node Type": "Nested Loop", "Plans": [
+		{"Node Type": "Seq Scan", "Relation Name": "users"}, {"Node Type": "Index Scan", "Relation Name": "orders", "Index Name": "orders_user_idx"}]}]}}`))
+	if n := markChanges(before, after); n != 5 {
+		t.Fatalf("%d nodes marked, want 5 (Hash Join, Seq Scan on orders, Hash; Nested Loop, Index Scan on orders)", n)
+	}
+	var got []string
+	for _, p := range []*planNode{before, after} {
+		walk(p, func(n *planNode) {
+			if n.Changed {
+				got = append(got, n.Label())
+			}
+		})
+	}
+	want := "Hash Join|Seq Scan on orders|Hash|Nested Loop|Index Scan using orders_user_idx on orders"
+	if strings.Join(got, "|") != want {
+		t.Errorf("marked %q, want %q", strings.Join(got, "|"), want)
+	}
+	if parsePlan([]byte(`null`)) != nil || parsePlan([]byte(`{"x": 1}`)) != nil || markChanges(nil, after) != 0 {
+		t.Errorf("a missing plan is no tree and marks nothing")
+	}
+}
+
+func TestSplitAnswer(t *testing.T) {
+	parts := splitAnswer("Slow [1]. Seq scan [2][3]. Not [9].", 2)
+	var b strings.Builder
+	for _, p := range parts {
+		if p.Cite > 0 {
+			fmt.Fprintf(&b, "<%d>", p.Cite)
+		} else {
+			b.WriteString(p.Text)
+		}
+	}
+	if got := b.String(); got != "Slow <1>. Seq scan <2>[3]. Not [9]." {
+		t.Errorf("split %q", got)
+	}
+}
+
+func TestSparkline(t *testing.T) {
+	var d queryDetail
+	if makeSparkline(&d) != nil {
+		t.Fatal("a sparkline without history")
+	}
+	if err := json.Unmarshal([]byte(`{"history": [{"snapshot_id": 3, "mean_ms": 9, "calls": 3, "captured_at": "2026-01-01T00:00:00Z"},
+		{"snapshot_id": 2, "mean_ms": 1, "calls": 2, "captured_at": "2026-01-01T00:00:00Z"},
+		{"snapshot_id": 1, "mean_ms": 5, "calls": 1, "captured_at": "2026-01-01T00:00:00Z"}]}`), &d); err != nil {
+		t.Fatal(err)
+	}
+	s := makeSparkline(&d)
+	// Oldest first, left to right; the highest mean at the top (y = 4), the lowest at the bottom.
+	if s.Points != "4,24 120,44 236,4" || len(s.Dots) != 3 || !strings.HasPrefix(s.Dots[0].Label, "snapshot 1 ") {
+		t.Errorf("points %q, dots %+v", s.Points, s.Dots)
+	}
+	if s.Summary != "Mean ms over 3 snapshots: from 5 to 9 (low 1, high 9)" {
+		t.Errorf("summary %q", s.Summary)
+	}
+}
+
+func TestBottleneckRowComplete(t *testing.T) {
+	var plain, full bottleneckRow
+	json.Unmarshal([]byte(`{"rank": 1, "query_id": 5}`), &plain)
+	json.Unmarshal([]byte(`{"rank": 1, "query_id": 5, "snapshot_id": 3, "family": null, "anomalies": [], "risk_level": "low"}`), &full)
+	if plain.complete() || !full.complete() {
+		t.Errorf("complete: %v for today's row, %v for one with the proposed columns", plain.complete(), full.complete())
 	}
 }

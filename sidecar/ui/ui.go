@@ -68,6 +68,7 @@ type section struct {
 }
 
 var sections = []section{
+	{Name: "Bottlenecks", Path: "/ui/advisor", Module: "advisor", Probe: "advisor.bottlenecks"},
 	{Name: "Queues", Path: "/ui/queues", Module: "queue", Probe: "queue.stats"},
 	{Name: "Catalog", Path: "/ui/catalog", Module: "catalog", Probe: "howdah.list_schemas"},
 }
@@ -106,12 +107,38 @@ func New(cfg *Config) (*UI, error) {
 
 var funcs = template.FuncMap{
 	"json": func(v any) string { b, _ := json.Marshal(v); return string(b) },
+	"ms":   ms,
+	"num":  trim,
+	"pct":  func(f float64) float64 { return f * 100 },
+	"inc":  func(i int) int { return i + 1 },
+	"deref": func(v any) any {
+		switch x := v.(type) {
+		case *string:
+			if x != nil {
+				return *x
+			}
+			return ""
+		case *bool:
+			return x != nil && *x
+		}
+		return v
+	},
+}
+
+// pageFiles are the templates of each page besides layout.html.
+var pageFiles = map[string][]string{
+	"signin": {"signin"}, "queues": {"queues"}, "catalog": {"catalog"}, "error": {"error"}, "notinstalled": {"notinstalled"},
+	"advisor": {"advisor"}, "query": {"query", "advisor_parts"}, "answer": {"answer", "advisor_parts"},
 }
 
 func (u *UI) parse() error {
 	u.pages = map[string]*template.Template{}
-	for _, page := range []string{"signin", "queues", "catalog", "error", "notinstalled"} {
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+page+".html")
+	for page, names := range pageFiles {
+		files := []string{"templates/layout.html"}
+		for _, n := range names {
+			files = append(files, "templates/"+n+".html")
+		}
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, files...)
 		if err != nil {
 			return fmt.Errorf("ui: parse %s: %w", page, err)
 		}
@@ -178,6 +205,11 @@ func (u *UI) routes() {
 	m.HandleFunc("GET /ui/catalog/{schema}/{table}", u.page(u.catalog))
 	m.HandleFunc("GET /ui/catalog/{schema}/{table}/edit", u.page(u.editRecord))
 	m.HandleFunc("POST /ui/catalog/{schema}/{table}/edit", u.page(u.editRecord))
+	m.HandleFunc("GET /ui/advisor", u.page(u.advisorPage))
+	m.HandleFunc("POST /ui/advisor/scan", u.page(u.scanNow))
+	m.HandleFunc("GET /ui/advisor/queries/{id}", u.page(u.queryPage))
+	m.HandleFunc("POST /ui/advisor/queries/{id}/simulate", u.page(u.simulateAction))
+	m.HandleFunc("POST /ui/advisor/queries/{id}/ask", u.page(u.askAction))
 	m.HandleFunc("/ui/", func(w http.ResponseWriter, r *http.Request) {
 		u.render(w, r, http.StatusNotFound, "error", &view{Title: "Not found", Error: &problem{
 			Title:   "There is no page here",

@@ -31,5 +31,22 @@
     es.addEventListener("expired", function () { es.close(); live.textContent = "Sign in again for live updates"; });
     window.addEventListener("pagehide", function () { es.close(); });
   }
+  // Copy buttons: data-copy holds the text (a recommendation's DDL). A <button>, so Enter and
+  // Space work; the status beside it says what happened.
+  document.addEventListener("click", function (ev) {
+    var b = ev.target.closest ? ev.target.closest("[data-copy]") : null;
+    if (!b) { return; }
+    var text = b.getAttribute("data-copy"), say = b.nextElementSibling;
+    function done(msg) { if (say) { say.textContent = msg; } }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(function () { done("Copied"); }, function () { done("Select the DDL above and copy it"); });
+    } else {
+      var t = document.createElement("textarea");
+      t.value = text; t.setAttribute("readonly", ""); t.className = "vh";
+      document.body.appendChild(t); t.select();
+      try { done(document.execCommand("copy") ? "Copied" : "Select the DDL above and copy it"); } catch (e) { done("Select the DDL above and copy it"); }
+      document.body.removeChild(t); b.focus();
+    }
+  });
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", follow); } else { follow(); }
 })();
