@@ -43,9 +43,9 @@ type bottleneckRow struct {
 	DDL            *string  `json:"ddl"`
 	Confidence     float64  `json:"confidence"`
 	ImprovementPct *float64 `json:"improvement_pct"`
-	// Proposed columns of bottlenecks() (not in it yet): when they come, the page reads them
-	// instead of each row's query_detail.
-	SnapshotID *int64    `json:"snapshot_id"`
+	// Columns bottlenecks() has since 0.2.0: the page reads them instead of each row's
+	// query_detail, which it still does for an advisor installed by an older howdah.
+	SnapshotID *int64    `json:"snapshot"`
 	FamilyCol  *string   `json:"family"`
 	Tags       *[]string `json:"anomalies"`
 	RiskLevel  *string   `json:"risk_level"`
@@ -53,7 +53,7 @@ type bottleneckRow struct {
 
 // complete is whether the row carries family, tags and risk itself.
 func (r *bottleneckRow) complete() bool {
-	return r.SnapshotID != nil && r.Tags != nil && r.RiskLevel != nil
+	return r.SnapshotID != nil && r.Tags != nil
 }
 
 // bottleneckView is a row as the page shows it: the function's row and what query_detail adds

@@ -148,7 +148,7 @@ func TestSparkline(t *testing.T) {
 func TestBottleneckRowComplete(t *testing.T) {
 	var plain, full bottleneckRow
 	json.Unmarshal([]byte(`{"rank": 1, "query_id": 5}`), &plain)
-	json.Unmarshal([]byte(`{"rank": 1, "query_id": 5, "snapshot_id": 3, "family": null, "anomalies": [], "risk_level": "low"}`), &full)
+	json.Unmarshal([]byte(`{"rank": 1, "query_id": 5, "snapshot": 3, "family": null, "anomalies": [], "risk_level": "low"}`), &full)
 	if plain.complete() || !full.complete() {
 		t.Errorf("complete: %v for today's row, %v for one with the proposed columns", plain.complete(), full.complete())
 	}

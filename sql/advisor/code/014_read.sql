@@ -48,7 +48,8 @@ COMMENT ON FUNCTION howdah_internal.advisor_first_sentence(text) IS 'The first s
 CREATE FUNCTION howdah_advisor.bottlenecks(lim integer DEFAULT 10, snapshot_id bigint DEFAULT NULL)
 RETURNS TABLE (rank integer, query_id bigint, fingerprint text, query text, mean_ms double precision, calls bigint,
                total_ms double precision, rec_id bigint, type howdah_advisor.recommendation_type, reason text, ddl text,
-               confidence real, improvement_pct double precision)
+               confidence real, improvement_pct double precision, snapshot bigint, family text,
+               anomalies text[], risk_level text)
 LANGUAGE plpgsql STABLE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -57,7 +58,8 @@ AS $$
 -- its best finding (the recommendation of lowest rank that lists it), in the order of those
 -- findings' ranks, then by the query's total time; at most `lim` rows. reason is the finding
 -- rationale's first sentence; improvement_pct the newest successful simulation of that finding
--- on that query (NULL when none).
+-- on that query (NULL when none); then the snapshot (its id), the query's family label, its anomaly
+-- tags and the finding's risk level, so that a list needs no query_detail per row.
 DECLARE
     sid bigint;
 BEGIN
@@ -68,7 +70,8 @@ BEGIN
     sid := howdah_internal.advisor_snapshot(bottlenecks.snapshot_id);
     RETURN QUERY
     WITH best AS (
-        SELECT DISTINCT ON (qid) qid, r.id, r.type, r.rationale, r.ddl, r.confidence, r.rank AS rrank, r.benefit_total_ms
+        SELECT DISTINCT ON (qid) qid, r.id, r.type, r.rationale, r.ddl, r.confidence, r.rank AS rrank, r.benefit_total_ms,
+               r.risk ->> 'level' AS rlevel
           FROM howdah_advisor.recommendations r
          CROSS JOIN LATERAL unnest(r.query_ids) AS qid
          WHERE r.snapshot_id = sid
@@ -86,13 +89,19 @@ BEGIN
            howdah_internal.advisor_first_sentence(l.rationale), l.ddl, l.confidence,
            (SELECT s.improvement_pct FROM howdah_advisor.simulations s
              WHERE s.rec_id = l.id AND s.query_id = l.qid AND s.error IS NULL
-             ORDER BY s.ran_at DESC, s.id DESC LIMIT 1)
+             ORDER BY s.ran_at DESC, s.id DESC LIMIT 1),
+           sid,
+           (SELECT f.label FROM howdah_advisor.query_families qf JOIN howdah_advisor.families f ON f.id = qf.family_id
+             WHERE qf.snapshot_id = sid AND qf.query_id = l.qid),
+           coalesce((SELECT array_agg(a.kind::text ORDER BY a.kind) FROM howdah_advisor.anomalies a
+                      WHERE a.snapshot_id = sid AND a.query_id = l.qid), '{}'),
+           l.rlevel
       FROM listed l
      ORDER BY 1;
 END;
 $$;
 COMMENT ON FUNCTION howdah_advisor.bottlenecks(integer, bigint) IS
-'The slow queries of a snapshot that have findings (snapshot_id NULL: the newest done scan), one row per query with its best finding, in the findings'' rank order: rank, query_id, fingerprint, query (normalized), mean_ms, calls, total_ms, rec_id, type, reason (the rationale''s first sentence), ddl, confidence, improvement_pct (the newest simulation of that finding on that query, NULL when none). At most lim rows (1 to 1000). '
+'The slow queries of a snapshot that have findings (snapshot_id NULL: the newest done scan), one row per query with its best finding, in the findings'' rank order: rank, query_id, fingerprint, query (normalized), mean_ms, calls, total_ms, rec_id, type, reason (the rationale''s first sentence), ddl, confidence, improvement_pct (the newest simulation of that finding on that query, NULL when none), snapshot (its id), family (label), anomalies (tags), risk_level (the finding''s). At most lim rows (1 to 1000). '
 'Errors: 22023 lim out of range; P0002 unknown snapshot, or no scan finished yet.';
 
 CREATE FUNCTION howdah_advisor.query_detail(query_id bigint, snapshot_id bigint DEFAULT NULL)
