@@ -226,7 +226,6 @@ func sseStreams() int { return size(100, 1000) }
 // privilege matrix, the abuse and the hostile identifiers (which check that no row changed), then
 // the load (which writes).
 func TestSidecar(t *testing.T) {
-	parallelWhenShort(t)
 	s := serve(t, func(c *sidecar.Config) {
 		c.ReadTimeout = 2 * time.Second
 		c.EventsAllow = []string{"rel_*"}

@@ -150,7 +150,6 @@ const (
 // of the advisor is left, and that the one connection with hypothetical indexes and prepared
 // statements of its own still has them.
 func TestAdvisorSimulations(t *testing.T) {
-	parallelWhenShort(t)
 	start := time.Now()
 	ctx := context.Background()
 	dbURL := pgtest.NewDatabase(t)
@@ -410,8 +409,7 @@ func TestAdvisorSimulations(t *testing.T) {
 	}
 	// No slot is held once every transaction has ended.
 	var slots int
-	if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND classid = 1212432723
-		AND database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())`).Scan(&slots); err != nil {
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND classid = 1212432723").Scan(&slots); err != nil {
 		t.Fatal(err)
 	}
 	if slots != 0 {

@@ -82,7 +82,6 @@ func waitGone(t *testing.T, conn *pgx.Conn, app string) {
 }
 
 func TestInstallerUnderFaults(t *testing.T) {
-	parallelWhenShort(t)
 	bin := buildHowdah(t)
 	ctx := context.Background()
 	start := time.Now()

@@ -2,7 +2,6 @@ package reliability
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -27,17 +26,6 @@ func TestMain(m *testing.M) {
 	if role := os.Getenv(envRole); role != "" {
 		os.Exit(runRole(role))
 	}
-	// The short version runs its four parts at once (parallelWhenShort), however few cores the
-	// machine has (go test's -parallel defaults to GOMAXPROCS, 2 on a small machine): they
-	// mostly wait. An explicit -parallel wins.
-	flag.Parse()
-	explicit := false
-	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
-	if !full() && !explicit {
-		if err := flag.Set("test.parallel", "4"); err != nil {
-			fmt.Fprintln(os.Stderr, "reliability:", err)
-		}
-	}
 	pgtest.Main(m)
 }
 
@@ -53,17 +41,6 @@ func runRole(role string) int {
 
 // full reports whether the full suite was asked for.
 func full() bool { return os.Getenv(EnvScale) == "full" }
-
-// parallelWhenShort runs the test alongside the suite's other parts in the short version: each
-// has a database (the queue part a cluster) of its own, and they spend much of their time
-// waiting (on restarts, killed processes, timeouts), so the short suite takes about the time of
-// its longest part instead of their sum (TestMain lets four run at once). The full version runs them one after the other, so
-// that the load part's latency and memory and the queue's stalls are measured alone.
-func parallelWhenShort(t *testing.T) {
-	if !full() {
-		t.Parallel()
-	}
-}
 
 // size picks the short or the full value of a parameter.
 func size[T any](short, long T) T {

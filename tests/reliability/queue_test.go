@@ -133,7 +133,6 @@ type kill struct {
 }
 
 func TestQueueUnderCrashes(t *testing.T) {
-	parallelWhenShort(t)
 	ctx := context.Background()
 	jobs := size(5000, 100000)
 	const workers = 8
