@@ -145,8 +145,8 @@ AS $$
 -- keys canonical), how many lead as equality columns, the partial predicate, the share of the
 -- table it would read, the estimated time saved per call, and the facts behind it.
 DECLARE
-    min_rows double precision := coalesce(nullif(current_setting('howdah_advisor.index_min_rows', true), '')::double precision, 10000);
-    max_sel double precision := coalesce(nullif(current_setting('howdah_advisor.index_max_selectivity', true), '')::double precision, 0.05);
+    min_rows double precision := howdah_internal.advisor_setting('index_min_rows', 10000, 0);
+    max_sel double precision := howdah_internal.advisor_setting('index_max_selectivity', 0.05, 0, 1, lo_included => false);
     p record;
     n record;
     t record;

@@ -214,8 +214,8 @@ AS $$
 -- group) the equality columns most selective first (each kept while it still narrows the rows,
 -- as the plan rule does), then one range column; the guards of the plan rule.
 DECLARE
-    min_rows double precision := coalesce(nullif(current_setting('howdah_advisor.index_min_rows', true), '')::double precision, 10000);
-    max_sel double precision := coalesce(nullif(current_setting('howdah_advisor.index_max_selectivity', true), '')::double precision, 0.05);
+    min_rows double precision := howdah_internal.advisor_setting('index_min_rows', 10000, 0);
+    max_sel double precision := howdah_internal.advisor_setting('index_max_selectivity', 0.05, 0, 1, lo_included => false);
     g record;
     t record;
     pr record;
