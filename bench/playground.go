@@ -87,7 +87,7 @@ func playgroundConn(b *testing.B, e *env) *pgx.Conn {
 			b.Fatal(err)
 		}
 		var same bool
-		if err := conn.QueryRow(e.ctx, `SELECT playground.catalog() = playground.build_catalog()`).Scan(&same); err != nil || !same {
+		if err := conn.QueryRow(e.ctx, `SELECT playground.catalog()::jsonb = playground.build_catalog()`).Scan(&same); err != nil || !same {
 			b.Fatalf("the cached catalog differs from the rebuilt one (%v)", err)
 		}
 		playgroundDB.url = url

@@ -62,7 +62,7 @@ BEGIN
     -- without examples holds none); a concurrent first insert is waited for, then conflicts.
     INSERT INTO {{.Schema}}.catalog_cache (singleton) VALUES (true) ON CONFLICT (singleton) DO NOTHING;
     PERFORM FROM {{.Schema}}.catalog_cache c WHERE c.singleton FOR UPDATE;
-    UPDATE {{.Schema}}.catalog_cache c SET catalog = {{.Schema}}.build_catalog(), rebuilt_at = clock_timestamp() WHERE c.singleton;
+    UPDATE {{.Schema}}.catalog_cache c SET catalog = {{.Schema}}.build_catalog()::json, rebuilt_at = clock_timestamp() WHERE c.singleton;
     RETURN NULL;
 END;
 $$;
@@ -76,16 +76,16 @@ CREATE TRIGGER refresh_catalog AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {
     FOR EACH STATEMENT EXECUTE FUNCTION {{.Schema}}._refresh_catalog();
 
 CREATE FUNCTION {{.Schema}}.catalog()
-RETURNS jsonb
+RETURNS json
 LANGUAGE sql STABLE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     -- One row read: the cache the triggers keep exact.
-    SELECT coalesce((SELECT c.catalog FROM {{.Schema}}.catalog_cache c WHERE c.singleton), '[]'::jsonb);
+    SELECT coalesce((SELECT c.catalog FROM {{.Schema}}.catalog_cache c WHERE c.singleton), '[]'::json);
 END;
 COMMENT ON FUNCTION {{.Schema}}.catalog() IS
 'The examples catalog: [{"sdk", "default_example", "categories": [{"name", "examples": [{"id", "name", "description", "tags", "type", "origin", "complexity", "default", "outputs", ...}]}]}], by SDK, category and name. '
-'Served from a cache kept exact by triggers (never stale, never rebuilt by a read). Errors: none.';
+'Served from a cache kept exact by triggers (never stale, never rebuilt by a read), as json: the stored text, not converted on each read (cast it to jsonb for jsonb operators). Errors: none.';
 
 CREATE FUNCTION {{.Schema}}.sdks()
 RETURNS TABLE (id text, default_example text)

@@ -90,7 +90,9 @@ CREATE TABLE {{.Schema}}.precompiled (
 -- examples and precompiled (code/002), never by a read.
 CREATE TABLE {{.Schema}}.catalog_cache (
     singleton  boolean     PRIMARY KEY DEFAULT true CHECK (singleton),
-    catalog    jsonb       NOT NULL DEFAULT '[]',
+    -- json, not jsonb: catalog() returns the stored text as it is (converting several MB of
+    -- jsonb to text on every read cost more than the read).
+    catalog    json        NOT NULL DEFAULT '[]',
     rebuilt_at timestamptz NOT NULL DEFAULT now()
 );
 -- No row until the first rebuild: an instance without examples holds no data (uninstall needs no --force).

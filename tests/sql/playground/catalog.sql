@@ -18,28 +18,28 @@ CREATE TEMP TABLE doc AS SELECT '{
   ]}'::jsonb AS d;
 
 SELECT is(playground.import_catalog((SELECT d FROM doc)) ->> 'examples', '3', 'import_catalog loads the examples');
-SELECT is(playground.catalog(), playground.build_catalog(), 'the cached catalog equals the one built from the tables');
-SELECT is(jsonb_path_query_array(playground.catalog(), '$[*].sdk'), '["SDK_GO", "SDK_JAVA"]', 'grouped by SDK');
-SELECT is(jsonb_path_query_array(playground.catalog(), '$[0].categories[*].name'), '["Basics", "IO"]', 'then by category');
-SELECT is(jsonb_path_query_array(playground.catalog(), '$[0].categories[0].examples[*].id'), '["SDK_GO_Hello", "SDK_GO_Words"]', 'then by name');
-SELECT is(jsonb_path_query_array(playground.catalog(), '$[1].categories[*].name'), '["Other"]', 'an example without category is under Other');
-SELECT is(playground.catalog() #> '{0,categories,0,examples,0,default}', 'true', 'the default example is flagged');
+SELECT is(playground.catalog()::jsonb, playground.build_catalog(), 'the cached catalog equals the one built from the tables');
+SELECT is(jsonb_path_query_array(playground.catalog()::jsonb, '$[*].sdk'), '["SDK_GO", "SDK_JAVA"]', 'grouped by SDK');
+SELECT is(jsonb_path_query_array(playground.catalog()::jsonb, '$[0].categories[*].name'), '["Basics", "IO"]', 'then by category');
+SELECT is(jsonb_path_query_array(playground.catalog()::jsonb, '$[0].categories[0].examples[*].id'), '["SDK_GO_Hello", "SDK_GO_Words"]', 'then by name');
+SELECT is(jsonb_path_query_array(playground.catalog()::jsonb, '$[1].categories[*].name'), '["Other"]', 'an example without category is under Other');
+SELECT is(playground.catalog()::jsonb #> '{0,categories,0,examples,0,default}', 'true', 'the default example is flagged');
 
-CREATE TEMP TABLE before AS SELECT playground.catalog() AS c, (SELECT count(*) FROM playground.snippets) AS n;
+CREATE TEMP TABLE before AS SELECT playground.catalog()::jsonb AS c, (SELECT count(*) FROM playground.snippets) AS n;
 SELECT playground.import_catalog((SELECT d FROM doc));
-SELECT ok((SELECT c = playground.catalog() AND n = (SELECT count(*) FROM playground.snippets) FROM before), 'importing again changes nothing');
+SELECT ok((SELECT c = playground.catalog()::jsonb AND n = (SELECT count(*) FROM playground.snippets) FROM before), 'importing again changes nothing');
 
 -- Changes through any statement keep the cache exact.
 UPDATE playground.examples SET description = 'says hi' WHERE id = 'SDK_GO_Hello';
-SELECT is(playground.catalog() #>> '{0,categories,0,examples,0,description}', 'says hi', 'an UPDATE of examples is in the cache');
+SELECT is(playground.catalog()::jsonb #>> '{0,categories,0,examples,0,description}', 'says hi', 'an UPDATE of examples is in the cache');
 DELETE FROM playground.precompiled WHERE id = 'SDK_GO_Hello_GRAPH';
-SELECT is(playground.catalog() #> '{0,categories,0,examples,0,outputs}', '["LOG", "OUTPUT"]', 'a DELETE of a precompiled object too');
-SELECT is(playground.catalog(), playground.build_catalog(), 'still equal to the built catalog');
+SELECT is(playground.catalog()::jsonb #> '{0,categories,0,examples,0,outputs}', '["LOG", "OUTPUT"]', 'a DELETE of a precompiled object too');
+SELECT is(playground.catalog()::jsonb, playground.build_catalog(), 'still equal to the built catalog');
 
 -- A refresh without an example removes it.
 SELECT is(playground.import_catalog(jsonb_set((SELECT d FROM doc), '{examples}', (SELECT d -> 'examples' FROM doc) - 1)) ->> 'removed', '1',
           'a refresh removes the examples of its SDKs it no longer lists');
-SELECT is(jsonb_path_query_array(playground.catalog(), '$[0].categories[*].examples[*].id'), '["SDK_GO_Hello", "SDK_GO_Hello"]', 'and the cache follows');
+SELECT is(jsonb_path_query_array(playground.catalog()::jsonb, '$[0].categories[*].examples[*].id'), '["SDK_GO_Hello", "SDK_GO_Hello"]', 'and the cache follows');
 
 SELECT is(ARRAY(SELECT s.id || '=' || coalesce(s.default_example, '-') FROM playground.sdks() s), '{SDK_GO=SDK_GO_Hello,SDK_JAVA=-}', 'sdks() with their default examples');
 SELECT is(playground.default_example('SDK_GO') ->> 'id', 'SDK_GO_Hello', 'default_example');
