@@ -98,11 +98,13 @@ func (d *Database) GetSDKs(ctx context.Context) ([]SDK, error) {
 	return out, wrap("get sdks", err)
 }
 
-// GetCatalog returns the examples catalog (by SDK, category, name) from the module's cache.
+// GetCatalog returns the examples catalog (by SDK, category, name). The Client keeps the last
+// copy it read and revalidates it on every call (catalog_if_changed: one round trip that
+// carries the document only when it changed), so the result is never stale and a page load
+// does not transfer several MB. The returned bytes are shared by the Client's callers: do not
+// modify them.
 func (d *Database) GetCatalog(ctx context.Context) (json.RawMessage, error) {
-	var raw []byte
-	err := d.c.scan(ctx, "get catalog", `SELECT `+d.c.fn("catalog")+`()`, &raw)
-	return raw, err
+	return d.c.catalog.get(ctx, d.c)
 }
 
 // GetDefaultExamples returns each SDK's default example (SDKs without one are left out).

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -62,6 +63,39 @@ type Client struct {
 	schema string // quoted identifier
 	raw    string
 	n      *notifier.Notifier
+
+	catalog catalogCopy
+}
+
+// catalogCopy is the last catalog a Client read and its etag.
+type catalogCopy struct {
+	mu   sync.Mutex
+	etag string
+	doc  json.RawMessage
+}
+
+// get revalidates the copy against the module's cache and returns the current catalog.
+func (k *catalogCopy) get(ctx context.Context, c *Client) (json.RawMessage, error) {
+	k.mu.Lock()
+	etag, doc := k.etag, k.doc
+	k.mu.Unlock()
+	var known *string // nil until a first read: catalog_if_changed(NULL) always sends the document
+	if doc != nil {
+		known = &etag
+	}
+	var cur string
+	var fresh []byte
+	err := c.pool.QueryRow(ctx, `SELECT etag, catalog FROM `+c.fn("catalog_if_changed")+`(known_etag => $1)`, known).Scan(&cur, &fresh)
+	if err != nil {
+		return nil, wrap("get catalog", err)
+	}
+	if fresh == nil { // the copy read under etag is current
+		return doc, nil
+	}
+	k.mu.Lock()
+	k.etag, k.doc = cur, fresh
+	k.mu.Unlock()
+	return fresh, nil
 }
 
 var schemaRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)

@@ -225,3 +225,44 @@ func TestBadInput(t *testing.T) {
 		t.Fatalf("catalog after bad input: %s (%v)", raw, err)
 	}
 }
+
+// TestCatalogRevalidation: GetCatalog keeps its copy while the module's catalog is unchanged
+// (the same bytes come back, not a new transfer), sees a change made by another connection on
+// the next call, and a second import of the same file changes nothing a copy depends on.
+func TestCatalogRevalidation(t *testing.T) {
+	b := setup(t)
+	db := b.client.Database()
+	if _, err := db.Import(b.ctx, playgroundsample.Catalog); err != nil {
+		t.Fatal(err)
+	}
+	first, err := db.GetCatalog(b.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []byte
+	if err := b.pool.QueryRow(b.ctx, `SELECT playground.catalog()`).Scan(&want); err != nil || string(first) != string(want) {
+		t.Fatalf("GetCatalog = %.80s… (%v), want catalog()", first, err)
+	}
+	if _, err := db.Import(b.ctx, playgroundsample.Catalog); err != nil {
+		t.Fatal(err)
+	}
+	second, err := b.client.Cache().GetCatalog(b.ctx)
+	if err != nil || &second[0] != &first[0] {
+		t.Fatalf("after a second import of the same file GetCatalog transferred the catalog again (%v)", err)
+	}
+
+	if _, err := b.pool.Exec(b.ctx, `UPDATE playground.examples SET description = 'changed elsewhere' WHERE id = 'SDK_GO_MinimalWordCount'`); err != nil {
+		t.Fatal(err)
+	}
+	third, err := db.GetCatalog(b.ctx)
+	if err != nil || !strings.Contains(string(third), `"changed elsewhere"`) {
+		t.Fatalf("GetCatalog after an UPDATE by another connection: %.80s… (%v), want the new description", third, err)
+	}
+	other, err := playground.New(b.pool, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fresh, err := other.Database().GetCatalog(b.ctx); err != nil || string(fresh) != string(third) {
+		t.Fatalf("a new client's catalog differs from the revalidated copy (%v)", err)
+	}
+}

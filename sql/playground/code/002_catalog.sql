@@ -62,7 +62,11 @@ BEGIN
     -- without examples holds none); a concurrent first insert is waited for, then conflicts.
     INSERT INTO {{.Schema}}.catalog_cache (singleton) VALUES (true) ON CONFLICT (singleton) DO NOTHING;
     PERFORM FROM {{.Schema}}.catalog_cache c WHERE c.singleton FOR UPDATE;
-    UPDATE {{.Schema}}.catalog_cache c SET catalog = {{.Schema}}.build_catalog()::json, rebuilt_at = clock_timestamp() WHERE c.singleton;
+    -- A statement that changed nothing the catalog shows (a second import of the same file)
+    -- leaves the row, and the etag clients revalidate against, as it was.
+    UPDATE {{.Schema}}.catalog_cache c SET catalog = n.doc, etag = n.etag, rebuilt_at = clock_timestamp()
+      FROM (SELECT b.doc, md5(b.doc::text) AS etag FROM (SELECT {{.Schema}}.build_catalog()::json AS doc) b) n
+     WHERE c.singleton AND c.etag IS DISTINCT FROM n.etag;
     RETURN NULL;
 END;
 $$;
@@ -86,6 +90,23 @@ END;
 COMMENT ON FUNCTION {{.Schema}}.catalog() IS
 'The examples catalog: [{"sdk", "default_example", "categories": [{"name", "examples": [{"id", "name", "description", "tags", "type", "origin", "complexity", "default", "outputs", ...}]}]}], by SDK, category and name. '
 'Served from a cache kept exact by triggers (never stale, never rebuilt by a read), as json: the stored text, not converted on each read (cast it to jsonb for jsonb operators). Errors: none.';
+
+CREATE FUNCTION {{.Schema}}.catalog_if_changed(known_etag text)
+RETURNS TABLE (etag text, catalog json)
+LANGUAGE sql STABLE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    -- One row from one snapshot: the current etag, and the catalog unless the caller's copy
+    -- (known_etag) is current. An instance without examples has the etag of '[]'.
+    SELECT coalesce(c.etag, md5('[]')),
+           CASE WHEN coalesce(c.etag, md5('[]')) IS DISTINCT FROM catalog_if_changed.known_etag
+                THEN coalesce(c.catalog, '[]'::json) END
+      FROM (VALUES (true)) AS one(singleton)
+      LEFT JOIN {{.Schema}}.catalog_cache c ON c.singleton = one.singleton;
+END;
+COMMENT ON FUNCTION {{.Schema}}.catalog_if_changed(text) IS
+'Revalidates a copy of the catalog: returns (etag, catalog), catalog NULL when known_etag is the current etag (the copy is current), else the whole catalog() document and its new etag. '
+'known_etag NULL always gets the document. The etag is the md5 of the catalog text and changes exactly when the catalog does. Errors: none.';
 
 CREATE FUNCTION {{.Schema}}.sdks()
 RETURNS TABLE (id text, default_example text)

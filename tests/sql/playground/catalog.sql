@@ -2,7 +2,7 @@
 -- catalog() serves the cache the triggers keep equal to build_catalog() after every change;
 -- sdks(), default_example, example, example_code, example_output read it; bad input gets 22023.
 BEGIN;
-SELECT plan(22);
+SELECT plan(27);
 
 CREATE TEMP TABLE doc AS SELECT '{
   "schema_version": "0.0.1",
@@ -17,6 +17,8 @@ CREATE TEMP TABLE doc AS SELECT '{
     {"sdk": "SDK_JAVA", "name": "Minimal", "files": [{"name": "Minimal.java", "content": "class Minimal {}"}], "outputs": {"output": "done"}}
   ]}'::jsonb AS d;
 
+SELECT is((SELECT row(c.etag, c.catalog::text) FROM playground.catalog_if_changed(NULL) c), row(md5('[]'), '[]'::text),
+          'catalog_if_changed on an empty instance: the etag of []');
 SELECT is(playground.import_catalog((SELECT d FROM doc)) ->> 'examples', '3', 'import_catalog loads the examples');
 SELECT is(playground.catalog()::jsonb, playground.build_catalog(), 'the cached catalog equals the one built from the tables');
 SELECT is(jsonb_path_query_array(playground.catalog()::jsonb, '$[*].sdk'), '["SDK_GO", "SDK_JAVA"]', 'grouped by SDK');
@@ -25,13 +27,21 @@ SELECT is(jsonb_path_query_array(playground.catalog()::jsonb, '$[0].categories[0
 SELECT is(jsonb_path_query_array(playground.catalog()::jsonb, '$[1].categories[*].name'), '["Other"]', 'an example without category is under Other');
 SELECT is(playground.catalog()::jsonb #> '{0,categories,0,examples,0,default}', 'true', 'the default example is flagged');
 
-CREATE TEMP TABLE before AS SELECT playground.catalog()::jsonb AS c, (SELECT count(*) FROM playground.snippets) AS n;
+SELECT is((SELECT c.etag FROM playground.catalog_if_changed(NULL) c), md5(playground.catalog()::text), 'the etag is the md5 of the catalog text');
+
+CREATE TEMP TABLE before AS SELECT playground.catalog()::jsonb AS c, (SELECT count(*) FROM playground.snippets) AS n,
+    (SELECT c.etag FROM playground.catalog_if_changed(NULL) c) AS etag;
+SELECT is((SELECT c.catalog::text FROM playground.catalog_if_changed((SELECT etag FROM before)) c), NULL,
+          'catalog_if_changed sends no document to a holder of the current etag');
 SELECT playground.import_catalog((SELECT d FROM doc));
 SELECT ok((SELECT c = playground.catalog()::jsonb AND n = (SELECT count(*) FROM playground.snippets) FROM before), 'importing again changes nothing');
+SELECT is((SELECT c.etag FROM playground.catalog_if_changed(NULL) c), (SELECT etag FROM before), 'not even the etag');
 
 -- Changes through any statement keep the cache exact.
 UPDATE playground.examples SET description = 'says hi' WHERE id = 'SDK_GO_Hello';
 SELECT is(playground.catalog()::jsonb #>> '{0,categories,0,examples,0,description}', 'says hi', 'an UPDATE of examples is in the cache');
+SELECT is((SELECT c.catalog::text FROM playground.catalog_if_changed((SELECT etag FROM before)) c), playground.catalog()::text,
+          'and a holder of the old etag gets the new document');
 DELETE FROM playground.precompiled WHERE id = 'SDK_GO_Hello_GRAPH';
 SELECT is(playground.catalog()::jsonb #> '{0,categories,0,examples,0,outputs}', '["LOG", "OUTPUT"]', 'a DELETE of a precompiled object too');
 SELECT is(playground.catalog()::jsonb, playground.build_catalog(), 'still equal to the built catalog');
