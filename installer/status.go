@@ -70,6 +70,9 @@ type Problem struct {
 	Schema  string `json:"schema"`
 	Object  string `json:"object,omitempty"`
 	Message string `json:"message"`
+	// Privileges marks a GRANT or REVOKE made since install: a difference that is often intended
+	// (a backend role granted USAGE on a module's schema), unlike a missing or edited object.
+	Privileges bool `json:"privileges,omitempty"`
 }
 
 func (p Problem) String() string {
@@ -93,6 +96,10 @@ func (in *Installer) Verify(ctx context.Context) ([]Problem, error) {
 	for _, inst := range insts {
 		add := func(object, format string, args ...any) {
 			problems = append(problems, Problem{Module: inst.Module, Schema: inst.Schema, Object: object, Message: fmt.Sprintf(format, args...)})
+		}
+		addPrivileges := func(object, format string, args ...any) {
+			add(object, format, args...)
+			problems[len(problems)-1].Privileges = true
 		}
 		m, err := in.reg.Module(inst.Module)
 		if err != nil {
@@ -172,10 +179,10 @@ func (in *Installer) Verify(ctx context.Context) ([]Problem, error) {
 				add(object, "owner changed since install: was %s, now %s", wasOwner, owner)
 			}
 			if len(granted) > 0 {
-				add(object, "privileges granted since install: %s", strings.Join(granted, ", "))
+				addPrivileges(object, "privileges granted since install: %s", strings.Join(granted, ", "))
 			}
 			if len(revoked) > 0 {
-				add(object, "privileges revoked since install: %s", strings.Join(revoked, ", "))
+				addPrivileges(object, "privileges revoked since install: %s", strings.Join(revoked, ", "))
 			}
 		}
 		if err := rows.Err(); err != nil {

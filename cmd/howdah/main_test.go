@@ -109,6 +109,21 @@ func TestInstallStatusVerifyUninstall(t *testing.T) {
 		t.Fatalf("verify on a fresh install: code %d, out %q", code, out)
 	}
 	conn := pgtest.Connect(t, url)
+	// A grant made on purpose is a note, not a failure, unless --strict.
+	const role = "howdah_test_verify_grant"
+	if _, err := conn.Exec(context.Background(), "DROP ROLE IF EXISTS "+role+"; CREATE ROLE "+role+"; GRANT USAGE ON SCHEMA howdah TO "+role); err != nil {
+		t.Fatal(err)
+	}
+	if out, _, code = run(t, "--db", url, "verify"); code != 0 || !strings.Contains(out, "note: core (howdah): schema howdah: privileges granted since install: "+role+"=U/") ||
+		!strings.Contains(out, "apart from 1 privilege change") {
+		t.Fatalf("verify after a GRANT: code %d, out %q", code, out)
+	}
+	if out, errOut, code = run(t, "--db", url, "verify", "--strict"); code != 1 || strings.Contains(out, "note:") || !strings.Contains(errOut, "1 problem") {
+		t.Fatalf("verify --strict after a GRANT: code %d, out %q, err %q", code, out, errOut)
+	}
+	if _, err := conn.Exec(context.Background(), "REVOKE USAGE ON SCHEMA howdah FROM "+role+"; DROP ROLE "+role); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := conn.Exec(context.Background(), "CREATE OR REPLACE FUNCTION howdah.version() RETURNS jsonb LANGUAGE sql RETURN '{}'::jsonb"); err != nil {
 		t.Fatal(err)
 	}
